@@ -1,0 +1,1 @@
+"""Hourglass domain: policy, calendars, billing, fair use, bookings, SLA clocks, alert rules. Never imports handlers/ or Slack."""

@@ -1,0 +1,250 @@
+"""The customer's monthly statement (SPEC §6) as a dict, JSON, CSV or text.
+
+Each section comes from its own function so each feature owns its part.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.billing import format_minutes, overage_amount
+from bot.customers import provider_today
+from bot.ledger import Ledger, ledger_for
+from bot.policy import Policy
+from store.models import Customer
+
+FORMATS = ("json", "csv", "text")
+
+
+def month_dates(year: int, month: int) -> tuple[date, date]:
+    """First day and last day of the month."""
+    first = date(year, month, 1)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+def _in_month(day: date, first: date, last: date) -> bool:
+    return first <= day <= last
+
+
+def days_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):
+    """Ad-hoc billable work per day: logged and billed minutes (issue 3 fills this)."""
+    return []
+
+
+def sessions_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):
+    """Booked sessions starting in the month (issue 5 fills this)."""
+    return []
+
+
+def calls_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):
+    """Phone calls per caller against the fair-use allowance (issue 4 fills this)."""
+    return []
+
+
+def sla_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):
+    """SLA results for tickets opened in the month (issue 6 fills this)."""
+    return {
+        "tickets": 0,
+        "responded": 0,
+        "breached": 0,
+        "within_target_ratio": None,
+        "p90_first_response_minutes": None,
+    }
+
+
+def extra_amount(
+    db: Session, policy: Policy, customer: Customer, first: date, last: date
+) -> Decimal:
+    """Money billed outside the hour blocks (training sessions at the training rate)."""
+    return Decimal("0.00")
+
+
+def blocks_section(ledger: Ledger) -> list[dict[str, Any]]:
+    rows = []
+    for statement in sorted(
+        ledger.allocation.blocks, key=lambda s: (s.block.purchased, int(s.block.id))
+    ):
+        block = statement.block
+        rows.append(
+            {
+                "id": block.id,
+                "hours": _hours(block.minutes),
+                "purchased": block.purchased.isoformat(),
+                "expires": block.expires.isoformat(),
+                "used_minutes": statement.used_minutes,
+                "remaining_minutes": statement.remaining_minutes,
+                "forfeited_minutes": statement.forfeited_minutes,
+                "status": str(statement.status),
+            }
+        )
+    return rows
+
+
+def _hours(minutes: int) -> int | float:
+    hours = minutes / 60
+    return int(hours) if hours == int(hours) else round(hours, 2)
+
+
+def build_statement(
+    db: Session, policy: Policy, customer: Customer, year: int, month: int, now: datetime
+) -> dict[str, Any]:
+    first, last = month_dates(year, month)
+    as_of = min(last, provider_today(policy, now))
+    ledger = ledger_for(db, policy, customer, now, as_of=max(as_of, first - timedelta(days=1)))
+    month_charges = [c for c in ledger.charges if _in_month(c.work_date, first, last)]
+    overage = sum(
+        d.minutes
+        for d in ledger.allocation.drawdowns
+        if d.block_id is None and _in_month(d.work_date, first, last)
+    )
+    amount = overage_amount(overage, policy.hourly_rate) + extra_amount(
+        db, policy, customer, first, last
+    )
+    return {
+        "customer": customer.name,
+        "month": f"{year:04d}-{month:02d}",
+        "currency": policy.currency,
+        "plan": customer.plan,
+        "as_of": as_of.isoformat(),
+        "days": days_section(db, policy, customer, first, last),
+        "sessions": sessions_section(db, policy, customer, first, last),
+        "billed_minutes": sum(c.minutes for c in month_charges),
+        "overage_minutes": overage,
+        "amount": f"{amount:.2f}",
+        "blocks": blocks_section(ledger),
+        "calls": calls_section(db, policy, customer, first, last),
+        "sla": sla_section(db, policy, customer, first, last),
+    }
+
+
+def render(statement: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(statement, indent=2)
+    if fmt == "csv":
+        return render_csv(statement)
+    if fmt == "text":
+        return render_text(statement)
+    raise ValueError(f"unknown format {fmt!r} (json, csv or text)")
+
+
+def render_csv(statement: dict[str, Any]) -> str:
+    """One row per line item, so a spreadsheet can total any column."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "date", "item", "logged_minutes", "billed_minutes", "detail"])
+    for day in statement["days"]:
+        writer.writerow(
+            ["day", day["date"], "ad-hoc work", day["logged_minutes"], day["billed_minutes"], ""]
+        )
+    for session in statement["sessions"]:
+        writer.writerow(
+            [
+                "session",
+                session["start"][:10],
+                f"#{session['id']} {session['kind']}",
+                session["minutes"],
+                session["billed_minutes"],
+                session["status"],
+            ]
+        )
+    for block in statement["blocks"]:
+        writer.writerow(
+            [
+                "block",
+                block["purchased"],
+                f"#{block['id']} {block['hours']}h",
+                block["used_minutes"],
+                "",
+                f"{block['status']}; expires {block['expires']}; remaining "
+                f"{block['remaining_minutes']}m; forfeited {block['forfeited_minutes']}m",
+            ]
+        )
+    for call in statement["calls"]:
+        writer.writerow(
+            [
+                "calls",
+                "",
+                call["caller"],
+                call["seconds"] // 60,
+                "",
+                f"{call['calls']} calls; {call['status']}",
+            ]
+        )
+    writer.writerow(["total", statement["month"], "billed", "", statement["billed_minutes"], ""])
+    writer.writerow(["total", statement["month"], "overage", "", statement["overage_minutes"], ""])
+    writer.writerow(
+        [
+            "total",
+            statement["month"],
+            "amount",
+            "",
+            "",
+            f"{statement['amount']} {statement['currency']}",
+        ]
+    )
+    return out.getvalue()
+
+
+def render_text(statement: dict[str, Any]) -> str:
+    lines = [
+        f"Statement for {statement['customer']}, {statement['month']} ({statement['plan']} plan)"
+    ]
+    if statement["days"]:
+        lines.append("Ad-hoc work (rounded once daily):")
+        for day in statement["days"]:
+            lines.append(
+                f"  {day['date']}: {format_minutes(day['logged_minutes'])} logged → "
+                f"{format_minutes(day['billed_minutes'])} billed"
+            )
+    if statement["sessions"]:
+        lines.append("Sessions:")
+        for session in statement["sessions"]:
+            lines.append(
+                f"  #{session['id']} {session['start'][:16].replace('T', ' ')} "
+                f"{session['kind']}, {format_minutes(session['minutes'])} × {session['engineers']}: "
+                f"{session['status']}, {format_minutes(session['billed_minutes'])} billed"
+            )
+    lines.append(
+        f"Billed: {format_minutes(statement['billed_minutes'])}; overage "
+        f"{format_minutes(statement['overage_minutes'])}; amount due "
+        f"{statement['amount']} {statement['currency']}"
+    )
+    if statement["blocks"]:
+        lines.append("Hour blocks:")
+        for block in statement["blocks"]:
+            lines.append(
+                f"  #{block['id']} {block['hours']}h bought {block['purchased']}, expires "
+                f"{block['expires']}: {format_minutes(block['used_minutes'])} used, "
+                f"{format_minutes(block['remaining_minutes'])} left"
+                + (
+                    f", {format_minutes(block['forfeited_minutes'])} forfeited"
+                    if block["forfeited_minutes"]
+                    else ""
+                )
+                + f" ({block['status']})"
+            )
+    else:
+        lines.append("Hour blocks: none bought")
+    if statement["calls"]:
+        lines.append("Phone calls:")
+        for call in statement["calls"]:
+            lines.append(
+                f"  {call['caller']}: {call['calls']} calls, {call['seconds'] // 60}m of "
+                f"{call['allowance_minutes']}m allowance ({call['status']})"
+            )
+    sla = statement["sla"]
+    if sla.get("tickets"):
+        ratio = sla.get("within_target_ratio")
+        lines.append(
+            f"SLA: {sla['tickets']} tickets, {sla['responded']} responded, {sla['breached']} breached"
+            + (f", {ratio:.1%} within target" if ratio is not None else "")
+        )
+    return "\n".join(lines)

@@ -1,0 +1,10 @@
+"""Slash commands, one module each, registered here."""
+
+from slack_bolt import App
+
+from handlers.commands import balance, hourglass
+
+
+def register(app: App) -> None:
+    app.command("/hourglass")(hourglass.listener)
+    app.command("/balance")(balance.listener)

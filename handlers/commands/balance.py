@@ -1,0 +1,53 @@
+"""/balance <customer>: hour blocks, this month's billed time and overage."""
+
+from __future__ import annotations
+
+from bot import customers as customer_service
+from bot.balance import balance_for
+from bot.billing import format_minutes
+from bot.parsing import InputError
+from bot.roles import AGENT
+from handlers.common import CommandCall, Reply, run_command, text_blocks
+
+USAGE = "/balance <customer>"
+
+
+def balance(call: CommandCall) -> Reply:
+    if len(call.tokens) != 1:
+        raise InputError("give one customer")
+    customer = customer_service.get_customer(call.db, call.tokens[0])
+    summary = balance_for(call.db, call.policy, customer, call.now)
+    lines = [
+        f"*{customer.name}* ({customer.plan} plan, {customer.seats} seat{'s' if customer.seats != 1 else ''})"
+    ]
+    if summary.blocks:
+        lines.append("Hour blocks:")
+        for block in summary.blocks:
+            lines.append(
+                f"• #{block['id']}: {block['hours']}h bought {block['purchased']}, expires "
+                f"{block['expires']} — {format_minutes(block['remaining_minutes'])} left "
+                f"({block['status']})"
+            )
+    else:
+        lines.append("No hour blocks bought.")
+    lines.append(
+        f"Remaining: *{format_minutes(summary.remaining_minutes)}*. This month: "
+        f"{format_minutes(summary.month_billed_minutes)} billed, "
+        f"{format_minutes(summary.month_overage_minutes)} overage "
+        f"({summary.month_amount} {call.policy.currency})."
+    )
+    lines.extend(summary.extra_lines)
+    text = "\n".join(lines)
+    return Reply(text, text_blocks(text))
+
+
+def listener(ack, command, client, context):
+    run_command(
+        ack=ack,
+        command=command,
+        client=client,
+        context=context,
+        handler=balance,
+        role=AGENT,
+        usage=USAGE,
+    )

@@ -1,0 +1,152 @@
+"""/hourglass: the managers' admin command (customers, hour blocks, reports, help)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot import customers as customer_service
+from bot.billing import format_minutes
+from bot.parsing import InputError, parse_date, parse_mention, parse_month, split_options
+from bot.roles import AGENT, MANAGER
+from bot.statement import build_statement, render_csv, render_text
+from handlers.common import CommandCall, Reply, subcommands
+
+log = logging.getLogger(__name__)
+
+USAGE_CUSTOMER_ADD = "/hourglass customer add <name> plan=<plan> [channel=<#channel>] [seats=<n>]"
+USAGE_HOURS_ADD = "/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]"
+USAGE_REPORT = "/hourglass report <customer> [YYYY-MM]"
+
+HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blocks and SLAs.
+*Agents*
+• `/timer start <customer> <caller> [note…]` · `/timer stop [q=1-5] [note…]` · `/timer status` · `/timer discard`
+• `/call <duration> <customer> <caller> [on <date>] [note…]`
+• `/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]` · `/log list [on <date>]` · `/log undo`
+• `/book <customer> <date time> <duration> [@engineer…] [extra] [training]` · `/book cancel|noshow <id>` · `/book list [customer]`
+• `/balance <customer>`
+• `/ticket open <customer> <priority> <subject…> [opened <date time>]` · `/ticket respond|pause|resume|resolve|why <id>` · `/ticket list [customer]`
+*Managers*
+• `/hourglass customer add <name> plan=<plan> [channel=<#channel>] [seats=<n>]`
+• `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]`
+• `/hourglass report <customer> [YYYY-MM]` · `/hourglass sla [customer] [YYYY-MM]`
+Durations: `90m`, `1h30m`, `1.5h`, `1:30`. Dates: `YYYY-MM-DD`, `today`, `yesterday`, `tomorrow HH:MM` (your Slack timezone)."""
+
+
+def customer_add(call: CommandCall) -> Reply:
+    words, options = split_options(call.tokens)
+    unknown = set(options) - {"plan", "channel", "seats"}
+    if unknown:
+        raise InputError(f"unknown option `{sorted(unknown)[0]}=`")
+    if len(words) != 1 or "plan" not in options:
+        raise InputError("give one customer name and plan=<plan>")
+    channel_id = None
+    if "channel" in options:
+        mention = parse_mention(options["channel"])
+        if mention is None or mention.kind != "channel":
+            raise InputError(f"`{options['channel']}` is not a channel (pick one with #)")
+        channel_id = mention.id
+    seats_text = options.get("seats", "1")
+    if not seats_text.isdigit():
+        raise InputError(f"seats must be a whole number, not `{seats_text}`")
+    customer = customer_service.add_customer(
+        call.db,
+        call.policy,
+        name=words[0],
+        plan=options["plan"],
+        channel_id=channel_id,
+        seats=int(seats_text),
+        actor=call.user_id,
+        now=call.now,
+    )
+    where = (
+        f"alerts go to <#{channel_id}>"
+        if channel_id
+        else "alerts go to the provider's alert channel"
+    )
+    plan = call.policy.plans[customer.plan]
+    return Reply(
+        f":white_check_mark: Added customer *{customer.name}* on the *{customer.plan}* plan "
+        f"({customer.seats} seat{'s' if customer.seats != 1 else ''}, "
+        f"{'with' if plan.phone_support else 'no'} phone support); {where}."
+    )
+
+
+def hours_add(call: CommandCall) -> Reply:
+    text = call.text
+    ref = None
+    if "ref=" in text:
+        text, _, ref = text.partition("ref=")
+        ref = ref.strip() or None
+    words = text.split()
+    if len(words) not in (2, 4) or (len(words) == 4 and words[2].lower() != "purchased"):
+        raise InputError("give a customer and a number of hours")
+    customer = customer_service.get_customer(call.db, words[0])
+    minutes = customer_service.parse_hours(words[1])
+    today = customer_service.provider_today(call.policy, call.now)
+    purchased = (
+        parse_date(words[3], call.now.astimezone(call.user_tz()).date())
+        if len(words) == 4
+        else None
+    )
+    block = customer_service.add_hours(
+        call.db,
+        call.policy,
+        customer=customer,
+        minutes=minutes,
+        purchased=purchased,
+        ref=ref,
+        actor=call.user_id,
+        now=call.now,
+    )
+    left = customer_service.days_left(block, today)
+    note = "already expired" if left <= 0 else f"{left} days left"
+    return Reply(
+        f":hourglass_flowing_sand: Added block #{block.id} for *{customer.name}*: "
+        f"{format_minutes(block.minutes)} bought {block.purchased:%a %-d %b %Y}, valid until "
+        f"{block.expires:%a %-d %b %Y} ({note})" + (f", ref {block.ref}" if block.ref else "") + "."
+    )
+
+
+def report(call: CommandCall) -> Reply:
+    if len(call.tokens) not in (1, 2):
+        raise InputError("give a customer and optionally a month")
+    customer = customer_service.get_customer(call.db, call.tokens[0])
+    if len(call.tokens) == 2:
+        year, month = parse_month(call.tokens[1])
+    else:
+        local = call.now.astimezone(call.policy.timezone)
+        year, month = local.year, local.month
+    statement = build_statement(call.db, call.policy, customer, year, month, call.now)
+    text = render_text(statement)
+    filename = f"hourglass-{customer.name}-{statement['month']}.csv"
+    try:
+        dm = call.client.conversations_open(users=call.user_id)["channel"]["id"]
+        call.client.files_upload_v2(
+            channel=dm,
+            content=render_csv(statement),
+            filename=filename,
+            title=f"Statement {customer.name} {statement['month']}",
+            initial_comment=f"Statement for {customer.name}, {statement['month']} (CSV)",
+        )
+        text += f"\n_CSV sent to you as `{filename}` in a direct message._"
+    except SlackApiError as exc:
+        log.warning("statement upload failed: %s", exc.response.get("error"))
+        text += "\n_The CSV could not be attached; use `hourglass report --format csv`._"
+    return Reply(text)
+
+
+def help_(call: CommandCall) -> Reply:
+    return Reply(HELP)
+
+
+ROUTES = {
+    "customer add": (customer_add, MANAGER, USAGE_CUSTOMER_ADD),
+    "hours add": (hours_add, MANAGER, USAGE_HOURS_ADD),
+    "report": (report, MANAGER, USAGE_REPORT),
+    "help": (help_, AGENT, "/hourglass help"),
+    "": (help_, AGENT, "/hourglass help"),
+}
+
+listener = subcommands(ROUTES, "Try `/hourglass help`.")

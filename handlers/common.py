@@ -1,0 +1,214 @@
+"""The one way a slash command runs: role check, parse, call bot/, reply; errors in one line.
+
+A refused command raises before anything is committed, so it changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.parsing import InputError
+from bot.roles import PermissionDenied, require
+from handlers.context import Hourglass
+from store.repositories import UserProfiles
+
+log = logging.getLogger(__name__)
+PROFILE_TTL = timedelta(hours=24)
+
+
+@dataclass
+class Reply:
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "response_type": "ephemeral",
+            "text": self.text,
+            "blocks": self.blocks or text_blocks(self.text),
+        }
+
+
+def text_blocks(text: str, context: str | None = None) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    ]
+    if context:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    return blocks
+
+
+def error_reply(message: str, usage: str | None) -> Reply:
+    message = message[:1].upper() + message[1:]
+    text = (
+        f":warning: {message}." if not message.endswith((".", "?", "!")) else f":warning: {message}"
+    )
+    if usage:
+        return Reply(f"{text}\nUsage: `{usage}`", text_blocks(text, f"Usage: `{usage}`"))
+    return Reply(text)
+
+
+@dataclass
+class CommandCall:
+    """One slash command, with what a handler needs to serve it."""
+
+    hg: Hourglass
+    db: Session
+    client: WebClient
+    user_id: str
+    channel_id: str
+    text: str
+    now: datetime
+    role: str
+    tokens: list[str] = field(default_factory=list)
+
+    @property
+    def policy(self):
+        return self.hg.policy
+
+    def user_tz(self) -> ZoneInfo:
+        return user_timezone(self.hg, self.db, self.client, self.user_id, self.now)
+
+
+def user_timezone(
+    hg: Hourglass, db: Session, client: WebClient, user_id: str, now: datetime
+) -> ZoneInfo:
+    """The user's Slack timezone (users.info, cached a day); the provider's if unknown."""
+    profile = UserProfiles.get(db, user_id)
+    if profile is not None and now - profile.fetched_at < PROFILE_TTL:
+        return _zone(profile.tz, hg)
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as exc:
+        log.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
+        return _zone(profile.tz, hg) if profile is not None else hg.policy.timezone
+    tz = user.get("tz") or hg.policy.timezone.key
+    UserProfiles.upsert(db, user_id, tz, user.get("real_name") or user.get("name"), now)
+    return _zone(tz, hg)
+
+
+def _zone(name: str, hg: Hourglass) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return hg.policy.timezone
+
+
+def group_members(hg: Hourglass, client: WebClient) -> Callable[[str], set[str]]:
+    """Resolve a policy's `@handle` role entries through the user-groups API."""
+
+    def members(handle: str) -> set[str]:
+        cached = hg.cached_group(handle)
+        if cached is not None:
+            return cached
+        found: set[str] = set()
+        try:
+            groups = client.usergroups_list()["usergroups"]
+            for group in groups:
+                if "@" + group.get("handle", "") == handle:
+                    found = set(client.usergroups_users_list(usergroup=group["id"])["users"])
+        except SlackApiError as exc:
+            log.warning("cannot resolve user group %s: %s", handle, exc.response.get("error"))
+        hg.group_cache[handle] = (time.monotonic(), found)
+        return found
+
+    return members
+
+
+Handler = Callable[[CommandCall], Reply]
+
+
+def run_command(
+    *,
+    ack,
+    command: dict[str, Any],
+    client: WebClient,
+    context,
+    handler: Handler,
+    role: str,
+    usage: str | None,
+) -> None:
+    """Serve one slash command: the whole command is one transaction."""
+    hg: Hourglass = context["hourglass"]
+    now = hg.clock.now()
+    text = (command.get("text") or "").strip()
+    try:
+        with hg.database.session() as db:
+            granted = require(db, hg.policy, command["user_id"], role, group_members(hg, client))
+            call = CommandCall(
+                hg=hg,
+                db=db,
+                client=client,
+                user_id=command["user_id"],
+                channel_id=command.get("channel_id", ""),
+                text=text,
+                now=now,
+                role=granted,
+                tokens=text.split(),
+            )
+            reply = handler(call)
+    except PermissionDenied as exc:
+        reply = Reply(f":no_entry: {exc}")
+    except InputError as exc:
+        reply = error_reply(str(exc), usage)
+    ack(**reply.payload())
+
+
+def subcommands(routes: dict[str, tuple[Handler, str, str]], help_text: str) -> Callable:
+    """A listener that routes `/cmd word …` to a handler by its first word(s).
+
+    routes: words -> (handler, role needed, usage line). The empty key is the default.
+    """
+
+    def listener(ack, command, client, context):
+        words = (command.get("text") or "").strip().split()
+        for size in (2, 1):
+            key = " ".join(words[:size]).lower()
+            if len(words) >= size and key in routes:
+                handler, role, usage = routes[key]
+                command = {**command, "text": " ".join(words[size:])}
+                return run_command(
+                    ack=ack,
+                    command=command,
+                    client=client,
+                    context=context,
+                    handler=handler,
+                    role=role,
+                    usage=usage,
+                )
+        if not words and "" in routes:
+            handler, role, usage = routes[""]
+            return run_command(
+                ack=ack,
+                command=command,
+                client=client,
+                context=context,
+                handler=handler,
+                role=role,
+                usage=usage,
+            )
+
+        def unknown(call: CommandCall) -> Reply:
+            raise InputError(f"I don't know `{' '.join(words[:2]) or '(nothing)'}`. {help_text}")
+
+        return run_command(
+            ack=ack,
+            command=command,
+            client=client,
+            context=context,
+            handler=unknown,
+            role="agent",
+            usage=None,
+        )
+
+    return listener

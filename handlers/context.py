@@ -1,0 +1,26 @@
+"""What every listener needs, put on Bolt's context by one middleware."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from bot.clock import Clock
+from bot.policy import Policy
+from store.db import Database
+
+
+@dataclass
+class Hourglass:
+    database: Database
+    policy: Policy
+    clock: Clock
+    # user-group handle -> (fetched at, members); membership changes rarely
+    group_cache: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
+    group_cache_seconds: float = 300.0
+
+    def cached_group(self, handle: str) -> set[str] | None:
+        hit = self.group_cache.get(handle)
+        if hit and time.monotonic() - hit[0] < self.group_cache_seconds:
+            return hit[1]
+        return None

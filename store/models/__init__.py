@@ -1,0 +1,6 @@
+"""All tables; importing this package registers every model on `Base.metadata`."""
+
+from store.models.base import Base, UTCDateTime
+from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
+
+__all__ = ["Alert", "Base", "Customer", "HourBlock", "Role", "UTCDateTime", "UserProfile"]

@@ -1,0 +1,101 @@
+"""Customers, roles, hour blocks, user profiles and the alert outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.models.base import Base, UTCDateTime
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    plan: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    seats: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(32))
+
+    blocks: Mapped[list[HourBlock]] = relationship(
+        back_populates="customer", order_by="HourBlock.purchased"
+    )
+
+
+class Role(Base):
+    __tablename__ = "roles"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    granted_by: Mapped[str] = mapped_column(String(32))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserProfile(Base):
+    """What we cache from users.info: the timezone dates and times are read in."""
+
+    __tablename__ = "user_profiles"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tz: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(128))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HourBlock(Base):
+    """A prepaid purchase of support hours, valid from `purchased` until `expires` (exclusive)."""
+
+    __tablename__ = "hour_blocks"
+    __table_args__ = (Index("ix_hour_blocks_expires", "expires"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+    purchased: Mapped[date] = mapped_column(Date)
+    expires: Mapped[date] = mapped_column(Date)
+    ref: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(32))
+    # Set when the expiry was recorded and the remainder forfeited.
+    forfeited_minutes: Mapped[int | None] = mapped_column(Integer)
+    expired_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship(back_populates="blocks")
+
+
+class Alert(Base):
+    """The outbox: one row per alert key, written in the transaction that causes it.
+
+    The clock delivers rows whose `next_attempt_at` has come (chat.postMessage the first
+    time, chat.update after), so an alert is posted once and then updated in place.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_alerts_key"),
+        Index("ix_alerts_next_attempt_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(40), default="raised")
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    delivered_version: Mapped[int] = mapped_column(Integer, default=0)
+    posted_channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,93 @@
+"""Test harness: the app served over real HTTP, signed slash commands, a Slack stand-in."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import app as hourglass_app
+from bot.clock import FixedClock
+from bot.policy import Policy
+from slack_standin import SlackStandIn, signed_headers, slash_command_body, split_command_line
+from store.db import Database
+
+SIGNING_SECRET = "test-signing-secret"
+MANAGER, AGENT, STRANGER = "UMANAGER1", "UAGENT001", "USTRANGER"
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+    raw: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.body.get("text", "")
+
+
+class SlackApp:
+    """The Bolt app on a free port, driven like Slack drives it: signed HTTP posts."""
+
+    def __init__(
+        self, database: Database, policy: Policy, standin: SlackStandIn, clock: FixedClock
+    ):
+        self.database, self.policy, self.standin, self.clock = database, policy, standin, clock
+        settings = hourglass_app.Settings.from_env(
+            {
+                "DATABASE_URL": database.url,
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": standin.base_url,
+            }
+        )
+        self.client = hourglass_app.slack_client("xoxb-test", standin.base_url)
+        self.bolt = hourglass_app.create_app(
+            settings, database=database, policy=policy, clock=clock, client=self.client
+        )
+        self.server = hourglass_app.serve_http(self.bolt, 0, host="127.0.0.1")
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slack/events"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def post(self, body: str, headers: dict[str, str]) -> Reply:
+        request = urllib.request.Request(
+            self.url, data=body.encode(), headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read().decode()
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            raw, status = exc.read().decode(), exc.code
+        try:
+            parsed = json.loads(raw) if raw else {}
+        except ValueError:
+            parsed = {"text": raw}
+        return Reply(status, parsed, raw)
+
+    def command(
+        self, line: str, user: str = AGENT, channel: str = "CSUPPORT", *, secret=SIGNING_SECRET
+    ) -> Reply:
+        name, text = split_command_line(line)
+        body = slash_command_body(
+            name, text, user_id=user, channel_id=channel, response_url=self.standin.response_url()
+        )
+        return self.post(body, signed_headers(secret, body, int(time.time())))
+
+    def sweep(self, at: datetime | None = None):
+        if at is not None:
+            self.clock.set(at)
+        return hourglass_app.tick(self.database, self.policy, self.client, self.clock.now())
