@@ -95,8 +95,9 @@ def update_alert(
     now: datetime,
     blocks: list[dict[str, Any]] | None = None,
     data: dict[str, Any] | None = None,
+    kind: str | None = None,
 ) -> bool:
-    """Move an alert to a new state; the clock edits the posted message in place.
+    """Move an alert to a new state (and kind, e.g. sla_warning -> sla_breach); the clock edits the posted message in place.
 
     Nothing happens if the alert is unknown or already in that state, so sweeps may call
     this as often as they like.
@@ -105,6 +106,8 @@ def update_alert(
     if alert is None or alert.state == state:
         return False
     alert.state, alert.text, alert.blocks = state, text, blocks
+    if kind is not None:
+        alert.kind = kind
     if data is not None:
         alert.data = {**(alert.data or {}), **data}
     alert.version += 1
