@@ -66,6 +66,20 @@ def postgres_url():
     admin.dispose()
 
 
+@pytest.fixture
+def empty_postgres_url(postgres_url):
+    """A fresh Postgres database with no schema at all (for migrate and refusal tests)."""
+    base = make_url(postgres_url)
+    name = f"hourglass_empty_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def _truncate(database: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with database.engine.begin() as connection:

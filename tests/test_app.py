@@ -1,0 +1,275 @@
+"""The composition root: settings, the CLI, and Hourglass run as a real process over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import app as hourglass_app
+from slack_standin import signed_headers, slash_command_body
+from tests.harness import SIGNING_SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-c", "import sys, app; sys.exit(app.main(sys.argv[1:]))"]
+
+
+def cli(*args: str, env: dict[str, str], input_text: str | None = None, timeout: float = 60):
+    return subprocess.run(
+        [*CLI, *args],
+        cwd=ROOT,
+        env={**_base_env(), **env},
+        capture_output=True,
+        text=True,
+        input=input_text,
+        timeout=timeout,
+    )
+
+
+def _base_env() -> dict[str, str]:
+    keep = {"PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT", "TMPDIR"}
+    return {k: v for k, v in os.environ.items() if k in keep} | {"LOG_LEVEL": "WARNING"}
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must be"),
+        ({"PORT": "http"}, "PORT must be a port number"),
+        ({"PORT": "70000"}, "PORT must be a port number"),
+        ({"HOURGLASS_SWEEP_SECONDS": "soon"}, "HOURGLASS_SWEEP_SECONDS must be a number"),
+        ({"HOURGLASS_SWEEP_SECONDS": "-1"}, "HOURGLASS_SWEEP_SECONDS must be between"),
+        ({"HOURGLASS_CLOCK": "maybe"}, "HOURGLASS_CLOCK must be on or off"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL must be an http(s) URL"),
+        ({"SLACK_BOT_TOKEN": "abc"}, "SLACK_BOT_TOKEN must be a bot token"),
+        ({"SLACK_APP_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN must be an app-level token"),
+    ],
+)
+def test_malformed_settings_are_named(env, message):
+    with pytest.raises(hourglass_app.ConfigError, match=re.escape(message)):
+        hourglass_app.Settings.from_env(env)
+
+
+def test_settings_defaults_and_heroku_style_postgres_urls():
+    settings = hourglass_app.Settings.from_env({})
+    assert settings.database_url == "sqlite:///hourglass.db"
+    assert (settings.port, settings.sweep_seconds, settings.clock_enabled) == (3000, 30.0, True)
+    assert settings.api_url == "https://slack.com/api/"
+    heroku = hourglass_app.Settings.from_env({"DATABASE_URL": "postgres://u:p@h/db"})
+    assert heroku.database_url == "postgresql+psycopg://u:p@h/db"
+
+
+def test_run_without_a_token_stops_with_one_line(tmp_path):
+    result = cli("run", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == "hourglass: SLACK_BOT_TOKEN is not set (see .env.example)"
+
+
+def test_bad_policy_stops_start_up_naming_the_line(tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[provider]\ntimezone = "Mars/Olympus"\n[plans.x]\n')
+    result = cli(
+        "report",
+        "--customer",
+        "a",
+        "--month",
+        "2026-11",
+        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}", "HOURGLASS_POLICY": str(policy)},
+    )
+    assert result.returncode == 2
+    assert "line 2: provider.timezone: unknown timezone 'Mars/Olympus'" in result.stderr
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+
+def test_cli_admin_commands_and_report(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    assert (
+        cli("customer", "add", "acme", "--plan", "professional", "--seats", "2", env=env).returncode
+        == 0
+    )
+    added = cli("hours", "add", "acme", "10", "--purchased", "2026-08-30", "--ref", "PO-1", env=env)
+    assert added.returncode == 0 and "expires 2026-11-28" in added.stdout
+    assert cli("role", "add", "U0MANAGER", "manager", env=env).stdout.strip() == (
+        "hourglass: U0MANAGER is now a manager"
+    )
+    assert "no longer has a role" in cli("role", "remove", "U0MANAGER", env=env).stdout
+    report = cli("report", "--customer", "acme", "--month", "2026-11", "--format", "json", env=env)
+    assert report.returncode == 0, report.stderr
+    statement = json.loads(report.stdout)
+    assert list(statement)[:3] == ["customer", "month", "currency"]
+    for key in (
+        "days",
+        "sessions",
+        "billed_minutes",
+        "overage_minutes",
+        "amount",
+        "blocks",
+        "calls",
+        "sla",
+    ):
+        assert key in statement
+    (block,) = statement["blocks"]
+    assert block["hours"] == 10 and block["expires"] == "2026-11-28"
+    csv_report = cli(
+        "report", "--customer", "acme", "--month", "2026-11", "--format", "csv", env=env
+    )
+    assert csv_report.stdout.startswith("section,date,item")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("report", "--customer", "acme", "--month", "11-2026"), "is not a month"),
+        (("report", "--customer", "nobody", "--month", "2026-11"), "no customer called `nobody`"),
+        (
+            ("report", "--customer", "acme", "--month", "2026-11", "--format", "pdf"),
+            "invalid choice",
+        ),
+        (("hours", "add", "acme", "lots"), "is not a number of hours"),
+        (("customer", "add", "acme", "--plan", "gold"), "there is no plan `gold`"),
+        (("role", "add", "jane", "manager"), "is not a Slack user ID"),
+        (("frobnicate",), "invalid choice"),
+    ],
+)
+def test_bad_cli_arguments_are_one_line_and_exit_2(tmp_path, args, message):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    cli("customer", "add", "acme", "--plan", "lite", env=env)
+    result = cli(*args, env=env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_demo_walks_through_without_slack():
+    result = subprocess.run(
+        [*CLI, "demo"], cwd=ROOT, env=_base_env(), capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Added customer *acme*" in result.stdout
+    assert "Sorry, only managers can do that" in result.stdout
+    assert '"customer": "acme"' in result.stdout
+
+
+def test_console_dispatches_typed_commands(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    lines = "/hourglass customer add acme plan=lite\n/balance acme\n/balance\n:quit\n"
+    result = cli("console", "--user", "U0CONSOLE", env=env, input_text=lines)
+    assert result.returncode == 0, result.stderr
+    assert "Added customer *acme* on the *lite* plan" in result.stdout
+    assert "No hour blocks bought." in result.stdout
+    assert "Usage: `/balance <customer>`" in result.stdout
+
+
+def test_unmigrated_postgres_is_refused_then_migrate_fixes_it(empty_postgres_url):
+    env = {"DATABASE_URL": empty_postgres_url}
+    refused = cli("report", "--customer", "acme", "--month", "2026-11", env=env)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "hourglass: the database is not migrated to this version of Hourglass: run `hourglass migrate`"
+    )
+    assert cli("migrate", env=env).returncode == 0
+    assert cli("customer", "add", "acme", "--plan", "lite", env=env).returncode == 0
+
+
+# --- the real process over HTTP ------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"app exited: {process.stderr.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("app did not become healthy")
+
+
+def _post(port: int, body: str, headers: dict[str, str]) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/slack/events", data=body.encode(), headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read().decode()
+            return response.status, json.loads(raw) if raw else {}
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_migrate_and_run_over_http_as_a_new_user_would(backend, tmp_path, standin, request):
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'hourglass.db'}"
+    else:
+        url = request.getfixturevalue("empty_postgres_url")
+    port = _free_port()
+    env = {
+        "DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": standin.base_url,
+        "PORT": str(port),
+        "HOURGLASS_SWEEP_SECONDS": "0.5",
+    }
+    assert cli("migrate", env=env).returncode == 0
+    assert cli("role", "add", "U0MANAGER", "manager", env=env).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env={**_base_env(), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_healthy(port, process)
+        line = "customer add acme plan=professional channel=<#C1|acme> seats=2"
+        body = slash_command_body("/hourglass", line, user_id="U0MANAGER")
+        status, reply = _post(port, body, signed_headers(SIGNING_SECRET, body, int(time.time())))
+        assert status == 200 and "Added customer *acme*" in reply["text"]
+
+        stranger = slash_command_body(
+            "/hourglass", line.replace("acme", "initech"), user_id="U0STRANGE"
+        )
+        status, reply = _post(
+            port, stranger, signed_headers(SIGNING_SECRET, stranger, int(time.time()))
+        )
+        assert status == 200 and reply["text"].startswith(":no_entry:")
+
+        status, _ = _post(port, body, {"content-type": "application/x-www-form-urlencoded"})
+        assert status == 401
+        assert standin.calls_to("auth.test"), "the app checked its token against SLACK_API_URL"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    report = cli("report", "--customer", "acme", "--month", "2026-11", env=env)
+    statement = json.loads(report.stdout)
+    assert statement["customer"] == "acme" and statement["blocks"] == []
+    assert (
+        "initech"
+        not in cli("report", "--customer", "initech", "--month", "2026-11", env=env).stdout
+    )
