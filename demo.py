@@ -79,10 +79,13 @@ def statement(demo: Demo, customer: str, month: str) -> None:
 
 
 def main() -> int:
+    import logging
+
     import app as hourglass_app
     from bot import roles
     from console import LocalSlack
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="hourglass-demo-") as folder:
         url = f"sqlite:///{Path(folder) / 'demo.db'}"
         print(f"Hourglass demo: a fresh database at {url}, the bundled default policy.")

@@ -95,13 +95,32 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@contextmanager
+def _file_lock(path: str | None) -> Iterator[None]:
+    if not path or path == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{path}.migrate-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def ensure_schema(database: Database) -> None:
     """SQLite (the embedded default) migrates itself; any other database must be migrated
     by `hourglass migrate` (the Procfile's release step) and is refused if it is behind."""
     if current_revision(database.engine) == head_revision():
         return
     if database.dialect == "sqlite":
-        migrate(database.url)
+        # Several processes (gunicorn workers, the clock) may start at once on the same
+        # file: one migrates, the others wait for it and find the schema current.
+        with _file_lock(database.engine.url.database):
+            if current_revision(database.engine) != head_revision():
+                migrate(database.url)
         return
     raise NotMigrated(
         "the database is not migrated to this version of Hourglass: run `hourglass migrate`"
