@@ -275,6 +275,9 @@ class SlackStandIn:
                 "ok": True,
                 "files": [{"id": f.get("id"), "title": f.get("title")} for f in files],
             }
+        if method == "apps.connections.open":
+            # Nothing listens there: enough for a test to see Socket Mode reach for it.
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket-mode"}
         if method in {"views.open", "views.publish", "views.update", "views.push"}:
             return {"ok": True, "view": {"id": "V0000001", **(params.get("view") or {})}}
         return {"ok": True}

@@ -273,3 +273,31 @@ def test_migrate_and_run_over_http_as_a_new_user_would(backend, tmp_path, standi
         "initech"
         not in cli("report", "--customer", "initech", "--month", "2026-11", env=env).stdout
     )
+
+
+@pytest.mark.slow
+def test_socket_mode_connects_through_slack_api_url(tmp_path, standin):
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hourglass.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_APP_TOKEN": "xapp-test-token",
+        "SLACK_API_URL": standin.base_url,
+        "HOURGLASS_CLOCK": "off",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env={**_base_env(), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not standin.calls_to("apps.connections.open") and time.monotonic() < deadline:
+            assert process.poll() is None, "the app exited instead of connecting"
+            time.sleep(0.1)
+        (call, *_) = standin.calls_to("apps.connections.open")
+        assert call.token == "xapp-test-token"
+    finally:
+        process.kill()
+        process.wait(timeout=10)
