@@ -301,3 +301,68 @@ def test_socket_mode_connects_through_slack_api_url(tmp_path, standin):
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+def _raise_alert_in(url: str, key: str = "block_expiring:1:7") -> None:
+    from bot.outbox import raise_alert
+    from store.db import Database, ensure_schema
+
+    database = Database(url)
+    ensure_schema(database)
+    with database.session() as db:
+        raise_alert(
+            db,
+            key=key,
+            kind="block_expiring",
+            channel="CALERTS",
+            text="7 days left",
+            now=hourglass_app.SystemClock().now(),
+        )
+    database.dispose()
+
+
+def test_sweep_command_delivers_the_outbox_once(tmp_path, standin):
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": standin.base_url,
+    }
+    _raise_alert_in(env["DATABASE_URL"])
+    first = cli("sweep", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "1 posted" in first.stdout
+    assert "0 posted" in cli("sweep", env=env).stdout
+    assert [p["text"] for p in standin.posted("CALERTS")] == ["7 days left"]
+    assert "not an ISO 8601 instant" in cli("sweep", "--at", "noon", env=env).stderr
+
+
+@pytest.mark.slow
+def test_clock_process_sweeps_on_its_interval(tmp_path, standin):
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": standin.base_url,
+        "HOURGLASS_SWEEP_SECONDS": "0.2",
+    }
+    _raise_alert_in(env["DATABASE_URL"])
+    process = subprocess.Popen(
+        [*CLI, "clock"],
+        cwd=ROOT,
+        env={**_base_env(), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not standin.posted("CALERTS") and time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read()
+            time.sleep(0.1)
+        _raise_alert_in(env["DATABASE_URL"], key="block_expiring:2:7")
+        while len(standin.posted("CALERTS")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)  # several more ticks
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert len(standin.posted("CALERTS")) == 2
