@@ -172,43 +172,30 @@ def subcommands(routes: dict[str, tuple[Handler, str, str]], help_text: str) -> 
 
     def listener(ack, command, client, context):
         words = (command.get("text") or "").strip().split()
+        route, rest = None, words
         for size in (2, 1):
             key = " ".join(words[:size]).lower()
             if len(words) >= size and key in routes:
-                handler, role, usage = routes[key]
-                command = {**command, "text": " ".join(words[size:])}
-                return run_command(
-                    ack=ack,
-                    command=command,
-                    client=client,
-                    context=context,
-                    handler=handler,
-                    role=role,
-                    usage=usage,
-                )
-        if not words and "" in routes:
-            handler, role, usage = routes[""]
-            return run_command(
-                ack=ack,
-                command=command,
-                client=client,
-                context=context,
-                handler=handler,
-                role=role,
-                usage=usage,
-            )
+                route, rest = routes[key], words[size:]
+                break
+        if route is None and not words and "" in routes:
+            route = routes[""]
+        if route is None:
 
-        def unknown(call: CommandCall) -> Reply:
-            raise InputError(f"I don't know `{' '.join(words[:2]) or '(nothing)'}`. {help_text}")
+            def unknown(call: CommandCall) -> Reply:
+                said = " ".join(words[:2]) or "(nothing)"
+                raise InputError(f"I don't know `{said}`. {help_text}")
 
-        return run_command(
+            route = (unknown, "agent", None)
+        handler, role, usage = route
+        run_command(
             ack=ack,
-            command=command,
+            command={**command, "text": " ".join(rest)},
             client=client,
             context=context,
-            handler=unknown,
-            role="agent",
-            usage=None,
+            handler=handler,
+            role=role,
+            usage=usage,
         )
 
     return listener
