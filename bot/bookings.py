@@ -592,7 +592,8 @@ def _send_reminders(
             customer_id=customer.id,
             now=now,
             text=(
-                f":alarm_clock: In {format_duration(offset)}: {kind_of(booking)} #{booking.id} "
+                f":alarm_clock: In {format_duration(booking.start_at - now)}: "
+                f"{kind_of(booking)} #{booking.id} "
                 f"with *{customer.name}*, {when}, {format_minutes(booking.minutes)}"
                 + (" (you were asked for by the customer)" if engineer.extra else "")
                 + "."
