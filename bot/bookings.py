@@ -357,6 +357,11 @@ class Outcome:
     charge_minutes: int
 
 
+def is_late(policy: Policy, start: datetime, now: datetime) -> bool:
+    """Cancelling at `now` is late when less than the free notice is left before `start`."""
+    return start - now < policy.cancellation.free_notice
+
+
 def cancel(db: Session, policy: Policy, text: str, *, actor: str, now: datetime) -> Outcome:
     """Cancel a booking: free with enough notice, else the late charge and an alert."""
     booking = _get(db, text)
@@ -370,7 +375,7 @@ def cancel(db: Session, policy: Policy, text: str, *, actor: str, now: datetime)
             f"`/book noshow #{booking.id}`"
         )
     customer = db.get(Customer, booking.customer_id)
-    late = booking.start_at - now < policy.cancellation.free_notice
+    late = is_late(policy, booking.start_at, now)
     charge = _minutes(policy.cancellation.late_charge) if late else 0
     booking.status = LATE_CANCELLED if late else CANCELLED
     booking.cancelled_at, booking.cancelled_by = now, actor

@@ -213,6 +213,15 @@ def test_training_is_priced_at_the_training_rate_not_the_blocks(acme, clock):
     assert data["blocks"][0]["used_minutes"] == 0
 
 
+def test_a_late_cancelled_training_session_is_charged_at_the_training_rate(acme, clock):
+    acme.command("/book acme tomorrow 09:00 2h training")
+    acme.command("/book cancel #1")
+    data = statement(acme)
+    assert data["sessions"][0]["status"] == "late_cancelled"
+    assert data["sessions"][0]["billed_minutes"] == 30
+    assert (data["billed_minutes"], data["amount"]) == (0, "30.00")
+
+
 def test_overage_from_sessions_is_priced_at_the_hourly_rate(acme, clock):
     acme.command("/hourglass customer add initech plan=professional", MANAGER)
     acme.command("/book initech 2026-11-23 15:00 1h")
@@ -425,6 +434,12 @@ def test_book_with_no_text_opens_the_form(acme, standin):
     assert ids == ["customer", "date", "time", "duration", "engineers", "options"]
     assert [o["value"] for o in view["blocks"][0]["element"]["options"]] == ["acme", "globex"]
     assert count(acme.database, Booking) == 0
+
+
+def test_a_stranger_gets_no_form(acme, standin):
+    reply = acme.command("/book", STRANGER)
+    assert reply.text.startswith(":no_entry:")
+    assert standin.calls_to("views.open") == []
 
 
 def test_the_form_books_like_the_command(acme, standin, clock):
