@@ -528,7 +528,7 @@ def _month(db, policy, customer, first: date) -> list[Booking]:
     # A late cancellation in the month may be of a session starting early next month.
     reach = policy.cancellation.free_notice + timedelta(days=1)
     rows = Bookings.starting_between(db, start, end + reach, customer_id=customer.id)
-    return [b for b in rows if work_date(policy, b).month == first.month]
+    return [b for b in rows if work_date(policy, b).replace(day=1) == first.replace(day=1)]
 
 
 def sessions_rows(
