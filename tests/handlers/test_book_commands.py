@@ -444,7 +444,7 @@ def test_a_stranger_gets_no_form(acme, standin):
 
 def test_the_form_books_like_the_command(acme, standin, clock):
     reply = acme.interaction(submission(form_values(users=[JO], options=["extra"])))
-    assert reply.status == 200 and reply.raw in ("", "{}") or not reply.body.get("errors")
+    assert reply.status == 200 and "errors" not in reply.body, reply.raw
     row = booking(acme.database)
     assert (row.start_at, row.minutes) == (datetime(2026, 11, 23, 15, 0, tzinfo=UTC), 60)
     with acme.database.session() as db:
