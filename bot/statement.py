@@ -39,9 +39,18 @@ def days_section(db: Session, policy: Policy, customer: Customer, first: date, l
     return []
 
 
-def sessions_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):
-    """Booked sessions starting in the month (issue 5 fills this)."""
-    return []
+def sessions_section(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    first: date,
+    last: date,
+    now: datetime | None = None,
+):
+    """Booked sessions starting in the month, with their status as of `now` (bot/bookings.py)."""
+    from bot.bookings import sessions_rows
+
+    return sessions_rows(db, policy, customer, first, now or _after(last, policy))
 
 
 def calls_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):
@@ -61,10 +70,24 @@ def sla_section(db: Session, policy: Policy, customer: Customer, first: date, la
 
 
 def extra_amount(
-    db: Session, policy: Policy, customer: Customer, first: date, last: date
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    first: date,
+    last: date,
+    now: datetime | None = None,
 ) -> Decimal:
     """Money billed outside the hour blocks (training sessions at the training rate)."""
-    return Decimal("0.00")
+    from bot.bookings import training_amount
+
+    return Decimal("0.00") + training_amount(
+        db, policy, customer, first, now or _after(last, policy)
+    )
+
+
+def _after(last: date, policy: Policy) -> datetime:
+    """The end of the month's last day in the provider's timezone."""
+    return datetime.combine(last + timedelta(days=1), datetime.min.time(), policy.timezone)
 
 
 def blocks_section(ledger: Ledger) -> list[dict[str, Any]]:
@@ -106,7 +129,7 @@ def build_statement(
         if d.block_id is None and _in_month(d.work_date, first, last)
     )
     amount = overage_amount(overage, policy.hourly_rate) + extra_amount(
-        db, policy, customer, first, last
+        db, policy, customer, first, last, now=now
     )
     return {
         "customer": customer.name,
@@ -115,7 +138,7 @@ def build_statement(
         "plan": customer.plan,
         "as_of": as_of.isoformat(),
         "days": days_section(db, policy, customer, first, last),
-        "sessions": sessions_section(db, policy, customer, first, last),
+        "sessions": sessions_section(db, policy, customer, first, last, now=now),
         "billed_minutes": sum(c.minutes for c in month_charges),
         "overage_minutes": overage,
         "amount": f"{amount:.2f}",

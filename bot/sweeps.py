@@ -23,7 +23,9 @@ SweepRule = Callable[[Session, Policy, datetime], int]
 
 def all_rules() -> list[tuple[str, SweepRule]]:
     """Every alert rule, in the order they run."""
-    return []
+    from bot.bookings import reminder_sweep
+
+    return [("booking_reminders", reminder_sweep)]
 
 
 def run_sweep(database: Database, policy: Policy, now: datetime) -> dict[str, int]:

@@ -87,6 +87,14 @@ class SlackApp:
         )
         return self.post(body, signed_headers(secret, body, int(time.time())))
 
+    def interaction(self, payload: dict[str, Any], *, secret=SIGNING_SECRET) -> Reply:
+        """Post a signed interactivity request (`payload=<json>`), as Slack sends view
+        submissions and block actions."""
+        from urllib.parse import urlencode
+
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, signed_headers(secret, body, int(time.time())))
+
     def sweep(self, at: datetime | None = None):
         if at is not None:
             self.clock.set(at)

@@ -2,6 +2,8 @@
 
 from slack_bolt import App
 
+from handlers.views import book
+
 
 def register(app: App) -> None:
-    pass
+    app.view(book.CALLBACK_ID)(book.submit)

@@ -1,6 +1,17 @@
 """All tables; importing this package registers every model on `Base.metadata`."""
 
 from store.models.base import Base, UTCDateTime
+from store.models.bookings import Booking, BookingEngineer
 from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
 
-__all__ = ["Alert", "Base", "Customer", "HourBlock", "Role", "UTCDateTime", "UserProfile"]
+__all__ = [
+    "Alert",
+    "Base",
+    "Booking",
+    "BookingEngineer",
+    "Customer",
+    "HourBlock",
+    "Role",
+    "UTCDateTime",
+    "UserProfile",
+]

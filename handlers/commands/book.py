@@ -1,0 +1,116 @@
+"""/book: book, cancel, mark a no-show and list 1-on-1 and training sessions."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot import bookings
+from bot import customers as customer_service
+from bot.billing import format_minutes
+from bot.parsing import InputError
+from bot.roles import AGENT
+from handlers.common import CommandCall, Reply, run_command
+from handlers.views.book import booking_modal, check_engineers
+
+log = logging.getLogger(__name__)
+
+USAGE = "/book <customer> <date time> <duration> [@engineer…] [extra] [training]"
+USAGE_CANCEL = "/book cancel <booking-id>"
+USAGE_NOSHOW = "/book noshow <booking-id>"
+USAGE_LIST = "/book list [customer]"
+
+
+def book(call: CommandCall) -> Reply:
+    form = bookings.parse_book_text(call.tokens)
+    check_engineers(call.db, call.client, call.policy, form, call.now)
+    tz = call.user_tz()
+    booking = bookings.book(call.db, call.policy, form, agent=call.user_id, tz=tz, now=call.now)
+    return Reply(bookings.confirmation(call.db, call.policy, booking, tz))
+
+
+def open_form(call: CommandCall, trigger_id: str) -> Reply:
+    view = booking_modal(call.db, call.channel_id)
+    try:
+        call.client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))
+        raise InputError("the booking form could not be opened; type the booking instead") from None
+    return Reply(":calendar: Opening the booking form…")
+
+
+def cancel(call: CommandCall) -> Reply:
+    if len(call.tokens) != 1:
+        raise InputError("give one booking id")
+    outcome = bookings.cancel(
+        call.db, call.policy, call.tokens[0], actor=call.user_id, now=call.now
+    )
+    when = bookings.format_span(outcome.booking.start_at, outcome.booking.minutes, call.user_tz())
+    if outcome.status == bookings.LATE_CANCELLED:
+        return Reply(
+            f":warning: #{outcome.booking.id} for *{outcome.customer.name}* ({when}) is cancelled "
+            f"late (less than {bookings.format_duration(call.policy.cancellation.free_notice)} "
+            f"notice): {format_minutes(outcome.charge_minutes)} billed; "
+            f"the channel has been told."
+        )
+    return Reply(
+        f":white_check_mark: #{outcome.booking.id} for *{outcome.customer.name}* ({when}) is "
+        f"cancelled; nothing is billed."
+    )
+
+
+def noshow(call: CommandCall) -> Reply:
+    if len(call.tokens) != 1:
+        raise InputError("give one booking id")
+    outcome = bookings.no_show(
+        call.db, call.policy, call.tokens[0], actor=call.user_id, now=call.now
+    )
+    when = bookings.format_span(outcome.booking.start_at, outcome.booking.minutes, call.user_tz())
+    return Reply(
+        f":warning: #{outcome.booking.id} for *{outcome.customer.name}* ({when}) is marked as a "
+        f"no-show: {format_minutes(outcome.charge_minutes)} billed; the channel has been told."
+    )
+
+
+def list_(call: CommandCall) -> Reply:
+    if len(call.tokens) > 1:
+        raise InputError("give at most one customer")
+    customer = customer_service.get_customer(call.db, call.tokens[0]) if call.tokens else None
+    tz = call.user_tz()
+    rows = bookings.recent_and_upcoming(call.db, call.policy, call.now, customer)
+    whose = f" for *{customer.name}*" if customer else ""
+    if not rows:
+        return Reply(f"No recent or upcoming sessions{whose}. Book one with `{USAGE}`.")
+    lines = [f"Sessions{whose} (times in {tz.key}):"]
+    lines += ["• " + bookings.describe(call.db, b, tz, call.now) for b in rows]
+    return Reply("\n".join(lines))
+
+
+ROUTES = {
+    "cancel": (cancel, USAGE_CANCEL),
+    "noshow": (noshow, USAGE_NOSHOW),
+    "no-show": (noshow, USAGE_NOSHOW),
+    "list": (list_, USAGE_LIST),
+}
+
+
+def listener(ack, command, client, context):
+    words = (command.get("text") or "").strip().split()
+    if not words:
+        trigger_id = command.get("trigger_id", "")
+        handler, usage = (lambda call: open_form(call, trigger_id)), USAGE
+    elif words[0].lower() in ROUTES:
+        handler, usage = ROUTES[words[0].lower()]
+        command = {**command, "text": " ".join(words[1:])}
+    else:
+        handler, usage = book, USAGE
+    run_command(
+        ack=ack,
+        command=command,
+        client=client,
+        context=context,
+        handler=handler,
+        role=AGENT,
+        usage=usage,
+    )

@@ -1,0 +1,173 @@
+"""The booking form: `/book` with no text opens it; its submission books like the command.
+
+The submission is validated by the same bot.bookings.book as `/book <text>`; a bad field is
+shown next to that field (`response_action: errors`) and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot import bookings
+from bot.parsing import InputError
+from bot.policy import Policy
+from bot.roles import AGENT, PermissionDenied, require
+from handlers.common import group_members, user_timezone
+from store.repositories import Customers, UserProfiles
+
+log = logging.getLogger(__name__)
+
+CALLBACK_ID = "book_session"
+FIELDS = ("customer", "date", "time", "duration", "engineers", "options")
+
+
+def check_engineers(
+    db: Session, client: WebClient, policy: Policy, form: bookings.BookingForm, now: datetime
+) -> None:
+    """Every named engineer must be a real Slack user; cache their name for messages."""
+    for user_id in form.engineers:
+        profile = UserProfiles.get(db, user_id)
+        if profile is not None and profile.name:
+            continue
+        try:
+            user = client.users_info(user=user_id)["user"]
+        except SlackApiError as exc:
+            raise bookings.BookingInputError(
+                "engineers", f"I can't find the Slack user <@{user_id}>"
+            ) from exc
+        if user.get("is_bot") or user.get("deleted"):
+            raise bookings.BookingInputError(
+                "engineers", f"<@{user_id}> is not a person who can take a session"
+            )
+        UserProfiles.upsert(
+            db,
+            user_id,
+            user.get("tz") or policy.timezone.key,
+            user.get("real_name") or user.get("name"),
+            now,
+        )
+
+
+def _input(block_id: str, label: str, element: dict, *, optional: bool = False) -> dict:
+    element = {**element, "action_id": "value"}
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": label},
+        "element": element,
+        "optional": optional,
+    }
+
+
+def _option(value: str, text: str) -> dict:
+    return {"text": {"type": "plain_text", "text": text[:75]}, "value": value}
+
+
+def booking_modal(db: Session, channel_id: str = "") -> dict[str, Any]:
+    customers = Customers.all(db)
+    if 0 < len(customers) <= 100:
+        customer = {
+            "type": "static_select",
+            "placeholder": {"type": "plain_text", "text": "Pick a customer"},
+            "options": [_option(c.name, c.name) for c in customers],
+        }
+    else:
+        customer = {"type": "plain_text_input", "placeholder": _text("customer name")}
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_ID,
+        "private_metadata": channel_id,
+        "title": _text("Book a session"),
+        "submit": _text("Book"),
+        "close": _text("Cancel"),
+        "blocks": [
+            _input("customer", "Customer", customer),
+            _input("date", "Date", {"type": "datepicker"}),
+            _input("time", "Start time (your timezone)", {"type": "timepicker"}),
+            _input(
+                "duration",
+                "Duration",
+                {"type": "plain_text_input", "placeholder": _text("1h, 90m, 1:30")},
+            ),
+            _input(
+                "engineers",
+                "Engineers (empty: you)",
+                {"type": "multi_users_select", "placeholder": _text("Pick engineers")},
+                optional=True,
+            ),
+            _input(
+                "options",
+                "Options",
+                {
+                    "type": "checkboxes",
+                    "options": [
+                        _option("extra", "Engineers above were requested by the customer (extra)"),
+                        _option("training", "Training session (billed at the training rate)"),
+                    ],
+                },
+                optional=True,
+            ),
+        ],
+    }
+
+
+def _text(text: str) -> dict:
+    return {"type": "plain_text", "text": text}
+
+
+def form_from_view(view: dict[str, Any]) -> bookings.BookingForm:
+    values = (view.get("state") or {}).get("values") or {}
+
+    def element(block_id: str) -> dict:
+        return (values.get(block_id) or {}).get("value") or {}
+
+    customer = element("customer")
+    name = (customer.get("selected_option") or {}).get("value") or customer.get("value") or ""
+    options = {o.get("value") for o in element("options").get("selected_options") or []}
+    return bookings.BookingForm(
+        customer=name.strip(),
+        day=element("date").get("selected_date") or "",
+        clock=element("time").get("selected_time") or "",
+        duration=(element("duration").get("value") or "").strip(),
+        engineers=tuple(dict.fromkeys(element("engineers").get("selected_users") or [])),
+        extra="extra" in options,
+        training="training" in options,
+    )
+
+
+def submit(ack, body, view, client, context):
+    hg = context["hourglass"]
+    now = hg.clock.now()
+    user_id = body["user"]["id"]
+    try:
+        with hg.database.session() as db:
+            require(db, hg.policy, user_id, AGENT, group_members(hg, client))
+            form = form_from_view(view)
+            if not form.day:
+                raise bookings.BookingInputError("date", "pick a date")
+            if not form.clock:
+                raise bookings.BookingInputError("time", "pick a start time")
+            check_engineers(db, client, hg.policy, form, now)
+            tz = user_timezone(hg, db, client, user_id, now)
+            booking = bookings.book(db, hg.policy, form, agent=user_id, tz=tz, now=now)
+            text = bookings.confirmation(db, hg.policy, booking, tz)
+    except bookings.BookingInputError as exc:
+        field = exc.field if exc.field in FIELDS else "customer"
+        return ack(response_action="errors", errors={field: _sentence(str(exc))})
+    except (PermissionDenied, InputError) as exc:
+        return ack(response_action="errors", errors={"customer": _sentence(str(exc))})
+    ack()
+    try:
+        client.chat_postMessage(channel=user_id, text=text)
+    except SlackApiError as exc:  # the booking stands; the customer's channel is told anyway
+        log.warning("could not DM the booking confirmation: %s", exc.response.get("error"))
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]

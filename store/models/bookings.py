@@ -1,0 +1,59 @@
+"""Booked 1-on-1 and training sessions, and the engineers on each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.models.base import Base, UTCDateTime
+
+
+class Booking(Base):
+    """A session booked ahead for a customer.
+
+    `status` is stored for what a person decides (booked, cancelled, late_cancelled,
+    no_show); `held` is derived from the clock (a booking not cancelled whose end has
+    passed), so statements are right without any sweep having run.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index("ix_bookings_start_at", "start_at"),
+        Index("ix_bookings_next_reminder_at", "next_reminder_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    minutes: Mapped[int] = mapped_column(Integer)
+    training: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="booked")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(32))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(32))
+    # Minutes charged for a late cancellation or a no-show (policy at the time it happened).
+    charge_minutes: Mapped[int | None] = mapped_column(Integer)
+    # When the reminder sweep next has something to send for this booking (None: nothing).
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    engineers: Mapped[list[BookingEngineer]] = relationship(
+        back_populates="booking", order_by="BookingEngineer.id", lazy="selectin"
+    )
+
+
+class BookingEngineer(Base):
+    """An engineer on a booking; `extra` ones were requested by the customer and billed in addition."""
+
+    __tablename__ = "booking_engineers"
+    __table_args__ = (UniqueConstraint("booking_id", "user_id", name="uq_booking_engineers_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    extra: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    booking: Mapped[Booking] = relationship(back_populates="engineers")
