@@ -24,7 +24,9 @@ ChargeSource = Callable[[Session, Policy, Customer, datetime], list[Charge]]
 
 def charge_sources() -> list[ChargeSource]:
     """Every source of billed time, registered in one place."""
-    return []
+    from bot.timelog import day_charges
+
+    return [day_charges]
 
 
 def charges_for(db: Session, policy: Policy, customer: Customer, now: datetime) -> list[Charge]:

@@ -23,7 +23,12 @@ SweepRule = Callable[[Session, Policy, datetime], int]
 
 def all_rules() -> list[tuple[str, SweepRule]]:
     """Every alert rule, in the order they run."""
-    return []
+    from bot.block_alerts import sweep_block_expired, sweep_block_expiring
+
+    return [
+        ("block_expiring", sweep_block_expiring),
+        ("block_expired", sweep_block_expired),
+    ]
 
 
 def run_sweep(database: Database, policy: Policy, now: datetime) -> dict[str, int]:

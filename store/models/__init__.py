@@ -2,5 +2,15 @@
 
 from store.models.base import Base, UTCDateTime
 from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
+from store.models.time_entries import TimeEntry
 
-__all__ = ["Alert", "Base", "Customer", "HourBlock", "Role", "UTCDateTime", "UserProfile"]
+__all__ = [
+    "Alert",
+    "Base",
+    "Customer",
+    "HourBlock",
+    "Role",
+    "TimeEntry",
+    "UTCDateTime",
+    "UserProfile",
+]
