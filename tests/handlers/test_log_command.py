@@ -138,7 +138,9 @@ def test_older_block_is_drawn_first_and_its_expiry_is_alerted_once(acme, standin
     data = statement(acme)
     assert (block(data, 1)["status"], block(data, 1)["forfeited_minutes"]) == ("expired", 540)
     # Only the live block counts towards the balance now.
-    assert "Remaining: *10h*" in acme.command("/balance acme", AGENT).text
+    balance = acme.command("/balance acme", AGENT).text
+    assert "Remaining: *10h*" in balance
+    assert "Forfeited at expiry: #1 lost 9h unused on 2026-11-30." in balance
 
 
 def test_expiring_warning_skips_a_block_with_nothing_left(acme, standin):
