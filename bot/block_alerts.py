@@ -18,7 +18,7 @@ from bot.outbox import alert_channel, raise_alert
 from bot.policy import Policy
 from bot.timelog import raise_low_balance_alert
 from store.models import Customer, HourBlock
-from store.repositories import HourBlocks
+from store.repositories import Alerts, HourBlocks
 from store.time_repository import BlockExpiries
 
 EXPIRED_BATCH = 200
@@ -40,6 +40,11 @@ def sweep_block_expiring(db: Session, policy: Policy, now: datetime) -> int:
         reached = block_expiry_warnings(block_terms(block), today, days_before)
         if not reached:
             continue
+        # A sweep that runs late sends only the most urgent warning reached, not a backlog.
+        threshold = reached[-1]
+        key = expiry_alert_key(str(block.id), threshold)
+        if Alerts.by_key(db, key) is not None:
+            continue  # already sent: keep the steady-state sweep to one indexed lookup
         if block.customer_id not in ledgers:
             customer = db.get(Customer, block.customer_id)
             ledgers[block.customer_id] = ledger_for(db, policy, customer, now, as_of=today)
@@ -47,11 +52,9 @@ def sweep_block_expiring(db: Session, policy: Policy, now: datetime) -> int:
         statement = ledger.allocation.statement_for(str(block.id))
         if statement.remaining_minutes == 0:
             continue  # nothing left to lose
-        # A sweep that runs late sends only the most urgent warning reached, not a backlog.
-        threshold = reached[-1]
         raised += raise_alert(
             db,
-            key=expiry_alert_key(str(block.id), threshold),
+            key=key,
             kind="block_expiring",
             channel=alert_channel(ledger.customer, policy.alert_channel),
             text=_expiring_text(ledger.customer, block, statement, (block.expires - today).days),

@@ -67,7 +67,10 @@ class TimeEntries:
 
     @staticmethod
     def last_live_for_agent(db: Session, agent_id: str) -> TimeEntry | None:
-        """The agent's most recently recorded live entry, locked for the undo on Postgres."""
+        """The agent's most recently recorded live entry, locked for the undo on Postgres.
+
+        SKIP LOCKED: two undos at once take back the last two entries, never the same one twice.
+        """
         query = (
             select(TimeEntry)
             .where(TimeEntry.agent_id == agent_id, _live())
@@ -75,7 +78,7 @@ class TimeEntries:
             .limit(1)
         )
         if db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
+            query = query.with_for_update(skip_locked=True)
         return db.scalar(query)
 
     @staticmethod
