@@ -255,6 +255,7 @@ def _result(
     remaining = ledger.allocation.remaining_minutes if has_blocks else None
     if check_low and entry.kind == SupportKind.ONE_ON_ONE:
         raise_low_balance_alert(db, policy, customer, ledger, now)
+    sync_recorded_forfeits(db, customer, ledger)
     drawn = drawn_lines(ledger, entry.work_date, policy) if receipt else []
     return LogResult(entry, customer, receipt, drawn, remaining)
 
@@ -287,6 +288,21 @@ def describe_entry(entry: TimeEntry, customer_name: str, *, with_date: bool = Tr
     if entry.note:
         text += f': "{entry.note}"'
     return text
+
+
+def sync_recorded_forfeits(db: Session, customer: Customer, ledger: Ledger) -> None:
+    """Keep a recorded forfeit equal to the ledger's after a back-dated entry or an undo.
+
+    Work back-dated into an expired block's validity really did use those hours, so the
+    recorded forfeit shrinks (and an undo grows it back); the expiry time stays as recorded.
+    """
+    for block in HourBlocks.for_customer(db, customer.id):
+        if block.expired_recorded_at is None:
+            continue
+        forfeited = ledger.allocation.statement_for(str(block.id)).forfeited_minutes
+        if block.forfeited_minutes != forfeited:
+            block.forfeited_minutes = forfeited
+    db.flush()
 
 
 # --- Low balance -------------------------------------------------------------------------------

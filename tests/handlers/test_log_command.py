@@ -143,6 +143,23 @@ def test_older_block_is_drawn_first_and_its_expiry_is_alerted_once(acme, standin
     assert "Forfeited at expiry: #1 lost 9h unused on 2026-11-30." in balance
 
 
+def test_work_back_dated_into_an_expired_block_reduces_its_recorded_forfeit(acme, standin):
+    acme.command("/hourglass hours add acme 10 purchased 2026-08-20", MANAGER)  # expired 18 Nov
+    acme.sweep()
+    expired, low = standin.posted(CHANNEL)
+    assert "0m used, 10h unused and forfeited" in expired["text"]
+    assert "every block is used up or expired" in low["text"]
+    reply = acme.command("/log 2h acme on 2026-11-17 late paperwork for the audit", AGENT)
+    assert "Drawn from block #1" in reply.text and "it has expired, 8h forfeited" in reply.text
+    with acme.database.session() as db:
+        assert db.get(HourBlock, 1).forfeited_minutes == 480
+    acme.command("/log undo", AGENT)
+    with acme.database.session() as db:
+        assert db.get(HourBlock, 1).forfeited_minutes == 600
+    acme.sweep()
+    assert len(standin.posted(CHANNEL)) == 2
+
+
 def test_expiring_warning_skips_a_block_with_nothing_left(acme, standin):
     acme.command("/hourglass hours add acme 1 purchased 2026-09-01", MANAGER)
     acme.command("/log 1h acme", AGENT)
