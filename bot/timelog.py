@@ -297,7 +297,7 @@ def sync_recorded_forfeits(db: Session, customer: Customer, ledger: Ledger) -> N
     recorded forfeit shrinks (and an undo grows it back); the expiry time stays as recorded.
     """
     for block in HourBlocks.for_customer(db, customer.id):
-        if block.expired_recorded_at is None:
+        if block.expired_recorded_at is None or block.expires > ledger.as_of:
             continue
         forfeited = ledger.allocation.statement_for(str(block.id)).forfeited_minutes
         if block.forfeited_minutes != forfeited:

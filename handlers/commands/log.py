@@ -25,7 +25,7 @@ def _reply(lines: list[str]) -> Reply:
 def _outcome_lines(result: timelog.LogResult) -> list[str]:
     entry = result.entry
     lines = []
-    if entry.kind == timelog.SupportKind.GENERAL:
+    if entry.kind == timelog.SupportKind.GENERAL and entry.undone_at is None:
         lines.append("General support is recorded and never billed.")
     if result.receipt is not None:
         lines.append(result.receipt.describe())
