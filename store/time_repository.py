@@ -98,18 +98,21 @@ def lock_customer(db: Session, customer_id: int) -> None:
 
 class BlockExpiries:
     @staticmethod
-    def unrecorded_expired(db: Session, today: date, limit: int) -> list[HourBlock]:
-        """Blocks expired by `today` whose forfeiture is not yet recorded.
-
-        Reads through ix_hour_blocks_expiry_unrecorded; on Postgres the rows are locked with
-        SKIP LOCKED, so two clocks never record the same expiry.
-        """
-        query = (
+    def unrecorded_expired_query(today: date, limit: int):
+        """Blocks expired by `today` whose forfeiture is not yet recorded (through
+        ix_hour_blocks_expiry_unrecorded)."""
+        return (
             select(HourBlock)
             .where(HourBlock.expired_recorded_at.is_(None), HourBlock.expires <= today)
             .order_by(HourBlock.expires, HourBlock.id)
             .limit(limit)
         )
+
+    @staticmethod
+    def unrecorded_expired(db: Session, today: date, limit: int) -> list[HourBlock]:
+        """On Postgres the rows are locked with SKIP LOCKED, so two clocks never record the
+        same expiry."""
+        query = BlockExpiries.unrecorded_expired_query(today, limit)
         if db.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         return list(db.scalars(query))
