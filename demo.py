@@ -108,7 +108,39 @@ def chapter_bookings(demo: Demo) -> None:
     demo.at(started)  # later chapters start where they expect to
 
 
-CHAPTERS = [chapter_foundation, chapter_bookings]
+def chapter_time(demo: Demo) -> None:
+    from datetime import timedelta
+
+    demo.say("Time logging: each day's 1-on-1 time is rounded once, not each entry")
+    demo.run("/log 5m acme")
+    demo.run("/log 30m acme 1on1 setup reset the VPN profile")
+    demo.run("/log 20m acme general answered a billing question")
+    demo.run("/log list")
+    demo.say("Undo takes back your last entry (kept, marked undone) and recomputes")
+    demo.run("/log 45m acme testing")
+    demo.run("/log undo")
+    demo.say("A back-dated entry draws from the block valid on its date: the older block")
+    demo.run("/log 1h30m acme research on yesterday traced the mail loop")
+    demo.say("Refused input changes nothing")
+    demo.run("/log 13h acme")
+    demo.run("/log 30m acme genral")
+    demo.run("/log 30m acme on tomorrow")
+    demo.run("/log 30m acme'; DROP TABLE time_entries;--")
+    demo.run("/log list")
+    demo.run("/balance acme")
+    demo.say("The clock warns before a block expires, and records the forfeit when it does")
+    demo.run("/hourglass hours add globex 3 purchased 2026-08-24 ref=PO-0977", MANAGER)
+    demo.run("/log 40m globex on yesterday", AGENT)
+    start = demo.clock.now()
+    for days in (0, 0, 1, 2):
+        demo.at(start + timedelta(days=days))
+        demo.sweep()
+    demo.run("/balance globex")
+    demo.run("/hourglass report globex 2026-11", MANAGER)
+    demo.at(start)
+
+
+CHAPTERS = [chapter_foundation, chapter_time, chapter_bookings]
 
 
 def statement(demo: Demo, customer: str, month: str) -> None:

@@ -35,5 +35,18 @@ def balance_for(db: Session, policy: Policy, customer: Customer, now: datetime) 
         month_billed_minutes=statement["billed_minutes"],
         month_overage_minutes=statement["overage_minutes"],
         month_amount=statement["amount"],
-        extra_lines=upcoming_lines(db, policy, customer, now),
+        extra_lines=_forfeited_lines(statement["blocks"])
+        + upcoming_lines(db, policy, customer, now),
     )
+
+
+def _forfeited_lines(blocks: list[dict[str, Any]]) -> list[str]:
+    """Hours lost at expiry are part of the balance story; say so rather than show only 0m."""
+    from bot.billing import format_minutes
+
+    return [
+        f"Forfeited at expiry: #{b['id']} lost {format_minutes(b['forfeited_minutes'])} "
+        f"unused on {b['expires']}."
+        for b in blocks
+        if b["forfeited_minutes"]
+    ]

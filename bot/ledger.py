@@ -25,8 +25,9 @@ ChargeSource = Callable[[Session, Policy, Customer, datetime], list[Charge]]
 def charge_sources() -> list[ChargeSource]:
     """Every source of billed time, registered in one place."""
     from bot.bookings import session_charges
+    from bot.timelog import day_charges
 
-    return [session_charges]
+    return [day_charges, session_charges]
 
 
 def charges_for(db: Session, policy: Policy, customer: Customer, now: datetime) -> list[Charge]:

@@ -35,8 +35,10 @@ def _in_month(day: date, first: date, last: date) -> bool:
 
 
 def days_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):
-    """Ad-hoc billable work per day: logged and billed minutes (issue 3 fills this)."""
-    return []
+    """Ad-hoc billable work per day: logged and billed minutes."""
+    from bot.timelog import statement_days
+
+    return statement_days(db, policy, customer, first, last)
 
 
 def sessions_section(

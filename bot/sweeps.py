@@ -23,9 +23,14 @@ SweepRule = Callable[[Session, Policy, datetime], int]
 
 def all_rules() -> list[tuple[str, SweepRule]]:
     """Every alert rule, in the order they run."""
+    from bot.block_alerts import sweep_block_expired, sweep_block_expiring
     from bot.bookings import reminder_sweep
 
-    return [("booking_reminders", reminder_sweep)]
+    return [
+        ("block_expiring", sweep_block_expiring),
+        ("block_expired", sweep_block_expired),
+        ("booking_reminders", reminder_sweep),
+    ]
 
 
 def run_sweep(database: Database, policy: Policy, now: datetime) -> dict[str, int]:

@@ -2,10 +2,11 @@
 
 from slack_bolt import App
 
-from handlers.commands import balance, book, hourglass
+from handlers.commands import balance, book, hourglass, log
 
 
 def register(app: App) -> None:
     app.command("/hourglass")(hourglass.listener)
     app.command("/balance")(balance.listener)
     app.command("/book")(book.listener)
+    app.command("/log")(log.listener)

@@ -3,6 +3,7 @@
 from store.models.base import Base, UTCDateTime
 from store.models.bookings import Booking, BookingEngineer
 from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
+from store.models.time_entries import TimeEntry
 
 __all__ = [
     "Alert",
@@ -12,6 +13,7 @@ __all__ = [
     "Customer",
     "HourBlock",
     "Role",
+    "TimeEntry",
     "UTCDateTime",
     "UserProfile",
 ]

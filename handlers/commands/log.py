@@ -1,0 +1,99 @@
+"""/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…], /log list, /log undo."""
+
+from __future__ import annotations
+
+from bot import timelog
+from bot.billing import format_minutes, format_work_date
+from bot.parsing import InputError, parse_date
+from bot.roles import AGENT
+from handlers.common import CommandCall, Reply, run_command, text_blocks
+
+USAGE = "/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]"
+USAGE_LIST = "/log list [on <date>]"
+USAGE_UNDO = "/log undo"
+
+
+def _today(call: CommandCall):
+    return call.now.astimezone(call.user_tz()).date()
+
+
+def _reply(lines: list[str]) -> Reply:
+    text = "\n".join(lines)
+    return Reply(text, text_blocks(text))
+
+
+def _outcome_lines(result: timelog.LogResult) -> list[str]:
+    entry = result.entry
+    lines = []
+    if entry.kind == timelog.SupportKind.GENERAL and entry.undone_at is None:
+        lines.append("General support is recorded and never billed.")
+    if result.receipt is not None:
+        lines.append(result.receipt.describe())
+        lines.extend(result.drawn)
+    elif entry.kind != timelog.SupportKind.GENERAL or entry.undone_at is not None:
+        lines.append(
+            f"{result.customer.name}, {format_work_date(entry.work_date)}: "
+            "no 1-on-1 time logged, nothing billed."
+        )
+    if result.remaining_minutes is not None:
+        lines.append(
+            f"{result.customer.name} has {format_minutes(result.remaining_minutes)} of prepaid hours left."
+        )
+    return lines
+
+
+def log(call: CommandCall) -> Reply:
+    request = timelog.parse_log(call.tokens, call.policy, _today(call))
+    result = timelog.log_time(call.db, call.policy, request, agent_id=call.user_id, now=call.now)
+    head = (
+        f":white_check_mark: Logged {timelog.describe_entry(result.entry, result.customer.name)}."
+    )
+    return _reply([head, *_outcome_lines(result)])
+
+
+def list_(call: CommandCall) -> Reply:
+    today = _today(call)
+    tokens = call.tokens
+    if tokens and not (len(tokens) == 2 and tokens[0].lower() == "on"):
+        raise InputError("give nothing, or `on <date>`")
+    work_date = parse_date(tokens[1], today) if tokens else today
+    entries = timelog.entries_on(call.db, call.user_id, work_date)
+    when = format_work_date(work_date)
+    if not entries:
+        return _reply([f"You have nothing logged on {when}."])
+    total = sum(e.minutes for e, _ in entries)
+    lines = [
+        f"Your time on {when}: {format_minutes(total)} in {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+    ]
+    lines.extend(
+        f"• #{e.id} {timelog.describe_entry(e, name, with_date=False)}" for e, name in entries
+    )
+    return _reply(lines)
+
+
+def undo(call: CommandCall) -> Reply:
+    if call.tokens:
+        raise InputError("`/log undo` takes nothing after it; it undoes your last entry")
+    result = timelog.undo_last(call.db, call.policy, agent_id=call.user_id, now=call.now)
+    head = f":leftwards_arrow_with_hook: Undid {timelog.describe_entry(result.entry, result.customer.name)}."
+    return _reply([head, *_outcome_lines(result)])
+
+
+ROUTES = {"list": (list_, USAGE_LIST), "undo": (undo, USAGE_UNDO)}
+
+
+def listener(ack, command, client, context):
+    words = (command.get("text") or "").split(maxsplit=1)
+    handler, usage = log, USAGE
+    if words and words[0].lower() in ROUTES:
+        handler, usage = ROUTES[words[0].lower()]
+        command = {**command, "text": words[1] if len(words) > 1 else ""}
+    run_command(
+        ack=ack,
+        command=command,
+        client=client,
+        context=context,
+        handler=handler,
+        role=AGENT,
+        usage=usage,
+    )

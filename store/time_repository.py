@@ -1,0 +1,124 @@
+"""Queries and inserts for logged time, and the hour-block reads the billing sweeps need.
+
+Add and flush; never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.models import Customer, HourBlock, TimeEntry
+
+ONE_ON_ONE = "one_on_one"
+
+
+def _live():
+    return TimeEntry.undone_at.is_(None)
+
+
+class TimeEntries:
+    @staticmethod
+    def add(db: Session, entry: TimeEntry) -> TimeEntry:
+        db.add(entry)
+        db.flush()
+        return entry
+
+    @staticmethod
+    def billable_days(db: Session, customer_id: int) -> list[tuple[date, int]]:
+        """(work_date, logged minutes) of live 1-on-1 work per day, oldest first."""
+        rows = db.execute(
+            select(TimeEntry.work_date, func.sum(TimeEntry.minutes))
+            .where(TimeEntry.customer_id == customer_id, TimeEntry.kind == ONE_ON_ONE, _live())
+            .group_by(TimeEntry.work_date)
+            .order_by(TimeEntry.work_date)
+        )
+        return [(work_date, int(total)) for work_date, total in rows]
+
+    @staticmethod
+    def for_customer_between(
+        db: Session, customer_id: int, first: date, last: date
+    ) -> list[TimeEntry]:
+        """Live entries with first <= work_date <= last, in the order they were recorded."""
+        return list(
+            db.scalars(
+                select(TimeEntry)
+                .where(
+                    TimeEntry.customer_id == customer_id,
+                    TimeEntry.work_date >= first,
+                    TimeEntry.work_date <= last,
+                    _live(),
+                )
+                .order_by(TimeEntry.work_date, TimeEntry.created_at, TimeEntry.id)
+            )
+        )
+
+    @staticmethod
+    def for_agent_on(db: Session, agent_id: str, work_date: date) -> list[TimeEntry]:
+        return list(
+            db.scalars(
+                select(TimeEntry)
+                .where(TimeEntry.agent_id == agent_id, TimeEntry.work_date == work_date, _live())
+                .order_by(TimeEntry.created_at, TimeEntry.id)
+            )
+        )
+
+    @staticmethod
+    def last_live_for_agent(db: Session, agent_id: str) -> TimeEntry | None:
+        """The agent's most recently recorded live entry, locked for the undo on Postgres.
+
+        SKIP LOCKED: two undos at once take back the last two entries, never the same one twice.
+        """
+        query = (
+            select(TimeEntry)
+            .where(TimeEntry.agent_id == agent_id, _live())
+            .order_by(TimeEntry.created_at.desc(), TimeEntry.id.desc())
+            .limit(1)
+        )
+        if db.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return db.scalar(query)
+
+    @staticmethod
+    def count(db: Session) -> int:
+        return db.scalar(select(func.count()).select_from(TimeEntry)) or 0
+
+
+def lock_customer(db: Session, customer_id: int) -> None:
+    """Serialise billing changes for one customer (Postgres; SQLite already has one writer).
+
+    Two entries logged at once must not both miss the moment the balance crosses the
+    low-balance threshold, so each /log for a customer waits for the previous one.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+
+
+class BlockExpiries:
+    @staticmethod
+    def unrecorded_expired_query(today: date, limit: int):
+        """Blocks expired by `today` whose forfeiture is not yet recorded (through
+        ix_hour_blocks_expiry_unrecorded)."""
+        return (
+            select(HourBlock)
+            .where(HourBlock.expired_recorded_at.is_(None), HourBlock.expires <= today)
+            .order_by(HourBlock.expires, HourBlock.id)
+            .limit(limit)
+        )
+
+    @staticmethod
+    def unrecorded_expired(db: Session, today: date, limit: int) -> list[HourBlock]:
+        """On Postgres the rows are locked with SKIP LOCKED, so two clocks never record the
+        same expiry."""
+        query = BlockExpiries.unrecorded_expired_query(today, limit)
+        if db.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(db.scalars(query))
+
+    @staticmethod
+    def record(db: Session, block: HourBlock, forfeited_minutes: int, now: datetime) -> None:
+        block.forfeited_minutes = forfeited_minutes
+        block.expired_recorded_at = now
+        db.flush()
