@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.calls import balance_lines as call_balance_lines
 from bot.customers import provider_today
 from bot.policy import Policy
 from bot.statement import build_statement
@@ -34,4 +35,5 @@ def balance_for(db: Session, policy: Policy, customer: Customer, now: datetime) 
         month_billed_minutes=statement["billed_minutes"],
         month_overage_minutes=statement["overage_minutes"],
         month_amount=statement["amount"],
+        extra_lines=call_balance_lines(db, policy, customer, now),
     )

@@ -23,7 +23,9 @@ SweepRule = Callable[[Session, Policy, datetime], int]
 
 def all_rules() -> list[tuple[str, SweepRule]]:
     """Every alert rule, in the order they run."""
-    return []
+    from bot import calls
+
+    return [("timer_forgotten", calls.timer_forgotten_rule)]
 
 
 def run_sweep(database: Database, policy: Policy, now: datetime) -> dict[str, int]:

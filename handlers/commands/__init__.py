@@ -2,9 +2,11 @@
 
 from slack_bolt import App
 
-from handlers.commands import balance, hourglass
+from handlers.commands import balance, call, hourglass, timer
 
 
 def register(app: App) -> None:
     app.command("/hourglass")(hourglass.listener)
     app.command("/balance")(balance.listener)
+    app.command("/timer")(timer.listener)
+    app.command("/call")(call.listener)
