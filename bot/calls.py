@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot import fair_use
-from bot.fair_use import CallRecord, Limits, Status, format_call_time
+from bot.fair_use import CallRecord, Limits, Status, format_call_time, format_limit
 from bot.outbox import alert_channel, raise_alert, update_alert
 from bot.parsing import InputError, format_duration, month_bounds
 from bot.policy import Policy
@@ -54,7 +54,7 @@ def check_note(note: str | None) -> str | None:
 
 def parse_quality(text: str) -> int:
     if text not in {"1", "2", "3", "4", "5"}:
-        raise InputError(f"q= must be a quality score from 1 to 5, not `{text}`")
+        raise InputError(f"the quality score (q=) must be from 1 to 5, not `{text}`")
     return int(text)
 
 
@@ -161,12 +161,11 @@ class CallOutcome:
                 "towards fair use."
             )
         long = (
-            f" — a *long call* (over {format_duration(self.limits.long_call // 60)}), "
-            "possibly training"
+            f" — a *long call* (over {format_limit(self.limits.long_call)}), possibly training"
             if self.long_call
             else ""
         )
-        allowance = format_duration(self.limits.allowance // 60)
+        allowance = format_limit(self.limits.allowance)
         lines = [
             f"{head}{long}.",
             f"{self.call.caller}: {format_call_time(self.caller_seconds)} this month "
@@ -176,7 +175,7 @@ class CallOutcome:
         if self.account_status is not Status.WITHIN:
             lines.append(
                 f"{self.customer.name} account: {format_call_time(self.account_seconds)} of "
-                f"{format_duration(self.account_limits.allowance // 60)} "
+                f"{format_limit(self.account_limits.allowance)} "
                 f"({self.customer.seats} seat{'s' if self.customer.seats != 1 else ''}) — "
                 f"{fair_use.describe_status(self.account_status)}."
             )
@@ -368,7 +367,7 @@ def _raise_call_alerts(db: Session, policy: Policy, outcome: CallOutcome, now: d
         text = (
             f":telephone_receiver: *Long call*: {call.caller} at *{customer.name}* talked for "
             f"{format_call_time(call.seconds)} (over "
-            f"{format_duration(outcome.limits.long_call // 60)}) — this may be training rather "
+            f"{format_limit(outcome.limits.long_call)}) — this may be training rather "
             f"than support. Training sessions are {policy.training_rate} {policy.currency} "
             "per hour."
         )
@@ -421,7 +420,7 @@ def _raise_call_alerts(db: Session, policy: Policy, outcome: CallOutcome, now: d
                 channel=channel,
                 text=(
                     f":warning: *Phone allowance used*: {label} has had {used} of phone support "
-                    f"in {outcome.month}, over the {format_duration(rules.allowance // 60)} "
+                    f"in {outcome.month}, over the {format_limit(rules.allowance)} "
                     "allowance."
                 ),
                 now=now,
@@ -437,7 +436,7 @@ def _raise_call_alerts(db: Session, policy: Policy, outcome: CallOutcome, now: d
                 text=(
                     f":rotating_light: *Fair use review*: {label} has had {used} of phone "
                     f"support in {outcome.month}, over the "
-                    f"{format_duration(rules.review // 60)} review limit. Flagged for review."
+                    f"{format_limit(rules.review)} review limit. Flagged for review."
                 ),
                 now=now,
                 customer_id=customer.id,
@@ -571,7 +570,7 @@ def balance_lines(db: Session, policy: Policy, customer: Customer, now: datetime
         )
     if total:
         lines.append(
-            f"Account: {format_call_time(total)} of {format_duration(rules.allowance // 60)} "
+            f"Account: {format_call_time(total)} of {format_limit(rules.allowance)} "
             f"— {fair_use.describe_status(fair_use.status_for(total, rules))}."
         )
     return lines

@@ -129,6 +129,12 @@ def format_call_time(seconds: int) -> str:
     return f"{minutes}m {rest:02d}s"
 
 
+def format_limit(seconds: int) -> str:
+    """A limit as the policy states it, in minutes: `45m`, `60m`, `90m`."""
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes}m" if not rest else format_call_time(seconds)
+
+
 def describe_status(status: Status) -> str:
     return {
         Status.WITHIN: "within allowance",

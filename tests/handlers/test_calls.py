@@ -184,8 +184,8 @@ def test_two_stops_at_once_record_one_call(acme):
         ("/call 10m acme jane on tomorrow", "future date"),
         ("/call 10m acme jane on 2026-13-01", "not a date"),
         ("/call 10m acme jane on", "`on` needs a date"),
-        ("/call 10m acme jane q=6", "quality score from 1 to 5"),
-        ("/call 10m acme jane q=x", "quality score from 1 to 5"),
+        ("/call 10m acme jane q=6", "quality score (q=) must be from 1 to 5"),
+        ("/call 10m acme jane q=x", "quality score (q=) must be from 1 to 5"),
         ("/call 10m acme jane colour=red", "unknown option"),
         ("/timer start nobody jane", "no customer called"),
         ("/timer start acme", "give a customer and the caller"),
@@ -265,7 +265,7 @@ def test_seats_multiply_the_account_allowance(slack):
     assert "fair_use_review:1:jane:2026-11" in keys
     assert not any("@account" in key for key in keys)  # 61m of 90m for two seats
     reply = slack.command("/call 30m acme bob")
-    assert "acme account: 91m 00s of 1h 30m (2 seats) — over allowance." in reply.text
+    assert "acme account: 91m 00s of 90m (2 seats) — over allowance." in reply.text
     keys = alert_keys(slack.database)
     assert "fair_use_allowance:1:@account:2026-11" in keys
     assert "fair_use_review:1:@account:2026-11" not in keys
