@@ -9,7 +9,7 @@ clock's sweep for timers left running.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,17 +58,21 @@ def parse_quality(text: str) -> int:
     return int(text)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def timer_token(started_at: datetime) -> str:
-    """Names one run of a timer in button values, so an old button can't touch a new timer."""
-    return str(int(started_at.timestamp() * 1_000_000))
+    """Names one run of a timer in button values, so an old button can't touch a new timer.
+
+    Whole microseconds since the epoch, in integer arithmetic so it round-trips exactly."""
+    return str((started_at - _EPOCH) // _MICROSECOND)
 
 
 def token_instant(token: str) -> datetime:
-    from datetime import UTC
-
-    if not token.isdigit():
+    if not token.isdigit() or len(token) > 20:
         raise InputError("that button no longer belongs to a timer")
-    return datetime.fromtimestamp(int(token) / 1_000_000, tz=UTC)
+    return _EPOCH + int(token) * _MICROSECOND
 
 
 # --- timers ---------------------------------------------------------------------------------
@@ -206,11 +210,9 @@ def stop_timer(
             f"longest call allowed ({format_duration(policy.fair_use.max_call)}): "
             "`/timer discard` it and record the real length with `/call`"
         )
-    if taken["reminders_sent"]:
-        _close_reminder(db, agent_id, taken["started_at"], taken["reminders_sent"], now)
     customer = db.get(Customer, taken["customer_id"])
     notes = " — ".join(n for n in (taken["note"], note) if n)
-    return _record(
+    outcome = _record(
         db,
         policy,
         customer=customer,
@@ -223,6 +225,16 @@ def stop_timer(
         source="timer",
         now=now,
     )
+    if taken["reminders_sent"]:
+        _close_reminder(
+            db,
+            agent_id,
+            taken["started_at"],
+            taken["reminders_sent"],
+            now,
+            ":white_check_mark: Timer stopped. " + outcome.summary(),
+        )
+    return outcome
 
 
 def discard_timer(db: Session, agent_id: str, now: datetime) -> RunningTimer | None:
@@ -233,7 +245,14 @@ def discard_timer(db: Session, agent_id: str, now: datetime) -> RunningTimer | N
     if taken is None:
         return None
     if taken["reminders_sent"]:
-        _close_reminder(db, agent_id, taken["started_at"], taken["reminders_sent"], now)
+        _close_reminder(
+            db,
+            agent_id,
+            taken["started_at"],
+            taken["reminders_sent"],
+            now,
+            ":wastebasket: Timer discarded; no call was recorded.",
+        )
     return running
 
 
@@ -449,15 +468,16 @@ def _reminder_key(agent_id: str, started_at: datetime, number: int) -> str:
 
 
 def _close_reminder(
-    db: Session, agent_id: str, started_at: datetime, number: int, now: datetime
+    db: Session,
+    agent_id: str,
+    started_at: datetime,
+    number: int,
+    now: datetime,
+    text: str = ":information_source: That call timer was reminded again later.",
 ) -> None:
-    """Take the buttons off the last reminder once the timer is gone."""
+    """Take the buttons off a reminder once it is answered or superseded."""
     update_alert(
-        db,
-        _reminder_key(agent_id, started_at, number),
-        state="closed",
-        text=":white_check_mark: That call timer is no longer running.",
-        now=now,
+        db, _reminder_key(agent_id, started_at, number), state="closed", text=text, now=now
     )
 
 

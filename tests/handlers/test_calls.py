@@ -178,6 +178,7 @@ def test_two_stops_at_once_record_one_call(acme):
         ("/call -5m acme jane", "not a duration"),
         ("/call 9h acme jane", "longer than the longest call"),
         ("/call ten acme jane", "not a duration"),
+        ("/call 99999999999999h acme jane", "far too long"),
         ("/call 10m nobody jane", "no customer called `nobody`"),
         ("/call 10m acme", "give a duration, a customer and the caller"),
         ("/call 10m acme jane';drop", "not a valid caller name"),
@@ -331,6 +332,11 @@ def test_forgotten_timer_dm_once_per_interval_and_both_buttons_work(acme):
     slack.action("timer_stop", stop_button["value"])
     assert "no longer running" in slack.standin.responses[-1]["text"]
     assert count(slack.database, PhoneCall) == 1
+    # the outbox edits the reminders in place: the buttons go, the last one says what happened
+    slack.sweep()
+    updates = [u["text"] for u in slack.standin.updated()]
+    assert sum("reminded again later" in t for t in updates) == 2
+    assert any(t.startswith(":white_check_mark: Timer stopped. 195m 00s call") for t in updates)
     assert sorted(k for k in alert_keys(slack.database) if k.startswith("timer_forgotten")) == [
         f"timer_forgotten:{AGENT}:{stop_button['value']}:{n}" for n in (1, 2, 3)
     ]
