@@ -374,3 +374,41 @@ def test_app_home_shows_timer_with_stop_and_todays_calls(acme):
     texts = [b["text"]["text"] for b in republished["blocks"] if b["type"] == "section"]
     assert any("No timer running" in t for t in texts)
     assert any("10:00 jane (acme) — 7m 00s" in t for t in texts)
+
+
+def run_together(*actions):
+    barrier = threading.Barrier(len(actions))
+    results = [None] * len(actions)
+
+    def run(index, action):
+        barrier.wait()
+        results[index] = action()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def test_two_starts_at_once_make_one_timer(acme):
+    slack = acme
+    replies = run_together(
+        lambda: slack.command("/timer start acme jane"),
+        lambda: slack.command("/timer start acme bob"),
+    )
+    assert sorted("Timer started" in r.text for r in replies) == [False, True]
+    assert count(slack.database, CallTimer) == 1
+
+
+def test_two_calls_at_once_that_cross_the_allowance_together_raise_it(acme):
+    slack = acme
+    slack.command("/call 40m acme jane")
+    replies = run_together(
+        lambda: slack.command("/call 3m acme jane"),
+        lambda: slack.command("/call 3m acme jane"),
+    )
+    assert all("recorded" in r.text for r in replies)
+    assert any("46m 00s this month" in r.text for r in replies)
+    assert "fair_use_allowance:1:jane:2026-11" in alert_keys(slack.database)
