@@ -154,10 +154,14 @@ class CallOutcome:
     limits: Limits
     account_limits: Limits
 
-    def summary(self) -> str:
+    def summary(self, when: str = "") -> str:
+        """The reply: duration, long-call flag, the caller's month against the allowance.
+        `when` (e.g. " on Fri 30 Oct") follows "recorded" for calls after the fact."""
         seconds = self.call.seconds
         who = f"{self.call.caller} ({self.customer.name})"
-        head = f"{format_call_time(seconds)} call with {who} recorded"
+        head = f"{format_call_time(seconds)} call with {who} recorded{when}"
+        if self.call.quality is not None:
+            head += f" (quality {self.call.quality}/5)"
         if not self.covered:
             return (
                 f"{head}. :no_entry_sign: Phone support is *not covered* by the "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import calls
+from bot.billing import format_work_date
 from bot.customers import get_customer
 from bot.parsing import InputError, parse_date, parse_duration, parse_name, split_options
 from bot.roles import AGENT
@@ -43,10 +44,8 @@ def record(call: CommandCall) -> Reply:
         note=" ".join(rest),
         now=call.now,
     )
-    when = "" if on is None else f" on {on:%a %-d %b}"
-    return Reply(
-        ":white_check_mark: " + outcome.summary().replace(" recorded", f" recorded{when}", 1)
-    )
+    when = "" if on is None else f" on {format_work_date(on)}"
+    return Reply(":white_check_mark: " + outcome.summary(when))
 
 
 def listener(ack, command, client, context):

@@ -58,8 +58,7 @@ def stop(call: CommandCall) -> Reply:
         return Reply(
             ":information_source: No timer is running. Start one with `" + USAGE_START + "`."
         )
-    score = f" Quality {quality}/5." if quality else ""
-    return Reply(":white_check_mark: " + outcome.summary() + score)
+    return Reply(":white_check_mark: " + outcome.summary())
 
 
 def status(call: CommandCall) -> Reply:
