@@ -413,3 +413,12 @@ def test_two_calls_at_once_that_cross_the_allowance_together_raise_it(acme):
     assert all("recorded" in r.text for r in replies)
     assert any("46m 00s this month" in r.text for r in replies)
     assert "fair_use_allowance:1:jane:2026-11" in alert_keys(slack.database)
+
+
+def test_app_home_for_someone_without_a_role_shows_no_timers(acme):
+    slack = acme
+    slack.command("/timer start acme jane")
+    slack.event({"type": "app_home_opened", "user": STRANGER, "tab": "home"})
+    (publish,) = slack.standin.calls_to("views.publish")
+    text = str(publish.params["view"])
+    assert "for support agents and managers" in text and "jane" not in text
