@@ -62,6 +62,38 @@ def chapter_foundation(demo: Demo) -> None:
     demo.run("/balance acme")
 
 
+def chapter_calls(demo: Demo) -> None:
+    from datetime import timedelta
+
+    demo.say("Phone calls (seed 000): an agent times a call")
+    start = demo.clock.now()
+    demo.run("/timer start acme bob printer setup")
+    demo.run("/timer start acme jane")
+    demo.at(start + timedelta(minutes=16, seconds=30))
+    demo.run("/timer status")
+    demo.run("/timer stop q=4 fixed the driver")
+    demo.say("Five calls for jane recorded after the fact: 16 + 14 + 14 + 2 + 15 = 61 minutes")
+    for minutes in (16, 14, 14, 2, 15):
+        demo.run(f"/call {minutes}m acme jane")
+    demo.say("The clock posts the long-call and fair-use alerts, once each however often it runs")
+    demo.sweep()
+    demo.sweep()
+    demo.say("acme has two seats, so the account's allowance is 90 minutes")
+    demo.run("/balance acme")
+    demo.say("A plan without phone support: the call is kept, but not covered")
+    demo.run("/call 20m globex joe")
+    demo.say("A timer left running: the agent gets a DM with Stop and Keep running buttons")
+    start = demo.clock.now()
+    demo.run("/timer start acme ann")
+    demo.at(start + timedelta(minutes=61))
+    demo.sweep()
+    demo.run("/timer discard")
+    demo.say("Refused: a future date, a zero call, a bad quality score (nothing recorded)")
+    demo.run("/call 10m acme jane on tomorrow")
+    demo.run("/call 0m acme jane")
+    demo.run("/call 10m acme jane q=7")
+
+
 def chapter_bookings(demo: Demo) -> None:
     from bot import roles
 
@@ -140,7 +172,7 @@ def chapter_time(demo: Demo) -> None:
     demo.at(start)
 
 
-CHAPTERS = [chapter_foundation, chapter_time, chapter_bookings]
+CHAPTERS = [chapter_foundation, chapter_time, chapter_calls, chapter_bookings]
 
 
 def statement(demo: Demo, customer: str, month: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.bookings import upcoming_lines
+from bot.calls import balance_lines as call_balance_lines
 from bot.customers import provider_today
 from bot.policy import Policy
 from bot.statement import build_statement
@@ -36,7 +37,8 @@ def balance_for(db: Session, policy: Policy, customer: Customer, now: datetime) 
         month_overage_minutes=statement["overage_minutes"],
         month_amount=statement["amount"],
         extra_lines=_forfeited_lines(statement["blocks"])
-        + upcoming_lines(db, policy, customer, now),
+        + upcoming_lines(db, policy, customer, now)
+        + call_balance_lines(db, policy, customer, now),
     )
 
 

@@ -43,7 +43,10 @@ def parse_duration(text: str) -> timedelta:
     for value, unit in zip(match.groups(), "dhms", strict=True):
         if value is not None:
             total += Decimal(value) * _UNIT_SECONDS[unit]
-    return timedelta(seconds=int(total.to_integral_value()))
+    try:
+        return timedelta(seconds=int(total.to_integral_value()))
+    except OverflowError:
+        raise InputError(f"`{text}` is far too long a duration") from None
 
 
 def format_duration(value: timedelta | int, *, seconds: bool = False) -> str:

@@ -56,8 +56,10 @@ def sessions_section(
 
 
 def calls_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):
-    """Phone calls per caller against the fair-use allowance (issue 4 fills this)."""
-    return []
+    """Phone calls per caller against the fair-use allowance (issue 4)."""
+    from bot.calls import month_rows
+
+    return month_rows(db, policy, customer, first.year, first.month)
 
 
 def sla_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):

@@ -23,6 +23,7 @@ SweepRule = Callable[[Session, Policy, datetime], int]
 
 def all_rules() -> list[tuple[str, SweepRule]]:
     """Every alert rule, in the order they run."""
+    from bot import calls
     from bot.block_alerts import sweep_block_expired, sweep_block_expiring
     from bot.bookings import reminder_sweep
 
@@ -30,6 +31,7 @@ def all_rules() -> list[tuple[str, SweepRule]]:
         ("block_expiring", sweep_block_expiring),
         ("block_expired", sweep_block_expired),
         ("booking_reminders", reminder_sweep),
+        ("timer_forgotten", calls.timer_forgotten_rule),
     ]
 
 

@@ -10,6 +10,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import app as hourglass_app
 from bot.clock import FixedClock
@@ -90,10 +91,60 @@ class SlackApp:
     def interaction(self, payload: dict[str, Any], *, secret=SIGNING_SECRET) -> Reply:
         """Post a signed interactivity request (`payload=<json>`), as Slack sends view
         submissions and block actions."""
-        from urllib.parse import urlencode
-
         body = urlencode({"payload": json.dumps(payload)})
         return self.post(body, signed_headers(secret, body, int(time.time())))
+
+    def action(
+        self,
+        action_id: str,
+        value: str,
+        user: str = AGENT,
+        *,
+        container: dict[str, Any] | None = None,
+        view: dict[str, Any] | None = None,
+        response_url: bool = True,
+    ) -> Reply:
+        """Click a Block Kit button: a signed block_actions payload, as Slack sends it."""
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": "T00000001"},
+            "user": {"id": user, "name": user.lower()},
+            "api_app_id": "A00000001",
+            "token": "legacy-unused",
+            "trigger_id": "trigger.1",
+            "container": container or {"type": "message"},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "value": value,
+                    "action_ts": str(time.time()),
+                }
+            ],
+        }
+        if response_url:
+            payload["response_url"] = self.standin.response_url("action")
+        if view is not None:
+            payload["view"] = view
+        return self.interaction(payload)
+
+    def event(self, event: dict[str, Any]) -> Reply:
+        """Deliver an Events API callback, signed."""
+        body = json.dumps(
+            {
+                "token": "legacy-unused",
+                "team_id": "T00000001",
+                "api_app_id": "A00000001",
+                "type": "event_callback",
+                "event_id": f"Ev{time.time_ns()}",
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        headers = signed_headers(SIGNING_SECRET, body, int(time.time()))
+        headers["content-type"] = "application/json"
+        return self.post(body, headers)
 
     def sweep(self, at: datetime | None = None):
         if at is not None:

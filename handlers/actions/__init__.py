@@ -2,6 +2,11 @@
 
 from slack_bolt import App
 
+from bot import calls as call_rules
+from handlers.actions import calls
+
 
 def register(app: App) -> None:
-    pass
+    app.action(call_rules.ACTION_BOOK_TRAINING)(calls.book_training)
+    app.action(call_rules.ACTION_TIMER_STOP)(calls.timer_stop)
+    app.action(call_rules.ACTION_TIMER_KEEP)(calls.timer_keep_running)

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from handlers.commands import balance, book, hourglass, log
+from handlers.commands import balance, book, call, hourglass, log, timer
 
 
 def register(app: App) -> None:
@@ -10,3 +10,5 @@ def register(app: App) -> None:
     app.command("/balance")(balance.listener)
     app.command("/book")(book.listener)
     app.command("/log")(log.listener)
+    app.command("/timer")(timer.listener)
+    app.command("/call")(call.listener)

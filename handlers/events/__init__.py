@@ -2,6 +2,8 @@
 
 from slack_bolt import App
 
+from handlers.events import app_home
+
 
 def register(app: App) -> None:
-    pass
+    app.event("app_home_opened")(app_home.app_home_opened)

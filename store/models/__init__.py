@@ -2,6 +2,7 @@
 
 from store.models.base import Base, UTCDateTime
 from store.models.bookings import Booking, BookingEngineer
+from store.models.calls import CallTimer, PhoneCall
 from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
 from store.models.time_entries import TimeEntry
 
@@ -10,8 +11,10 @@ __all__ = [
     "Base",
     "Booking",
     "BookingEngineer",
+    "CallTimer",
     "Customer",
     "HourBlock",
+    "PhoneCall",
     "Role",
     "TimeEntry",
     "UTCDateTime",

@@ -1,0 +1,60 @@
+"""/call <duration> <customer> <caller> [on <date>] [note…]: a finished call, after the fact."""
+
+from __future__ import annotations
+
+from bot import calls
+from bot.billing import format_work_date
+from bot.customers import get_customer
+from bot.parsing import InputError, parse_date, parse_duration, parse_name, split_options
+from bot.roles import AGENT
+from handlers.common import CommandCall, Reply, run_command
+
+USAGE = "/call <duration> <customer> <caller> [on <date>] [q=1-5] [note…]"
+
+
+def record(call: CommandCall) -> Reply:
+    words, options = split_options(call.tokens)
+    unknown = set(options) - {"q"}
+    if unknown:
+        raise InputError(f"unknown option `{sorted(unknown)[0]}=`")
+    if len(words) < 3:
+        raise InputError("give a duration, a customer and the caller's name")
+    duration = parse_duration(words[0])
+    customer = get_customer(call.db, words[1])
+    caller = parse_name(words[2], "caller")
+    rest = words[3:]
+    tz = call.user_tz()
+    on = None
+    if rest and rest[0].lower() == "on":
+        if len(rest) < 2:
+            raise InputError("`on` needs a date")
+        on = parse_date(rest[1], call.now.astimezone(tz).date())
+        rest = rest[2:]
+    quality = calls.parse_quality(options["q"]) if "q" in options else None
+    outcome = calls.record_call(
+        call.db,
+        call.policy,
+        customer=customer,
+        caller=caller,
+        agent_id=call.user_id,
+        duration=duration,
+        on=on,
+        user_tz=tz,
+        quality=quality,
+        note=" ".join(rest),
+        now=call.now,
+    )
+    when = "" if on is None else f" on {format_work_date(on)}"
+    return Reply(":white_check_mark: " + outcome.summary(when))
+
+
+def listener(ack, command, client, context):
+    run_command(
+        ack=ack,
+        command=command,
+        client=client,
+        context=context,
+        handler=record,
+        role=AGENT,
+        usage=USAGE,
+    )

@@ -1,0 +1,114 @@
+"""App Home for an agent: the running call timer (with Stop), today's calls, and room for
+other features' sections (e.g. today's logged time) through HOME_SECTIONS."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot import calls
+from bot.fair_use import format_call_time
+from bot.roles import role_of
+from handlers.common import group_members, user_timezone
+from handlers.context import Hourglass
+
+log = logging.getLogger(__name__)
+
+# (db, policy, user id, now, user's timezone) -> Block Kit blocks. The time-logging feature
+# appends its "today's logged time" section here.
+HomeSection = Callable[[Session, Any, str, datetime, ZoneInfo], list[dict[str, Any]]]
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def timer_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Call timer"}}
+    ]
+    running = calls.timer_status(db, user_id, now)
+    if running is None:
+        blocks.append(
+            _section("No timer running. Start one with `/timer start <customer> <caller>`.")
+        )
+        return blocks
+    block = _section(
+        f":stopwatch: *{running.caller}* ({running.customer}) — "
+        f"{format_call_time(running.elapsed_seconds)} since "
+        f"{running.started_at.astimezone(tz):%H:%M}"
+        + (f"\n_{running.note}_" if running.note else "")
+    )
+    block["accessory"] = {
+        "type": "button",
+        "action_id": calls.ACTION_TIMER_STOP,
+        "style": "danger",
+        "text": {"type": "plain_text", "text": "Stop"},
+        "value": calls.timer_token(running.started_at),
+    }
+    blocks.append(block)
+    return blocks
+
+
+def calls_today_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
+    todays = calls.agent_calls_today(db, user_id, tz, now)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Today's calls"}}
+    ]
+    if not todays:
+        blocks.append(_section("No calls recorded today."))
+        return blocks
+    lines = []
+    for call, customer in todays:
+        lines.append(
+            f"• {call.started_at.astimezone(tz):%H:%M} {call.caller} ({customer}) — "
+            f"{format_call_time(call.seconds)}"
+            + (f", q{call.quality}" if call.quality else "")
+            + ("" if call.covered else ", not covered")
+        )
+    total = sum(call.seconds for call, _ in todays)
+    lines.append(f"Total: {format_call_time(total)} on {len(todays)} call(s)")
+    blocks.append(_section("\n".join(lines)))
+    return blocks
+
+
+HOME_SECTIONS: list[HomeSection] = [timer_section, calls_today_section]
+
+
+def home_view(hg: Hourglass, db: Session, user_id: str, now: datetime, tz: ZoneInfo) -> dict:
+    blocks: list[dict[str, Any]] = []
+    for section in HOME_SECTIONS:
+        if blocks:
+            blocks.append({"type": "divider"})
+        blocks.extend(section(db, hg.policy, user_id, now, tz))
+    return {"type": "home", "blocks": blocks}
+
+
+def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
+    now = hg.clock.now()
+    with hg.database.session() as db:
+        if role_of(db, hg.policy, user_id, group_members(hg, client)) is None:
+            view = {
+                "type": "home",
+                "blocks": [_section("Hourglass is for support agents and managers.")],
+            }
+        else:
+            tz = user_timezone(hg, db, client, user_id, now)
+            view = home_view(hg, db, user_id, now, tz)
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.publish for %s failed: %s", user_id, exc.response.get("error"))
+
+
+def app_home_opened(event, client, context):
+    if event.get("tab", "home") != "home":
+        return
+    publish_home(context["hourglass"], client, event["user"])
