@@ -23,7 +23,9 @@ SweepRule = Callable[[Session, Policy, datetime], int]
 
 def all_rules() -> list[tuple[str, SweepRule]]:
     """Every alert rule, in the order they run."""
-    return []
+    from bot.tickets import sweep_tickets
+
+    return [("sla", sweep_tickets)]
 
 
 def run_sweep(database: Database, policy: Policy, now: datetime) -> dict[str, int]:

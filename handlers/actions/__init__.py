@@ -2,6 +2,9 @@
 
 from slack_bolt import App
 
+from handlers.actions import sla
+
 
 def register(app: App) -> None:
-    pass
+    app.action("sla_acknowledge")(sla.on_acknowledge)
+    app.action("sla_take")(sla.on_take)

@@ -2,6 +2,9 @@
 
 from slack_bolt import App
 
+from handlers.events import sla
+
 
 def register(app: App) -> None:
-    pass
+    app.event("message")(sla.on_message)
+    app.event("reaction_added")(sla.on_reaction)

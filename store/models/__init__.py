@@ -2,5 +2,16 @@
 
 from store.models.base import Base, UTCDateTime
 from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
+from store.models.sla import Ticket, TicketEventRecord
 
-__all__ = ["Alert", "Base", "Customer", "HourBlock", "Role", "UTCDateTime", "UserProfile"]
+__all__ = [
+    "Alert",
+    "Base",
+    "Customer",
+    "HourBlock",
+    "Role",
+    "Ticket",
+    "TicketEventRecord",
+    "UTCDateTime",
+    "UserProfile",
+]
