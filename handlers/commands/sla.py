@@ -20,9 +20,10 @@ def render(result: ticket_service.MonthSla) -> list[str]:
         return [f"*{result.customer}* ({result.plan} plan): no tickets."]
     ratio = result.within_target_ratio
     lines = [
-        f"*{result.customer}* ({result.plan} plan): {result.tickets} tickets, "
+        f"*{result.customer}* ({result.plan} plan): {result.tickets} "
+        f"ticket{'s' if result.tickets != 1 else ''}, "
         f"{result.responded} responded, {result.breached} breached, "
-        f"{ratio:.1%} within target" + ";",
+        f"{ratio:.1%} within target.",
         f"  first response (business time): p50 {_minutes(result.p50_first_response_minutes)}, "
         f"p90 {_minutes(result.p90_first_response_minutes)}",
     ]
