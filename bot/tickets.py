@@ -13,6 +13,8 @@ levels; taking assigns the ticket.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,7 +40,7 @@ from bot.sla import (
 )
 from store.models import Customer, Ticket
 from store.repositories import Alerts, Customers
-from store.sla_repository import TicketEvents, Tickets
+from store.sla_repository import SlaPolicyMarks, TicketEvents, Tickets
 
 MAX_SUBJECT = 300
 MAX_BACKDATE = timedelta(days=90)
@@ -478,8 +480,54 @@ def refresh(
     return clocks
 
 
+def _seconds(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())
+
+
+def policy_fingerprint(policy: Policy) -> str:
+    """A stable digest of everything in the policy that moves SLA clocks."""
+    plans = {}
+    for name, plan in sorted(policy.plans.items()):
+        calendar = plan.calendar
+        plans[name] = {
+            "calendar": [
+                calendar.name,
+                calendar.timezone,
+                sorted(
+                    (day, list(map(list, hours))) for day, hours in calendar.weekly_hours.items()
+                ),
+                calendar.holiday_country,
+                calendar.holiday_subdivision,
+                sorted(day.isoformat() for day in calendar.closures),
+            ],
+            "priorities": {
+                key: [
+                    _seconds(t.first_response),
+                    _seconds(t.first_response_internal),
+                    _seconds(t.resolution),
+                    _seconds(t.resolution_internal),
+                ]
+                for key, t in sorted(plan.priorities.items())
+            },
+        }
+    data = {
+        "plans": plans,
+        "warning_share": policy.sla.warning_share,
+        "escalations": [
+            [e.level, _seconds(e.after), list(e.notify)] for e in policy.sla.escalations
+        ],
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
 def sweep_tickets(db: Session, policy: Policy, now: datetime) -> int:
-    """Sweep rule: refresh only the tickets whose next_check_at has come."""
+    """Sweep rule: refresh only the tickets whose next_check_at has come.
+
+    After a policy edit (a new fingerprint) every unresolved ticket is made due once, so
+    due times the new targets or calendars moved earlier are not missed.
+    """
+    if SlaPolicyMarks.changed(db, policy_fingerprint(policy), now):
+        Tickets.recheck_unresolved(db, now)
     moved = 0
     for ticket in Tickets.due(db, now, SWEEP_BATCH):
         customer = db.get(Customer, ticket.customer_id)

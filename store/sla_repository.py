@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from store.models import Ticket, TicketEventRecord
+from store.models import SlaPolicyMark, Ticket, TicketEventRecord
 from store.repositories import insert_if_absent
 
 
@@ -56,6 +56,14 @@ class Tickets:
         if db.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         return list(db.scalars(query))
+
+    @staticmethod
+    def recheck_unresolved(db: Session, now: datetime) -> int:
+        """Make every unresolved ticket due now (after a policy change); one UPDATE."""
+        result = db.execute(
+            update(Ticket).where(Ticket.status != "resolved").values(next_check_at=now)
+        )
+        return result.rowcount or 0
 
     @staticmethod
     def for_customer(
@@ -118,3 +126,26 @@ class TicketEvents:
             db.flush()
             return True
         return insert_if_absent(db, TicketEventRecord, values, ["slack_event_id"])
+
+
+class SlaPolicyMarks:
+    KEY = "policy"
+
+    @staticmethod
+    def changed(db: Session, fingerprint: str, now: datetime) -> bool:
+        """Record `fingerprint`; True if it differs from the one recorded before."""
+        mark = db.scalar(_locked(db, select(SlaPolicyMark).where(SlaPolicyMark.key == "policy")))
+        if mark is not None and mark.fingerprint == fingerprint:
+            return False
+        if mark is None:
+            if not insert_if_absent(
+                db,
+                SlaPolicyMark,
+                {"key": "policy", "fingerprint": fingerprint, "updated_at": now},
+                ["key"],
+            ):
+                return SlaPolicyMarks.changed(db, fingerprint, now)
+        else:
+            mark.fingerprint, mark.updated_at = fingerprint, now
+            db.flush()
+        return True

@@ -2,7 +2,7 @@
 
 from store.models.base import Base, UTCDateTime
 from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
-from store.models.sla import Ticket, TicketEventRecord
+from store.models.sla import SlaPolicyMark, Ticket, TicketEventRecord
 
 __all__ = [
     "Alert",
@@ -10,6 +10,7 @@ __all__ = [
     "Customer",
     "HourBlock",
     "Role",
+    "SlaPolicyMark",
     "Ticket",
     "TicketEventRecord",
     "UTCDateTime",

@@ -57,3 +57,14 @@ class TicketEventRecord(Base):
     actor: Mapped[str] = mapped_column(String(32))
     slack_event_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SlaPolicyMark(Base):
+    """A fingerprint of the SLA part of the policy the sweep last ran with. When the policy
+    changes, every unresolved ticket is re-checked once, so new due times take effect."""
+
+    __tablename__ = "sla_policy_marks"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

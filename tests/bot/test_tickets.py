@@ -111,3 +111,27 @@ def test_statement_section_without_now_uses_the_months_end(database, policy):
         "within_target_ratio": 0.0,
         "p90_first_response_minutes": None,
     }
+
+
+def test_after_a_policy_edit_the_sweep_rechecks_open_tickets_once(database, policy):
+    _, ticket_id = setup(database, policy)
+    run_sweep(database, policy, T0 + timedelta(hours=1))
+    with database.session() as db:
+        # Under the default policy nothing changes before the warning at 13:30.
+        assert db.get(Ticket, ticket_id).next_check_at == T0 + timedelta(hours=4, minutes=30)
+    stricter = parse_policy(
+        default_policy_text().replace(
+            "[sla.priorities.priority]       # impaired, general functions in place\n"
+            'first_response = "8h"\nfirst_response_internal = "6h"',
+            '[sla.priorities.priority]\nfirst_response = "2h"\nfirst_response_internal = "1h"',
+        )
+    )
+    noon = T0 + timedelta(hours=2, minutes=30)  # 11:30
+    run_sweep(database, stricter, noon)
+    with database.session() as db:
+        assert db.scalar(select(Alert.kind)) == "sla_breach"  # due 11:00 under the new policy
+        next_check = db.get(Ticket, ticket_id).next_check_at
+    assert next_check > noon
+    run_sweep(database, stricter, noon + timedelta(minutes=1))  # same policy: no recheck
+    with database.session() as db:
+        assert db.get(Ticket, ticket_id).next_check_at == next_check

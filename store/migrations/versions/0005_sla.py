@@ -1,4 +1,4 @@
-"""sla: tickets and their event log
+"""sla: tickets, their event log and the SLA policy fingerprint
 
 Revision ID: 0005
 Revises: 0001
@@ -63,8 +63,17 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ticket_events_ticket_id"), ["ticket_id"], unique=False)
 
+    op.create_table(
+        "sla_policy_marks",
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_sla_policy_marks")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("sla_policy_marks")
     with op.batch_alter_table("ticket_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ticket_events_ticket_id"))
     op.drop_table("ticket_events")
