@@ -16,9 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -627,15 +627,35 @@ def month_sla_all(
     return [month_sla(db, policy, c, year, month, now) for c in Customers.all(db)]
 
 
-def unresolved(db: Session, customer: Customer | None, limit: int = 50) -> Sequence[Ticket]:
-    return Tickets.for_customer(
+def unresolved(
+    db: Session, policy: Policy, customer: Customer | None, now: datetime, limit: int = 50
+) -> list[tuple[Ticket, Customer, TicketClocks]]:
+    """Unresolved tickets, oldest first, with their customer and clocks."""
+    owners: dict[int, Customer] = {}
+    result = []
+    for ticket in Tickets.for_customer(
         db, customer.id if customer else None, unresolved_only=True, limit=limit
-    )
+    ):
+        owner = owners.setdefault(ticket.customer_id, db.get(Customer, ticket.customer_id))
+        result.append((ticket, owner, clocks_for(db, policy, ticket, owner, now)))
+    return result
 
 
 # --- Slack events ----------------------------------------------------------------------------------
 
 RESOLVE_REACTION = "white_check_mark"
+RETRY_WINDOW = timedelta(hours=1)
+
+
+def slack_event_time(ts: str | None, now: datetime) -> datetime:
+    """When a Slack event happened: its own timestamp if that is plausible (within the hour
+    before `now`, covering Slack's retries a minute and five minutes later), else `now`.
+    A retried event thus counts from when the customer wrote, not when we heard of it."""
+    try:
+        at = datetime.fromtimestamp(float(ts or ""), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return now
+    return at if now - RETRY_WINDOW <= at <= now else now
 
 
 def on_message(

@@ -50,20 +50,19 @@ def summary_lines(clocks: TicketClocks, now: datetime, zone: tzinfo) -> list[str
     return [clock_line(clock, now, zone) for clock in clocks.clocks]
 
 
+def _looks_like_date(token: str) -> bool:
+    return token[:1].isdigit() or token.lower() in {"today", "yesterday", "tomorrow"}
+
+
 def open_(call: CommandCall) -> Reply:
     tokens = list(call.tokens)
     if len(tokens) < 3:
         raise InputError("give a customer, a priority and a subject")
     opened_at = call.now
-    lowered = [t.lower() for t in tokens]
-    if "opened" in lowered[2:]:
-        at = len(lowered) - 1 - lowered[::-1].index("opened")
-        if at >= 3:
-            when = tokens[at + 1 :]
-            if len(when) != 2:
-                raise InputError("`opened` takes a date and a time, e.g. `opened today 09:30`")
-            opened_at, _ = parse_datetime(when, call.user_tz(), call.now)
-            tokens = tokens[:at]
+    # `opened <date> <time>` at the end; "opened" elsewhere is just part of the subject.
+    if len(tokens) >= 6 and tokens[-3].lower() == "opened" and _looks_like_date(tokens[-2]):
+        opened_at, _ = parse_datetime(tokens[-2:], call.user_tz(), call.now)
+        tokens = tokens[:-3]
     customer = customer_service.get_customer(call.db, tokens[0])
     ticket, clocks = ticket_service.open_ticket(
         call.db,
@@ -141,19 +140,14 @@ def list_(call: CommandCall) -> Reply:
     if len(call.tokens) > 1:
         raise InputError("give at most one customer")
     customer = customer_service.get_customer(call.db, call.tokens[0]) if call.tokens else None
-    tickets = ticket_service.unresolved(call.db, customer)
-    if not tickets:
-        who = f" for {customer.name}" if customer else ""
+    limit = 50
+    rows = ticket_service.unresolved(call.db, call.policy, customer, call.now, limit)
+    who = f" for {customer.name}" if customer else ""
+    if not rows:
         return Reply(f"No open tickets{who}.")
     zone = call.user_tz()
-    lines = [f"Open tickets{f' for {customer.name}' if customer else ''}:"]
-    names: dict[int, object] = {}
-    from store.models import Customer
-
-    for ticket in tickets:
-        owner = names.get(ticket.customer_id) or call.db.get(Customer, ticket.customer_id)
-        names[ticket.customer_id] = owner
-        clocks = ticket_service.clocks_for(call.db, call.policy, ticket, owner, call.now)
+    lines = [f"Open tickets{who}" + (f" (the oldest {limit}):" if len(rows) == limit else ":")]
+    for ticket, owner, clocks in rows:
         taken = f", taken by <@{ticket.assignee}>" if ticket.assignee else ""
         lines.append(
             f"• *#{ticket.id}* {owner.name} {ticket.priority} ({clocks.status}{taken}): "

@@ -42,7 +42,7 @@ def on_message(body, event, client, context) -> None:
             text=event.get("text") or "",
             event_id=_event_id(body, event),
             role_of=lambda user: role_of(db, hg.policy, user, members),
-            now=hg.clock.now(),
+            now=ticket_service.slack_event_time(ts, hg.clock.now()),
         )
     if done:
         log.info("message %s in %s: ticket %s", ts, channel, done)
@@ -64,5 +64,5 @@ def on_reaction(body, event, client, context) -> None:
             reaction=event.get("reaction", ""),
             event_id=_event_id(body, event),
             role_of=lambda user: role_of(db, hg.policy, user, members),
-            now=hg.clock.now(),
+            now=ticket_service.slack_event_time(event.get("event_ts"), hg.clock.now()),
         )

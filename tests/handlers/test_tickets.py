@@ -430,3 +430,20 @@ def test_hourglass_sla_and_statement_section(acme, clock):
     assert "*SLA, 2026-10*" in october and "*acme* (professional plan): no tickets." in october
     bad = acme.command("/hourglass sla acme 2026-13", MANAGER).text
     assert bad.startswith(":warning:") and "not a month" in bad
+
+
+def test_opened_elsewhere_in_the_subject_is_just_words(acme):
+    reply = acme.command("/ticket open acme low Account opened by mistake")
+    assert "Account opened by mistake" in reply.text
+    assert ticket(acme.database).opened_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def test_a_late_retry_counts_from_when_the_customer_wrote(acme, clock):
+    wrote = clock.now() - timedelta(minutes=2)
+    event = message(f"{wrote.timestamp():.6f}")
+    clock.advance(timedelta(minutes=5))  # the first delivery failed; Slack retries later
+    acme.event(event, event_id="EvLATE1", retry_num=2)
+    assert ticket(acme.database).opened_at == wrote
+    implausible = message("1500000000.000100")  # 2017: not a retry window, so "now"
+    acme.event(implausible, event_id="EvOLD1")
+    assert ticket(acme.database, 2).opened_at == clock.now()
