@@ -384,6 +384,8 @@ def alert_text(
         first = clocks.first_response
         late = f" (late: breached {_when(first.breached_at, zone)})" if first.breached_at else ""
         text = f":speech_balloon: First response sent, {head}, at {_when(first.stopped_at, zone)}{late}."
+    elif state.base == "paused":
+        text = f":double_vertical_bar: Waiting on the customer, {head}: the SLA clocks are paused."
     else:
         text = f":hourglass: {head}: back within its SLA targets ({clocks.status})."
     notes = []

@@ -447,3 +447,20 @@ def test_a_late_retry_counts_from_when_the_customer_wrote(acme, clock):
     implausible = message("1500000000.000100")  # 2017: not a retry window, so "now"
     acme.event(implausible, event_id="EvOLD1")
     assert ticket(acme.database, 2).opened_at == clock.now()
+
+
+def test_a_warned_ticket_paused_says_so_and_resumes_into_its_warning(acme, standin, clock):
+    acme.command("/ticket open acme immediate Down opened today 09:25")  # warning at 09:58:45
+    acme.sweep()
+    assert "SLA warning" in standin.posted(CHANNEL)[0]["text"]
+    acme.command("/ticket pause 1")
+    acme.sweep()
+    assert "clocks are paused" in standin.updated()[-1]["text"]
+    assert ticket(acme.database).next_check_at is None
+    clock.advance(timedelta(hours=3))
+    acme.command("/ticket resume 1")
+    acme.sweep()
+    assert "SLA warning" in standin.updated()[-1]["text"]
+    # 35m counted before the pause: the public 1h target is due 25m after resuming.
+    assert ticket(acme.database).next_check_at == datetime(2026, 11, 20, 13, 25, tzinfo=UTC)
+    assert len(standin.calls_to("chat.postMessage")) == 1
