@@ -464,3 +464,19 @@ def test_a_warned_ticket_paused_says_so_and_resumes_into_its_warning(acme, stand
     # 35m counted before the pause: the public 1h target is due 25m after resuming.
     assert ticket(acme.database).next_check_at == datetime(2026, 11, 20, 13, 25, tzinfo=UTC)
     assert len(standin.calls_to("chat.postMessage")) == 1
+
+
+def test_times_are_read_and_shown_in_the_agents_timezone(acme, standin):
+    from bot import roles
+
+    standin.add_user("UNEWYORK1", "nia", "America/New_York")
+    with acme.database.session() as db:
+        roles.grant(db, "UNEWYORK1", "agent", "test", acme.clock.now())
+    reply = acme.command(
+        "/ticket open globex immediate Cannot log in opened today 04:30", "UNEWYORK1"
+    )
+    assert "Opened Fri 20 Nov 04:30 EST" in reply.text  # 09:30 in London
+    assert "First response due Fri 20 Nov 05:30 EST" in reply.text
+    assert ticket(acme.database).opened_at == datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    why = acme.command("/ticket why 1", "UNEWYORK1").text
+    assert "Fri 20 Nov 04:30–05:00: 30m counted" in why
