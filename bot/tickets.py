@@ -478,8 +478,50 @@ def refresh(
     ticket.status = clocks.status
     ticket.next_check_at = clocks.next_change(now)
     sync_alert(db, policy, ticket, customer, clocks, now)
+    ping_escalation(db, policy, ticket, customer, alert_state(clocks, policy, now), now)
     db.flush()
     return clocks
+
+
+def ping_escalation(
+    db: Session,
+    policy: Policy,
+    ticket: Ticket,
+    customer: Customer,
+    state: AlertState,
+    now: datetime,
+) -> int:
+    """A direct message to each person the current escalation level names, once each.
+
+    Slack does not notify a mention added by editing a message, so the channel alert's
+    mention alone would be silent. Acknowledged tickets ping nobody further. User-group
+    handles are mentioned in the channel alert only.
+    """
+    if state.level_index is None or ticket.acknowledged_by or state.clock is None:
+        return 0
+    level = policy.sla.escalations[state.level_index]
+    where = f" in <#{customer.channel_id}>" if customer.channel_id else ""
+    text = (
+        f":rotating_light: Ticket #{ticket.id} ({customer.name}, {ticket.priority}) "
+        f"“{ticket.subject}” breached its {state.clock.name} target and is escalated to you "
+        f"(*{level.level}*){where}."
+    )
+    sent = 0
+    for user in level.notify:
+        if user.startswith("@"):
+            continue
+        sent += raise_alert(
+            db,
+            key=f"sla:{ticket.id}:esc{state.level_index + 1}:{user}",
+            kind="sla_escalation",
+            channel=user,
+            text=text,
+            blocks=alert_blocks(ticket, text, resolved=False),
+            now=now,
+            customer_id=customer.id,
+            data={"ticket_id": ticket.id, "level": level.level},
+        )
+    return sent
 
 
 def _seconds(value: timedelta | None) -> int | None:

@@ -42,9 +42,19 @@ def test_levels_mention_their_people_in_turn(acme, standin):
     acme.sweep(at=at(14))  # 4h after the breach
     last = standin.updated()[-1]["text"]
     assert f"Escalated to *technical director* <@{TD}> <!subteam^support-leads>" in last
-    assert [a.kind for a in alerts(acme.database)] == ["sla_escalation"]
-    assert len(standin.calls_to("chat.postMessage")) == 1
-    assert len(standin.updated()) == 2
+    assert [a.key for a in alerts(acme.database)] == [
+        "sla:1",
+        f"sla:1:esc1:{AM}",
+        f"sla:1:esc2:{TD}",
+    ]
+    assert len(standin.posted(CHANNEL)) == 1 and len(standin.updated()) == 2
+    # Slack does not notify mentions added by an edit, so each named person gets one DM.
+    [am_dm] = standin.posted(AM)
+    [td_dm] = standin.posted(TD)
+    assert "escalated to you (*account manager*)" in am_dm["text"]
+    assert "escalated to you (*technical director*)" in td_dm["text"]
+    acme.sweep(at=at(15))
+    assert len(standin.calls_to("chat.postMessage")) == 3  # nothing repeats
 
 
 def test_acknowledge_stops_further_escalation_pings(acme, standin):
@@ -60,3 +70,4 @@ def test_acknowledge_stops_further_escalation_pings(acme, standin):
     last = standin.updated()[-1]["text"]
     assert "Escalated to *technical director*" in last
     assert f"<@{TD}>" not in last and "subteam" not in last
+    assert standin.posted(AM) != [] and standin.posted(TD) == []
