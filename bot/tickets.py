@@ -337,6 +337,11 @@ def _when(at: datetime | None, zone: tzinfo) -> str:
     return f"{local:%a} {local.day} {local:%b} {local:%H:%M %Z}"
 
 
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters, so a subject like `<!channel>` pings nobody."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _mentions(policy: Policy, index: int) -> str:
     users = policy.sla.escalations[index].notify
     return " ".join(f"<!subteam^{u[1:]}>" if u.startswith("@") else f"<@{u}>" for u in users)
@@ -350,7 +355,7 @@ def alert_text(
     state: AlertState,
 ) -> str:
     zone = plan_for(policy, customer).calendar.zone
-    head = f"ticket #{ticket.id} ({customer.name}, {ticket.priority}) “{ticket.subject}”"
+    head = f"ticket #{ticket.id} ({customer.name}, {ticket.priority}) “{escape(ticket.subject)}”"
     clock = state.clock
     if state.base.startswith("warning") and clock is not None:
         text = (
@@ -503,7 +508,7 @@ def ping_escalation(
     where = f" in <#{customer.channel_id}>" if customer.channel_id else ""
     text = (
         f":rotating_light: Ticket #{ticket.id} ({customer.name}, {ticket.priority}) "
-        f"“{ticket.subject}” breached its {state.clock.name} target and is escalated to you "
+        f"“{escape(ticket.subject)}” breached its {state.clock.name} target and is escalated to you "
         f"(*{level.level}*){where}."
     )
     sent = 0

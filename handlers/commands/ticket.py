@@ -78,7 +78,7 @@ def open_(call: CommandCall) -> Reply:
     plan = ticket_service.plan_for(call.policy, customer)
     lines = [
         f":ticket: Opened ticket *#{ticket.id}* for *{customer.name}* ({ticket.priority}, "
-        f"{plan.name} plan, calendar {plan.calendar.name}): {ticket.subject}",
+        f"{plan.name} plan, calendar {plan.calendar.name}): {ticket_service.escape(ticket.subject)}",
         f"Opened {_when(ticket.opened_at, zone)}.",
         *summary_lines(clocks, call.now, zone),
     ]
@@ -117,7 +117,8 @@ def why(call: CommandCall) -> Reply:
     zone = call.user_tz()
     header = (
         f"*Ticket #{ticket.id}* {customer.name}, {ticket.priority} ({plan.name} plan, calendar "
-        f"{plan.calendar.name} in {plan.calendar.timezone}): {ticket.subject} — {clocks.status}"
+        f"{plan.calendar.name} in {plan.calendar.timezone}): {ticket_service.escape(ticket.subject)} "
+        f"— {clocks.status}"
     )
     lines = [header, *(f"• {line}" for line in explain(clocks, zone))]
     paused = any(segment.kind == "paused" for segment in clocks.timeline)
@@ -151,7 +152,8 @@ def list_(call: CommandCall) -> Reply:
         taken = f", taken by <@{ticket.assignee}>" if ticket.assignee else ""
         lines.append(
             f"• *#{ticket.id}* {owner.name} {ticket.priority} ({clocks.status}{taken}): "
-            f"{ticket.subject} — " + "; ".join(summary_lines(clocks, call.now, zone))
+            f"{ticket_service.escape(ticket.subject)} — "
+            + "; ".join(summary_lines(clocks, call.now, zone))
         )
     text = "\n".join(lines)
     return Reply(text, text_blocks(text))

@@ -480,3 +480,15 @@ def test_times_are_read_and_shown_in_the_agents_timezone(acme, standin):
     assert ticket(acme.database).opened_at == datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     why = acme.command("/ticket why 1", "UNEWYORK1").text
     assert "Fri 20 Nov 04:30–05:00: 30m counted" in why
+
+
+def test_a_subject_cannot_ping_the_channel(acme, standin):
+    acme.event(
+        message("1700000400.000100", text="<!channel> site down <@UMANAGER1>"), event_id="E1"
+    )
+    acme.command("/ticket open acme immediate <!here> also down opened today 08:00")
+    acme.sweep()
+    [post] = standin.posted(CHANNEL)
+    assert "<!here>" not in post["text"] and "&lt;!here&gt;" in post["text"]
+    listed = acme.command("/ticket list").text
+    assert "<!channel>" not in listed and "<@UMANAGER1>" not in listed
