@@ -99,6 +99,27 @@ class LocalSlack:
         except ValueError:
             return {"text": response.body}
 
+    def event(self, event: dict[str, Any], event_id: str, retry_num: int | None = None) -> int:
+        """Dispatch a signed Events API callback (as Slack would send it); the HTTP status."""
+        body = json.dumps(
+            {
+                "token": "legacy-unused",
+                "team_id": "T00000001",
+                "api_app_id": "A00000001",
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        headers = {
+            **signed_headers(self.secret, body, int(time.time())),
+            "content-type": "application/json",
+        }
+        if retry_num is not None:
+            headers["x-slack-retry-num"] = str(retry_num)
+        return self.app.dispatch(BoltRequest(body=body, headers=headers)).status
+
     def sweep(self):
         return self._tick(self.database, self.policy, self.client, self.clock.now())
 

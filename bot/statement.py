@@ -62,15 +62,20 @@ def calls_section(db: Session, policy: Policy, customer: Customer, first: date, 
     return month_rows(db, policy, customer, first.year, first.month)
 
 
-def sla_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):
-    """SLA results for tickets opened in the month (issue 6 fills this)."""
-    return {
-        "tickets": 0,
-        "responded": 0,
-        "breached": 0,
-        "within_target_ratio": None,
-        "p90_first_response_minutes": None,
-    }
+def sla_section(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    first: date,
+    last: date,
+    now: datetime | None = None,
+):
+    """SLA results for tickets opened in the month, as of `now` (else the month's end)."""
+    from bot.tickets import month_sla
+
+    if now is None:
+        now = datetime.combine(last + timedelta(days=1), datetime.min.time(), policy.timezone)
+    return month_sla(db, policy, customer, first.year, first.month, now).statement()
 
 
 def extra_amount(
@@ -148,7 +153,7 @@ def build_statement(
         "amount": f"{amount:.2f}",
         "blocks": blocks_section(ledger),
         "calls": calls_section(db, policy, customer, first, last),
-        "sla": sla_section(db, policy, customer, first, last),
+        "sla": sla_section(db, policy, customer, first, last, now=now),
     }
 
 

@@ -26,12 +26,14 @@ def all_rules() -> list[tuple[str, SweepRule]]:
     from bot import calls
     from bot.block_alerts import sweep_block_expired, sweep_block_expiring
     from bot.bookings import reminder_sweep
+    from bot.tickets import sweep_tickets
 
     return [
         ("block_expiring", sweep_block_expiring),
         ("block_expired", sweep_block_expired),
         ("booking_reminders", reminder_sweep),
         ("timer_forgotten", calls.timer_forgotten_rule),
+        ("sla", sweep_tickets),
     ]
 
 

@@ -129,21 +129,33 @@ class SlackApp:
             payload["view"] = view
         return self.interaction(payload)
 
-    def event(self, event: dict[str, Any]) -> Reply:
-        """Deliver an Events API callback, signed."""
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str = "Ev00000001",
+        retry_num: int | None = None,
+        secret: str = SIGNING_SECRET,
+    ) -> Reply:
+        """An Events API callback, signed like Slack signs it (retries carry X-Slack-Retry-Num)."""
         body = json.dumps(
             {
                 "token": "legacy-unused",
                 "team_id": "T00000001",
                 "api_app_id": "A00000001",
                 "type": "event_callback",
-                "event_id": f"Ev{time.time_ns()}",
+                "event_id": event_id,
                 "event_time": int(time.time()),
                 "event": event,
             }
         )
-        headers = signed_headers(SIGNING_SECRET, body, int(time.time()))
-        headers["content-type"] = "application/json"
+        headers = {
+            **signed_headers(secret, body, int(time.time())),
+            "content-type": "application/json",
+        }
+        if retry_num is not None:
+            headers["x-slack-retry-num"] = str(retry_num)
+            headers["x-slack-retry-reason"] = "http_timeout"
         return self.post(body, headers)
 
     def sweep(self, at: datetime | None = None):

@@ -3,10 +3,12 @@
 from slack_bolt import App
 
 from bot import calls as call_rules
-from handlers.actions import calls
+from handlers.actions import calls, sla
 
 
 def register(app: App) -> None:
     app.action(call_rules.ACTION_BOOK_TRAINING)(calls.book_training)
     app.action(call_rules.ACTION_TIMER_STOP)(calls.timer_stop)
     app.action(call_rules.ACTION_TIMER_KEEP)(calls.timer_keep_running)
+    app.action("sla_acknowledge")(sla.on_acknowledge)
+    app.action("sla_take")(sla.on_take)

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from handlers.commands import balance, book, call, hourglass, log, timer
+from handlers.commands import balance, book, call, hourglass, log, ticket, timer
 
 
 def register(app: App) -> None:
@@ -12,3 +12,4 @@ def register(app: App) -> None:
     app.command("/log")(log.listener)
     app.command("/timer")(timer.listener)
     app.command("/call")(call.listener)
+    app.command("/ticket")(ticket.listener)

@@ -11,6 +11,7 @@ from bot.billing import format_minutes
 from bot.parsing import InputError, parse_date, parse_mention, parse_month, split_options
 from bot.roles import AGENT, MANAGER
 from bot.statement import build_statement, render_csv, render_text
+from handlers.commands import sla as sla_command
 from handlers.common import CommandCall, Reply, subcommands
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ ROUTES = {
     "customer add": (customer_add, MANAGER, USAGE_CUSTOMER_ADD),
     "hours add": (hours_add, MANAGER, USAGE_HOURS_ADD),
     "report": (report, MANAGER, USAGE_REPORT),
+    "sla": (sla_command.sla, MANAGER, sla_command.USAGE),
     "help": (help_, AGENT, "/hourglass help"),
     "": (help_, AGENT, "/hourglass help"),
 }

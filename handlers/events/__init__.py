@@ -2,8 +2,10 @@
 
 from slack_bolt import App
 
-from handlers.events import app_home
+from handlers.events import app_home, sla
 
 
 def register(app: App) -> None:
     app.event("app_home_opened")(app_home.app_home_opened)
+    app.event("message")(sla.on_message)
+    app.event("reaction_added")(sla.on_reaction)

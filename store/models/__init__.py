@@ -4,6 +4,7 @@ from store.models.base import Base, UTCDateTime
 from store.models.bookings import Booking, BookingEngineer
 from store.models.calls import CallTimer, PhoneCall
 from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
+from store.models.sla import SlaPolicyMark, Ticket, TicketEventRecord
 from store.models.time_entries import TimeEntry
 
 __all__ = [
@@ -16,6 +17,9 @@ __all__ = [
     "HourBlock",
     "PhoneCall",
     "Role",
+    "SlaPolicyMark",
+    "Ticket",
+    "TicketEventRecord",
     "TimeEntry",
     "UTCDateTime",
     "UserProfile",

@@ -1,0 +1,67 @@
+"""/hourglass sla [customer] [YYYY-MM]: the month's SLA results and percentile goal."""
+
+from __future__ import annotations
+
+from bot import customers as customer_service
+from bot import tickets as ticket_service
+from bot.billing import format_minutes
+from bot.parsing import InputError, parse_month
+from handlers.common import CommandCall, Reply, text_blocks
+
+USAGE = "/hourglass sla [customer] [YYYY-MM]"
+
+
+def _minutes(value: int | None) -> str:
+    return "—" if value is None else format_minutes(value)
+
+
+def render(result: ticket_service.MonthSla) -> list[str]:
+    if not result.tickets:
+        return [f"*{result.customer}* ({result.plan} plan): no tickets."]
+    ratio = result.within_target_ratio
+    lines = [
+        f"*{result.customer}* ({result.plan} plan): {result.tickets} "
+        f"ticket{'s' if result.tickets != 1 else ''}, "
+        f"{result.responded} responded, {result.breached} breached, "
+        f"{ratio:.1%} within target.",
+        f"  first response (business time): p50 {_minutes(result.p50_first_response_minutes)}, "
+        f"p90 {_minutes(result.p90_first_response_minutes)}",
+    ]
+    if result.goal is not None:
+        verdict = "met :white_check_mark:" if result.goal_met else "missed :x:"
+        share = f" ({result.goal_ratio:.1%} so far)" if result.goal_ratio is not None else ""
+        afford = (
+            f"; the month can afford {result.affordable_breaches} more "
+            f"breach{'es' if result.affordable_breaches != 1 else ''}"
+            if result.goal_met
+            else ""
+        )
+        lines.append(f"  goal {result.goal}: {verdict}{share}{afford}")
+    return lines
+
+
+def sla(call: CommandCall) -> Reply:
+    tokens = list(call.tokens)
+    if len(tokens) > 2:
+        raise InputError("give at most a customer and a month")
+    month_token = next((t for t in tokens if t[:1].isdigit()), None)
+    if month_token is not None:
+        tokens.remove(month_token)
+        year, month = parse_month(month_token)
+    else:
+        local = call.now.astimezone(call.policy.timezone)
+        year, month = local.year, local.month
+    if len(tokens) > 1:
+        raise InputError("give at most one customer")
+    if tokens:
+        customer = customer_service.get_customer(call.db, tokens[0])
+        results = [ticket_service.month_sla(call.db, call.policy, customer, year, month, call.now)]
+    else:
+        results = ticket_service.month_sla_all(call.db, call.policy, year, month, call.now)
+    lines = [f"*SLA, {year:04d}-{month:02d}*"]
+    if not results:
+        lines.append("No customers yet.")
+    for result in results:
+        lines.extend(render(result))
+    text = "\n".join(lines)
+    return Reply(text, text_blocks(text))

@@ -1,0 +1,188 @@
+"""/ticket: open, respond, pause, resume, resolve, why and list SLA tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from bot import customers as customer_service
+from bot import tickets as ticket_service
+from bot.parsing import InputError, parse_datetime
+from bot.roles import AGENT
+from bot.sla import ClockState, EventKind, TicketClocks, explain, format_duration
+from handlers.common import CommandCall, Reply, subcommands, text_blocks
+
+USAGE_OPEN = "/ticket open <customer> <priority> <subject…> [opened <date time>]"
+USAGE_ID = "/ticket {verb} <ticket-id>"
+USAGE_LIST = "/ticket list [customer]"
+HELP = (
+    "Try `/ticket open <customer> <priority> <subject…>`, "
+    "`/ticket respond|pause|resume|resolve|why <id>` or `/ticket list [customer]`."
+)
+
+
+def _when(at: datetime | None, zone: tzinfo) -> str:
+    if at is None:
+        return "—"
+    local = at.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M %Z}"
+
+
+def clock_line(clock: ClockState, now: datetime, zone: tzinfo) -> str:
+    title = clock.name[0].upper() + clock.name[1:]
+    state = clock.state(now)
+    if clock.target is None:
+        return f"{title}: no target"
+    if state in ("met", "met_late"):
+        late = " (late)" if state == "met_late" else ""
+        return f"{title} met{late} at {_when(clock.stopped_at, zone)}"
+    if state == "breached":
+        return f"{title} *breached* at {_when(clock.breached_at, zone)}"
+    if state == "paused":
+        return f"{title} paused, {format_duration(clock.remaining)} left"
+    internal = (
+        f" (internal {_when(clock.internal_due, zone)})" if clock.internal_due is not None else ""
+    )
+    warn = " :warning:" if state == "warning" else ""
+    return f"{title} due {_when(clock.due, zone)}{internal}{warn}"
+
+
+def summary_lines(clocks: TicketClocks, now: datetime, zone: tzinfo) -> list[str]:
+    return [clock_line(clock, now, zone) for clock in clocks.clocks]
+
+
+def _looks_like_date(token: str) -> bool:
+    return token[:1].isdigit() or token.lower() in {"today", "yesterday", "tomorrow"}
+
+
+def open_(call: CommandCall) -> Reply:
+    tokens = list(call.tokens)
+    if len(tokens) < 3:
+        raise InputError("give a customer, a priority and a subject")
+    opened_at = call.now
+    # `opened <date> <time>` at the end; "opened" elsewhere is just part of the subject.
+    if len(tokens) >= 6 and tokens[-3].lower() == "opened" and _looks_like_date(tokens[-2]):
+        opened_at, _ = parse_datetime(tokens[-2:], call.user_tz(), call.now)
+        tokens = tokens[:-3]
+    customer = customer_service.get_customer(call.db, tokens[0])
+    ticket, clocks = ticket_service.open_ticket(
+        call.db,
+        call.policy,
+        customer=customer,
+        priority=tokens[1],
+        subject=" ".join(tokens[2:]),
+        opened_at=opened_at,
+        actor=call.user_id,
+        now=call.now,
+    )
+    zone = call.user_tz()
+    plan = ticket_service.plan_for(call.policy, customer)
+    lines = [
+        f":ticket: Opened ticket *#{ticket.id}* for *{customer.name}* ({ticket.priority}, "
+        f"{plan.name} plan, calendar {plan.calendar.name}): {ticket_service.escape(ticket.subject)}",
+        f"Opened {_when(ticket.opened_at, zone)}.",
+        *summary_lines(clocks, call.now, zone),
+    ]
+    text = "\n".join(lines)
+    return Reply(text, text_blocks(text))
+
+
+def _event(kind: EventKind, verb: str, done: str):
+    def handler(call: CommandCall) -> Reply:
+        if len(call.tokens) != 1:
+            raise InputError("give one ticket id")
+        ticket, customer = ticket_service.get_ticket(call.db, call.tokens[0])
+        clocks = ticket_service.record(
+            call.db, call.policy, ticket, customer, kind, actor=call.user_id, now=call.now
+        )
+        zone = call.user_tz()
+        text = "\n".join(
+            [
+                f"Ticket *#{ticket.id}* ({customer.name}, {ticket.priority}) {done} at "
+                f"{_when(call.now, zone)}.",
+                *summary_lines(clocks, call.now, zone),
+            ]
+        )
+        return Reply(text)
+
+    handler.__name__ = verb
+    return handler
+
+
+def why(call: CommandCall) -> Reply:
+    if len(call.tokens) != 1:
+        raise InputError("give one ticket id")
+    ticket, customer = ticket_service.get_ticket(call.db, call.tokens[0])
+    clocks = ticket_service.clocks_for(call.db, call.policy, ticket, customer, call.now)
+    plan = ticket_service.plan_for(call.policy, customer)
+    zone = call.user_tz()
+    header = (
+        f"*Ticket #{ticket.id}* {customer.name}, {ticket.priority} ({plan.name} plan, calendar "
+        f"{plan.calendar.name} in {plan.calendar.timezone}): {ticket_service.escape(ticket.subject)} "
+        f"— {clocks.status}"
+    )
+    lines = [header, *(f"• {line}" for line in explain(clocks, zone))]
+    paused = any(segment.kind == "paused" for segment in clocks.timeline)
+    for clock in clocks.clocks:
+        if clock.breached_at is not None and clock.target is not None:
+            # explain() shows the arithmetic for clocks still running; show it for breaches too.
+            lines.append(
+                f"• {clock.name[0].upper() + clock.name[1:]} was due "
+                f"{_when(clock.breached_at, zone)} = {clocks.opened_at.astimezone(zone):%H:%M} + "
+                f"{format_duration(clock.target)} business time"
+                + (" (paused time not counted)" if paused else "")
+            )
+    if ticket.assignee:
+        lines.append(f"Taken by <@{ticket.assignee}>.")
+    text = "\n".join(lines)
+    return Reply(text, text_blocks(text))
+
+
+def list_(call: CommandCall) -> Reply:
+    if len(call.tokens) > 1:
+        raise InputError("give at most one customer")
+    customer = customer_service.get_customer(call.db, call.tokens[0]) if call.tokens else None
+    limit = 50
+    rows = ticket_service.unresolved(call.db, call.policy, customer, call.now, limit)
+    who = f" for {customer.name}" if customer else ""
+    if not rows:
+        return Reply(f"No open tickets{who}.")
+    zone = call.user_tz()
+    lines = [f"Open tickets{who}" + (f" (the oldest {limit}):" if len(rows) == limit else ":")]
+    for ticket, owner, clocks in rows:
+        taken = f", taken by <@{ticket.assignee}>" if ticket.assignee else ""
+        lines.append(
+            f"• *#{ticket.id}* {owner.name} {ticket.priority} ({clocks.status}{taken}): "
+            f"{ticket_service.escape(ticket.subject)} — "
+            + "; ".join(summary_lines(clocks, call.now, zone))
+        )
+    text = "\n".join(lines)
+    return Reply(text, text_blocks(text))
+
+
+ROUTES = {
+    "open": (open_, AGENT, USAGE_OPEN),
+    "respond": (
+        _event(EventKind.RESPONDED, "respond", "first response recorded"),
+        AGENT,
+        USAGE_ID.format(verb="respond"),
+    ),
+    "pause": (
+        _event(EventKind.PAUSED, "pause", "paused (waiting on the customer)"),
+        AGENT,
+        USAGE_ID.format(verb="pause"),
+    ),
+    "resume": (
+        _event(EventKind.RESUMED, "resume", "resumed"),
+        AGENT,
+        USAGE_ID.format(verb="resume"),
+    ),
+    "resolve": (
+        _event(EventKind.RESOLVED, "resolve", "resolved"),
+        AGENT,
+        USAGE_ID.format(verb="resolve"),
+    ),
+    "why": (why, AGENT, USAGE_ID.format(verb="why")),
+    "list": (list_, AGENT, USAGE_LIST),
+}
+
+listener = subcommands(ROUTES, HELP)

@@ -1,0 +1,68 @@
+"""Slack events that move SLA tickets: channel messages, thread replies and the ✅ reaction.
+
+Slack retries an event it thinks we missed (same `event_id`, an `X-Slack-Retry-Num`
+header); the event id is stored with a unique constraint, so a retry is recognised and
+never counted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot import tickets as ticket_service
+from bot.roles import role_of
+from handlers.common import group_members
+from handlers.context import Hourglass
+
+log = logging.getLogger(__name__)
+
+
+def _event_id(body: dict, event: dict) -> str:
+    return str(
+        body.get("event_id") or f"{event.get('channel')}:{event.get('ts') or event.get('event_ts')}"
+    )
+
+
+def on_message(body, event, client, context) -> None:
+    if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+        return  # edits, joins, bot posts (our own alerts included) are not tickets
+    channel, ts = event.get("channel"), event.get("ts")
+    if not channel or not ts:
+        return
+    hg: Hourglass = context["hourglass"]
+    members = group_members(hg, client)
+    with hg.database.session() as db:
+        done = ticket_service.on_message(
+            db,
+            hg.policy,
+            channel_id=channel,
+            user=event["user"],
+            ts=ts,
+            thread_ts=event.get("thread_ts"),
+            text=event.get("text") or "",
+            event_id=_event_id(body, event),
+            role_of=lambda user: role_of(db, hg.policy, user, members),
+            now=ticket_service.slack_event_time(ts, hg.clock.now()),
+        )
+    if done:
+        log.info("message %s in %s: ticket %s", ts, channel, done)
+
+
+def on_reaction(body, event, client, context) -> None:
+    item = event.get("item") or {}
+    if item.get("type") != "message" or not event.get("user"):
+        return
+    hg: Hourglass = context["hourglass"]
+    members = group_members(hg, client)
+    with hg.database.session() as db:
+        ticket_service.on_reaction(
+            db,
+            hg.policy,
+            channel_id=item.get("channel", ""),
+            item_ts=item.get("ts", ""),
+            user=event["user"],
+            reaction=event.get("reaction", ""),
+            event_id=_event_id(body, event),
+            role_of=lambda user: role_of(db, hg.policy, user, members),
+            now=ticket_service.slack_event_time(event.get("event_ts"), hg.clock.now()),
+        )
