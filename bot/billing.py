@@ -316,9 +316,15 @@ def _charge_order(charge: Charge) -> tuple[date, str, int]:
     return (charge.work_date, charge.source, charge.minutes)
 
 
-def _block_priority(block: HourBlock) -> tuple[date, date, str]:
-    # Soonest expiry first so the customer loses as little as possible to forfeiture.
-    return (block.expires, block.purchased, block.id)
+def _block_priority(block: HourBlock) -> tuple[date, date, tuple[int, int | str]]:
+    # Soonest expiry first so the customer loses as little as possible to forfeiture;
+    # between blocks bought the same day, the one recorded first (ids compared as numbers,
+    # so block 9 comes before block 10).
+    return (block.expires, block.purchased, _id_order(block.id))
+
+
+def _id_order(block_id: str) -> tuple[int, int | str]:
+    return (0, int(block_id)) if block_id.isdigit() else (1, block_id)
 
 
 def allocate(charges: Iterable[Charge], blocks: Iterable[HourBlock], as_of: date) -> Allocation:

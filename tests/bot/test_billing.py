@@ -459,3 +459,11 @@ def test_property_overage_amount_is_in_cents_and_never_negative(overage, rate):
     assert amount == amount.quantize(Decimal("0.01"))
     assert amount >= 0
     assert abs(amount - Decimal(overage) * rate / 60) <= Decimal("0.005")
+
+
+def test_blocks_bought_the_same_day_draw_in_the_order_they_were_recorded():
+    # Regression: ids were compared as text, so block 10 was drawn before block 9.
+    bought = date(2026, 11, 1)
+    blocks = [HourBlock.bought("10", 60, bought), HourBlock.bought("9", 60, bought)]
+    allocation = allocate([Charge(date(2026, 11, 2), 30, "day")], blocks, date(2026, 11, 2))
+    assert [d.block_id for d in allocation.drawdowns] == ["9"]
