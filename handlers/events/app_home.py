@@ -1,5 +1,5 @@
-"""App Home for an agent: the running call timer (with Stop), today's calls, and room for
-other features' sections (e.g. today's logged time) through HOME_SECTIONS."""
+"""App Home for an agent: the running call timer (with Stop), today's calls and today's
+logged time; each is a function in HOME_SECTIONS."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import calls
+from bot import calls, timelog
+from bot.billing import format_minutes
 from bot.fair_use import format_call_time
 from bot.roles import role_of
 from handlers.common import group_members, user_timezone
@@ -79,7 +80,21 @@ def calls_today_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
     return blocks
 
 
-HOME_SECTIONS: list[HomeSection] = [timer_section, calls_today_section]
+def time_today_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
+    entries = timelog.entries_on(db, user_id, now.astimezone(tz).date())
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Today's logged time"}}
+    ]
+    if not entries:
+        blocks.append(_section("Nothing logged today. Log time with `/log <duration> <customer>`."))
+        return blocks
+    lines = [f"• {timelog.describe_entry(e, name, with_date=False)}" for e, name in entries]
+    lines.append(f"Total: {format_minutes(sum(e.minutes for e, _ in entries))}")
+    blocks.append(_section("\n".join(lines)))
+    return blocks
+
+
+HOME_SECTIONS: list[HomeSection] = [timer_section, calls_today_section, time_today_section]
 
 
 def home_view(hg: Hourglass, db: Session, user_id: str, now: datetime, tz: ZoneInfo) -> dict:
