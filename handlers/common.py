@@ -71,6 +71,7 @@ class CommandCall:
     now: datetime
     role: str
     tokens: list[str] = field(default_factory=list)
+    trigger_id: str = ""  # lets a command open a modal
 
     @property
     def policy(self):
@@ -155,6 +156,7 @@ def run_command(
                 now=now,
                 role=granted,
                 tokens=text.split(),
+                trigger_id=command.get("trigger_id", ""),
             )
             reply = handler(call)
     except PermissionDenied as exc:
@@ -164,22 +166,34 @@ def run_command(
     ack(**reply.payload())
 
 
-def subcommands(routes: dict[str, tuple[Handler, str, str]], help_text: str) -> Callable:
+Route = tuple[Handler, str, str | None]
+
+
+def subcommands(
+    routes: dict[str, Route], help_text: str, *, fallback: Route | None = None
+) -> Callable:
     """A listener that routes `/cmd word …` to a handler by its first word(s).
 
-    routes: words -> (handler, role needed, usage line). The empty key is the default.
+    routes: words -> (handler, role needed, usage line); the key "" serves an empty command.
+    fallback: the route for text that starts with no known word (e.g. `/log 30m acme`);
+    without one, such text is refused with `help_text`.
     """
 
     def listener(ack, command, client, context):
-        words = (command.get("text") or "").strip().split()
-        route, rest = None, words
+        text = (command.get("text") or "").strip()
+        words = text.split()
+        route, rest = None, text
         for size in (2, 1):
             key = " ".join(words[:size]).lower()
             if len(words) >= size and key in routes:
-                route, rest = routes[key], words[size:]
+                # The rest as typed, so free text (notes, subjects) keeps its spacing.
+                parts = text.split(maxsplit=size)
+                route, rest = routes[key], parts[size] if len(parts) > size else ""
                 break
         if route is None and not words and "" in routes:
             route = routes[""]
+        if route is None and fallback is not None:
+            route = fallback
         if route is None:
 
             def unknown(call: CommandCall) -> Reply:
@@ -190,7 +204,7 @@ def subcommands(routes: dict[str, tuple[Handler, str, str]], help_text: str) -> 
         handler, role, usage = route
         run_command(
             ack=ack,
-            command={**command, "text": " ".join(rest)},
+            command={**command, "text": rest},
             client=client,
             context=context,
             handler=handler,

@@ -11,7 +11,7 @@ from bot import customers as customer_service
 from bot.billing import format_minutes
 from bot.parsing import InputError
 from bot.roles import AGENT
-from handlers.common import CommandCall, Reply, run_command
+from handlers.common import CommandCall, Reply, subcommands
 from handlers.views.book import booking_modal, check_engineers
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,10 @@ def book(call: CommandCall) -> Reply:
     return Reply(bookings.confirmation(call.db, call.policy, booking, tz))
 
 
-def open_form(call: CommandCall, trigger_id: str) -> Reply:
+def open_form(call: CommandCall) -> Reply:
     view = booking_modal(call.db, call.channel_id)
     try:
-        call.client.views_open(trigger_id=trigger_id, view=view)
+        call.client.views_open(trigger_id=call.trigger_id, view=view)
     except SlackApiError as exc:
         log.warning("views.open failed: %s", exc.response.get("error"))
         raise InputError("the booking form could not be opened; type the booking instead") from None
@@ -88,29 +88,12 @@ def list_(call: CommandCall) -> Reply:
 
 
 ROUTES = {
-    "cancel": (cancel, USAGE_CANCEL),
-    "noshow": (noshow, USAGE_NOSHOW),
-    "no-show": (noshow, USAGE_NOSHOW),
-    "list": (list_, USAGE_LIST),
+    "": (open_form, AGENT, USAGE),
+    "cancel": (cancel, AGENT, USAGE_CANCEL),
+    "noshow": (noshow, AGENT, USAGE_NOSHOW),
+    "no-show": (noshow, AGENT, USAGE_NOSHOW),
+    "list": (list_, AGENT, USAGE_LIST),
 }
 
-
-def listener(ack, command, client, context):
-    words = (command.get("text") or "").strip().split()
-    if not words:
-        trigger_id = command.get("trigger_id", "")
-        handler, usage = (lambda call: open_form(call, trigger_id)), USAGE
-    elif words[0].lower() in ROUTES:
-        handler, usage = ROUTES[words[0].lower()]
-        command = {**command, "text": " ".join(words[1:])}
-    else:
-        handler, usage = book, USAGE
-    run_command(
-        ack=ack,
-        command=command,
-        client=client,
-        context=context,
-        handler=handler,
-        role=AGENT,
-        usage=usage,
-    )
+# `/book` alone opens the form; `/book acme tomorrow 10:00 1h` books.
+listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(book, AGENT, USAGE))

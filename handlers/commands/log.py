@@ -6,7 +6,7 @@ from bot import timelog
 from bot.billing import format_minutes, format_work_date
 from bot.parsing import InputError, parse_date
 from bot.roles import AGENT
-from handlers.common import CommandCall, Reply, run_command, text_blocks
+from handlers.common import CommandCall, Reply, subcommands, text_blocks
 
 USAGE = "/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]"
 USAGE_LIST = "/log list [on <date>]"
@@ -79,21 +79,6 @@ def undo(call: CommandCall) -> Reply:
     return _reply([head, *_outcome_lines(result)])
 
 
-ROUTES = {"list": (list_, USAGE_LIST), "undo": (undo, USAGE_UNDO)}
+ROUTES = {"list": (list_, AGENT, USAGE_LIST), "undo": (undo, AGENT, USAGE_UNDO)}
 
-
-def listener(ack, command, client, context):
-    words = (command.get("text") or "").split(maxsplit=1)
-    handler, usage = log, USAGE
-    if words and words[0].lower() in ROUTES:
-        handler, usage = ROUTES[words[0].lower()]
-        command = {**command, "text": words[1] if len(words) > 1 else ""}
-    run_command(
-        ack=ack,
-        command=command,
-        client=client,
-        context=context,
-        handler=handler,
-        role=AGENT,
-        usage=usage,
-    )
+listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(log, AGENT, USAGE))
