@@ -166,6 +166,50 @@ def run_command(
     ack(**reply.payload())
 
 
+@dataclass
+class ActionCall:
+    """One button click, with what a handler needs to serve it."""
+
+    hg: Hourglass
+    db: Session
+    client: WebClient
+    user_id: str
+    value: str
+    now: datetime
+    body: dict[str, Any]
+
+    @property
+    def policy(self):
+        return self.hg.policy
+
+
+def run_action(
+    *,
+    ack,
+    body: dict[str, Any],
+    client: WebClient,
+    context,
+    handler: Callable[[ActionCall], str | None],
+    role: str = "agent",
+) -> tuple[str | None, bool]:
+    """Serve one button click like a slash command: acknowledge at once, check the role,
+    run the handler in one transaction. Returns (text to tell the user, whether it worked);
+    a refusal's text is formatted as a command's would be, and nothing is recorded."""
+    ack()
+    hg: Hourglass = context["hourglass"]
+    user_id = body["user"]["id"]
+    value = (body.get("actions") or [{}])[0].get("value", "")
+    try:
+        with hg.database.session() as db:
+            require(db, hg.policy, user_id, role, group_members(hg, client))
+            call = ActionCall(hg, db, client, user_id, value, hg.clock.now(), body)
+            return handler(call), True
+    except PermissionDenied as exc:
+        return f":no_entry: {exc}", False
+    except InputError as exc:
+        return error_reply(str(exc), None).text, False
+
+
 Route = tuple[Handler, str, str | None]
 
 

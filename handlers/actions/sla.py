@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot import tickets as ticket_service
-from bot.parsing import InputError
-from bot.roles import AGENT, PermissionDenied, require
-from handlers.common import group_members
-from handlers.context import Hourglass
+from handlers.common import ActionCall, run_action
 
 
-def _run(ack, body, client, context, respond, what) -> None:
-    ack()
-    hg: Hourglass = context["hourglass"]
-    user = body["user"]["id"]
-    value = (body.get("actions") or [{}])[0].get("value", "")
-    now = hg.clock.now()
-    try:
-        with hg.database.session() as db:
-            require(db, hg.policy, user, AGENT, group_members(hg, client))
-            ticket, customer = ticket_service.get_ticket(db, value)
-            what(db, hg.policy, ticket, customer, user, now)
-    except (PermissionDenied, InputError) as exc:
-        if body.get("response_url"):
-            respond(text=f":no_entry: {exc}", response_type="ephemeral", replace_original=False)
+def _run(ack, body, client, context, respond, what: Callable) -> None:
+    def handle(call: ActionCall) -> None:
+        ticket, customer = ticket_service.get_ticket(call.db, call.value)
+        what(call.db, call.policy, ticket, customer, call.user_id, call.now)
+
+    text, ok = run_action(ack=ack, body=body, client=client, context=context, handler=handle)
+    # Success shows in the alert itself, which the clock edits in place.
+    if not ok and body.get("response_url"):
+        respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def on_acknowledge(ack, body, client, context, respond) -> None:
