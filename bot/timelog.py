@@ -100,8 +100,12 @@ def parse_work_date(text: str, policy: Policy, today: date) -> date:
     return work_date
 
 
-def parse_log(tokens: list[str], policy: Policy, today: date) -> LogRequest:
-    """Read the `/log` grammar; `today` is the agent's local date.
+def parse_log(
+    tokens: list[str], policy: Policy, today: date, *, billing_day: date | None = None
+) -> LogRequest:
+    """Read the `/log` grammar. A typed date (`on yesterday`) is read from `today`, the agent's
+    local date; without one the work was done now and belongs to `billing_day`, the
+    provider's day (days are summed and rounded in the provider's timezone).
 
     Only the words right after the customer can be a kind, an activity or `on <date>`, in
     that order; everything after them is the note, stored as typed.
@@ -113,7 +117,7 @@ def parse_log(tokens: list[str], policy: Policy, today: date) -> LogRequest:
     rest = tokens[2:]
     kind = SupportKind.ONE_ON_ONE
     activity = None
-    work_date = today
+    work_date = billing_day or today
     if rest and rest[0].lower() in KIND_WORDS:
         kind = KIND_WORDS[rest.pop(0).lower()]
     elif rest and _looks_like_kind(rest[0].lower()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import customers as customer_service
 from bot import timelog
 from bot.billing import format_minutes, format_work_date
 from bot.parsing import InputError, parse_date
@@ -14,7 +15,13 @@ USAGE_UNDO = "/log undo"
 
 
 def _today(call: CommandCall):
+    """The agent's local date: typed dates (`on yesterday`) are read from it."""
     return call.now.astimezone(call.user_tz()).date()
+
+
+def _billing_day(call: CommandCall):
+    """Today's billing day, in the provider's timezone: where work logged now belongs."""
+    return customer_service.provider_today(call.policy, call.now)
 
 
 def _reply(lines: list[str]) -> Reply:
@@ -43,7 +50,9 @@ def _outcome_lines(result: timelog.LogResult) -> list[str]:
 
 
 def log(call: CommandCall) -> Reply:
-    request = timelog.parse_log(call.tokens, call.policy, _today(call))
+    request = timelog.parse_log(
+        call.tokens, call.policy, _today(call), billing_day=_billing_day(call)
+    )
     result = timelog.log_time(call.db, call.policy, request, agent_id=call.user_id, now=call.now)
     head = (
         f":white_check_mark: Logged {timelog.describe_entry(result.entry, result.customer.name)}."
@@ -52,11 +61,10 @@ def log(call: CommandCall) -> Reply:
 
 
 def list_(call: CommandCall) -> Reply:
-    today = _today(call)
     tokens = call.tokens
     if tokens and not (len(tokens) == 2 and tokens[0].lower() == "on"):
         raise InputError("give nothing, or `on <date>`")
-    work_date = parse_date(tokens[1], today) if tokens else today
+    work_date = parse_date(tokens[1], _today(call)) if tokens else _billing_day(call)
     entries = timelog.entries_on(call.db, call.user_id, work_date)
     when = format_work_date(work_date)
     if not entries:

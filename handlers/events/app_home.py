@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import calls, timelog
 from bot.billing import format_minutes
+from bot.customers import provider_today
 from bot.fair_use import format_call_time
 from bot.roles import role_of
 from handlers.common import group_members, user_timezone
@@ -81,7 +82,8 @@ def calls_today_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
 
 
 def time_today_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
-    entries = timelog.entries_on(db, user_id, now.astimezone(tz).date())
+    # The billing day (provider's timezone), where `/log` puts work logged today.
+    entries = timelog.entries_on(db, user_id, provider_today(policy, now))
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Today's logged time"}}
     ]

@@ -251,17 +251,25 @@ def test_durations_in_every_spelling(acme):
     assert statement(acme)["days"][0]["logged_minutes"] == 360
 
 
-def test_dates_are_read_in_the_agents_timezone(acme, standin, clock):
-    # 01:30 on Saturday in Auckland is still Friday in London.
+def test_typed_dates_are_read_in_the_agents_timezone_work_now_on_the_billing_day(
+    acme, standin, clock
+):
+    # 01:30 on Saturday in Auckland is still Friday in London, the provider's timezone.
     standin.add_user("UKIWI0001", "kiri", "Pacific/Auckland")
     from bot import roles
 
     with acme.database.session() as db:
         roles.grant(db, "UKIWI0001", "agent", "test", clock.now())
     clock.set(datetime(2026, 11, 20, 12, 30, tzinfo=UTC))
-    reply = acme.command("/log 30m acme", "UKIWI0001")
-    assert "on Sat 21 Nov" in reply.text
-    assert "on Fri 20 Nov" in acme.command("/log 30m acme on yesterday", "UKIWI0001").text
+    # Work logged now belongs to the provider's billing day (SPEC §3: days are summed in
+    # the provider's timezone), so it bills today rather than waiting for Saturday.
+    reply = acme.command("/log 20m acme", "UKIWI0001")
+    assert "on Fri 20 Nov" in reply.text
+    assert "acme, Fri 20 Nov: 20m logged → 30m billed" in reply.text
+    assert "Fri 20 Nov: 20m in 1 entry" in acme.command("/log list", "UKIWI0001").text
+    # A typed date is read in the agent's own timezone: Auckland's yesterday is Friday.
+    reply = acme.command("/log 10m acme on yesterday", "UKIWI0001")
+    assert "acme, Fri 20 Nov: 20m + 10m = 30m logged → 30m billed" in reply.text
 
 
 def test_kind_and_activity_only_right_after_the_customer(acme):
