@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing import format_minutes, overage_amount
 from bot.customers import provider_today
+from bot.fair_use import format_call_time
 from bot.ledger import Ledger, ledger_for
 from bot.policy import Policy
 from store.models import Customer
@@ -207,7 +208,8 @@ def render_csv(statement: dict[str, Any]) -> str:
                 call["caller"],
                 call["seconds"] // 60,
                 "",
-                f"{call['calls']} calls; {call['status']}",
+                f"{call['calls']} calls; {call['long_calls']} long; {call['status']}"
+                + (f"; quality {call['avg_quality']}" if call.get("avg_quality") else ""),
             ]
         )
     writer.writerow(["total", statement["month"], "billed", "", statement["billed_minutes"], ""])
@@ -223,6 +225,29 @@ def render_csv(statement: dict[str, Any]) -> str:
         ]
     )
     return out.getvalue()
+
+
+_CALL_STATUS = {
+    "within": "within allowance",
+    "over_allowance": "over allowance",
+    "review": "flagged for review",
+}
+
+
+def _call_line(call: dict[str, Any]) -> str:
+    talked = format_call_time(call["seconds"])
+    count = f"{call['calls']} call{'s' if call['calls'] != 1 else ''}"
+    if call["status"] == "not_covered":
+        return f"  {call['caller']}: {count}, {talked} (not covered by the plan)"
+    line = (
+        f"  {call['caller']}: {count}, {talked} of {call['allowance_minutes']}m allowance "
+        f"({_CALL_STATUS.get(call['status'], call['status'])})"
+    )
+    if call["long_calls"]:
+        line += f", {call['long_calls']} long"
+    if call.get("avg_quality"):
+        line += f", average quality {call['avg_quality']:.1f}/5"
+    return line
 
 
 def render_text(statement: dict[str, Any]) -> str:
@@ -268,10 +293,7 @@ def render_text(statement: dict[str, Any]) -> str:
     if statement["calls"]:
         lines.append("Phone calls:")
         for call in statement["calls"]:
-            lines.append(
-                f"  {call['caller']}: {call['calls']} calls, {call['seconds'] // 60}m of "
-                f"{call['allowance_minutes']}m allowance ({call['status']})"
-            )
+            lines.append(_call_line(call))
     sla = statement["sla"]
     if sla.get("tickets"):
         ratio = sla.get("within_target_ratio")

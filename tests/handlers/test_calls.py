@@ -294,7 +294,7 @@ def test_balance_shows_this_months_calls_per_caller(acme):
     assert "• bob: 1 call, 5m 00s of 45m — within allowance" in text
     assert "• jane: 5 calls, 61m 00s of 45m — over allowance, flagged for review, 1 long" in text
     report = slack.command("/hourglass report acme 2026-11", MANAGER).text
-    assert "jane: 5 calls, 61m of 45m allowance (review)" in report
+    assert "jane: 5 calls, 61m 00s of 45m allowance (flagged for review), 1 long" in report
 
 
 def test_forgotten_timer_dm_once_per_interval_and_both_buttons_work(acme):
