@@ -30,6 +30,9 @@ PROFILE_TTL = timedelta(hours=24)
 class Reply:
     text: str
     blocks: list[dict[str, Any]] | None = None
+    # Slack calls to make once the command's transaction has committed, so slow I/O never
+    # holds the database; each returns a line to add to the reply (or None).
+    after_commit: list[Callable[[], str | None]] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -163,6 +166,10 @@ def run_command(
         reply = Reply(f":no_entry: {exc}")
     except InputError as exc:
         reply = error_reply(str(exc), usage)
+    for followup in reply.after_commit:
+        line = followup()
+        if line:
+            reply = Reply(f"{reply.text}\n{line}", None)
     ack(**reply.payload())
 
 

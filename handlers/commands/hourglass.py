@@ -120,22 +120,25 @@ def report(call: CommandCall) -> Reply:
         local = call.now.astimezone(call.policy.timezone)
         year, month = local.year, local.month
     statement = build_statement(call.db, call.policy, customer, year, month, call.now)
-    text = render_text(statement)
+    client, user_id, content = call.client, call.user_id, render_csv(statement)
     filename = f"hourglass-{customer.name}-{statement['month']}.csv"
-    try:
-        dm = call.client.conversations_open(users=call.user_id)["channel"]["id"]
-        call.client.files_upload_v2(
-            channel=dm,
-            content=render_csv(statement),
-            filename=filename,
-            title=f"Statement {customer.name} {statement['month']}",
-            initial_comment=f"Statement for {customer.name}, {statement['month']} (CSV)",
-        )
-        text += f"\n_CSV sent to you as `{filename}` in a direct message._"
-    except SlackApiError as exc:
-        log.warning("statement upload failed: %s", exc.response.get("error"))
-        text += "\n_The CSV could not be attached; use `hourglass report --format csv`._"
-    return Reply(text)
+
+    def send_csv() -> str:
+        try:
+            dm = client.conversations_open(users=user_id)["channel"]["id"]
+            client.files_upload_v2(
+                channel=dm,
+                content=content,
+                filename=filename,
+                title=f"Statement {customer.name} {statement['month']}",
+                initial_comment=f"Statement for {customer.name}, {statement['month']} (CSV)",
+            )
+        except SlackApiError as exc:
+            log.warning("statement upload failed: %s", exc.response.get("error"))
+            return "_The CSV could not be attached; use `hourglass report --format csv`._"
+        return f"_CSV sent to you as `{filename}` in a direct message._"
+
+    return Reply(render_text(statement), after_commit=[send_csv])
 
 
 def help_(call: CommandCall) -> Reply:

@@ -167,3 +167,11 @@ def test_unsigned_and_badly_signed_requests_get_401_and_change_nothing(slack):
 
 def test_unknown_command_is_404(slack):
     assert slack.command("/nonsense", MANAGER).status == 404
+
+
+def test_report_upload_failure_still_answers_with_the_statement(slack, standin):
+    slack.command("/hourglass customer add acme plan=professional", MANAGER)
+    standin.fail_next("files.getUploadURLExternal", "not_allowed_token_type")
+    reply = slack.command("/hourglass report acme 2026-11", MANAGER)
+    assert reply.text.startswith("Statement for acme, 2026-11")
+    assert "The CSV could not be attached" in reply.text
