@@ -19,6 +19,7 @@ from bot.policy import Policy
 from slack_standin import (
     ApiCall,
     SlackStandIn,
+    event_callback,
     signed_headers,
     slash_command_body,
     split_command_line,
@@ -101,23 +102,9 @@ class LocalSlack:
 
     def event(self, event: dict[str, Any], event_id: str, retry_num: int | None = None) -> int:
         """Dispatch a signed Events API callback (as Slack would send it); the HTTP status."""
-        body = json.dumps(
-            {
-                "token": "legacy-unused",
-                "team_id": "T00000001",
-                "api_app_id": "A00000001",
-                "type": "event_callback",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "event": event,
-            }
+        body, headers = event_callback(
+            event, signing_secret=self.secret, event_id=event_id, retry_num=retry_num
         )
-        headers = {
-            **signed_headers(self.secret, body, int(time.time())),
-            "content-type": "application/json",
-        }
-        if retry_num is not None:
-            headers["x-slack-retry-num"] = str(retry_num)
         return self.app.dispatch(BoltRequest(body=body, headers=headers)).status
 
     def sweep(self):

@@ -328,6 +328,34 @@ def slash_command_body(
     )
 
 
+def event_callback(
+    event: dict[str, Any], *, signing_secret: str, event_id: str, retry_num: int | None = None
+) -> tuple[str, dict[str, str]]:
+    """An Events API callback body and its signed headers; Slack's retries carry
+    X-Slack-Retry-Num."""
+    import time
+
+    body = json.dumps(
+        {
+            "token": "legacy-unused",
+            "team_id": "T00000001",
+            "api_app_id": "A00000001",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+        }
+    )
+    headers = {
+        **signed_headers(signing_secret, body, int(time.time())),
+        "content-type": "application/json",
+    }
+    if retry_num is not None:
+        headers["x-slack-retry-num"] = str(retry_num)
+        headers["x-slack-retry-reason"] = "http_timeout"
+    return body, headers
+
+
 def split_command_line(line: str) -> tuple[str, str]:
     """`/timer start acme jane` -> ("/timer", "start acme jane")."""
     command, _, text = line.strip().partition(" ")

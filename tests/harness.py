@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import app as hourglass_app
 from bot.clock import FixedClock
 from bot.policy import Policy
-from slack_standin import SlackStandIn, signed_headers, slash_command_body, split_command_line
+from slack_standin import (
+    SlackStandIn,
+    event_callback,
+    signed_headers,
+    slash_command_body,
+    split_command_line,
+)
 from store.db import Database
 
 SIGNING_SECRET = "test-signing-secret"
@@ -31,6 +43,21 @@ class Reply:
     @property
     def text(self) -> str:
         return self.body.get("text", "")
+
+
+def post_signed(url: str, body: str, headers: dict[str, str]) -> Reply:
+    """POST a body to the app as Slack would; the status and the parsed JSON reply."""
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw, status = response.read().decode(), response.status
+    except urllib.error.HTTPError as exc:
+        raw, status = exc.read().decode(), exc.code
+    try:
+        parsed = json.loads(raw) if raw else {}
+    except ValueError:
+        parsed = {"text": raw}
+    return Reply(status, parsed, raw)
 
 
 class SlackApp:
@@ -64,20 +91,7 @@ class SlackApp:
         self.server.server_close()
 
     def post(self, body: str, headers: dict[str, str]) -> Reply:
-        request = urllib.request.Request(
-            self.url, data=body.encode(), headers=headers, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read().decode()
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            raw, status = exc.read().decode(), exc.code
-        try:
-            parsed = json.loads(raw) if raw else {}
-        except ValueError:
-            parsed = {"text": raw}
-        return Reply(status, parsed, raw)
+        return post_signed(self.url, body, headers)
 
     def command(
         self, line: str, user: str = AGENT, channel: str = "CSUPPORT", *, secret=SIGNING_SECRET
@@ -138,27 +152,100 @@ class SlackApp:
         secret: str = SIGNING_SECRET,
     ) -> Reply:
         """An Events API callback, signed like Slack signs it (retries carry X-Slack-Retry-Num)."""
-        body = json.dumps(
-            {
-                "token": "legacy-unused",
-                "team_id": "T00000001",
-                "api_app_id": "A00000001",
-                "type": "event_callback",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "event": event,
-            }
+        body, headers = event_callback(
+            event, signing_secret=secret, event_id=event_id, retry_num=retry_num
         )
-        headers = {
-            **signed_headers(secret, body, int(time.time())),
-            "content-type": "application/json",
-        }
-        if retry_num is not None:
-            headers["x-slack-retry-num"] = str(retry_num)
-            headers["x-slack-retry-reason"] = "http_timeout"
         return self.post(body, headers)
 
     def sweep(self, at: datetime | None = None):
         if at is not None:
             self.clock.set(at)
         return hourglass_app.tick(self.database, self.policy, self.client, self.clock.now())
+
+
+# --- Hourglass as a real process ---------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-c", "import sys, app; sys.exit(app.main(sys.argv[1:]))"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_env(env: dict[str, str]) -> dict[str, str]:
+    """A clean environment for the app: the machine's basics plus `env`, with no stray Slack
+    settings from the developer's shell."""
+    keep = {"PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT", "TMPDIR"}
+    base = {k: v for k, v in os.environ.items() if k in keep}
+    return {**base, "LOG_LEVEL": "WARNING", **env}
+
+
+def run_cli(*args: str, env: dict[str, str], input_text: str | None = None, timeout: float = 60):
+    """`hourglass ARGS` as a subprocess running this checkout's code."""
+    return subprocess.run(
+        [*CLI, *args],
+        cwd=ROOT,
+        env=process_env(env),
+        capture_output=True,
+        text=True,
+        input=input_text,
+        timeout=timeout,
+    )
+
+
+class AppProcess:
+    """`hourglass run` (python app.py) in HTTP mode on a free port, driven over HTTP."""
+
+    def __init__(self, env: dict[str, str], *, signing_secret: str = SIGNING_SECRET):
+        self.port = int(env.get("PORT") or free_port())
+        self.env = {**env, "PORT": str(self.port)}
+        self.secret = signing_secret
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/slack/events"
+
+    def start(self) -> AppProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "app.py"],
+            cwd=ROOT,
+            env=process_env(self.env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"app exited: {self.process.stderr.read()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.process.kill()
+        raise AssertionError("app did not come up within 30 s")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=10)
+
+    def __enter__(self) -> AppProcess:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.stop()
+
+    def post(self, body: str, headers: dict[str, str]) -> Reply:
+        return post_signed(self.url, body, headers)
+
+    def command(self, line: str, user: str = AGENT, *, response_url: str = "") -> Reply:
+        name, text = split_command_line(line)
+        body = slash_command_body(name, text, user_id=user, response_url=response_url)
+        return self.post(body, signed_headers(self.secret, body, int(time.time())))

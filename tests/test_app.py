@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 import app as hourglass_app
-from slack_standin import signed_headers, slash_command_body
-from tests.harness import SIGNING_SECRET
+from slack_standin import slash_command_body
+from tests.harness import CLI, ROOT, SIGNING_SECRET, AppProcess, process_env, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-c", "import sys, app; sys.exit(app.main(sys.argv[1:]))"]
-
-
-def cli(*args: str, env: dict[str, str], input_text: str | None = None, timeout: float = 60):
-    return subprocess.run(
-        [*CLI, *args],
-        cwd=ROOT,
-        env={**_base_env(), **env},
-        capture_output=True,
-        text=True,
-        input=input_text,
-        timeout=timeout,
-    )
-
-
-def _base_env() -> dict[str, str]:
-    keep = {"PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT", "TMPDIR"}
-    return {k: v for k, v in os.environ.items() if k in keep} | {"LOG_LEVEL": "WARNING"}
+cli = run_cli
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -155,7 +133,7 @@ def test_bad_cli_arguments_are_one_line_and_exit_2(tmp_path, args, message):
 
 def test_demo_walks_through_without_slack():
     result = subprocess.run(
-        [*CLI, "demo"], cwd=ROOT, env=_base_env(), capture_output=True, text=True, timeout=300
+        [*CLI, "demo"], cwd=ROOT, env=process_env({}), capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Added customer *acme*" in result.stdout
@@ -187,38 +165,6 @@ def test_unmigrated_postgres_is_refused_then_migrate_fixes_it(empty_postgres_url
 # --- the real process over HTTP ------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"app exited: {process.stderr.read()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("app did not become healthy")
-
-
-def _post(port: int, body: str, headers: dict[str, str]) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/slack/events", data=body.encode(), headers=headers, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            raw = response.read().decode()
-            return response.status, json.loads(raw) if raw else {}
-    except urllib.error.HTTPError as exc:
-        return exc.code, {}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_migrate_and_run_over_http_as_a_new_user_would(backend, tmp_path, standin, request):
@@ -226,46 +172,27 @@ def test_migrate_and_run_over_http_as_a_new_user_would(backend, tmp_path, standi
         url = f"sqlite:///{tmp_path / 'hourglass.db'}"
     else:
         url = request.getfixturevalue("empty_postgres_url")
-    port = _free_port()
     env = {
         "DATABASE_URL": url,
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": standin.base_url,
-        "PORT": str(port),
         "HOURGLASS_SWEEP_SECONDS": "0.5",
     }
     assert cli("migrate", env=env).returncode == 0
     assert cli("role", "add", "U0MANAGER", "manager", env=env).returncode == 0
-    process = subprocess.Popen(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env={**_base_env(), **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_healthy(port, process)
-        line = "customer add acme plan=professional channel=<#C1|acme> seats=2"
+    with AppProcess(env) as app:
+        line = "/hourglass customer add acme plan=professional channel=<#C1|acme> seats=2"
+        reply = app.command(line, "U0MANAGER")
+        assert reply.status == 200 and "Added customer *acme*" in reply.text
+
+        reply = app.command(line.replace("acme", "initech"), "U0STRANGE")
+        assert reply.status == 200 and reply.text.startswith(":no_entry:")
+
         body = slash_command_body("/hourglass", line, user_id="U0MANAGER")
-        status, reply = _post(port, body, signed_headers(SIGNING_SECRET, body, int(time.time())))
-        assert status == 200 and "Added customer *acme*" in reply["text"]
-
-        stranger = slash_command_body(
-            "/hourglass", line.replace("acme", "initech"), user_id="U0STRANGE"
-        )
-        status, reply = _post(
-            port, stranger, signed_headers(SIGNING_SECRET, stranger, int(time.time()))
-        )
-        assert status == 200 and reply["text"].startswith(":no_entry:")
-
-        status, _ = _post(port, body, {"content-type": "application/x-www-form-urlencoded"})
-        assert status == 401
+        unsigned = app.post(body, {"content-type": "application/x-www-form-urlencoded"})
+        assert unsigned.status == 401
         assert standin.calls_to("auth.test"), "the app checked its token against SLACK_API_URL"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     report = cli("report", "--customer", "acme", "--month", "2026-11", env=env)
     statement = json.loads(report.stdout)
     assert statement["customer"] == "acme" and statement["blocks"] == []
@@ -287,7 +214,7 @@ def test_socket_mode_connects_through_slack_api_url(tmp_path, standin):
     process = subprocess.Popen(
         [sys.executable, "app.py"],
         cwd=ROOT,
-        env={**_base_env(), **env},
+        env=process_env(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -348,7 +275,7 @@ def test_clock_process_sweeps_on_its_interval(tmp_path, standin):
     process = subprocess.Popen(
         [*CLI, "clock"],
         cwd=ROOT,
-        env={**_base_env(), **env},
+        env=process_env(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

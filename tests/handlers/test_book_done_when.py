@@ -4,82 +4,33 @@ against a stand-in Slack, on the real clock."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from slack_standin import signed_headers, slash_command_body
-from tests.harness import AGENT, MANAGER
+from tests.harness import AGENT, MANAGER, AppProcess, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "done-when-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def hourglass(env: dict, *argv: str) -> subprocess.CompletedProcess:
-    code = f"import app, sys; sys.exit(app.main({list(argv)!r}))"
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.fixture
 def served(tmp_path, standin):
-    port = free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'hourglass.db'}",
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": standin.base_url,
-        "PORT": str(port),
         "HOURGLASS_CLOCK": "off",
     }
     for user, role in ((MANAGER, "manager"), (AGENT, "agent")):
-        assert hourglass(env, "role", "add", user, role).returncode == 0
-    process = subprocess.Popen(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        process.kill()
-        pytest.fail("hourglass run did not start: " + process.stderr.read().decode())
-    yield env, base + "/slack/events"
-    process.terminate()
-    process.wait(10)
+        assert run_cli("role", "add", user, role, env=env).returncode == 0
+    with AppProcess(env, signing_secret=SECRET) as app:
+        yield env, app
 
 
-def command(url: str, line: str, user: str = AGENT) -> str:
-    name, _, text = line.partition(" ")
-    body = slash_command_body(name, text, user_id=user)
-    request = urllib.request.Request(
-        url, data=body.encode(), headers=signed_headers(SECRET, body, int(time.time()))
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["text"]
+def command(app: AppProcess, line: str, user: str = AGENT) -> str:
+    return app.command(line, user).text
 
 
 def local(at: datetime) -> str:
@@ -98,8 +49,8 @@ def test_late_and_free_cancellations_and_an_unknown_id(served):
     assert command(url, "/book cancel #99").startswith(":warning: There is no booking #99.")
     sessions, billed = {}, 0
     for month in sorted({f"{now:%Y-%m}", f"{free:%Y-%m}"}):
-        result = hourglass(
-            env, "report", "--customer", "acme", "--month", month, "--format", "json"
+        result = run_cli(
+            "report", "--customer", "acme", "--month", month, "--format", "json", env=env
         )
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout)
