@@ -23,9 +23,16 @@ def _event_id(body: dict, event: dict) -> str:
     )
 
 
+# Messages people write: a reply also sent to the channel, a message with a file attached.
+# Every other subtype (edits, deletions, joins, bot posts) is not a ticket or a response.
+WRITTEN_SUBTYPES = {None, "thread_broadcast", "file_share"}
+
+
 def on_message(body, event, client, context) -> None:
-    if event.get("subtype") or event.get("bot_id") or not event.get("user"):
-        return  # edits, joins, bot posts (our own alerts included) are not tickets
+    if event.get("subtype") not in WRITTEN_SUBTYPES or event.get("bot_id"):
+        return  # our own alerts are bot posts too
+    if not event.get("user"):
+        return
     channel, ts = event.get("channel"), event.get("ts")
     if not channel or not ts:
         return

@@ -196,7 +196,7 @@ def test_pause_across_a_night_does_not_count_and_resume_picks_up(acme, clock):
     assert "First response due Tue 24 Nov 10:00 GMT" in resumed.text
     why = acme.command("/ticket why 1").text
     assert "Paused Mon 23 Nov 17:00 – Tue 24 Nov 09:00 (waiting on customer)" in why
-    assert "2h of business time not counted"  # 17-18 and 08-09 in why
+    assert "2h of business time not counted" in why  # 17-18 and 08-09
 
 
 def test_a_pause_never_hides_a_breach(acme, clock, standin):
@@ -340,6 +340,21 @@ def test_thread_reply_respond_pause_resume_and_check_mark_resolve(acme, standin)
 def test_messages_that_are_not_tickets(acme, event):
     acme.event(event, event_id="EvX")
     assert count(acme.database, Ticket) == 0
+
+
+def test_a_message_with_a_file_opens_a_ticket(acme):
+    # Regression: every subtype was ignored, so a first message with a screenshot was lost.
+    acme.event(message("1700000250.000100", subtype="file_share"), event_id="EvFILE")
+    assert count(acme.database, Ticket) == 1
+
+
+def test_a_reply_also_sent_to_the_channel_is_the_first_response(acme):
+    # Regression: "also send to channel" replies (thread_broadcast) were ignored.
+    top = "1700000260.000100"
+    acme.event(message(top), event_id="EvTOP")
+    broadcast = message("1700000261.000100", user=AGENT, thread_ts=top, subtype="thread_broadcast")
+    acme.event(broadcast, event_id="EvBCAST")
+    assert ticket(acme.database).status == "responded"
 
 
 def test_unsigned_events_are_refused(acme):
