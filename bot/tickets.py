@@ -358,11 +358,11 @@ def alert_text(
     head = f"ticket #{ticket.id} ({customer.name}, {ticket.priority}) “{escape(ticket.subject)}”"
     clock = state.clock
     if state.base.startswith("warning") and clock is not None:
+        # Alerts go to the customer's channel: name the public due time only, never the
+        # internal target the warning is measured against (seed 004).
         text = (
             f":hourglass_flowing_sand: SLA warning, {head}: {clock.name} due "
-            f"{_when(clock.due, zone)} (internal target {format_duration(clock.internal_target)}"
-            f" due {_when(clock.internal_due, zone)}); "
-            f"{format_duration(clock.elapsed)} of business time used."
+            f"{_when(clock.due, zone)}, {format_duration(clock.remaining)} of business time left."
         )
     elif state.base.startswith(("breach", "esc")) and clock is not None:
         text = (
