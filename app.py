@@ -133,9 +133,20 @@ def slack_client(token: str | None, api_url: str) -> WebClient:
     )
 
 
-def open_database(settings: Settings) -> Database:
+def open_database(settings: Settings, policy: Policy) -> Database:
+    """The database, migrated (SQLite) or checked (Postgres), and checked against the policy."""
+    from bot.customers import plans_missing
+
     database = Database(settings.database_url)
     ensure_schema(database)
+    with database.session() as db:
+        missing = plans_missing(db, policy)
+    if missing:
+        plan, names = next(iter(missing.items()))
+        raise ConfigError(
+            f"{policy.source}: no plan {plan!r}, but customers are on it "
+            f"({', '.join(sorted(names)[:5])}); put the plan back or move them first"
+        )
     return database
 
 
@@ -262,10 +273,9 @@ def _lazy_wsgi():
                     load_dotenv()
                     settings = Settings.from_env()
                     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-                    database = open_database(settings)
-                    bolt = create_app(
-                        settings, database=database, policy=load_policy(settings.policy_path)
-                    )
+                    policy = load_policy(settings.policy_path)
+                    database = open_database(settings, policy)
+                    bolt = create_app(settings, database=database, policy=policy)
                     state["app"] = wsgi_app(bolt)
         return state["app"](environ, start_response)
 
@@ -366,7 +376,7 @@ def _dispatch(args) -> int:
         import console
 
         return console.main(settings, policy, user=args.user, role=args.role, tz=args.tz)
-    database = open_database(settings)
+    database = open_database(settings, policy)
     clock = SystemClock()
     if args.command == "run":
         return run(settings, database, policy, clock)

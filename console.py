@@ -24,7 +24,7 @@ from slack_standin import (
     slash_command_body,
     split_command_line,
 )
-from store.db import Database, ensure_schema
+from store.db import Database
 
 SHOWN = {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.publish"}
 
@@ -115,10 +115,10 @@ class LocalSlack:
 
 
 def main(settings, policy: Policy, *, user: str, role: str, tz: str | None) -> int:
+    import app as hourglass_app
     from bot import roles
 
-    database = Database(settings.database_url)
-    ensure_schema(database)
+    database = hourglass_app.open_database(settings, policy)
     clock = SystemClock()
     local = LocalSlack(settings, database, policy, clock)
     local.standin.add_user(user, "console user", tz or policy.timezone.key)

@@ -68,6 +68,19 @@ def add_customer(
     )
 
 
+def plans_missing(db: Session, policy: Policy) -> dict[str, list[str]]:
+    """Plans customers are on that the policy does not define: plan -> customer names.
+
+    Every clock reads the customer's plan, so a policy edit that drops a plan in use must be
+    caught at start-up, not by a sweep that fails on every tick.
+    """
+    missing: dict[str, list[str]] = {}
+    for customer in Customers.all(db):
+        if customer.plan not in policy.plans:
+            missing.setdefault(customer.plan, []).append(customer.name)
+    return missing
+
+
 def parse_hours(text: str) -> int:
     """Hours bought, as whole minutes: `10`, `2.5`, `0.75`."""
     try:

@@ -69,6 +69,22 @@ def test_bad_policy_stops_start_up_naming_the_line(tmp_path):
     assert "line 2: provider.timezone: unknown timezone 'Mars/Olympus'" in result.stderr
 
 
+def test_a_policy_that_drops_a_plan_in_use_stops_start_up(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    assert cli("customer", "add", "acme", "--plan", "lite", env=env).returncode == 0
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        '[sla.priorities.normal]\nfirst_response = "8h"\n[sla]\n'
+        'default_priority = "normal"\n[plans.gold]\n'
+    )
+    result = cli("sweep", env={**env, "HOURGLASS_POLICY": str(policy), "SLACK_BOT_TOKEN": "xoxb-1"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"hourglass: {policy}: no plan 'lite', but customers are on it (acme); "
+        "put the plan back or move them first"
+    )
+
+
 # --- CLI ------------------------------------------------------------------------------------
 
 
