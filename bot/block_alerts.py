@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from bot.billing import BlockStatement, block_expiry_warnings, expiry_alert_key, format_minutes
 from bot.customers import block_terms, provider_today
 from bot.ledger import Ledger, ledger_for
+from bot.low_balance import raise_low_balance_alert
 from bot.outbox import alert_channel, raise_alert
 from bot.policy import Policy
-from bot.timelog import raise_low_balance_alert
 from store.models import Customer, HourBlock
 from store.repositories import Alerts, HourBlocks
 from store.time_repository import BlockExpiries

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot import customers as customer_service
 from bot.billing import Charge, format_minutes, overage_amount
+from bot.low_balance import check_low_balance
 from bot.outbox import alert_channel, raise_alert
 from bot.parsing import (
     InputError,
@@ -239,6 +240,12 @@ def _next_reminder(policy: Policy, start: datetime, after: datetime) -> datetime
     return min(due) if due else None
 
 
+def _next_check(policy: Policy, booking: Booking, after: datetime) -> datetime:
+    """When the sweep should next look at a booking (its indexed next_reminder_at): the next
+    reminder, else the session's end, when it is held and its time draws on the blocks."""
+    return _next_reminder(policy, booking.start_at, after) or booking.end_at
+
+
 def book(
     db: Session,
     policy: Policy,
@@ -296,7 +303,7 @@ def book(
             status=BOOKED,
             created_at=now,
             created_by=agent,
-            next_reminder_at=_next_reminder(policy, start, now),
+            next_reminder_at=_next_reminder(policy, start, now) or end,
         ),
         engineers,
     )
@@ -399,6 +406,7 @@ def cancel(db: Session, policy: Policy, text: str, *, actor: str, now: datetime)
                 f"{format_minutes(charge)} billed."
             ),
         )
+        _check_balance(db, policy, booking, customer, now)
     else:
         raise_alert(
             db,
@@ -444,8 +452,19 @@ def no_show(db: Session, policy: Policy, text: str, *, actor: str, now: datetime
             f"{format_minutes(charge)} billed."
         ),
     )
-    db.flush()
+    _check_balance(db, policy, booking, customer, now)
     return Outcome(booking, customer, NO_SHOW, charge)
+
+
+def _check_balance(
+    db: Session, policy: Policy, booking: Booking, customer: Customer, now: datetime
+) -> int:
+    """A charge from the blocks may take the balance to the block_low threshold. Training
+    is billed at the training rate, not from the blocks, so it cannot."""
+    if booking.training:
+        return 0
+    db.flush()  # the ledger reads the booking's new status
+    return int(check_low_balance(db, policy, customer, now))
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -568,14 +587,21 @@ def reminder_sweep(db: Session, policy: Policy, now: datetime) -> int:
     """
     raised = 0
     for booking in Bookings.reminders_due(db, now):
-        if booking.status != BOOKED or now >= booking.start_at:
+        if booking.status != BOOKED:
             booking.next_reminder_at = None
             continue
-        passed = [o for o in _reminder_offsets(policy) if booking.start_at - o <= now]
-        if passed:
-            offset = min(passed)
-            raised += _send_reminders(db, policy, booking, offset, now)
-        booking.next_reminder_at = _next_reminder(policy, booking.start_at, now)
+        if now >= booking.end_at:
+            # Held: its time now draws on the blocks (see _next_check).
+            booking.next_reminder_at = None
+            raised += _check_balance(
+                db, policy, booking, db.get(Customer, booking.customer_id), now
+            )
+            continue
+        if now < booking.start_at:
+            passed = [o for o in _reminder_offsets(policy) if booking.start_at - o <= now]
+            if passed:
+                raised += _send_reminders(db, policy, booking, min(passed), now)
+        booking.next_reminder_at = _next_check(policy, booking, now)
     db.flush()
     return raised
 

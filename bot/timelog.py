@@ -25,11 +25,10 @@ from bot.billing import (
     daily_receipts,
     format_minutes,
     format_work_date,
-    low_balance,
     overage_amount,
 )
 from bot.ledger import Ledger, ledger_for
-from bot.outbox import alert_channel, raise_alert
+from bot.low_balance import raise_low_balance_alert
 from bot.parsing import InputError, parse_date, parse_duration
 from bot.policy import Policy
 from store.models import Customer, TimeEntry
@@ -310,44 +309,3 @@ def sync_recorded_forfeits(db: Session, customer: Customer, ledger: Ledger) -> N
 
 
 # --- Low balance -------------------------------------------------------------------------------
-
-
-def low_balance_key(customer: Customer, newest_block_id: int) -> str:
-    # Keyed by the newest block, so buying a block re-arms the alert.
-    return f"block_low:{customer.id}:{newest_block_id}"
-
-
-def raise_low_balance_alert(
-    db: Session, policy: Policy, customer: Customer, ledger: Ledger, now: datetime
-) -> bool:
-    """Raise block_low once per purchase when the unexpired balance is at/under the threshold."""
-    blocks = HourBlocks.for_customer(db, customer.id)
-    if not blocks:
-        return False
-    threshold = int(policy.billing.block_low_threshold.total_seconds()) // 60
-    remaining = ledger.allocation.remaining_minutes
-    if not low_balance(remaining, threshold):
-        return False
-    newest = max(blocks, key=lambda b: b.id)
-    live = [s for s in ledger.allocation.blocks if s.remaining_minutes > 0]
-    where = ", ".join(
-        f"#{s.block.id}: {format_minutes(s.remaining_minutes)} until {s.block.expires.isoformat()}"
-        for s in live
-    )
-    text = (
-        f":battery: *{customer.name}* is low on prepaid hours: "
-        f"{format_minutes(remaining)} left (threshold {format_minutes(threshold)})"
-        + (f" — {where}." if where else "; every block is used up or expired.")
-        + f" Latest block #{newest.id}. Further 1-on-1 time bills as overage at "
-        f"{policy.hourly_rate} {policy.currency}/h once it runs out."
-    )
-    return raise_alert(
-        db,
-        key=low_balance_key(customer, newest.id),
-        kind="block_low",
-        channel=alert_channel(customer, policy.alert_channel),
-        text=text,
-        now=now,
-        customer_id=customer.id,
-        data={"remaining_minutes": remaining, "threshold_minutes": threshold},
-    )

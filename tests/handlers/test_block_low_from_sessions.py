@@ -1,0 +1,57 @@
+"""block_low fires for every drawdown, not only /log: held sessions and cancellation charges
+take hours from the same blocks (regression: only /log raised it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from store.models import Alert
+from tests.harness import MANAGER
+
+CHANNEL = "CACME0001"
+
+
+@pytest.fixture
+def acme(slack):
+    slack.command(
+        f"/hourglass customer add acme plan=professional channel=<#{CHANNEL}|acme>", MANAGER
+    )
+    slack.command("/hourglass hours add acme 3 purchased 2026-11-01", MANAGER)  # threshold 2h
+    return slack
+
+
+def low_alerts(database) -> list[Alert]:
+    with database.session() as db:
+        return list(db.scalars(select(Alert).where(Alert.kind == "block_low")))
+
+
+def test_a_held_session_that_takes_the_balance_low_raises_block_low_once(acme, clock, standin):
+    assert "Booked #1" in acme.command("/book acme 2026-11-23 10:00 90m").text
+    acme.sweep()  # reminders etc.; nothing drawn yet
+    assert low_alerts(acme.database) == []
+    for hours in (26, 27, 28):  # the session ended Mon 11:30 London; sweeps after it
+        acme.sweep(at=datetime(2026, 11, 22, 9, tzinfo=UTC) + timedelta(hours=hours))
+    (alert,) = low_alerts(acme.database)
+    assert "1h 30m left (threshold 2h)" in alert.text
+    assert [p["text"] for p in standin.posted(CHANNEL) if "low on prepaid hours" in p["text"]] == [
+        alert.text
+    ]
+
+
+def test_a_late_cancellation_charge_can_take_the_balance_low(acme, clock):
+    acme.command("/log 60m acme")  # 2h left: at the threshold already
+    assert len(low_alerts(acme.database)) == 1  # /log raised it, as before
+    acme.command("/hourglass hours add acme 0.5", MANAGER)  # 2h 30m; a new block re-arms it
+    acme.command("/book acme tomorrow 09:00 1h")  # 23h ahead: cancelling is late
+    assert "30m billed" in acme.command("/book cancel #1").text
+    alerts = low_alerts(acme.database)
+    assert len(alerts) == 2 and "2h left (threshold 2h)" in alerts[-1].text
+
+
+def test_training_never_takes_hours_from_the_blocks(acme, clock):
+    acme.command("/book acme 2026-11-23 10:00 2h training")
+    acme.sweep(at=datetime(2026, 11, 23, 13, tzinfo=UTC))
+    assert low_alerts(acme.database) == []
