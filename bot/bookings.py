@@ -20,13 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot import customers as customer_service
-from bot.billing import Charge, format_minutes, overage_amount
+from bot.billing import Charge, format_minutes
 from bot.low_balance import check_low_balance
 from bot.outbox import alert_channel, raise_alert
 from bot.parsing import (
@@ -568,12 +567,12 @@ def sessions_rows(
     ]
 
 
-def training_amount(
+def training_minutes(
     db: Session, policy: Policy, customer: Customer, first: date, now: datetime
-) -> Decimal:
-    """Training sessions in the month, held or charged for cancelling, at the training rate."""
-    minutes = sum(billed_minutes(b, now) for b in _month(db, policy, customer, first) if b.training)
-    return overage_amount(minutes, policy.training_rate)
+) -> int:
+    """Training in the month, held or charged for cancelling: billed at the training rate,
+    never drawn from the hour blocks."""
+    return sum(billed_minutes(b, now) for b in _month(db, policy, customer, first) if b.training)
 
 
 # --- reminders --------------------------------------------------------------------------------

@@ -79,20 +79,19 @@ def sla_section(
     return month_sla(db, policy, customer, first.year, first.month, now).statement()
 
 
-def extra_amount(
+def training_billed(
     db: Session,
     policy: Policy,
     customer: Customer,
     first: date,
     last: date,
     now: datetime | None = None,
-) -> Decimal:
-    """Money billed outside the hour blocks (training sessions at the training rate)."""
-    from bot.bookings import training_amount
+) -> tuple[int, Decimal]:
+    """Minutes billed outside the hour blocks (training), and their price at the training rate."""
+    from bot.bookings import training_minutes
 
-    return Decimal("0.00") + training_amount(
-        db, policy, customer, first, now or _after(last, policy)
-    )
+    minutes = training_minutes(db, policy, customer, first, now or _after(last, policy))
+    return minutes, overage_amount(minutes, policy.training_rate)
 
 
 def _after(last: date, policy: Policy) -> datetime:
@@ -138,9 +137,8 @@ def build_statement(
         for d in ledger.allocation.drawdowns
         if d.block_id is None and _in_month(d.work_date, first, last)
     )
-    amount = overage_amount(overage, policy.hourly_rate) + extra_amount(
-        db, policy, customer, first, last, now=now
-    )
+    training_minutes, training_amount = training_billed(db, policy, customer, first, last, now=now)
+    amount = overage_amount(overage, policy.hourly_rate) + training_amount
     return {
         "customer": customer.name,
         "month": f"{year:04d}-{month:02d}",
@@ -149,7 +147,8 @@ def build_statement(
         "as_of": as_of.isoformat(),
         "days": days_section(db, policy, customer, first, last),
         "sessions": sessions_section(db, policy, customer, first, last, now=now),
-        "billed_minutes": sum(c.minutes for c in month_charges),
+        # SPEC §6: the month's days, sessions (training too) and cancellation charges.
+        "billed_minutes": sum(c.minutes for c in month_charges) + training_minutes,
         "overage_minutes": overage,
         "amount": f"{amount:.2f}",
         "blocks": blocks_section(ledger),

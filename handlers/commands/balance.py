@@ -33,8 +33,8 @@ def balance(call: CommandCall) -> Reply:
     lines.append(
         f"Remaining: *{format_minutes(summary.remaining_minutes)}*. This month: "
         f"{format_minutes(summary.month_billed_minutes)} billed, "
-        f"{format_minutes(summary.month_overage_minutes)} overage "
-        f"({summary.month_amount} {call.policy.currency})."
+        f"{format_minutes(summary.month_overage_minutes)} overage; "
+        f"{summary.month_amount} {call.policy.currency} to invoice (overage and training)."
     )
     lines.extend(summary.extra_lines)
     text = "\n".join(lines)

@@ -209,8 +209,8 @@ def test_training_is_priced_at_the_training_rate_not_the_blocks(acme, clock):
         90,
     )
     assert data["amount"] == "90.00"  # 1.5 h at 60 per hour
-    assert data["billed_minutes"] == 0  # training does not draw on the hour blocks
-    assert data["blocks"][0]["used_minutes"] == 0
+    assert data["billed_minutes"] == 90  # SPEC §6: sessions count, training included
+    assert data["blocks"][0]["used_minutes"] == 0  # but training does not draw on blocks
 
 
 def test_a_late_cancelled_training_session_is_charged_at_the_training_rate(acme, clock):
@@ -219,7 +219,8 @@ def test_a_late_cancelled_training_session_is_charged_at_the_training_rate(acme,
     data = statement(acme)
     assert data["sessions"][0]["status"] == "late_cancelled"
     assert data["sessions"][0]["billed_minutes"] == 30
-    assert (data["billed_minutes"], data["amount"]) == (0, "30.00")
+    assert (data["billed_minutes"], data["amount"]) == (30, "30.00")
+    assert data["blocks"][0]["used_minutes"] == 0
 
 
 def test_overage_from_sessions_is_priced_at_the_hourly_rate(acme, clock):

@@ -451,7 +451,7 @@ def test_balance_shows_blocks_month_billed_and_overage(acme):
     acme.command("/log 1h45m acme", AGENT)
     text = acme.command("/balance acme", AGENT).text
     assert "#1: 1h bought 2026-11-01, expires 2027-01-30 — 0m left (exhausted)" in text
-    assert "This month: 2h billed, 1h overage (90.00 GBP)" in text
+    assert "This month: 2h billed, 1h overage; 90.00 GBP to invoice" in text
 
 
 def test_entries_after_a_day_change_bill_on_their_own_day(acme, clock):
