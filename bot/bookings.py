@@ -37,6 +37,7 @@ from bot.parsing import (
     parse_date,
     parse_duration,
     parse_mention,
+    parse_record_id,
 )
 from bot.policy import Policy
 from store.bookings_repository import Bookings
@@ -335,10 +336,7 @@ def _minutes(value: timedelta) -> int:
 
 
 def parse_booking_id(text: str) -> int:
-    raw = text.strip().removeprefix("#")
-    if not raw.isdigit() or len(raw) > 12:
-        raise InputError(f"`{text}` is not a booking id (like #12)")
-    return int(raw)
+    return parse_record_id(text, "booking")
 
 
 def _get(db: Session, text: str) -> Booking:

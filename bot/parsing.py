@@ -78,6 +78,9 @@ def parse_money(text: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+# A typo such as 0202-11-20 or 9999-12 is refused rather than billed where nobody looks
+# (and calendar arithmetic at year 9999 overflows).
+PLAUSIBLE_YEARS = (1970, 2999)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -91,9 +94,13 @@ def parse_date(text: str, today: date) -> date:
         return today + timedelta(days=relative[word])
     if _ISO_DATE.match(word):
         try:
-            return date.fromisoformat(word)
+            typed = date.fromisoformat(word)
         except ValueError:
             pass
+        else:
+            if PLAUSIBLE_YEARS[0] <= typed.year <= PLAUSIBLE_YEARS[1]:
+                return typed
+            raise InputError(f"`{text}` is not a plausible date (check the year)")
     raise InputError(f"`{text}` is not a date (use YYYY-MM-DD, today, yesterday or tomorrow)")
 
 
@@ -101,7 +108,10 @@ def parse_month(text: str) -> tuple[int, int]:
     match = _MONTH.match(text.strip())
     if not match:
         raise InputError(f"`{text}` is not a month (use YYYY-MM)")
-    return int(match.group(1)), int(match.group(2))
+    year = int(match.group(1))
+    if not PLAUSIBLE_YEARS[0] <= year <= PLAUSIBLE_YEARS[1]:
+        raise InputError(f"`{text}` is not a plausible month (check the year)")
+    return year, int(match.group(2))
 
 
 def parse_clock_time(text: str) -> time:
@@ -165,6 +175,25 @@ def parse_mention(token: str) -> Mention | None:
             return None
         return Mention("group", ident.split("^", 1)[1], (label or "").lstrip("@"))
     return Mention("user" if sigil == "@" else "channel", ident, label or "")
+
+
+_RECORD_ID = re.compile(r"^#?([0-9]{1,18})$")
+MAX_RECORD_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+
+def parse_record_id(text: str, what: str) -> int:
+    """A booking's or ticket's id as typed: `#12` or `12` (ASCII digits only).
+
+    An id larger than the database can hold cannot exist, so it is refused as unknown here
+    rather than reaching a query that would fail.
+    """
+    match = _RECORD_ID.match(text.strip())
+    if not match:
+        raise InputError(f"`{text}` is not a {what} id (like #12)")
+    number = int(match.group(1))
+    if number > MAX_RECORD_ID:
+        raise InputError(f"there is no {what} #{number}")
+    return number
 
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")

@@ -99,12 +99,15 @@ def _after(last: date, policy: Policy) -> datetime:
     return datetime.combine(last + timedelta(days=1), datetime.min.time(), policy.timezone)
 
 
-def blocks_section(ledger: Ledger) -> list[dict[str, Any]]:
+def blocks_section(ledger: Ledger, last: date) -> list[dict[str, Any]]:
+    """Blocks bought by the month's end, with their balance as of the statement's date."""
     rows = []
     for statement in sorted(
         ledger.allocation.blocks, key=lambda s: (s.block.purchased, int(s.block.id))
     ):
         block = statement.block
+        if block.purchased > last:
+            continue  # bought after the month: not part of its statement
         rows.append(
             {
                 "id": block.id,
@@ -151,7 +154,7 @@ def build_statement(
         "billed_minutes": sum(c.minutes for c in month_charges) + training_minutes,
         "overage_minutes": overage,
         "amount": f"{amount:.2f}",
-        "blocks": blocks_section(ledger),
+        "blocks": blocks_section(ledger, last),
         "calls": calls_section(db, policy, customer, first, last),
         "sla": sla_section(db, policy, customer, first, last, now=now),
     }

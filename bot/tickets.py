@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -24,7 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.outbox import alert_channel, raise_alert, update_alert
-from bot.parsing import InputError, month_bounds
+from bot.parsing import InputError, month_bounds, parse_record_id
 from bot.policy import Plan, Policy
 from bot.sla import (
     ClockState,
@@ -95,10 +94,7 @@ def clocks_for(
 
 
 def parse_ticket_id(text: str) -> int:
-    match = re.fullmatch(r"#?(\d{1,12})", text.strip())
-    if not match:
-        raise InputError(f"`{text}` is not a ticket id (like #12)")
-    return int(match.group(1))
+    return parse_record_id(text, "ticket")
 
 
 def get_ticket(db: Session, text: str) -> tuple[Ticket, Customer]:

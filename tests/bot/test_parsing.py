@@ -82,3 +82,23 @@ def test_months_and_mentions():
     assert parse_mention("<@U123|jane>").kind == "user"
     assert parse_mention("<!subteam^S1|@leads>").kind == "group"
     assert parse_mention("acme") is None
+
+
+def test_implausible_years_are_refused_not_billed_in_year_1():
+    today = date(2026, 11, 20)
+    for typo in ("0001-01-01", "0202-11-20", "9999-12-31"):
+        with pytest.raises(InputError, match="not a plausible date"):
+            parse_date(typo, today)
+    for typo in ("9999-12", "0001-01"):
+        with pytest.raises(InputError, match="not a plausible month"):
+            parse_month(typo)
+
+
+def test_record_ids_past_what_the_database_holds_are_simply_unknown():
+    from bot.parsing import parse_record_id
+
+    assert parse_record_id("#12", "booking") == 12
+    with pytest.raises(InputError, match="there is no booking #2147483648"):
+        parse_record_id("2147483648", "booking")
+    with pytest.raises(InputError, match="is not a ticket id"):
+        parse_record_id("١٢", "ticket")  # Arabic-Indic digits are not an id

@@ -175,3 +175,24 @@ def test_report_upload_failure_still_answers_with_the_statement(slack, standin):
     reply = slack.command("/hourglass report acme 2026-11", MANAGER)
     assert reply.text.startswith("Statement for acme, 2026-11")
     assert "The CSV could not be attached" in reply.text
+
+
+def test_report_for_an_implausible_month_is_refused_not_a_crash(slack):
+    slack.command("/hourglass customer add acme plan=professional", MANAGER)
+    reply = slack.command("/hourglass report acme 9999-12", MANAGER)
+    assert reply.status == 200
+    assert "not a plausible month" in reply.text and "Usage: `/hourglass report" in reply.text
+
+
+def test_a_statement_lists_only_blocks_bought_by_the_months_end(slack):
+    slack.command("/hourglass customer add acme plan=professional", MANAGER)
+    slack.command("/hourglass hours add acme 10 purchased 2026-11-10", MANAGER)
+    from bot.customers import get_customer
+    from bot.statement import build_statement
+
+    with slack.database.session() as db:
+        acme = get_customer(db, "acme")
+        october = build_statement(db, slack.policy, acme, 2026, 10, slack.clock.now())
+        november = build_statement(db, slack.policy, acme, 2026, 11, slack.clock.now())
+    assert october["blocks"] == []
+    assert [b["purchased"] for b in november["blocks"]] == ["2026-11-10"]

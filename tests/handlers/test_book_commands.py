@@ -505,3 +505,11 @@ def test_two_bookings_at_once_cannot_both_take_an_engineer(acme, clock):
         assert "is already booked with" in errors[0]
     with acme.database.session() as db:
         assert db.scalar(select(func.count()).select_from(Booking)) == 4
+
+
+@pytest.mark.parametrize("typed", ["#2147483648", "99999999999"])
+def test_an_id_too_large_to_exist_is_unknown_not_a_crash(acme, typed):
+    for action in ("cancel", "noshow"):
+        reply = acme.command(f"/book {action} {typed}")
+        assert reply.status == 200
+        assert reply.text.startswith(f":warning: There is no booking #{typed.lstrip('#')}.")
