@@ -204,7 +204,7 @@ def drawn_lines(ledger: Ledger, work_date: date, policy: Policy) -> list[str]:
             after = f"{format_minutes(block.remaining_minutes)} left in it"
         lines.append(
             f"Drawn from block #{terms.id} ({format_minutes(terms.minutes)} bought "
-            f"{terms.purchased.isoformat()}, valid until {terms.expires.isoformat()}): "
+            f"{terms.purchased.isoformat()}, expires {terms.expires.isoformat()}): "
             f"{format_minutes(drawdown.minutes)}; {after}."
         )
     return lines

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 
@@ -15,6 +17,10 @@ from handlers.commands import sla as sla_command
 from handlers.common import CommandCall, Reply, subcommands
 
 log = logging.getLogger(__name__)
+
+_TRAILING_PURCHASED = re.compile(
+    r"^(.*?)\s+purchased\s+(\d{4}-\d{2}-\d{2}|today|yesterday)\s*$", re.IGNORECASE | re.DOTALL
+)
 
 USAGE_CUSTOMER_ADD = "/hourglass customer add <name> plan=<plan> [channel=<#channel>] [seats=<n>]"
 USAGE_HOURS_ADD = "/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]"
@@ -79,6 +85,11 @@ def hours_add(call: CommandCall) -> Reply:
     ref = None
     if "ref=" in text:
         text, _, ref = text.partition("ref=")
+        # `ref=` takes the rest of the line, but a trailing `purchased <date>` is the option,
+        # not part of the reference (regression: it was swallowed and the date ignored).
+        trailing = _TRAILING_PURCHASED.match(ref)
+        if trailing:
+            ref, text = trailing.group(1), f"{text} purchased {trailing.group(2)}"
         ref = ref.strip() or None
     words = text.split()
     if len(words) not in (2, 4) or (len(words) == 4 and words[2].lower() != "purchased"):
@@ -105,8 +116,9 @@ def hours_add(call: CommandCall) -> Reply:
     note = "already expired" if left <= 0 else f"{left} days left"
     return Reply(
         f":hourglass_flowing_sand: Added block #{block.id} for *{customer.name}*: "
-        f"{format_minutes(block.minutes)} bought {block.purchased:%a %-d %b %Y}, valid until "
-        f"{block.expires:%a %-d %b %Y} ({note})" + (f", ref {block.ref}" if block.ref else "") + "."
+        f"{format_minutes(block.minutes)} bought {block.purchased:%a %-d %b %Y}, usable through "
+        f"{block.expires - timedelta(days=1):%a %-d %b %Y} (expires {block.expires:%a %-d %b}, "
+        f"{note})" + (f", ref {block.ref}" if block.ref else "") + "."
     )
 
 

@@ -87,7 +87,8 @@ def test_general_support_is_recorded_and_never_billed(acme):
 
 def test_a_block_is_valid_for_ninety_days_from_purchase(acme):
     reply = acme.command("/hourglass hours add acme 10 purchased 2026-09-01", MANAGER)
-    assert "valid until Mon 30 Nov 2026" in reply.text
+    # Valid on 29 Nov, not on 30 Nov: the reply must not say "until 30 Nov".
+    assert "usable through Sun 29 Nov 2026 (expires Mon 30 Nov" in reply.text
     assert block(statement(acme), 1)["expires"] == "2026-11-30"
 
 
@@ -102,7 +103,7 @@ def test_older_block_is_drawn_first_and_its_expiry_is_alerted_once(acme, standin
     reply = acme.command("/log 30m acme", AGENT)
     assert "35m logged → 1h billed" in reply.text
     assert (
-        "Drawn from block #1 (10h bought 2026-09-01, valid until 2026-11-30): 1h; "
+        "Drawn from block #1 (10h bought 2026-09-01, expires 2026-11-30): 1h; "
         "9h left in it." in reply.text
     )
     data = statement(acme)
