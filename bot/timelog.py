@@ -46,6 +46,7 @@ KIND_LABELS = {SupportKind.ONE_ON_ONE: "1-on-1", SupportKind.GENERAL: "general"}
 # Words that are clearly an attempt at a kind (2on1, 1to1, 1:2) rather than a note.
 _KIND_LIKE = re.compile(r"^\d+(?:on|-on-|:|to|-to-)\d+$")
 _DATE_LIKE = re.compile(r"^\d")
+MINUTES_PER_DAY = 24 * 60  # one person cannot log more than a day into a day
 _RELATIVE_DAYS = {"today", "yesterday", "tomorrow"}
 
 
@@ -227,6 +228,12 @@ def log_time(
 ) -> LogResult:
     customer = customer_service.get_customer(db, request.customer)
     lock_customer(db, customer.id)
+    already = sum(e.minutes for e in TimeEntries.for_agent_on(db, agent_id, request.work_date))
+    if already + request.minutes > MINUTES_PER_DAY:
+        raise InputError(
+            f"that would make {format_minutes(already + request.minutes)} logged by you on "
+            f"{format_work_date(request.work_date)}, more than a day has"
+        )
     entry = TimeEntries.add(
         db,
         TimeEntry(

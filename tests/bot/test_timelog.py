@@ -111,7 +111,9 @@ def _record(db, customer_name, blocks, entries):
         request = timelog.LogRequest(
             minutes, customer_name, kind, None, TODAY - timedelta(days=days_ago), None
         )
-        timelog.log_time(db, POLICY, request, agent_id="UAGENT001", now=NOW)
+        # One agent per customer: examples share the database, and one person's day is
+        # capped at 24 hours.
+        timelog.log_time(db, POLICY, request, agent_id=f"U{customer_name.upper()}", now=NOW)
     return customer
 
 

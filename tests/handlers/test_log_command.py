@@ -463,3 +463,17 @@ def test_entries_after_a_day_change_bill_on_their_own_day(acme, clock):
         {"date": "2026-11-20", "logged_minutes": 20, "billed_minutes": 30},
         {"date": "2026-11-21", "logged_minutes": 20, "billed_minutes": 30},
     ]
+
+
+def test_one_person_cannot_log_more_than_a_day_into_a_day(acme):
+    acme.command("/log 12h acme", AGENT)
+    acme.command("/log 11h acme general", AGENT)
+    reply = acme.command("/log 1h30m acme", AGENT)
+    assert "more than a day has" in reply.text and "Usage: `/log" in reply.text
+    assert "Fri 20 Nov: 23h in 2 entries" in acme.command("/log list", AGENT).text
+    assert "Logged 1h" in acme.command("/log 1h acme", AGENT).text  # exactly 24h is fine
+
+
+def test_durations_take_ascii_digits_only(acme):
+    reply = acme.command("/log ٣٠m acme", AGENT)
+    assert "is not a duration" in reply.text
