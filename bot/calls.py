@@ -273,14 +273,20 @@ def keep_running(
 # --- calls after the fact -------------------------------------------------------------------
 
 
-def call_start(*, seconds: int, on: date | None, user_tz: ZoneInfo, now: datetime) -> datetime:
-    """When a call recorded with /call began: it just ended if it was today; on an earlier
-    day it is placed at noon in the agent's timezone (the month it counts in is the
-    provider's month of that instant)."""
-    today = now.astimezone(user_tz).date()
-    if on is None or on == today:
+def call_start(*, seconds: int, on: date | None, provider_tz: ZoneInfo, now: datetime) -> datetime:
+    """When a call recorded with /call began.
+
+    Without `on` it just ended. With `on`, it is placed within that date in the PROVIDER's
+    timezone, so it counts in the provider's month of the date the agent typed (whatever the
+    agent's own timezone): an earlier date at 12:00 provider time; the provider's today (or
+    the agent's today, a date ahead of the provider's) ends now but never starts before
+    that day's start in provider time."""
+    if on is None:
         return now - timedelta(seconds=seconds)
-    return datetime.combine(on, time(12, 0), tzinfo=user_tz).astimezone(now.tzinfo)
+    if on < now.astimezone(provider_tz).date():
+        return datetime.combine(on, time(12, 0), tzinfo=provider_tz).astimezone(UTC)
+    day_start = datetime.combine(on, time(0), tzinfo=provider_tz).astimezone(UTC)
+    return max(now - timedelta(seconds=seconds), day_start)
 
 
 def record_call(
@@ -315,7 +321,7 @@ def record_call(
         customer=customer,
         caller=caller,
         agent_id=agent_id,
-        started_at=call_start(seconds=seconds, on=on, user_tz=user_tz, now=now),
+        started_at=call_start(seconds=seconds, on=on, provider_tz=policy.timezone, now=now),
         seconds=seconds,
         quality=quality,
         note=note,
