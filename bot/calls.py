@@ -24,6 +24,10 @@ from store.calls_repository import CallTimers, PhoneCalls, lock_customer
 from store.models import Customer, PhoneCall
 
 MAX_NOTE = 500
+# How far back `/call … on <date>` may reach, in days before the agent's today. A call from
+# longer ago would count in a fair-use month long since settled and post its long-call and
+# fair-use alerts now; a year (and a day, for leap years) covers any real correction.
+MAX_CALL_AGE_DAYS = 366
 ACCOUNT = "@account"  # stands for "all callers" in alert keys; never a valid caller name
 
 # Block Kit action ids, shared with handlers/actions/calls.py.
@@ -314,6 +318,10 @@ def record_call(
     today = now.astimezone(user_tz).date()
     if on is not None and on > today:
         raise InputError("a call cannot be recorded for a future date")
+    if on is not None and on < today - timedelta(days=MAX_CALL_AGE_DAYS):
+        raise InputError(
+            f"a call can be recorded at most {MAX_CALL_AGE_DAYS} days back, not on {on:%Y-%m-%d}"
+        )
     note = check_note(note)
     return _record(
         db,

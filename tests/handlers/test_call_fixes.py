@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.customers import get_customer
 from bot.statement import build_statement
-from store.models import PhoneCall
+from store.models import Alert, PhoneCall
 from tests.harness import AGENT, MANAGER
 
 
@@ -74,3 +74,24 @@ def test_call_without_on_still_ends_now(acme):
     assert "this month (2026-10)" in reply.text
     with slack.database.session() as db:
         assert db.scalar(select(PhoneCall.started_at)) == datetime(2026, 10, 31, 22, 30, tzinfo=UTC)
+
+
+# --- dates more than a year back are refused --------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["2019-01-05", "2025-11-18"])
+def test_call_dated_more_than_366_days_back_is_refused(acme, day):
+    slack = acme
+    reply = slack.command(f"/call 50m acme jane on {day}")
+    assert reply.text.startswith(":warning:") and "366 days" in reply.text, reply.text
+    assert "Usage: `/call <duration>" in reply.text
+    slack.sweep()
+    assert count(slack.database, PhoneCall) == 0 and count(slack.database, Alert) == 0
+    assert slack.standin.posted("CACME") == []
+
+
+def test_call_dated_366_days_back_is_recorded(acme):
+    slack = acme
+    reply = slack.command("/call 10m acme jane on 2025-11-19")  # today is 2026-11-20
+    assert "recorded on Wed 19 Nov" in reply.text
+    assert count(slack.database, PhoneCall) == 1
