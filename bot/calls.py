@@ -34,6 +34,7 @@ ACCOUNT = "@account"  # stands for "all callers" in alert keys; never a valid ca
 ACTION_BOOK_TRAINING = "fair_use_book_training"
 ACTION_TIMER_STOP = "timer_stop"
 ACTION_TIMER_KEEP = "timer_keep_running"
+ACTION_TIMER_DISCARD = "timer_discard"
 
 
 class TimerRunning(InputError):
@@ -245,13 +246,21 @@ def stop_timer(
     return outcome
 
 
-def discard_timer(db: Session, agent_id: str, now: datetime) -> RunningTimer | None:
-    running = _running(db, agent_id, now)
-    if running is None:
-        return None
-    taken = CallTimers.take(db, agent_id)
+def discard_timer(
+    db: Session, agent_id: str, now: datetime, started_at: datetime | None = None
+) -> RunningTimer | None:
+    """Drop the agent's timer without recording a call; None if none was running.
+    `started_at` (from a button) makes an old button unable to discard a newer timer."""
+    taken = CallTimers.take(db, agent_id, started_at)
     if taken is None:
         return None
+    running = RunningTimer(
+        customer=db.get(Customer, taken["customer_id"]).name,
+        caller=taken["caller"],
+        started_at=taken["started_at"],
+        elapsed_seconds=max(0, int((now - taken["started_at"]).total_seconds())),
+        note=taken["note"],
+    )
     if taken["reminders_sent"]:
         _close_reminder(
             db,
@@ -267,7 +276,17 @@ def discard_timer(db: Session, agent_id: str, now: datetime) -> RunningTimer | N
 def keep_running(
     db: Session, policy: Policy, *, agent_id: str, started_at: datetime, now: datetime
 ) -> RunningTimer | None:
-    """`Keep running`: the next reminder comes one remind_every from now."""
+    """`Keep running`: the next reminder comes one remind_every from now. A timer past the
+    longest call has had its final reminder; a stale Keep running can't start them again."""
+    timer = CallTimers.for_agent(db, agent_id)
+    if timer is None or timer.started_at != started_at:
+        return None
+    if _past_max_call(policy, timer.started_at, now):
+        raise InputError(
+            "that timer has run longer than the longest call allowed "
+            f"({format_duration(policy.fair_use.max_call)}): `/timer discard` it and record "
+            "the real call with `/call`"
+        )
     timer = CallTimers.snooze(db, agent_id, started_at, now + policy.timers.remind_every)
     if timer is None or timer.started_at != started_at:
         return None
@@ -499,19 +518,62 @@ def _close_reminder(
     )
 
 
+def _past_max_call(policy: Policy, started_at: datetime, now: datetime) -> bool:
+    """A timer this old can no longer be stopped as a call (stop_timer refuses it)."""
+    return now - started_at > policy.fair_use.max_call
+
+
 def timer_forgotten_rule(db: Session, policy: Policy, now: datetime) -> int:
     """DM the agent about a timer running longer than forgotten_after, at most once per
-    remind_every; reads only timers whose next_reminder_at is due."""
+    remind_every; reads only timers whose next_reminder_at is due.
+
+    Once a timer has run past fair_use.max_call it cannot be stopped as a call, so its
+    reminder is the last one: it offers Discard (not Stop or Keep running), says to record
+    the real call with /call, and sets next_reminder_at to NULL so no more follow."""
     raised = 0
     for timer in CallTimers.due_reminders(db, now):
         customer = db.get(Customer, timer.customer_id)
         elapsed = timedelta(seconds=int((now - timer.started_at).total_seconds()))
         number = timer.reminders_sent + 1
         token = timer_token(timer.started_at)
-        text = (
-            f":alarm_clock: Your call timer for {timer.caller} ({customer.name}) has been running "
-            f"{format_duration(elapsed)}. Still on the call?"
-        )
+        final = _past_max_call(policy, timer.started_at, now)
+        if final:
+            text = (
+                f":alarm_clock: Your call timer for {timer.caller} ({customer.name}) has been "
+                f"running {format_duration(elapsed)}, past the longest call allowed "
+                f"({format_duration(policy.fair_use.max_call)}), so it can't be stopped as a "
+                f"call. Discard it and record the real call with `/call <duration> "
+                f"{customer.name} {timer.caller} [on <date>]`. This is the last reminder."
+            )
+            buttons = [
+                {
+                    "type": "button",
+                    "action_id": ACTION_TIMER_DISCARD,
+                    "style": "danger",
+                    "text": {"type": "plain_text", "text": "Discard"},
+                    "value": token,
+                }
+            ]
+        else:
+            text = (
+                f":alarm_clock: Your call timer for {timer.caller} ({customer.name}) has been "
+                f"running {format_duration(elapsed)}. Still on the call?"
+            )
+            buttons = [
+                {
+                    "type": "button",
+                    "action_id": ACTION_TIMER_STOP,
+                    "style": "danger",
+                    "text": {"type": "plain_text", "text": "Stop"},
+                    "value": token,
+                },
+                {
+                    "type": "button",
+                    "action_id": ACTION_TIMER_KEEP,
+                    "text": {"type": "plain_text", "text": "Keep running"},
+                    "value": token,
+                },
+            ]
         raise_alert(
             db,
             key=_reminder_key(timer.agent_id, timer.started_at, number),
@@ -520,33 +582,16 @@ def timer_forgotten_rule(db: Session, policy: Policy, now: datetime) -> int:
             text=text,
             now=now,
             customer_id=customer.id,
-            data={"reminder": number},
+            data={"reminder": number, "final": final},
             blocks=[
                 {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-                {
-                    "type": "actions",
-                    "elements": [
-                        {
-                            "type": "button",
-                            "action_id": ACTION_TIMER_STOP,
-                            "style": "danger",
-                            "text": {"type": "plain_text", "text": "Stop"},
-                            "value": token,
-                        },
-                        {
-                            "type": "button",
-                            "action_id": ACTION_TIMER_KEEP,
-                            "text": {"type": "plain_text", "text": "Keep running"},
-                            "value": token,
-                        },
-                    ],
-                },
+                {"type": "actions", "elements": buttons},
             ],
         )
         if number > 1:
             _close_reminder(db, timer.agent_id, timer.started_at, number - 1, now)
         timer.reminders_sent = number
-        timer.next_reminder_at = now + policy.timers.remind_every
+        timer.next_reminder_at = None if final else now + policy.timers.remind_every
         raised += 1
     db.flush()
     return raised

@@ -4,14 +4,14 @@ databases."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.customers import get_customer
 from bot.statement import build_statement
-from store.models import Alert, PhoneCall
+from store.models import Alert, CallTimer, PhoneCall
 from tests.harness import AGENT, MANAGER
 
 
@@ -95,3 +95,59 @@ def test_call_dated_366_days_back_is_recorded(acme):
     reply = slack.command("/call 10m acme jane on 2025-11-19")  # today is 2026-11-20
     assert "recorded on Wed 19 Nov" in reply.text
     assert count(slack.database, PhoneCall) == 1
+
+
+# --- a timer past the longest call: one last reminder with Discard, then silence -------------
+
+
+def test_timer_past_max_call_gets_one_final_reminder_with_discard(acme):
+    slack = acme
+    start = slack.clock.now()
+    slack.command("/timer start acme jane")
+    slack.sweep(at=start + timedelta(hours=1))
+    first = slack.standin.posted(AGENT)
+    assert len(first) == 1 and "Still on the call?" in first[0]["text"]
+    for hours in (8.5, 9.5, 10.5, 11.5, 30):
+        slack.sweep(at=start + timedelta(hours=hours))
+    dms = slack.standin.posted(AGENT)
+    assert len(dms) == 2, [d["text"] for d in dms]
+    final = dms[1]
+    assert "running 8h 30m, past the longest call allowed (8h)" in final["text"]
+    assert "record the real call with `/call <duration> acme jane" in final["text"]
+    (button,) = final["blocks"][1]["elements"]
+    assert (button["action_id"], button["text"]["text"]) == ("timer_discard", "Discard")
+    with slack.database.session() as db:
+        assert db.scalar(select(CallTimer.next_reminder_at)) is None
+    # the old reminder's Keep running can't start the reminders again
+    keep = first[0]["blocks"][1]["elements"][1]
+    slack.clock.set(start + timedelta(hours=31))
+    slack.action("timer_keep_running", keep["value"])
+    assert "/timer discard" in slack.standin.responses[-1]["text"]
+    slack.sweep(at=start + timedelta(hours=40))
+    assert len(slack.standin.posted(AGENT)) == 2
+    # Discard removes the timer and records nothing
+    slack.action("timer_discard", button["value"])
+    answer = slack.standin.responses[-1]
+    assert "Discarded the timer for jane (acme)" in answer["text"], answer
+    assert answer["replace_original"] is True
+    assert count(slack.database, CallTimer) == 0 and count(slack.database, PhoneCall) == 0
+    slack.action("timer_discard", button["value"])
+    assert "no longer running" in slack.standin.responses[-1]["text"]
+    slack.sweep(at=start + timedelta(hours=50))
+    assert len(slack.standin.posted(AGENT)) == 2
+
+
+def test_a_stale_discard_button_cannot_discard_a_newer_timer(acme):
+    slack = acme
+    start = slack.clock.now()
+    slack.command("/timer start acme jane")
+    slack.sweep(at=start + timedelta(hours=9))
+    (final,) = slack.standin.posted(AGENT)
+    (button,) = final["blocks"][1]["elements"]
+    slack.clock.set(start + timedelta(hours=9, minutes=5))
+    slack.command("/timer discard")
+    slack.command("/timer start acme bob")
+    slack.action("timer_discard", button["value"])
+    assert "no longer running" in slack.standin.responses[-1]["text"]
+    assert count(slack.database, CallTimer) == 1
+    assert "bob (acme)" in slack.command("/timer status").text
