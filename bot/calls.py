@@ -63,6 +63,24 @@ def parse_quality(text: str) -> int:
     return int(text)
 
 
+def split_quality(tokens: list[str]) -> tuple[int | None, list[str]]:
+    """Take the one option, `q=<1-5>`, out of the tokens; every other token, `=` or not,
+    stays as text (a note like `reset pwd=abc` is a note, not an unknown option)."""
+    quality: int | None = None
+    seen = False
+    words = []
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if sep and key.lower() == "q":
+            if seen:
+                raise InputError("`q=` is given twice")
+            seen = True
+            quality = parse_quality(value)
+        else:
+            words.append(token)
+    return quality, words
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 

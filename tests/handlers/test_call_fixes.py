@@ -151,3 +151,36 @@ def test_a_stale_discard_button_cannot_discard_a_newer_timer(acme):
     assert "no longer running" in slack.standin.responses[-1]["text"]
     assert count(slack.database, CallTimer) == 1
     assert "bob (acme)" in slack.command("/timer status").text
+
+
+# --- only q= is an option; any other `=` is note text -----------------------------------------
+
+
+def test_notes_may_contain_equals_signs(acme):
+    slack = acme
+    reply = slack.command("/call 10m acme jane reset pwd=abc q=4")
+    assert "recorded (quality 4/5)" in reply.text, reply.text
+    slack.command("/timer start acme bob")
+    slack.clock.advance(timedelta(minutes=5))
+    reply = slack.command("/timer stop set x=1 then fixed")
+    assert "5m 00s call with bob (acme) recorded" in reply.text, reply.text
+    with slack.database.session() as db:
+        notes = sorted(db.scalars(select(PhoneCall.note)))
+    assert notes == ["reset pwd=abc", "set x=1 then fixed"]
+
+
+@pytest.mark.parametrize(
+    "line", ["/call 10m acme jane reset pwd=abc q=9", "/call 10m acme jane q=1 q=2"]
+)
+def test_a_bad_quality_is_still_refused(acme, line):
+    reply = acme.command(line)
+    assert reply.text.startswith(":warning:"), reply.text
+    assert count(acme.database, PhoneCall) == 0
+
+
+def test_a_bad_quality_on_stop_keeps_the_timer(acme):
+    slack = acme
+    slack.command("/timer start acme jane")
+    slack.clock.advance(timedelta(minutes=5))
+    assert "quality score (q=)" in slack.command("/timer stop x=1 q=7").text
+    assert count(slack.database, CallTimer) == 1 and count(slack.database, PhoneCall) == 0
