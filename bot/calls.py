@@ -24,12 +24,17 @@ from store.calls_repository import CallTimers, PhoneCalls, lock_customer
 from store.models import Customer, PhoneCall
 
 MAX_NOTE = 500
+# How far back `/call … on <date>` may reach, in days before the agent's today. A call from
+# longer ago would count in a fair-use month long since settled and post its long-call and
+# fair-use alerts now; a year (and a day, for leap years) covers any real correction.
+MAX_CALL_AGE_DAYS = 366
 ACCOUNT = "@account"  # stands for "all callers" in alert keys; never a valid caller name
 
 # Block Kit action ids, shared with handlers/actions/calls.py.
 ACTION_BOOK_TRAINING = "fair_use_book_training"
 ACTION_TIMER_STOP = "timer_stop"
 ACTION_TIMER_KEEP = "timer_keep_running"
+ACTION_TIMER_DISCARD = "timer_discard"
 
 
 class TimerRunning(InputError):
@@ -56,6 +61,24 @@ def parse_quality(text: str) -> int:
     if text not in {"1", "2", "3", "4", "5"}:
         raise InputError(f"the quality score (q=) must be from 1 to 5, not `{text}`")
     return int(text)
+
+
+def split_quality(tokens: list[str]) -> tuple[int | None, list[str]]:
+    """Take the one option, `q=<1-5>`, out of the tokens; every other token, `=` or not,
+    stays as text (a note like `reset pwd=abc` is a note, not an unknown option)."""
+    quality: int | None = None
+    seen = False
+    words = []
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if sep and key.lower() == "q":
+            if seen:
+                raise InputError("`q=` is given twice")
+            seen = True
+            quality = parse_quality(value)
+        else:
+            words.append(token)
+    return quality, words
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -241,13 +264,21 @@ def stop_timer(
     return outcome
 
 
-def discard_timer(db: Session, agent_id: str, now: datetime) -> RunningTimer | None:
-    running = _running(db, agent_id, now)
-    if running is None:
-        return None
-    taken = CallTimers.take(db, agent_id)
+def discard_timer(
+    db: Session, agent_id: str, now: datetime, started_at: datetime | None = None
+) -> RunningTimer | None:
+    """Drop the agent's timer without recording a call; None if none was running.
+    `started_at` (from a button) makes an old button unable to discard a newer timer."""
+    taken = CallTimers.take(db, agent_id, started_at)
     if taken is None:
         return None
+    running = RunningTimer(
+        customer=db.get(Customer, taken["customer_id"]).name,
+        caller=taken["caller"],
+        started_at=taken["started_at"],
+        elapsed_seconds=max(0, int((now - taken["started_at"]).total_seconds())),
+        note=taken["note"],
+    )
     if taken["reminders_sent"]:
         _close_reminder(
             db,
@@ -263,7 +294,17 @@ def discard_timer(db: Session, agent_id: str, now: datetime) -> RunningTimer | N
 def keep_running(
     db: Session, policy: Policy, *, agent_id: str, started_at: datetime, now: datetime
 ) -> RunningTimer | None:
-    """`Keep running`: the next reminder comes one remind_every from now."""
+    """`Keep running`: the next reminder comes one remind_every from now. A timer past the
+    longest call has had its final reminder; a stale Keep running can't start them again."""
+    timer = CallTimers.for_agent(db, agent_id)
+    if timer is None or timer.started_at != started_at:
+        return None
+    if _past_max_call(policy, timer.started_at, now):
+        raise InputError(
+            "that timer has run longer than the longest call allowed "
+            f"({format_duration(policy.fair_use.max_call)}): `/timer discard` it and record "
+            "the real call with `/call`"
+        )
     timer = CallTimers.snooze(db, agent_id, started_at, now + policy.timers.remind_every)
     if timer is None or timer.started_at != started_at:
         return None
@@ -273,14 +314,20 @@ def keep_running(
 # --- calls after the fact -------------------------------------------------------------------
 
 
-def call_start(*, seconds: int, on: date | None, user_tz: ZoneInfo, now: datetime) -> datetime:
-    """When a call recorded with /call began: it just ended if it was today; on an earlier
-    day it is placed at noon in the agent's timezone (the month it counts in is the
-    provider's month of that instant)."""
-    today = now.astimezone(user_tz).date()
-    if on is None or on == today:
+def call_start(*, seconds: int, on: date | None, provider_tz: ZoneInfo, now: datetime) -> datetime:
+    """When a call recorded with /call began.
+
+    Without `on` it just ended. With `on`, it is placed within that date in the PROVIDER's
+    timezone, so it counts in the provider's month of the date the agent typed (whatever the
+    agent's own timezone): an earlier date at 12:00 provider time; the provider's today (or
+    the agent's today, a date ahead of the provider's) ends now but never starts before
+    that day's start in provider time."""
+    if on is None:
         return now - timedelta(seconds=seconds)
-    return datetime.combine(on, time(12, 0), tzinfo=user_tz).astimezone(now.tzinfo)
+    if on < now.astimezone(provider_tz).date():
+        return datetime.combine(on, time(12, 0), tzinfo=provider_tz).astimezone(UTC)
+    day_start = datetime.combine(on, time(0), tzinfo=provider_tz).astimezone(UTC)
+    return max(now - timedelta(seconds=seconds), day_start)
 
 
 def record_call(
@@ -308,6 +355,10 @@ def record_call(
     today = now.astimezone(user_tz).date()
     if on is not None and on > today:
         raise InputError("a call cannot be recorded for a future date")
+    if on is not None and on < today - timedelta(days=MAX_CALL_AGE_DAYS):
+        raise InputError(
+            f"a call can be recorded at most {MAX_CALL_AGE_DAYS} days back, not on {on:%Y-%m-%d}"
+        )
     note = check_note(note)
     return _record(
         db,
@@ -315,7 +366,7 @@ def record_call(
         customer=customer,
         caller=caller,
         agent_id=agent_id,
-        started_at=call_start(seconds=seconds, on=on, user_tz=user_tz, now=now),
+        started_at=call_start(seconds=seconds, on=on, provider_tz=policy.timezone, now=now),
         seconds=seconds,
         quality=quality,
         note=note,
@@ -485,19 +536,62 @@ def _close_reminder(
     )
 
 
+def _past_max_call(policy: Policy, started_at: datetime, now: datetime) -> bool:
+    """A timer this old can no longer be stopped as a call (stop_timer refuses it)."""
+    return now - started_at > policy.fair_use.max_call
+
+
 def timer_forgotten_rule(db: Session, policy: Policy, now: datetime) -> int:
     """DM the agent about a timer running longer than forgotten_after, at most once per
-    remind_every; reads only timers whose next_reminder_at is due."""
+    remind_every; reads only timers whose next_reminder_at is due.
+
+    Once a timer has run past fair_use.max_call it cannot be stopped as a call, so its
+    reminder is the last one: it offers Discard (not Stop or Keep running), says to record
+    the real call with /call, and sets next_reminder_at to NULL so no more follow."""
     raised = 0
     for timer in CallTimers.due_reminders(db, now):
         customer = db.get(Customer, timer.customer_id)
         elapsed = timedelta(seconds=int((now - timer.started_at).total_seconds()))
         number = timer.reminders_sent + 1
         token = timer_token(timer.started_at)
-        text = (
-            f":alarm_clock: Your call timer for {timer.caller} ({customer.name}) has been running "
-            f"{format_duration(elapsed)}. Still on the call?"
-        )
+        final = _past_max_call(policy, timer.started_at, now)
+        if final:
+            text = (
+                f":alarm_clock: Your call timer for {timer.caller} ({customer.name}) has been "
+                f"running {format_duration(elapsed)}, past the longest call allowed "
+                f"({format_duration(policy.fair_use.max_call)}), so it can't be stopped as a "
+                f"call. Discard it and record the real call with `/call <duration> "
+                f"{customer.name} {timer.caller} [on <date>]`. This is the last reminder."
+            )
+            buttons = [
+                {
+                    "type": "button",
+                    "action_id": ACTION_TIMER_DISCARD,
+                    "style": "danger",
+                    "text": {"type": "plain_text", "text": "Discard"},
+                    "value": token,
+                }
+            ]
+        else:
+            text = (
+                f":alarm_clock: Your call timer for {timer.caller} ({customer.name}) has been "
+                f"running {format_duration(elapsed)}. Still on the call?"
+            )
+            buttons = [
+                {
+                    "type": "button",
+                    "action_id": ACTION_TIMER_STOP,
+                    "style": "danger",
+                    "text": {"type": "plain_text", "text": "Stop"},
+                    "value": token,
+                },
+                {
+                    "type": "button",
+                    "action_id": ACTION_TIMER_KEEP,
+                    "text": {"type": "plain_text", "text": "Keep running"},
+                    "value": token,
+                },
+            ]
         raise_alert(
             db,
             key=_reminder_key(timer.agent_id, timer.started_at, number),
@@ -506,33 +600,16 @@ def timer_forgotten_rule(db: Session, policy: Policy, now: datetime) -> int:
             text=text,
             now=now,
             customer_id=customer.id,
-            data={"reminder": number},
+            data={"reminder": number, "final": final},
             blocks=[
                 {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-                {
-                    "type": "actions",
-                    "elements": [
-                        {
-                            "type": "button",
-                            "action_id": ACTION_TIMER_STOP,
-                            "style": "danger",
-                            "text": {"type": "plain_text", "text": "Stop"},
-                            "value": token,
-                        },
-                        {
-                            "type": "button",
-                            "action_id": ACTION_TIMER_KEEP,
-                            "text": {"type": "plain_text", "text": "Keep running"},
-                            "value": token,
-                        },
-                    ],
-                },
+                {"type": "actions", "elements": buttons},
             ],
         )
         if number > 1:
             _close_reminder(db, timer.agent_id, timer.started_at, number - 1, now)
         timer.reminders_sent = number
-        timer.next_reminder_at = now + policy.timers.remind_every
+        timer.next_reminder_at = None if final else now + policy.timers.remind_every
         raised += 1
     db.flush()
     return raised

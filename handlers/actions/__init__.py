@@ -10,5 +10,6 @@ def register(app: App) -> None:
     app.action(call_rules.ACTION_BOOK_TRAINING)(calls.book_training)
     app.action(call_rules.ACTION_TIMER_STOP)(calls.timer_stop)
     app.action(call_rules.ACTION_TIMER_KEEP)(calls.timer_keep_running)
+    app.action(call_rules.ACTION_TIMER_DISCARD)(calls.timer_discard)
     app.action("sla_acknowledge")(sla.on_acknowledge)
     app.action("sla_take")(sla.on_take)

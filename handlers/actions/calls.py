@@ -1,5 +1,5 @@
 """Buttons on call alerts: Book training (long_call), Stop and Keep running (timer_forgotten
-DM and App Home)."""
+DM and App Home), Discard (the final timer_forgotten DM of a timer past the longest call)."""
 
 from __future__ import annotations
 
@@ -81,4 +81,21 @@ def timer_keep_running(ack, body, respond, client, context):
         )
 
     text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=keep)
+    _tell(body, respond, client, text, replace=True)
+
+
+def timer_discard(ack, body, respond, client, context):
+    def discard(call: ActionCall) -> str:
+        running = calls.discard_timer(
+            call.db, call.user_id, call.now, started_at=calls.token_instant(call.value)
+        )
+        if running is None:
+            return ":information_source: That timer is no longer running."
+        return (
+            f":wastebasket: Discarded the timer for {running.caller} ({running.customer}) after "
+            f"{format_call_time(running.elapsed_seconds)}; no call was recorded. Record the "
+            f"real call with `/call <duration> {running.customer} {running.caller} [on <date>]`."
+        )
+
+    text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=discard)
     _tell(body, respond, client, text, replace=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import calls
 from bot.billing import format_work_date
 from bot.customers import get_customer
-from bot.parsing import InputError, parse_date, parse_duration, parse_name, split_options
+from bot.parsing import InputError, parse_date, parse_duration, parse_name
 from bot.roles import AGENT
 from handlers.common import CommandCall, Reply, run_command
 
@@ -13,10 +13,7 @@ USAGE = "/call <duration> <customer> <caller> [on <date>] [q=1-5] [note…]"
 
 
 def record(call: CommandCall) -> Reply:
-    words, options = split_options(call.tokens)
-    unknown = set(options) - {"q"}
-    if unknown:
-        raise InputError(f"unknown option `{sorted(unknown)[0]}=`")
+    quality, words = calls.split_quality(call.tokens)
     if len(words) < 3:
         raise InputError("give a duration, a customer and the caller's name")
     duration = parse_duration(words[0])
@@ -30,7 +27,6 @@ def record(call: CommandCall) -> Reply:
             raise InputError("`on` needs a date")
         on = parse_date(rest[1], call.now.astimezone(tz).date())
         rest = rest[2:]
-    quality = calls.parse_quality(options["q"]) if "q" in options else None
     outcome = calls.record_call(
         call.db,
         call.policy,

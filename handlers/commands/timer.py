@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import calls
 from bot.customers import get_customer
 from bot.fair_use import format_call_time
-from bot.parsing import InputError, parse_name, split_options
+from bot.parsing import InputError, parse_name
 from bot.roles import AGENT
 from handlers.common import CommandCall, Reply, subcommands
 
@@ -41,11 +41,7 @@ def start(call: CommandCall) -> Reply:
 
 
 def parse_stop_options(tokens: list[str]) -> tuple[int | None, str]:
-    words, options = split_options(tokens)
-    unknown = set(options) - {"q"}
-    if unknown:
-        raise InputError(f"unknown option `{sorted(unknown)[0]}=`")
-    quality = calls.parse_quality(options["q"]) if "q" in options else None
+    quality, words = calls.split_quality(tokens)
     return quality, " ".join(words)
 
 

@@ -30,8 +30,8 @@ class CallTimer(Base):
     note: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # When the timer_forgotten sweep next looks at this timer (indexed: the sweep reads
-    # only what is due).
-    next_reminder_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # only what is due); NULL once the final reminder (past fair_use.max_call) was sent.
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
