@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot.billing import BlockStatement, block_expiry_warnings, expiry_alert_key, format_minutes
 from bot.customers import block_terms, provider_today
+from bot.drawdown import block_label, expired_text, forfeit_state, raise_low_balance_alert
 from bot.ledger import Ledger, ledger_for
-from bot.low_balance import raise_low_balance_alert
 from bot.outbox import alert_channel, raise_alert
 from bot.policy import Policy
 from store.models import Customer, HourBlock
@@ -22,10 +22,6 @@ from store.repositories import Alerts, HourBlocks
 from store.time_repository import BlockExpiries
 
 EXPIRED_BATCH = 200
-
-
-def _block_label(block: HourBlock) -> str:
-    return f"#{block.id} ({format_minutes(block.minutes)}, bought {block.purchased.isoformat()})"
 
 
 def sweep_block_expiring(db: Session, policy: Policy, now: datetime) -> int:
@@ -70,7 +66,7 @@ def _expiring_text(
 ) -> str:
     when = "tomorrow" if days_left == 1 else f"in {days_left} days"
     return (
-        f":hourglass: *{customer.name}*: hour block {_block_label(block)} expires {when}, on "
+        f":hourglass: *{customer.name}*: hour block {block_label(block)} expires {when}, on "
         f"{block.expires.isoformat()}, with {format_minutes(statement.remaining_minutes)} of "
         f"{format_minutes(block.minutes)} unused ({format_minutes(statement.used_minutes)} "
         "used). Unused hours are forfeited at expiry."
@@ -91,24 +87,12 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
             key=f"block_expired:{block.id}",
             kind="block_expired",
             channel=alert_channel(customer, policy.alert_channel),
-            text=_expired_text(customer, block, statement),
+            text=expired_text(customer, block, statement),
             now=now,
             customer_id=customer.id,
+            state=forfeit_state(statement.forfeited_minutes),
             data={"block_id": block.id, "forfeited_minutes": statement.forfeited_minutes},
         )
         # The expiry may have taken the customer's balance under the threshold.
         raised += raise_low_balance_alert(db, policy, customer, ledger, now)
     return raised
-
-
-def _expired_text(customer: Customer, block: HourBlock, statement: BlockStatement) -> str:
-    forfeited = statement.forfeited_minutes
-    outcome = (
-        f"{format_minutes(forfeited)} unused and forfeited"
-        if forfeited
-        else "fully used, nothing forfeited"
-    )
-    return (
-        f":hourglass: *{customer.name}*: hour block {_block_label(block)} expired on "
-        f"{block.expires.isoformat()}: {format_minutes(statement.used_minutes)} used, {outcome}."
-    )

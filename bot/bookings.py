@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot import customers as customer_service
 from bot.billing import Charge, format_minutes
-from bot.low_balance import check_low_balance
+from bot.drawdown import after_drawdown
 from bot.outbox import alert_channel, raise_alert
 from bot.parsing import (
     InputError,
@@ -460,8 +460,7 @@ def _check_balance(
     is billed at the training rate, not from the blocks, so it cannot."""
     if booking.training:
         return 0
-    db.flush()  # the ledger reads the booking's new status
-    return int(check_low_balance(db, policy, customer, now))
+    return after_drawdown(db, policy, customer, now)
 
 
 # --- reading ----------------------------------------------------------------------------------

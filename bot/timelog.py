@@ -27,12 +27,11 @@ from bot.billing import (
     format_work_date,
     overage_amount,
 )
+from bot.drawdown import raise_low_balance_alert, sync_recorded_forfeits
 from bot.ledger import Ledger, ledger_for
-from bot.low_balance import raise_low_balance_alert
 from bot.parsing import InputError, parse_date, parse_duration
 from bot.policy import Policy
 from store.models import Customer, TimeEntry
-from store.repositories import HourBlocks
 from store.time_repository import TimeEntries, lock_customer
 
 MAX_NOTE = 1000
@@ -263,9 +262,9 @@ def _result(
     ledger = ledger_covering(db, policy, customer, entry.work_date, now)
     has_blocks = bool(ledger.allocation.blocks)
     remaining = ledger.allocation.remaining_minutes if has_blocks else None
+    sync_recorded_forfeits(db, policy, customer, ledger, now)
     if check_low and entry.kind == SupportKind.ONE_ON_ONE:
         raise_low_balance_alert(db, policy, customer, ledger, now)
-    sync_recorded_forfeits(db, customer, ledger)
     drawn = drawn_lines(ledger, entry.work_date, policy) if receipt else []
     return LogResult(entry, customer, receipt, drawn, remaining)
 
@@ -298,21 +297,6 @@ def describe_entry(entry: TimeEntry, customer_name: str, *, with_date: bool = Tr
     if entry.note:
         text += f': "{entry.note}"'
     return text
-
-
-def sync_recorded_forfeits(db: Session, customer: Customer, ledger: Ledger) -> None:
-    """Keep a recorded forfeit equal to the ledger's after a back-dated entry or an undo.
-
-    Work back-dated into an expired block's validity really did use those hours, so the
-    recorded forfeit shrinks (and an undo grows it back); the expiry time stays as recorded.
-    """
-    for block in HourBlocks.for_customer(db, customer.id):
-        if block.expired_recorded_at is None or block.expires > ledger.as_of:
-            continue
-        forfeited = ledger.allocation.statement_for(str(block.id)).forfeited_minutes
-        if block.forfeited_minutes != forfeited:
-            block.forfeited_minutes = forfeited
-    db.flush()
 
 
 # --- Low balance -------------------------------------------------------------------------------

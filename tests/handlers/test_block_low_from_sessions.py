@@ -55,3 +55,24 @@ def test_training_never_takes_hours_from_the_blocks(acme, clock):
     acme.command("/book acme 2026-11-23 10:00 2h training")
     acme.sweep(at=datetime(2026, 11, 23, 13, tzinfo=UTC))
     assert low_alerts(acme.database) == []
+
+
+def test_a_session_held_after_its_block_expired_corrects_the_forfeit_in_place(slack, standin):
+    # Regression: the forfeit recorded at expiry was never revisited, so the posted alert
+    # said 3h forfeited although the session (dated the 20th, valid then) used 2h of it.
+    slack.command(
+        f"/hourglass customer add acme plan=professional channel=<#{CHANNEL}|acme>", MANAGER
+    )
+    slack.command("/hourglass hours add acme 3 purchased 2026-08-23", MANAGER)  # expires 21 Nov
+    assert "Booked #1" in slack.command("/book acme 2026-11-20 23:00 2h").text
+    slack.sweep(at=datetime(2026, 11, 21, 0, 30, tzinfo=UTC))  # expired; the session runs on
+    (posted,) = [p for p in standin.posted(CHANNEL) if "expired on" in p["text"]]
+    assert "0m used, 3h unused and forfeited" in posted["text"]
+    slack.sweep(at=datetime(2026, 11, 21, 1, 5, tzinfo=UTC))  # the session has been held
+    slack.sweep(at=datetime(2026, 11, 21, 1, 10, tzinfo=UTC))
+    (edit,) = [u for u in standin.updated(CHANNEL) if "expired on" in u["text"]]
+    assert "2h used, 1h unused and forfeited" in edit["text"]
+    from store.models import HourBlock
+
+    with slack.database.session() as db:
+        assert db.scalar(select(HourBlock.forfeited_minutes)) == 60
