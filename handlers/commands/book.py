@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from bot import bookings
 from bot import customers as customer_service
 from bot.billing import format_minutes
+from bot.outbox import alert_channel
 from bot.parsing import InputError
 from bot.roles import AGENT
 from handlers.common import CommandCall, Reply, subcommands
@@ -40,6 +41,14 @@ def open_form(call: CommandCall) -> Reply:
     return Reply(":calendar: Opening the booking form…")
 
 
+def _who_is_told(call: CommandCall, customer) -> str:
+    """Say where the alert goes, and say so plainly when it can go nowhere."""
+    channel = alert_channel(customer, call.policy.alert_channel)
+    if channel:
+        return f"<#{channel}> has been told."
+    return "no alert channel is set for this customer, so nobody else has been told."
+
+
 def cancel(call: CommandCall) -> Reply:
     if len(call.tokens) != 1:
         raise InputError("give one booking id")
@@ -52,7 +61,7 @@ def cancel(call: CommandCall) -> Reply:
             f":warning: #{outcome.booking.id} for *{outcome.customer.name}* ({when}) is cancelled "
             f"late (less than {bookings.format_duration(call.policy.cancellation.free_notice)} "
             f"notice): {format_minutes(outcome.charge_minutes)} billed; "
-            f"the channel has been told."
+            f"{_who_is_told(call, outcome.customer)}"
         )
     return Reply(
         f":white_check_mark: #{outcome.booking.id} for *{outcome.customer.name}* ({when}) is "
@@ -69,7 +78,8 @@ def noshow(call: CommandCall) -> Reply:
     when = bookings.format_span(outcome.booking.start_at, outcome.booking.minutes, call.user_tz())
     return Reply(
         f":warning: #{outcome.booking.id} for *{outcome.customer.name}* ({when}) is marked as a "
-        f"no-show: {format_minutes(outcome.charge_minutes)} billed; the channel has been told."
+        f"no-show: {format_minutes(outcome.charge_minutes)} billed; "
+        f"{_who_is_told(call, outcome.customer)}"
     )
 
 

@@ -513,3 +513,12 @@ def test_an_id_too_large_to_exist_is_unknown_not_a_crash(acme, typed):
         reply = acme.command(f"/book {action} {typed}")
         assert reply.status == 200
         assert reply.text.startswith(f":warning: There is no booking #{typed.lstrip('#')}.")
+
+
+def test_the_reply_says_where_the_late_cancellation_alert_goes(acme, clock):
+    acme.command("/book acme tomorrow 09:00 1h")
+    assert f"<#{CHANNEL}> has been told." in acme.command("/book cancel #1").text
+    acme.command("/hourglass customer add initech plan=professional", MANAGER)  # no channel
+    acme.command("/book initech tomorrow 08:00 1h")  # 22h ahead: late
+    reply = acme.command("/book cancel #2")
+    assert "no alert channel is set for this customer, so nobody else has been told." in reply.text
