@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot import fair_use
+from bot.blocks import actions, button, section
 from bot.fair_use import CallRecord, Limits, Status, format_call_time, format_limit
 from bot.outbox import alert_channel, raise_alert, update_alert
 from bot.parsing import InputError, format_duration, month_bounds
@@ -455,18 +456,8 @@ def _raise_call_alerts(db: Session, policy: Policy, outcome: CallOutcome, now: d
             customer_id=customer.id,
             data={"call_id": call.id, "caller": call.caller, "seconds": call.seconds},
             blocks=[
-                {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-                {
-                    "type": "actions",
-                    "elements": [
-                        {
-                            "type": "button",
-                            "action_id": ACTION_BOOK_TRAINING,
-                            "text": {"type": "plain_text", "text": "Book training"},
-                            "value": customer.name,
-                        }
-                    ],
-                },
+                section(text),
+                actions(button(ACTION_BOOK_TRAINING, "Book training", customer.name)),
             ],
         )
     pairs = (
@@ -563,34 +554,15 @@ def timer_forgotten_rule(db: Session, policy: Policy, now: datetime) -> int:
                 f"call. Discard it and record the real call with `/call <duration> "
                 f"{customer.name} {timer.caller} [on <date>]`. This is the last reminder."
             )
-            buttons = [
-                {
-                    "type": "button",
-                    "action_id": ACTION_TIMER_DISCARD,
-                    "style": "danger",
-                    "text": {"type": "plain_text", "text": "Discard"},
-                    "value": token,
-                }
-            ]
+            buttons = [button(ACTION_TIMER_DISCARD, "Discard", token, style="danger")]
         else:
             text = (
                 f":alarm_clock: Your call timer for {timer.caller} ({customer.name}) has been "
                 f"running {format_duration(elapsed)}. Still on the call?"
             )
             buttons = [
-                {
-                    "type": "button",
-                    "action_id": ACTION_TIMER_STOP,
-                    "style": "danger",
-                    "text": {"type": "plain_text", "text": "Stop"},
-                    "value": token,
-                },
-                {
-                    "type": "button",
-                    "action_id": ACTION_TIMER_KEEP,
-                    "text": {"type": "plain_text", "text": "Keep running"},
-                    "value": token,
-                },
+                button(ACTION_TIMER_STOP, "Stop", token, style="danger"),
+                button(ACTION_TIMER_KEEP, "Keep running", token),
             ]
         raise_alert(
             db,
@@ -601,10 +573,7 @@ def timer_forgotten_rule(db: Session, policy: Policy, now: datetime) -> int:
             now=now,
             customer_id=customer.id,
             data={"reminder": number, "final": final},
-            blocks=[
-                {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-                {"type": "actions", "elements": buttons},
-            ],
+            blocks=[section(text), actions(*buttons)],
         )
         if number > 1:
             _close_reminder(db, timer.agent_id, timer.started_at, number - 1, now)

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.blocks import actions, button, section
 from bot.outbox import alert_channel, raise_alert, update_alert
 from bot.parsing import InputError, month_bounds, parse_record_id
 from bot.policy import Plan, Policy
@@ -400,30 +401,13 @@ def alert_text(
 
 
 def alert_blocks(ticket: Ticket, text: str, resolved: bool) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-    ]
+    blocks: list[dict[str, Any]] = [section(text)]
     if not resolved:
         elements = []
         if ticket.acknowledged_by is None:
-            elements.append(
-                {
-                    "type": "button",
-                    "action_id": ACK_ACTION,
-                    "text": {"type": "plain_text", "text": "Acknowledge"},
-                    "value": str(ticket.id),
-                }
-            )
-        elements.append(
-            {
-                "type": "button",
-                "action_id": TAKE_ACTION,
-                "text": {"type": "plain_text", "text": "Take"},
-                "value": str(ticket.id),
-                "style": "primary",
-            }
-        )
-        blocks.append({"type": "actions", "block_id": f"sla:{ticket.id}", "elements": elements})
+            elements.append(button(ACK_ACTION, "Acknowledge", str(ticket.id)))
+        elements.append(button(TAKE_ACTION, "Take", str(ticket.id), style="primary"))
+        blocks.append(actions(*elements, block_id=f"sla:{ticket.id}"))
     return blocks
 
 

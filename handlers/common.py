@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.blocks import section
 from bot.parsing import InputError
 from bot.roles import PermissionDenied, require
 from handlers.context import Hourglass
@@ -43,9 +44,7 @@ class Reply:
 
 
 def text_blocks(text: str, context: str | None = None) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-    ]
+    blocks: list[dict[str, Any]] = [section(text)]
     if context:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     return blocks

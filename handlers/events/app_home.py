@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import calls, timelog
 from bot.billing import format_minutes
+from bot.blocks import button, section
 from bot.customers import provider_today
 from bot.fair_use import format_call_time
 from bot.roles import role_of
@@ -28,10 +29,6 @@ log = logging.getLogger(__name__)
 HomeSection = Callable[[Session, Any, str, datetime, ZoneInfo], list[dict[str, Any]]]
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
 def timer_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Call timer"}}
@@ -39,22 +36,18 @@ def timer_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
     running = calls.timer_status(db, user_id, now)
     if running is None:
         blocks.append(
-            _section("No timer running. Start one with `/timer start <customer> <caller>`.")
+            section("No timer running. Start one with `/timer start <customer> <caller>`.")
         )
         return blocks
-    block = _section(
+    block = section(
         f":stopwatch: *{running.caller}* ({running.customer}) — "
         f"{format_call_time(running.elapsed_seconds)} since "
         f"{running.started_at.astimezone(tz):%H:%M}"
         + (f"\n_{running.note}_" if running.note else "")
     )
-    block["accessory"] = {
-        "type": "button",
-        "action_id": calls.ACTION_TIMER_STOP,
-        "style": "danger",
-        "text": {"type": "plain_text", "text": "Stop"},
-        "value": calls.timer_token(running.started_at),
-    }
+    block["accessory"] = button(
+        calls.ACTION_TIMER_STOP, "Stop", calls.timer_token(running.started_at), style="danger"
+    )
     blocks.append(block)
     return blocks
 
@@ -65,7 +58,7 @@ def calls_today_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
         {"type": "header", "text": {"type": "plain_text", "text": "Today's calls"}}
     ]
     if not todays:
-        blocks.append(_section("No calls recorded today."))
+        blocks.append(section("No calls recorded today."))
         return blocks
     lines = []
     for call, customer in todays:
@@ -77,7 +70,7 @@ def calls_today_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
         )
     total = sum(call.seconds for call, _ in todays)
     lines.append(f"Total: {format_call_time(total)} on {len(todays)} call(s)")
-    blocks.append(_section("\n".join(lines)))
+    blocks.append(section("\n".join(lines)))
     return blocks
 
 
@@ -88,11 +81,11 @@ def time_today_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
         {"type": "header", "text": {"type": "plain_text", "text": "Today's logged time"}}
     ]
     if not entries:
-        blocks.append(_section("Nothing logged today. Log time with `/log <duration> <customer>`."))
+        blocks.append(section("Nothing logged today. Log time with `/log <duration> <customer>`."))
         return blocks
     lines = [f"• {timelog.describe_entry(e, name, with_date=False)}" for e, name in entries]
     lines.append(f"Total: {format_minutes(sum(e.minutes for e, _ in entries))}")
-    blocks.append(_section("\n".join(lines)))
+    blocks.append(section("\n".join(lines)))
     return blocks
 
 
@@ -101,10 +94,10 @@ HOME_SECTIONS: list[HomeSection] = [timer_section, calls_today_section, time_tod
 
 def home_view(hg: Hourglass, db: Session, user_id: str, now: datetime, tz: ZoneInfo) -> dict:
     blocks: list[dict[str, Any]] = []
-    for section in HOME_SECTIONS:
+    for home_section in HOME_SECTIONS:
         if blocks:
             blocks.append({"type": "divider"})
-        blocks.extend(section(db, hg.policy, user_id, now, tz))
+        blocks.extend(home_section(db, hg.policy, user_id, now, tz))
     return {"type": "home", "blocks": blocks}
 
 
@@ -114,7 +107,7 @@ def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
         if role_of(db, hg.policy, user_id, group_members(hg, client)) is None:
             view = {
                 "type": "home",
-                "blocks": [_section("Hourglass is for support agents and managers.")],
+                "blocks": [section("Hourglass is for support agents and managers.")],
             }
         else:
             tz = user_timezone(hg, db, client, user_id, now)
