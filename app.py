@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -17,8 +18,11 @@ from datetime import datetime
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
 from dotenv import load_dotenv
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -27,14 +31,21 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot import customers, roles
+from bot.alerts.outbox import DeliveryReport, deliver_due
+from bot.billing import hours as hour_blocks
 from bot.clock import Clock, SystemClock
-from bot.outbox import DeliveryReport, deliver_due
-from bot.policy import Policy, PolicyError, load_policy
-from bot.sweeps import run_sweep
+from bot.customers import plans_missing
+from bot.features import run_sweep
+from bot.parsing import InputError, parse_date, parse_month
+from bot.policy.model import Policy, PolicyError, load_policy, provider_today
+from bot.reports.statement import build_statement, render
 from handlers import register_listeners
 from handlers.context import Hourglass
+from handlers.local import console, demo
+from handlers.local.console import LocalWiring
 from handlers.messenger import SlackMessenger
-from store.db import Database, NotMigrated, ensure_schema
+from store.db import Database, NotMigrated, ensure_schema, migrate
 
 log = logging.getLogger("hourglass")
 
@@ -135,8 +146,6 @@ def slack_client(token: str | None, api_url: str) -> WebClient:
 
 def open_database(settings: Settings, policy: Policy) -> Database:
     """The database, migrated (SQLite) or checked (Postgres), and checked against the policy."""
-    from bot.customers import plans_missing
-
     database = Database(settings.database_url)
     ensure_schema(database)
     with database.session() as db:
@@ -203,9 +212,6 @@ def start_clock(
     *,
     block: bool,
 ):
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
     scheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone="UTC")
 
     def job():
@@ -351,8 +357,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hourglass: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - domain refusals reach the user as one line
-        from bot.parsing import InputError
-
         if isinstance(exc, InputError):
             print(f"hourglass: {exc}", file=sys.stderr)
             return 2
@@ -361,21 +365,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args) -> int:
     if args.command == "demo":
-        import demo
-
-        return demo.main()
+        return demo.main(LOCAL_WIRING)
     settings = Settings.from_env()
     if args.command == "migrate":
-        from store.db import migrate
-
         migrate(settings.database_url)
         print(f"hourglass: {settings.database_url.split('@')[-1]} is at the latest schema")
         return 0
     policy = load_policy(settings.policy_path)
     if args.command == "console":
-        import console
-
-        return console.main(settings, policy, user=args.user, role=args.role, tz=args.tz)
+        return console.main(
+            LOCAL_WIRING, settings, policy, user=args.user, role=args.role, tz=args.tz
+        )
     database = open_database(settings, policy)
     clock = SystemClock()
     if args.command == "run":
@@ -405,10 +405,6 @@ def _dispatch(args) -> int:
 
 
 def _admin(args, database: Database, policy: Policy, clock: Clock) -> int:
-    from bot import customers, roles
-    from bot.parsing import InputError, parse_month
-    from bot.statement import build_statement, render
-
     now = clock.now()
     with database.session() as db:
         if args.command == "report":
@@ -432,19 +428,15 @@ def _admin(args, database: Database, policy: Policy, clock: Clock) -> int:
                 f"hourglass: added customer {customer.name} ({customer.plan}, {customer.seats} seats)"
             )
         elif args.command == "hours":
-            from bot.parsing import parse_date
-
             customer = customers.get_customer(db, args.customer)
             purchased = (
-                parse_date(args.purchased, customers.provider_today(policy, now))
-                if args.purchased
-                else None
+                parse_date(args.purchased, provider_today(policy, now)) if args.purchased else None
             )
-            block = customers.add_hours(
+            block = hour_blocks.add_hours(
                 db,
                 policy,
                 customer=customer,
-                minutes=customers.parse_hours(args.hours),
+                minutes=hour_blocks.parse_hours(args.hours),
                 purchased=purchased,
                 ref=args.ref,
                 actor="cli",
@@ -454,8 +446,6 @@ def _admin(args, database: Database, policy: Policy, clock: Clock) -> int:
                 f"hourglass: added block #{block.id}: {args.hours}h for {customer.name}, expires {block.expires}"
             )
         elif args.command == "role":
-            import re
-
             if not re.fullmatch(r"[UW][A-Z0-9]{2,}", args.user):
                 raise InputError(f"{args.user!r} is not a Slack user ID (U…)")
             if args.action == "add":
@@ -471,6 +461,15 @@ def _admin(args, database: Database, policy: Policy, clock: Clock) -> int:
     return 0
 
 
+LOCAL_WIRING = LocalWiring(
+    settings_from_env=Settings.from_env,
+    slack_client=slack_client,
+    create_app=create_app,
+    open_database=open_database,
+    tick=tick,
+)
+
+
 def run(settings: Settings, database: Database, policy: Policy, clock: Clock) -> int:
     settings.require("SLACK_BOT_TOKEN")
     if not settings.app_token:
@@ -483,8 +482,6 @@ def run(settings: Settings, database: Database, policy: Policy, clock: Clock) ->
         )
     try:
         if settings.app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
             log.info("Socket Mode")
             SocketModeHandler(bolt, settings.app_token).start()
         else:

@@ -21,7 +21,7 @@ from sqlalchemy import insert
 
 from store.db import Database, migrate
 from store.models import Alert
-from store.repositories import Alerts
+from store.repositories.core import Alerts
 
 NOW = datetime(2026, 11, 20, 10, tzinfo=UTC)
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.policy import load_policy  # noqa: E402
-from bot.tickets import policy_fingerprint, sweep_tickets  # noqa: E402
+from bot.policy.model import load_policy  # noqa: E402
+from bot.sla.tickets import policy_fingerprint, sweep_tickets  # noqa: E402
 from store.db import Database, migrate  # noqa: E402
 from store.models import Customer, Ticket, TicketEventRecord  # noqa: E402
-from store.sla_repository import SlaPolicyMarks  # noqa: E402
+from store.repositories.sla import SlaPolicyMarks  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 DUE, QUIET = 20, 20_000

@@ -1,26 +1,19 @@
-"""Customers and their prepaid hour blocks: the admin rules shared by Slack and the CLI."""
+"""Customers: adding and finding them, and checking the policy still has their plans."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.billing import HourBlock as BlockTerms
 from bot.parsing import InputError, parse_name
-from bot.policy import Policy
-from store.models import Customer, HourBlock
-from store.repositories import Customers, HourBlocks
+from bot.policy.model import Policy
+from store.models import Customer
+from store.repositories.core import Customers
 
 MAX_SEATS = 100_000
-MAX_BLOCK_HOURS = Decimal(10_000)
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
-
-
-def provider_today(policy: Policy, now: datetime) -> date:
-    return now.astimezone(policy.timezone).date()
 
 
 def get_customer(db: Session, name: str) -> Customer:
@@ -79,59 +72,3 @@ def plans_missing(db: Session, policy: Policy) -> dict[str, list[str]]:
         if customer.plan not in policy.plans:
             missing.setdefault(customer.plan, []).append(customer.name)
     return missing
-
-
-def parse_hours(text: str) -> int:
-    """Hours bought, as whole minutes: `10`, `2.5`, `0.75`."""
-    try:
-        hours = Decimal(text)
-    except InvalidOperation:
-        raise InputError(f"`{text}` is not a number of hours") from None
-    if not hours.is_finite() or hours <= 0 or hours > MAX_BLOCK_HOURS:
-        raise InputError(f"hours must be more than 0 and at most {MAX_BLOCK_HOURS}")
-    minutes = hours * 60
-    if minutes != minutes.to_integral_value():
-        raise InputError(f"{text} hours is not a whole number of minutes")
-    return int(minutes)
-
-
-def add_hours(
-    db: Session,
-    policy: Policy,
-    *,
-    customer: Customer,
-    minutes: int,
-    purchased: date | None,
-    ref: str | None,
-    actor: str,
-    now: datetime,
-) -> HourBlock:
-    today = provider_today(policy, now)
-    purchased = purchased or today
-    if purchased > today:
-        raise InputError("the purchase date cannot be in the future")
-    if ref is not None and len(ref) > 200:
-        raise InputError("ref= is limited to 200 characters")
-    expires = BlockTerms.expiry_for(purchased, policy.billing.block_validity_days)
-    return HourBlocks.add(
-        db,
-        HourBlock(
-            customer_id=customer.id,
-            minutes=minutes,
-            purchased=purchased,
-            expires=expires,
-            ref=ref,
-            created_at=now,
-            created_by=actor,
-        ),
-    )
-
-
-def block_terms(block: HourBlock) -> BlockTerms:
-    return BlockTerms(
-        id=str(block.id), minutes=block.minutes, purchased=block.purchased, expires=block.expires
-    )
-
-
-def days_left(block: HourBlock, today: date) -> int:
-    return (block.expires - today) // timedelta(days=1)

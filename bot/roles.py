@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.policy import Policy
-from store.repositories import Roles
+from bot.policy.model import Policy
+from store.repositories.core import Roles
 
 AGENT = "agent"
 MANAGER = "manager"

@@ -21,7 +21,7 @@ from bot.blocks import section
 from bot.parsing import InputError
 from bot.roles import PermissionDenied, require
 from handlers.context import Hourglass
-from store.repositories import UserProfiles
+from store.repositories.core import UserProfiles
 
 log = logging.getLogger(__name__)
 PROFILE_TTL = timedelta(hours=24)

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from bot.clock import Clock
-from bot.policy import Policy
+from bot.policy.model import Policy
 from store.db import Database
 
 

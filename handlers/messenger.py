@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.outbox import DeliveryError
+from bot.alerts.outbox import DeliveryError
 
 # Errors that retrying will not fix; anything else (rate limits past the SDK's own retries,
 # server errors, network trouble) is retried with back-off by the outbox.

@@ -100,7 +100,7 @@ def _file_lock(path: str | None) -> Iterator[None]:
     if not path or path == ":memory:":
         yield
         return
-    import fcntl
+    import fcntl  # lazy: POSIX-only; SQLite in-memory databases never need the lock
 
     with open(f"{path}.migrate-lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

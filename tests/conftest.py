@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import bot.features  # noqa: F401 - registers the charge sources, as app.py does
 from bot import roles
 from bot.clock import FixedClock
-from bot.policy import load_policy
-from slack_standin import SlackStandIn
+from bot.policy.model import load_policy
+from handlers.local.standin import SlackStandIn
 from store.db import Database, migrate
 from store.models import Base
 from tests.harness import AGENT, MANAGER, STRANGER, SlackApp

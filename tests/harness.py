@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 
 import app as hourglass_app
 from bot.clock import FixedClock
-from bot.policy import Policy
-from slack_standin import (
+from bot.policy.model import Policy
+from handlers.local.standin import (
     SlackStandIn,
     event_callback,
     signed_headers,

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import app as hourglass_app
-from slack_standin import slash_command_body
+from handlers.local.standin import slash_command_body
 from tests.harness import CLI, ROOT, SIGNING_SECRET, AppProcess, process_env, run_cli
 
 cli = run_cli
@@ -247,7 +247,7 @@ def test_socket_mode_connects_through_slack_api_url(tmp_path, standin):
 
 
 def _raise_alert_in(url: str, key: str = "block_expiring:1:7") -> None:
-    from bot.outbox import raise_alert
+    from bot.alerts.outbox import raise_alert
     from store.db import Database, ensure_schema
 
     database = Database(url)

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot import calls as call_rules
+from bot.calls import calls as call_rules
 from handlers.actions import calls, sla
 
 

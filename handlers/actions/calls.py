@@ -7,9 +7,10 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot import calls
-from bot.fair_use import format_call_time
+from bot.calls import calls
+from bot.calls.fair_use import format_call_time
 from handlers.common import ActionCall, run_action
+from handlers.events.app_home import publish_home
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,6 @@ def timer_stop(ack, body, respond, client, context):
     text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=stop)
     _tell(body, respond, client, text, replace=True)
     if body.get("view", {}).get("type") == "home":
-        from handlers.events.app_home import publish_home
-
         publish_home(context["hourglass"], client, body["user"]["id"])
 
 

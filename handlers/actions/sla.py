@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import tickets as ticket_service
+from bot.sla import tickets as ticket_service
 from handlers.common import ActionCall, run_action
 
 

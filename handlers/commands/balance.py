@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot import customers as customer_service
-from bot.balance import balance_for
-from bot.billing import format_minutes
 from bot.parsing import InputError
+from bot.reports.balance import balance_for
 from bot.roles import AGENT
+from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, run_command, text_blocks
 
 USAGE = "/balance <customer>"

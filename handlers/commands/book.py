@@ -6,12 +6,12 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot import bookings
 from bot import customers as customer_service
-from bot.billing import format_minutes
-from bot.outbox import alert_channel
+from bot.alerts.outbox import alert_channel
+from bot.bookings import sessions as bookings
 from bot.parsing import InputError
 from bot.roles import AGENT
+from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, subcommands
 from handlers.views.book import booking_modal, check_engineers
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot import calls
-from bot.billing import format_work_date
+from bot.calls import calls
 from bot.customers import get_customer
 from bot.parsing import InputError, parse_date, parse_duration, parse_name
 from bot.roles import AGENT
+from bot.units import format_work_date
 from handlers.common import CommandCall, Reply, run_command
 
 USAGE = "/call <duration> <customer> <caller> [on <date>] [q=1-5] [note…]"

@@ -9,10 +9,12 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot import customers as customer_service
-from bot.billing import format_minutes
+from bot.billing import hours as hour_blocks
 from bot.parsing import InputError, parse_date, parse_mention, parse_month, split_options
+from bot.policy.model import provider_today
+from bot.reports.statement import build_statement, render_csv, render_text
 from bot.roles import AGENT, MANAGER
-from bot.statement import build_statement, render_csv, render_text
+from bot.units import format_minutes
 from handlers.commands import sla as sla_command
 from handlers.common import CommandCall, Reply, subcommands
 
@@ -95,14 +97,14 @@ def hours_add(call: CommandCall) -> Reply:
     if len(words) not in (2, 4) or (len(words) == 4 and words[2].lower() != "purchased"):
         raise InputError("give a customer and a number of hours")
     customer = customer_service.get_customer(call.db, words[0])
-    minutes = customer_service.parse_hours(words[1])
-    today = customer_service.provider_today(call.policy, call.now)
+    minutes = hour_blocks.parse_hours(words[1])
+    today = provider_today(call.policy, call.now)
     purchased = (
         parse_date(words[3], call.now.astimezone(call.user_tz()).date())
         if len(words) == 4
         else None
     )
-    block = customer_service.add_hours(
+    block = hour_blocks.add_hours(
         call.db,
         call.policy,
         customer=customer,
@@ -112,7 +114,7 @@ def hours_add(call: CommandCall) -> Reply:
         actor=call.user_id,
         now=call.now,
     )
-    left = customer_service.days_left(block, today)
+    left = hour_blocks.days_left(block, today)
     note = "already expired" if left <= 0 else f"{left} days left"
     return Reply(
         f":hourglass_flowing_sand: Added block #{block.id} for *{customer.name}*: "

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot import customers as customer_service
-from bot import timelog
-from bot.billing import format_minutes, format_work_date
+from bot.billing import timelog
 from bot.parsing import InputError, parse_date
+from bot.policy.model import provider_today
 from bot.roles import AGENT
+from bot.units import format_minutes, format_work_date
 from handlers.common import CommandCall, Reply, subcommands, text_blocks
 
 USAGE = "/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]"
@@ -21,7 +21,7 @@ def _today(call: CommandCall):
 
 def _billing_day(call: CommandCall):
     """Today's billing day, in the provider's timezone: where work logged now belongs."""
-    return customer_service.provider_today(call.policy, call.now)
+    return provider_today(call.policy, call.now)
 
 
 def _reply(lines: list[str]) -> Reply:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot import customers as customer_service
-from bot import tickets as ticket_service
-from bot.billing import format_minutes
 from bot.parsing import InputError, parse_month
+from bot.sla import tickets as ticket_service
+from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, text_blocks
 
 USAGE = "/hourglass sla [customer] [YYYY-MM]"

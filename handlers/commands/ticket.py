@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from bot import customers as customer_service
-from bot import tickets as ticket_service
 from bot.parsing import InputError, parse_datetime
 from bot.roles import AGENT
-from bot.sla import ClockState, EventKind, TicketClocks, explain, format_duration
+from bot.sla import tickets as ticket_service
+from bot.sla.clocks import ClockState, EventKind, TicketClocks, explain, format_duration
 from handlers.common import CommandCall, Reply, subcommands, text_blocks
 
 USAGE_OPEN = "/ticket open <customer> <priority> <subject…> [opened <date time>]"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import calls
+from bot.calls import calls
+from bot.calls.fair_use import format_call_time
 from bot.customers import get_customer
-from bot.fair_use import format_call_time
 from bot.parsing import InputError, parse_name
 from bot.roles import AGENT
 from handlers.common import CommandCall, Reply, subcommands

@@ -13,12 +13,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import calls, timelog
-from bot.billing import format_minutes
+from bot.billing import timelog
 from bot.blocks import button, section
-from bot.customers import provider_today
-from bot.fair_use import format_call_time
+from bot.calls import calls
+from bot.calls.fair_use import format_call_time
+from bot.policy.model import provider_today
 from bot.roles import role_of
+from bot.units import format_minutes
 from handlers.common import group_members, user_timezone
 from handlers.context import Hourglass
 

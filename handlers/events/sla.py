@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from bot import tickets as ticket_service
 from bot.roles import role_of
+from bot.sla import tickets as ticket_service
 from handlers.common import group_members
 from handlers.context import Hourglass
 

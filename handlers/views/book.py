@@ -14,12 +14,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import bookings
+from bot.bookings import sessions as bookings
 from bot.parsing import InputError
-from bot.policy import Policy
+from bot.policy.model import Policy
 from bot.roles import AGENT, PermissionDenied, require
 from handlers.common import group_members, user_timezone
-from store.repositories import Customers, UserProfiles
+from store.repositories.core import Customers, UserProfiles
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,237 @@
+"""Prepaid hour blocks and how charges draw them down (seed 001).
+
+Hours are bought as ``HourBlock``s that are non-refundable and valid for 90 days from
+purchase; whatever is left at expiry is forfeited. Billed amounts (``Charge``s) draw down
+the valid block that expires soonest; what no block covers is overage.
+
+Recomputation is the design: ``allocate`` keeps no state and derives every drawdown,
+balance and forfeiture from the charges and blocks it is given, so a back-dated, edited or
+deleted charge is handled by calling it again, never by patching an earlier result.
+
+Pure logic: no Slack, no storage, no clock; anything time-dependent takes an ``as_of`` date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from bot.units import require_minutes
+
+DEFAULT_VALIDITY_DAYS = 90
+DEFAULT_EXPIRY_WARNING_DAYS = (14, 7, 1)
+
+
+# --- Hour blocks and drawdown ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HourBlock:
+    """Prepaid, non-refundable minutes usable on days ``purchased <= d < expires``."""
+
+    id: str
+    minutes: int
+    purchased: date
+    expires: date
+
+    def __post_init__(self) -> None:
+        require_minutes(self.minutes, "block minutes")
+        if self.expires <= self.purchased:
+            raise ValueError("a block must expire after it was purchased")
+
+    @staticmethod
+    def expiry_for(purchased: date, validity_days: int = DEFAULT_VALIDITY_DAYS) -> date:
+        if validity_days <= 0:
+            raise ValueError("validity_days must be positive")
+        return purchased + timedelta(days=validity_days)
+
+    @classmethod
+    def bought(
+        cls, id: str, minutes: int, purchased: date, validity_days: int = DEFAULT_VALIDITY_DAYS
+    ) -> HourBlock:
+        return cls(id, minutes, purchased, cls.expiry_for(purchased, validity_days))
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.purchased <= day < self.expires
+
+    def is_expired(self, as_of: date) -> bool:
+        return self.expires <= as_of
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A billed amount to draw down.
+
+    ``source`` says where it came from: ``"day"`` (a day's rounded ad-hoc total),
+    ``"session:<id>"`` (a held session), ``"cancellation:<id>"`` (a late cancellation)...
+    """
+
+    work_date: date
+    minutes: int
+    source: str
+
+    def __post_init__(self) -> None:
+        require_minutes(self.minutes, "charge minutes")
+        if not self.source:
+            raise ValueError("a charge needs a source")
+
+
+@dataclass(frozen=True)
+class Drawdown:
+    """Minutes of one charge taken from one block; ``block_id`` None means overage."""
+
+    block_id: str | None
+    work_date: date
+    minutes: int
+    source: str
+
+    @property
+    def is_overage(self) -> bool:
+        return self.block_id is None
+
+
+class BlockStatus(StrEnum):
+    ACTIVE = "active"
+    EXHAUSTED = "exhausted"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class BlockStatement:
+    """A block's balance as of the allocation date."""
+
+    block: HourBlock
+    used_minutes: int
+    remaining_minutes: int
+    forfeited_minutes: int
+    status: BlockStatus
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Every charge spread over the blocks, plus what spilled into overage."""
+
+    drawdowns: tuple[Drawdown, ...]
+    blocks: tuple[BlockStatement, ...]
+    overage_minutes: int
+
+    def drawdowns_for(self, source: str) -> tuple[Drawdown, ...]:
+        return tuple(d for d in self.drawdowns if d.source == source)
+
+    def drawdowns_from(self, block_id: str | None) -> tuple[Drawdown, ...]:
+        return tuple(d for d in self.drawdowns if d.block_id == block_id)
+
+    def used_by_block(self) -> dict[str, int]:
+        return {s.block.id: s.used_minutes for s in self.blocks}
+
+    def statement_for(self, block_id: str) -> BlockStatement:
+        for statement in self.blocks:
+            if statement.block.id == block_id:
+                return statement
+        raise KeyError(block_id)
+
+    @property
+    def billed_minutes(self) -> int:
+        return sum(d.minutes for d in self.drawdowns)
+
+    @property
+    def remaining_minutes(self) -> int:
+        """Minutes still usable across all unexpired blocks."""
+        return sum(s.remaining_minutes for s in self.blocks)
+
+    @property
+    def forfeited_minutes(self) -> int:
+        return sum(s.forfeited_minutes for s in self.blocks)
+
+
+def _charge_order(charge: Charge) -> tuple[date, str, int]:
+    return (charge.work_date, charge.source, charge.minutes)
+
+
+def _block_priority(block: HourBlock) -> tuple[date, date, tuple[int, int | str]]:
+    # Soonest expiry first so the customer loses as little as possible to forfeiture;
+    # between blocks bought the same day, the one recorded first (ids compared as numbers,
+    # so block 9 comes before block 10).
+    return (block.expires, block.purchased, _id_order(block.id))
+
+
+def _id_order(block_id: str) -> tuple[int, int | str]:
+    return (0, int(block_id)) if block_id.isdigit() else (1, block_id)
+
+
+def allocate(charges: Iterable[Charge], blocks: Iterable[HourBlock], as_of: date) -> Allocation:
+    """Draw every given charge from the blocks and report balances as of ``as_of``.
+
+    Charges are taken in work-date order (ties by source, then minutes). Each draws from the
+    blocks valid on its work date that still have minutes, soonest expiry first (ties: earlier
+    purchase, then id), spanning blocks if needed; the rest is overage. Every charge given is
+    allocated; choosing which charges count (e.g. ``work_date <= as_of``) is the caller's job.
+    Blocks expired by ``as_of`` forfeit what they have left.
+    """
+    ordered_blocks = sorted(blocks, key=_block_priority)
+    ids = [b.id for b in ordered_blocks]
+    if len(set(ids)) != len(ids):
+        raise ValueError("block ids must be unique")
+
+    remaining = {b.id: b.minutes for b in ordered_blocks}
+    drawdowns: list[Drawdown] = []
+    overage = 0
+    for charge in sorted(charges, key=_charge_order):
+        owed = charge.minutes
+        for block in ordered_blocks:
+            if owed == 0:
+                break
+            if not block.is_valid_on(charge.work_date) or remaining[block.id] == 0:
+                continue
+            taken = min(owed, remaining[block.id])
+            remaining[block.id] -= taken
+            owed -= taken
+            drawdowns.append(Drawdown(block.id, charge.work_date, taken, charge.source))
+        if owed:
+            overage += owed
+            drawdowns.append(Drawdown(None, charge.work_date, owed, charge.source))
+
+    statements = []
+    for block in ordered_blocks:
+        left = remaining[block.id]
+        used = block.minutes - left
+        if block.is_expired(as_of):
+            statement = BlockStatement(block, used, 0, left, BlockStatus.EXPIRED)
+        elif left == 0:
+            statement = BlockStatement(block, used, 0, 0, BlockStatus.EXHAUSTED)
+        else:
+            statement = BlockStatement(block, used, left, 0, BlockStatus.ACTIVE)
+        statements.append(statement)
+
+    return Allocation(tuple(drawdowns), tuple(statements), overage)
+
+
+# --- Alerts ---------------------------------------------------------------------------------
+
+
+def block_expiry_warnings(
+    block: HourBlock, as_of: date, days_before: Iterable[int] = DEFAULT_EXPIRY_WARNING_DAYS
+) -> list[int]:
+    """Warning thresholds (days before expiry) reached by ``as_of``, largest first.
+
+    Empty once the block has expired. The caller decides whether a block with nothing left
+    is worth warning about, and keys each alert with ``expiry_alert_key`` so a sweeper that
+    runs late or twice still sends each warning once.
+    """
+    if block.is_expired(as_of):
+        return []
+    days_left = (block.expires - as_of).days
+    return sorted({n for n in days_before if days_left <= n}, reverse=True)
+
+
+def expiry_alert_key(block_id: str, days_before: int) -> str:
+    return f"block_expiring:{block_id}:{days_before}"
+
+
+def low_balance(remaining_minutes: int, threshold_minutes: int) -> bool:
+    """True when the remaining balance is at or below the threshold."""
+    require_minutes(remaining_minutes, "remaining_minutes")
+    require_minutes(threshold_minutes, "threshold_minutes")
+    return remaining_minutes <= threshold_minutes

@@ -1,0 +1,124 @@
+"""What follows a drawdown from the hour blocks, wherever it comes from.
+
+A day's logged time, an undo, a held session, a late-cancellation or no-show charge and a
+block's expiry all change the allocation, which is always derived from every charge. Each
+calls `after_drawdown` in its own transaction, so that:
+- an expired block's recorded forfeit, and the block_expired alert already posted, stay
+  true (work back-dated into the block's validity, or a session that straddled its expiry
+  and was held afterwards, really used those hours): the alert is edited in place;
+- block_low fires once the balance reaches the threshold (keyed by the newest block, so
+  buying more re-arms it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.alerts.outbox import alert_channel, raise_alert, update_alert
+from bot.billing.blocks import BlockStatement, low_balance
+from bot.billing.ledger import Ledger, ledger_for
+from bot.policy.model import Policy
+from bot.units import format_minutes
+from store.models import Customer, HourBlock
+from store.repositories.core import HourBlocks
+
+
+def after_drawdown(
+    db: Session, policy: Policy, customer: Customer, now: datetime, *, check_low: bool = True
+) -> int:
+    """Keep recorded forfeits true and check block_low; returns alerts raised or moved."""
+    db.flush()  # the ledger must see the change that caused the drawdown
+    ledger = ledger_for(db, policy, customer, now)
+    moved = sync_recorded_forfeits(db, policy, customer, ledger, now)
+    if check_low:
+        moved += int(raise_low_balance_alert(db, policy, customer, ledger, now))
+    return moved
+
+
+def block_label(block: HourBlock) -> str:
+    return f"#{block.id} ({format_minutes(block.minutes)}, bought {block.purchased.isoformat()})"
+
+
+def expired_text(customer: Customer, block: HourBlock, statement: BlockStatement) -> str:
+    forfeited = statement.forfeited_minutes
+    outcome = (
+        f"{format_minutes(forfeited)} unused and forfeited"
+        if forfeited
+        else "fully used, nothing forfeited"
+    )
+    return (
+        f":hourglass: *{customer.name}*: hour block {block_label(block)} expired on "
+        f"{block.expires.isoformat()}: {format_minutes(statement.used_minutes)} used, {outcome}."
+    )
+
+
+def forfeit_state(forfeited_minutes: int) -> str:
+    """The block_expired alert's state: it moves on when the forfeit does."""
+    return f"forfeited:{forfeited_minutes}"
+
+
+def sync_recorded_forfeits(
+    db: Session, policy: Policy, customer: Customer, ledger: Ledger, now: datetime
+) -> int:
+    """Keep each expired block's recorded forfeit, and its posted alert, equal to the ledger's."""
+    moved = 0
+    for block in HourBlocks.for_customer(db, customer.id):
+        if block.expired_recorded_at is None or block.expires > ledger.as_of:
+            continue
+        statement = ledger.allocation.statement_for(str(block.id))
+        if block.forfeited_minutes == statement.forfeited_minutes:
+            continue
+        block.forfeited_minutes = statement.forfeited_minutes
+        moved += update_alert(
+            db,
+            f"block_expired:{block.id}",
+            state=forfeit_state(statement.forfeited_minutes),
+            text=expired_text(customer, block, statement),
+            now=now,
+            data={"forfeited_minutes": statement.forfeited_minutes},
+        )
+    db.flush()
+    return moved
+
+
+def low_balance_key(customer: Customer, newest_block_id: int) -> str:
+    # Keyed by the newest block, so buying a block re-arms the alert.
+    return f"block_low:{customer.id}:{newest_block_id}"
+
+
+def raise_low_balance_alert(
+    db: Session, policy: Policy, customer: Customer, ledger: Ledger, now: datetime
+) -> bool:
+    """Raise block_low once per purchase when the unexpired balance is at/under the threshold."""
+    blocks = HourBlocks.for_customer(db, customer.id)
+    if not blocks:
+        return False
+    threshold = int(policy.billing.block_low_threshold.total_seconds()) // 60
+    remaining = ledger.allocation.remaining_minutes
+    if not low_balance(remaining, threshold):
+        return False
+    newest = max(blocks, key=lambda b: b.id)
+    live = [s for s in ledger.allocation.blocks if s.remaining_minutes > 0]
+    where = ", ".join(
+        f"#{s.block.id}: {format_minutes(s.remaining_minutes)} until {s.block.expires.isoformat()}"
+        for s in live
+    )
+    text = (
+        f":battery: *{customer.name}* is low on prepaid hours: "
+        f"{format_minutes(remaining)} left (threshold {format_minutes(threshold)})"
+        + (f" — {where}." if where else "; every block is used up or expired.")
+        + f" Latest block #{newest.id}. Further 1-on-1 time bills as overage at "
+        f"{policy.hourly_rate} {policy.currency}/h once it runs out."
+    )
+    return raise_alert(
+        db,
+        key=low_balance_key(customer, newest.id),
+        kind="block_low",
+        channel=alert_channel(customer, policy.alert_channel),
+        text=text,
+        now=now,
+        customer_id=customer.id,
+        data={"remaining_minutes": remaining, "threshold_minutes": threshold},
+    )

@@ -1,0 +1,99 @@
+"""Sweep rules for prepaid hour blocks: expiring soon (14/7/1 days), expired (forfeiture).
+
+Both read only what is due through an index on hour_blocks: `expires` for the warnings,
+(`expired_recorded_at`, `expires`) for the expiries. Balances come from the ledger, so they
+match /balance and the statement exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.alerts.outbox import alert_channel, raise_alert
+from bot.billing.blocks import BlockStatement, block_expiry_warnings, expiry_alert_key
+from bot.billing.drawdown import block_label, expired_text, forfeit_state, raise_low_balance_alert
+from bot.billing.hours import block_terms
+from bot.billing.ledger import Ledger, ledger_for
+from bot.policy.model import Policy, provider_today
+from bot.units import format_minutes
+from store.models import Customer, HourBlock
+from store.repositories.core import Alerts, HourBlocks
+from store.repositories.time import BlockExpiries
+
+EXPIRED_BATCH = 200
+
+
+def sweep_block_expiring(db: Session, policy: Policy, now: datetime) -> int:
+    """Warn 14, 7 and 1 days before a block with hours left expires; each warning once."""
+    days_before = policy.billing.block_expiry_warning_days
+    if not days_before:
+        return 0
+    today = provider_today(policy, now)
+    ledgers: dict[int, Ledger] = {}
+    raised = 0
+    for block in HourBlocks.expiring_between(db, today, today + timedelta(days=max(days_before))):
+        reached = block_expiry_warnings(block_terms(block), today, days_before)
+        if not reached:
+            continue
+        # A sweep that runs late sends only the most urgent warning reached, not a backlog.
+        threshold = reached[-1]
+        key = expiry_alert_key(str(block.id), threshold)
+        if Alerts.by_key(db, key) is not None:
+            continue  # already sent: keep the steady-state sweep to one indexed lookup
+        if block.customer_id not in ledgers:
+            customer = db.get(Customer, block.customer_id)
+            ledgers[block.customer_id] = ledger_for(db, policy, customer, now, as_of=today)
+        ledger = ledgers[block.customer_id]
+        statement = ledger.allocation.statement_for(str(block.id))
+        if statement.remaining_minutes == 0:
+            continue  # nothing left to lose
+        raised += raise_alert(
+            db,
+            key=key,
+            kind="block_expiring",
+            channel=alert_channel(ledger.customer, policy.alert_channel),
+            text=_expiring_text(ledger.customer, block, statement, (block.expires - today).days),
+            now=now,
+            customer_id=block.customer_id,
+            data={"block_id": block.id, "days_before": threshold},
+        )
+    return raised
+
+
+def _expiring_text(
+    customer: Customer, block: HourBlock, statement: BlockStatement, days_left: int
+) -> str:
+    when = "tomorrow" if days_left == 1 else f"in {days_left} days"
+    return (
+        f":hourglass: *{customer.name}*: hour block {block_label(block)} expires {when}, on "
+        f"{block.expires.isoformat()}, with {format_minutes(statement.remaining_minutes)} of "
+        f"{format_minutes(block.minutes)} unused ({format_minutes(statement.used_minutes)} "
+        "used). Unused hours are forfeited at expiry."
+    )
+
+
+def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
+    """Record each expired block's forfeited remainder once, and say so in the channel."""
+    today = provider_today(policy, now)
+    raised = 0
+    for block in BlockExpiries.unrecorded_expired(db, today, EXPIRED_BATCH):
+        customer = db.get(Customer, block.customer_id)
+        ledger = ledger_for(db, policy, customer, now, as_of=today)
+        statement = ledger.allocation.statement_for(str(block.id))
+        BlockExpiries.record(db, block, statement.forfeited_minutes, now)
+        raised += raise_alert(
+            db,
+            key=f"block_expired:{block.id}",
+            kind="block_expired",
+            channel=alert_channel(customer, policy.alert_channel),
+            text=expired_text(customer, block, statement),
+            now=now,
+            customer_id=customer.id,
+            state=forfeit_state(statement.forfeited_minutes),
+            data={"block_id": block.id, "forfeited_minutes": statement.forfeited_minutes},
+        )
+        # The expiry may have taken the customer's balance under the threshold.
+        raised += raise_low_balance_alert(db, policy, customer, ledger, now)
+    return raised

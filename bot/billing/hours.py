@@ -1,0 +1,72 @@
+"""Selling hour blocks and reading stored blocks as the billing rules' `HourBlock` terms."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.orm import Session
+
+from bot.billing.blocks import HourBlock as BlockTerms
+from bot.parsing import InputError
+from bot.policy.model import Policy, provider_today
+from store.models import Customer, HourBlock
+from store.repositories.core import HourBlocks
+
+MAX_BLOCK_HOURS = Decimal(10_000)
+
+
+def parse_hours(text: str) -> int:
+    """Hours bought, as whole minutes: `10`, `2.5`, `0.75`."""
+    try:
+        hours = Decimal(text)
+    except InvalidOperation:
+        raise InputError(f"`{text}` is not a number of hours") from None
+    if not hours.is_finite() or hours <= 0 or hours > MAX_BLOCK_HOURS:
+        raise InputError(f"hours must be more than 0 and at most {MAX_BLOCK_HOURS}")
+    minutes = hours * 60
+    if minutes != minutes.to_integral_value():
+        raise InputError(f"{text} hours is not a whole number of minutes")
+    return int(minutes)
+
+
+def add_hours(
+    db: Session,
+    policy: Policy,
+    *,
+    customer: Customer,
+    minutes: int,
+    purchased: date | None,
+    ref: str | None,
+    actor: str,
+    now: datetime,
+) -> HourBlock:
+    today = provider_today(policy, now)
+    purchased = purchased or today
+    if purchased > today:
+        raise InputError("the purchase date cannot be in the future")
+    if ref is not None and len(ref) > 200:
+        raise InputError("ref= is limited to 200 characters")
+    expires = BlockTerms.expiry_for(purchased, policy.billing.block_validity_days)
+    return HourBlocks.add(
+        db,
+        HourBlock(
+            customer_id=customer.id,
+            minutes=minutes,
+            purchased=purchased,
+            expires=expires,
+            ref=ref,
+            created_at=now,
+            created_by=actor,
+        ),
+    )
+
+
+def block_terms(block: HourBlock) -> BlockTerms:
+    return BlockTerms(
+        id=str(block.id), minutes=block.minutes, purchased=block.purchased, expires=block.expires
+    )
+
+
+def days_left(block: HourBlock, today: date) -> int:
+    return (block.expires - today) // timedelta(days=1)

@@ -1,0 +1,295 @@
+"""Logged support time: `/log`, its receipts, undo, and the billed days it feeds the ledger.
+
+An entry is minutes of work for a customer on a calendar date, either 1-on-1 (billable)
+or general support (never billed). Nothing about billing is stored with an entry: the day's
+rounding (``bot.billing.daily_receipts``) and the drawdown from hour blocks
+(``bot.ledger``) are derived from the live entries every time, so a back-dated entry or an
+undo recomputes them consistently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot import customers as customer_service
+from bot.billing.blocks import Charge
+from bot.billing.drawdown import raise_low_balance_alert, sync_recorded_forfeits
+from bot.billing.ledger import Ledger, ledger_for
+from bot.billing.rounding import ADHOC_DAY_SOURCE, DayReceipt, SupportKind, daily_receipts
+from bot.parsing import InputError, parse_date, parse_duration
+from bot.policy.model import Policy, provider_today
+from bot.units import format_minutes, format_work_date, overage_amount
+from store.models import Customer, TimeEntry
+from store.repositories.time import TimeEntries, lock_customer
+
+MAX_NOTE = 1000
+KIND_WORDS = {
+    "1on1": SupportKind.ONE_ON_ONE,
+    "1-on-1": SupportKind.ONE_ON_ONE,
+    "1:1": SupportKind.ONE_ON_ONE,
+    "general": SupportKind.GENERAL,
+}
+KIND_LABELS = {SupportKind.ONE_ON_ONE: "1-on-1", SupportKind.GENERAL: "general"}
+# Words that are clearly an attempt at a kind (2on1, 1to1, 1:2) rather than a note.
+_KIND_LIKE = re.compile(r"^\d+(?:on|-on-|:|to|-to-)\d+$")
+_DATE_LIKE = re.compile(r"^\d")
+MINUTES_PER_DAY = 24 * 60  # one person cannot log more than a day into a day
+_RELATIVE_DAYS = {"today", "yesterday", "tomorrow"}
+
+
+@dataclass(frozen=True)
+class LogRequest:
+    """A parsed `/log <duration> <customer> [kind] [activity] [on <date>] [note…]`."""
+
+    minutes: int
+    customer: str
+    kind: SupportKind
+    activity: str | None
+    work_date: date
+    note: str | None
+
+
+def _looks_like_kind(word: str) -> bool:
+    if _KIND_LIKE.match(word):
+        return True
+    # A near miss of a kind word (genral, 1onl) is a typo, not the start of a note; a longer
+    # word that merely starts like one (generally) is a note.
+    return any(
+        abs(len(word) - len(kind)) <= 1
+        for kind in difflib.get_close_matches(word, KIND_WORDS, 3, 0.75)
+    )
+
+
+def parse_entry_minutes(text: str, policy: Policy) -> int:
+    duration = parse_duration(text)
+    seconds = int(duration.total_seconds())
+    if seconds <= 0:
+        raise InputError("log at least one minute")
+    if seconds % 60:
+        raise InputError(f"`{text}` is not a whole number of minutes")
+    if duration > policy.billing.max_entry:
+        raise InputError(
+            f"{format_minutes(seconds // 60)} is longer than one entry may be "
+            f"({format_minutes(int(policy.billing.max_entry.total_seconds()) // 60)}); "
+            "log each day or session separately"
+        )
+    return seconds // 60
+
+
+def parse_work_date(text: str, policy: Policy, today: date) -> date:
+    work_date = parse_date(text, today)
+    latest = today + timedelta(days=policy.billing.future_days)
+    if work_date > latest:
+        raise InputError(
+            f"{work_date.isoformat()} is in the future; work can be logged up to "
+            f"{'today' if latest == today else latest.isoformat()}"
+        )
+    return work_date
+
+
+def parse_log(
+    tokens: list[str], policy: Policy, today: date, *, billing_day: date | None = None
+) -> LogRequest:
+    """Read the `/log` grammar. A typed date (`on yesterday`) is read from `today`, the agent's
+    local date; without one the work was done now and belongs to `billing_day`, the
+    provider's day (days are summed and rounded in the provider's timezone).
+
+    Only the words right after the customer can be a kind, an activity or `on <date>`, in
+    that order; everything after them is the note, stored as typed.
+    """
+    if len(tokens) < 2:
+        raise InputError("give a duration and a customer")
+    minutes = parse_entry_minutes(tokens[0], policy)
+    customer = tokens[1]
+    rest = tokens[2:]
+    kind = SupportKind.ONE_ON_ONE
+    activity = None
+    work_date = billing_day or today
+    if rest and rest[0].lower() in KIND_WORDS:
+        kind = KIND_WORDS[rest.pop(0).lower()]
+    elif rest and _looks_like_kind(rest[0].lower()):
+        raise InputError(f"`{rest[0]}` is not a kind of support (use 1on1 or general)")
+    if rest and rest[0].lower() in policy.activities:
+        activity = rest.pop(0).lower()
+    if len(rest) >= 2 and rest[0].lower() == "on":
+        word = rest[1].lower()
+        if _DATE_LIKE.match(word) or word in _RELATIVE_DAYS:
+            work_date = parse_work_date(rest[1], policy, today)
+            rest = rest[2:]
+    note = " ".join(rest).strip() or None
+    if note is not None and len(note) > MAX_NOTE:
+        raise InputError(f"the note is limited to {MAX_NOTE} characters")
+    return LogRequest(minutes, customer, kind, activity, work_date, note)
+
+
+# --- Billing views of logged time -------------------------------------------------------------
+
+
+def day_charges(db: Session, policy: Policy, customer: Customer, now: datetime) -> list[Charge]:
+    """Charge source for the ledger: each customer-day's 1-on-1 total, rounded once."""
+    rule = policy.billing.rounding
+    return [
+        Charge(work_date=work_date, minutes=rule.apply(logged), source=ADHOC_DAY_SOURCE)
+        for work_date, logged in TimeEntries.billable_days(db, customer.id)
+        if logged > 0
+    ]
+
+
+def receipts_between(
+    db: Session, policy: Policy, customer: Customer, first: date, last: date
+) -> list[DayReceipt]:
+    entries = TimeEntries.for_customer_between(db, customer.id, first, last)
+    billable = [(e.work_date, e.minutes) for e in entries if e.kind == SupportKind.ONE_ON_ONE]
+    return daily_receipts(customer.name, billable, policy.billing.rounding)
+
+
+def day_receipt(
+    db: Session, policy: Policy, customer: Customer, work_date: date
+) -> DayReceipt | None:
+    receipts = receipts_between(db, policy, customer, work_date, work_date)
+    return receipts[0] if receipts else None
+
+
+def statement_days(
+    db: Session, policy: Policy, customer: Customer, first: date, last: date
+) -> list[dict]:
+    """The statement's `days` section: logged and billed 1-on-1 minutes per day."""
+    return [
+        {
+            "date": r.work_date.isoformat(),
+            "logged_minutes": r.logged_minutes,
+            "billed_minutes": r.billed_minutes,
+        }
+        for r in receipts_between(db, policy, customer, first, last)
+    ]
+
+
+def ledger_covering(
+    db: Session, policy: Policy, customer: Customer, work_date: date, now: datetime
+) -> Ledger:
+    today = provider_today(policy, now)
+    return ledger_for(db, policy, customer, now, as_of=max(today, work_date))
+
+
+def drawn_lines(ledger: Ledger, work_date: date, policy: Policy) -> list[str]:
+    """Which block(s) the day's billed time came from, or what went to overage."""
+    lines = []
+    for drawdown in ledger.allocation.drawdowns:
+        if drawdown.work_date != work_date or drawdown.source != ADHOC_DAY_SOURCE:
+            continue
+        if drawdown.is_overage:
+            amount = overage_amount(drawdown.minutes, policy.hourly_rate)
+            lines.append(
+                f"No hour block covers {format_minutes(drawdown.minutes)} of it: overage, "
+                f"{amount} {policy.currency} at {policy.hourly_rate} {policy.currency}/h."
+            )
+            continue
+        block = ledger.allocation.statement_for(drawdown.block_id)
+        terms = block.block
+        if block.forfeited_minutes or terms.is_expired(ledger.as_of):
+            after = f"it has expired, {format_minutes(block.forfeited_minutes)} forfeited"
+        else:
+            after = f"{format_minutes(block.remaining_minutes)} left in it"
+        lines.append(
+            f"Drawn from block #{terms.id} ({format_minutes(terms.minutes)} bought "
+            f"{terms.purchased.isoformat()}, expires {terms.expires.isoformat()}): "
+            f"{format_minutes(drawdown.minutes)}; {after}."
+        )
+    return lines
+
+
+# --- Logging and undoing ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogResult:
+    entry: TimeEntry
+    customer: Customer
+    receipt: DayReceipt | None
+    drawn: list[str]
+    remaining_minutes: int | None  # across unexpired blocks; None when none were ever bought
+
+
+def log_time(
+    db: Session, policy: Policy, request: LogRequest, *, agent_id: str, now: datetime
+) -> LogResult:
+    customer = customer_service.get_customer(db, request.customer)
+    lock_customer(db, customer.id)
+    already = sum(e.minutes for e in TimeEntries.for_agent_on(db, agent_id, request.work_date))
+    if already + request.minutes > MINUTES_PER_DAY:
+        raise InputError(
+            f"that would make {format_minutes(already + request.minutes)} logged by you on "
+            f"{format_work_date(request.work_date)}, more than a day has"
+        )
+    entry = TimeEntries.add(
+        db,
+        TimeEntry(
+            customer_id=customer.id,
+            agent_id=agent_id,
+            work_date=request.work_date,
+            minutes=request.minutes,
+            kind=str(request.kind),
+            activity=request.activity,
+            note=request.note,
+            created_at=now,
+        ),
+    )
+    return _result(db, policy, customer, entry, now, check_low=True)
+
+
+def _result(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    entry: TimeEntry,
+    now: datetime,
+    *,
+    check_low: bool,
+) -> LogResult:
+    receipt = day_receipt(db, policy, customer, entry.work_date)
+    ledger = ledger_covering(db, policy, customer, entry.work_date, now)
+    has_blocks = bool(ledger.allocation.blocks)
+    remaining = ledger.allocation.remaining_minutes if has_blocks else None
+    sync_recorded_forfeits(db, policy, customer, ledger, now)
+    if check_low and entry.kind == SupportKind.ONE_ON_ONE:
+        raise_low_balance_alert(db, policy, customer, ledger, now)
+    drawn = drawn_lines(ledger, entry.work_date, policy) if receipt else []
+    return LogResult(entry, customer, receipt, drawn, remaining)
+
+
+def undo_last(db: Session, policy: Policy, *, agent_id: str, now: datetime) -> LogResult:
+    """Take back the agent's last live entry; it is kept, marked undone."""
+    entry = TimeEntries.last_live_for_agent(db, agent_id)
+    if entry is None:
+        raise InputError("you have nothing logged to undo")
+    customer = db.get(Customer, entry.customer_id)
+    lock_customer(db, customer.id)
+    entry.undone_at = now
+    db.flush()
+    return _result(db, policy, customer, entry, now, check_low=False)
+
+
+def entries_on(db: Session, agent_id: str, work_date: date) -> list[tuple[TimeEntry, str]]:
+    entries = TimeEntries.for_agent_on(db, agent_id, work_date)
+    names = {c.id: c.name for c in (db.get(Customer, i) for i in {e.customer_id for e in entries})}
+    return [(e, names[e.customer_id]) for e in entries]
+
+
+def describe_entry(entry: TimeEntry, customer_name: str, *, with_date: bool = True) -> str:
+    kind = KIND_LABELS[SupportKind(entry.kind)]
+    text = f"{format_minutes(entry.minutes)} {kind} for {customer_name}"
+    if with_date:
+        text += f" on {format_work_date(entry.work_date)}"
+    if entry.activity:
+        text += f" ({entry.activity})"
+    if entry.note:
+        text += f': "{entry.note}"'
+    return text
+
+
+# --- Low balance -------------------------------------------------------------------------------

@@ -1,0 +1,35 @@
+"""The domain's wiring: every feature's charge source and alert rule, listed in one place.
+
+The ledger (`bot.billing.ledger`) and the sweep runner (`bot.alerts.sweeps`) sit below the
+features that use them, so they cannot import those features; this module, at the top of
+the domain, hands the features to them instead. The composition root (app.py) imports it,
+and importing it is what registers the charge sources.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.alerts import sweeps
+from bot.billing import expiry, ledger, timelog
+from bot.bookings import sessions
+from bot.calls import calls
+from bot.policy.model import Policy
+from bot.sla import tickets
+from store.db import Database
+
+ledger.register_charge_source("time log", timelog.day_charges)
+ledger.register_charge_source("sessions", sessions.session_charges)
+
+SWEEP_RULES: tuple[tuple[str, sweeps.SweepRule], ...] = (
+    ("block_expiring", expiry.sweep_block_expiring),
+    ("block_expired", expiry.sweep_block_expired),
+    ("booking_reminders", sessions.reminder_sweep),
+    ("timer_forgotten", calls.timer_forgotten_rule),
+    ("sla", tickets.sweep_tickets),
+)
+
+
+def run_sweep(database: Database, policy: Policy, now: datetime) -> dict[str, int]:
+    """Every alert rule, in order, each in its own transaction."""
+    return sweeps.run_sweep(database, policy, now, SWEEP_RULES)

@@ -1,0 +1,52 @@
+"""A customer's balance: what each block has left, and this month's billing so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.bookings.sessions import upcoming_lines
+from bot.calls.calls import balance_lines as call_balance_lines
+from bot.policy.model import Policy, provider_today
+from bot.reports.statement import build_statement
+from bot.units import format_minutes
+from store.models import Customer
+
+
+@dataclass
+class Balance:
+    blocks: list[dict[str, Any]]
+    remaining_minutes: int
+    month_billed_minutes: int
+    month_overage_minutes: int
+    month_amount: str
+    extra_lines: list[str] = field(default_factory=list)
+
+
+def balance_for(db: Session, policy: Policy, customer: Customer, now: datetime) -> Balance:
+    today = provider_today(policy, now)
+    statement = build_statement(db, policy, customer, today.year, today.month, now)
+    live = [b for b in statement["blocks"] if b["status"] != "expired"]
+    return Balance(
+        blocks=statement["blocks"],
+        remaining_minutes=sum(b["remaining_minutes"] for b in live),
+        month_billed_minutes=statement["billed_minutes"],
+        month_overage_minutes=statement["overage_minutes"],
+        month_amount=statement["amount"],
+        extra_lines=_forfeited_lines(statement["blocks"])
+        + upcoming_lines(db, policy, customer, now)
+        + call_balance_lines(db, policy, customer, now),
+    )
+
+
+def _forfeited_lines(blocks: list[dict[str, Any]]) -> list[str]:
+    """Hours lost at expiry are part of the balance story; say so rather than show only 0m."""
+    return [
+        f"Forfeited at expiry: #{b['id']} lost {format_minutes(b['forfeited_minutes'])} "
+        f"unused on {b['expires']}."
+        for b in blocks
+        if b["forfeited_minutes"]
+    ]

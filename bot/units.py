@@ -1,0 +1,48 @@
+"""How Hourglass checks and writes time and money: whole minutes, `1h 30m`, `Fri 20 Nov`, and
+prices to the cent. Pure; part of the domain's kernel, so every feature can use it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+_CENT = Decimal("0.01")
+# Spelled out rather than strftime("%a %b") so receipts never depend on the host locale.
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def require_minutes(value: int, what: str) -> None:
+    # bool is an int subclass; True minutes is always a bug upstream.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{what} must be whole minutes (int), got {value!r}")
+    if value < 0:
+        raise ValueError(f"{what} must not be negative, got {value}")
+
+
+def format_minutes(minutes: int) -> str:
+    """Render a duration the way support staff say it: 35m, 1h, 1h 30m."""
+    require_minutes(minutes, "minutes")
+    hours, rest = divmod(minutes, 60)
+    if hours == 0:
+        return f"{rest}m"
+    if rest == 0:
+        return f"{hours}h"
+    return f"{hours}h {rest}m"
+
+
+def format_work_date(work_date: date) -> str:
+    """Short receipt date, e.g. ``Fri 20 Nov``."""
+    return f"{_WEEKDAYS[work_date.weekday()]} {work_date.day} {_MONTHS[work_date.month - 1]}"
+
+
+def overage_amount(overage_minutes: int, hourly_rate: Decimal) -> Decimal:
+    """Price overage pro rata: minutes / 60 * rate, to the cent, half up."""
+    require_minutes(overage_minutes, "overage_minutes")
+    if not isinstance(hourly_rate, (Decimal, int)) or isinstance(hourly_rate, bool):
+        raise TypeError("hourly_rate must be a Decimal (floats lose cents)")
+    # Multiply before dividing so e.g. 20 minutes at 90.00 is exactly 30.00.
+    return (Decimal(overage_minutes) * Decimal(hourly_rate) / 60).quantize(
+        _CENT, rounding=ROUND_HALF_UP
+    )

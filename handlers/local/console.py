@@ -1,0 +1,178 @@
+"""`hourglass console`: type slash commands as a Slack user; replies and alerts print here.
+
+Each line is signed with a local secret and dispatched through the real Bolt app, exactly
+as an HTTP request from Slack would be; what the app sends to Slack goes to a local
+stand-in and is printed. No tokens or network needed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+
+from bot import roles
+from bot.alerts.outbox import DeliveryReport
+from bot.clock import Clock, SystemClock
+from bot.policy.model import Policy
+from handlers.local.standin import (
+    ApiCall,
+    SlackStandIn,
+    event_callback,
+    signed_headers,
+    slash_command_body,
+    split_command_line,
+)
+from store.db import Database
+
+SHOWN = {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.publish"}
+
+
+def describe_call(call: ApiCall) -> str | None:
+    """A Web API call as a person would read it, or None for bookkeeping calls."""
+    params = call.params
+    if call.method == "chat.postMessage":
+        return f"  → posted to {params.get('channel')}: {params.get('text')}"
+    if call.method == "chat.update":
+        return f"  → updated in {params.get('channel')}: {params.get('text')}"
+    if call.method == "chat.postEphemeral":
+        return (
+            f"  → only {params.get('user')} sees in {params.get('channel')}: {params.get('text')}"
+        )
+    if call.method == "files.completeUploadExternal":
+        files = params.get("files") or []
+        return f"  → file {', '.join(str(f.get('title')) for f in files)} shared"
+    if call.method in {"views.open", "views.publish"}:
+        view = params.get("view") or {}
+        title = (view.get("title") or {}).get("text") if isinstance(view, dict) else None
+        return f"  → {call.method} {title or ''}".rstrip()
+    return None
+
+
+@dataclass(frozen=True)
+class LocalWiring:
+    """What the composition root (app.py) hands the local tools, so they never import it back."""
+
+    settings_from_env: Callable[[dict[str, str]], Any]
+    slack_client: Callable[[str | None, str], WebClient]
+    create_app: Callable[..., App]
+    open_database: Callable[[Any, Policy], Database]
+    tick: Callable[[Database, Policy, WebClient, datetime], DeliveryReport]
+
+
+class LocalSlack:
+    """A Bolt app wired to a stand-in, driven by typed command lines."""
+
+    def __init__(
+        self,
+        wiring: LocalWiring,
+        settings: Any,
+        database: Database,
+        policy: Policy,
+        clock: Clock,
+        *,
+        echo: Callable[[str], object] = print,
+    ) -> None:
+        self.echo = echo
+        self.secret = secrets.token_hex(16)
+        self.standin = SlackStandIn(on_call=self._show).start()
+        self.settings = dataclasses.replace(
+            settings,
+            signing_secret=self.secret,
+            bot_token="xoxb-local",
+            api_url=self.standin.base_url,
+            app_token=None,
+        )
+        self.database, self.policy, self.clock = database, policy, clock
+        self.client = wiring.slack_client("xoxb-local", self.standin.base_url)
+        self.app = wiring.create_app(
+            self.settings, database=database, policy=policy, clock=clock, client=self.client
+        )
+        self._tick = wiring.tick
+
+    def _show(self, call: ApiCall) -> None:
+        line = describe_call(call)
+        if line:
+            self.echo(line)
+
+    def command(self, line: str, user_id: str, channel_id: str = "CCONSOLE") -> dict[str, Any]:
+        name, text = split_command_line(line)
+        body = slash_command_body(
+            name,
+            text,
+            user_id=user_id,
+            channel_id=channel_id,
+            response_url=self.standin.response_url(),
+        )
+        request = BoltRequest(
+            body=body, headers=signed_headers(self.secret, body, int(time.time()))
+        )
+        response = self.app.dispatch(request)
+        if response.status == 404:
+            return {"text": f"(no such command {name})"}
+        try:
+            return json.loads(response.body) if response.body else {"text": ""}
+        except ValueError:
+            return {"text": response.body}
+
+    def event(self, event: dict[str, Any], event_id: str, retry_num: int | None = None) -> int:
+        """Dispatch a signed Events API callback (as Slack would send it); the HTTP status."""
+        body, headers = event_callback(
+            event, signing_secret=self.secret, event_id=event_id, retry_num=retry_num
+        )
+        return self.app.dispatch(BoltRequest(body=body, headers=headers)).status
+
+    def sweep(self):
+        return self._tick(self.database, self.policy, self.client, self.clock.now())
+
+    def close(self) -> None:
+        self.standin.stop()
+
+
+def main(
+    wiring: LocalWiring, settings: Any, policy: Policy, *, user: str, role: str, tz: str | None
+) -> int:
+    database = wiring.open_database(settings, policy)
+    clock = SystemClock()
+    local = LocalSlack(wiring, settings, database, policy, clock)
+    local.standin.add_user(user, "console user", tz or policy.timezone.key)
+    if role != "none":
+        with database.session() as db:
+            roles.grant(db, user, role, "console", clock.now())
+    print(f"Hourglass console on {settings.database_url} as {user} ({role}). Type /hourglass help,")
+    print("`:user U123` to switch user, `:sweep` to run the clock now, `:quit` to leave.")
+    try:
+        while True:
+            try:
+                line = input(f"{user}> ").strip()
+            except EOFError:
+                break
+            if not line:
+                continue
+            if line in {":quit", ":q", "exit"}:
+                break
+            if line.startswith(":user "):
+                user = line.split()[1]
+                local.standin.add_user(user, user, tz or policy.timezone.key)
+                continue
+            if line == ":sweep":
+                report = local.sweep()
+                print(f"  (sweep: {report.posted} posted, {report.updated} updated)")
+                continue
+            if not line.startswith("/"):
+                print("  Commands start with /, e.g. /hourglass help")
+                continue
+            print(local.command(line, user).get("text", ""))
+            local.sweep()
+    finally:
+        local.close()
+    return 0

@@ -1,0 +1,292 @@
+"""`hourglass demo`: a scripted walk through every feature, on a fresh SQLite database.
+
+No Slack needed: commands go through the real Bolt app, and what it would post to Slack
+is printed. Each feature adds a chapter below.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import tempfile
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot import roles
+from bot.clock import FixedClock
+from bot.customers import get_customer
+from bot.policy.model import load_policy
+from bot.reports.statement import build_statement
+from handlers.local.console import LocalSlack, LocalWiring
+from store.db import Database, migrate
+
+MANAGER, AGENT, STRANGER = "UMAYA0001", "UALEX0001", "USTRANGER1"
+START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+class Demo:
+    def __init__(self, local, clock: FixedClock, database: Database):
+        self.local, self.clock, self.database = local, clock, database
+
+    def say(self, text: str) -> None:
+        print(f"\n## {text}")
+
+    def at(self, when: datetime) -> None:
+        self.clock.set(when)
+        print(f"   (it is now {when.astimezone(self.local.policy.timezone):%a %d %b %Y %H:%M %Z})")
+
+    def run(self, line: str, user: str = AGENT, channel: str = "CDEMO") -> str:
+        who = {MANAGER: "maya (manager)", AGENT: "alex (agent)", STRANGER: "sam (no role)"}.get(
+            user, user
+        )
+        print(f"{who}> {line}")
+        reply = self.local.command(line, user, channel).get("text", "")
+        print(textwrap.indent(reply, "   "))
+        return reply
+
+    def sweep(self) -> None:
+        report = self.local.sweep()
+        print(f"   [clock] sweep: {report.posted} alerts posted, {report.updated} updated")
+
+
+def chapter_foundation(demo: Demo) -> None:
+    demo.say("Setting up: a manager adds customers and sells hour blocks")
+    demo.run(
+        "/hourglass customer add acme plan=professional channel=<#CACME01|acme> seats=2", MANAGER
+    )
+    demo.run("/hourglass customer add globex plan=lite channel=<#CGLOBEX1|globex>", MANAGER)
+    demo.run("/hourglass hours add acme 10 purchased 2026-08-30 ref=PO-1182", MANAGER)
+    demo.run("/hourglass hours add acme 5 ref=PO-1240", MANAGER)
+    demo.say("Refused commands change nothing and say why")
+    demo.run("/hourglass customer add initech plan=platinum", MANAGER)
+    demo.run("/hourglass hours add acme ten", MANAGER)
+    demo.run("/hourglass customer add initech plan=lite", STRANGER)
+    demo.run("/hourglass customer add initech plan=lite", AGENT)
+    demo.say("Balances")
+    demo.run("/balance acme")
+
+
+def chapter_sla(demo: Demo) -> None:
+
+    def ticket_id(reply: str) -> str:
+        match = re.search(r"#(\d+)", reply)
+        return match.group(1) if match else "0"
+
+    def event(description: str, body: dict, event_id: str, retry: int | None = None) -> None:
+        note = f" (Slack retry {retry})" if retry else ""
+        print(f"[slack event {event_id}{note}] {description}")
+        demo.local.event(body, event_id, retry)
+
+    demo.say("SLA tickets: clocks on each plan's business calendar")
+    urgent = ticket_id(demo.run("/ticket open acme immediate Checkout returns 500 errors"))
+    demo.run("/ticket open globex low Please add a user for our new starter")
+    demo.say("A customer writes in their channel: a ticket opens by itself (retries count once)")
+    ts = f"{int(demo.clock.now().timestamp())}.000100"
+    message = {
+        "type": "message",
+        "channel": "CACME01",
+        "user": "UACMECUST1",
+        "text": "Our nightly export failed again",
+        "ts": ts,
+    }
+    event("a customer posts in #acme", message, "EvDEMOSLA1")
+    event("the same message again", message, "EvDEMOSLA1", retry=1)
+    listed = demo.run("/ticket list acme")
+    from_channel = ticket_id(listed.split("\n")[-1])
+    demo.say("An agent replies in the thread: that is the first response")
+    reply = {
+        **message,
+        "user": AGENT,
+        "text": "Looking now",
+        "ts": ts[:-3] + "200",
+        "thread_ts": ts,
+    }
+    event("alex replies in the thread", reply, "EvDEMOSLA2")
+    demo.run(f"/ticket pause {from_channel}")
+    demo.say("Nobody answers the immediate ticket: one alert, edited in place as it moves")
+    opened = demo.clock.now()
+    demo.at(opened + timedelta(minutes=35))  # 75% of the internal 45m has gone
+    demo.sweep()
+    demo.at(opened + timedelta(hours=1, minutes=5))  # the public 1h target has passed
+    demo.sweep()
+    demo.sweep()
+    demo.run(f"/ticket resume #{from_channel}")
+    demo.at(opened + timedelta(hours=2, minutes=5))  # 1h after the breach: escalation
+    demo.sweep()
+    demo.run(f"/ticket why {urgent}")
+    demo.run(f"/ticket respond {urgent}")
+    reaction = {
+        "type": "reaction_added",
+        "user": AGENT,
+        "reaction": "white_check_mark",
+        "item": {"type": "message", "channel": "CACME01", "ts": ts},
+    }
+    event("alex reacts ✅ to the customer's message", reaction, "EvDEMOSLA3")
+    demo.run(f"/ticket resolve {urgent}")
+    demo.sweep()
+    demo.run("/ticket list")
+    demo.say("Refused: a priority the plan does not have, a time in the future")
+    demo.run("/ticket open acme urgent Something")
+    demo.run("/ticket open acme low Something opened tomorrow 09:00")
+    demo.say("The month so far, against each plan's goal")
+    demo.run("/hourglass sla", MANAGER)
+
+
+def chapter_calls(demo: Demo) -> None:
+
+    demo.say("Phone calls (seed 000): an agent times a call")
+    start = demo.clock.now()
+    demo.run("/timer start acme bob printer setup")
+    demo.run("/timer start acme jane")
+    demo.at(start + timedelta(minutes=16, seconds=30))
+    demo.run("/timer status")
+    demo.run("/timer stop q=4 fixed the driver")
+    demo.say("Five calls for jane recorded after the fact: 16 + 14 + 14 + 2 + 15 = 61 minutes")
+    for minutes in (16, 14, 14, 2, 15):
+        demo.run(f"/call {minutes}m acme jane")
+    demo.say("The clock posts the long-call and fair-use alerts, once each however often it runs")
+    demo.sweep()
+    demo.sweep()
+    demo.say("acme has two seats, so the account's allowance is 90 minutes")
+    demo.run("/balance acme")
+    demo.say("A plan without phone support: the call is kept, but not covered")
+    demo.run("/call 20m globex joe")
+    demo.say("A timer left running: the agent gets a DM with Stop and Keep running buttons")
+    start = demo.clock.now()
+    demo.run("/timer start acme ann")
+    demo.at(start + timedelta(minutes=61))
+    demo.sweep()
+    demo.run("/timer discard")
+    demo.say("Refused: a future date, a zero call, a bad quality score (nothing recorded)")
+    demo.run("/call 10m acme jane on tomorrow")
+    demo.run("/call 0m acme jane")
+    demo.run("/call 10m acme jane q=7")
+
+
+def chapter_bookings(demo: Demo) -> None:
+
+    started = demo.clock.now()
+    demo.local.standin.add_user("UJO000001", "jo", "Europe/London")
+    demo.local.standin.add_user("UKIM00001", "kim", "America/New_York")
+    with demo.database.session() as db:
+        roles.grant(db, "UKIM00001", "agent", "demo", started)
+    demo.say("Booking 1-on-1 sessions (seed 001) and training (seed 000)")
+    demo.run("/book acme 2026-11-23 15:00 1h <@UJO000001|jo> extra")
+    demo.run("/book acme 2026-11-24 10:00 90m training")
+    demo.run("/book acme tomorrow 08:00 1h <@UJO000001|jo>")  # 23 hours ahead
+    demo.run("/book acme 2026-11-26 14:00 1h")
+    demo.run("/book acme 2026-11-25 09:00 30m")
+    demo.say("An engineer can't be in two sessions at once; nonsense is refused")
+    demo.run("/book globex 2026-11-23 15:30 30m")
+    demo.run("/book globex yesterday 10:00 1h")
+    demo.run("/book globex tomorrow 12:00 12h")
+    demo.say("kim works from New York: times are read and shown in her own timezone")
+    demo.run("/book globex tomorrow 10:00 1h", "UKIM00001")
+    demo.sweep()
+    demo.say("Cancelled less than 24 hours ahead: 30 minutes billed and the channel told")
+    demo.run("/book cancel #3")
+    demo.run("/book cancel #3")
+    demo.say("Cancelled 24 hours or more ahead: free")
+    demo.run("/book cancel #4")
+    demo.run("/book cancel #99")
+    demo.sweep()
+    demo.say("Reminders a day and an hour before, to each engineer and the channel")
+    demo.at(datetime(2026, 11, 22, 15, 0, tzinfo=UTC))
+    demo.sweep()
+    demo.at(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))
+    demo.sweep()
+    demo.sweep()
+    demo.say("The customer doesn't turn up to #5: a no-show")
+    demo.at(datetime(2026, 11, 25, 9, 15, tzinfo=UTC))
+    demo.run("/book noshow #5")
+    demo.sweep()
+    demo.at(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    demo.run("/book list acme")
+    demo.run("/balance acme")
+    demo.say("Held sessions bill their length (× engineers billed); training at the training rate")
+    statement(demo, "acme", "2026-11")
+
+
+def chapter_time(demo: Demo) -> None:
+
+    demo.say("Time logging: each day's 1-on-1 time is rounded once, not each entry")
+    demo.run("/log 5m acme")
+    demo.run("/log 30m acme 1on1 setup reset the VPN profile")
+    demo.run("/log 20m acme general answered a billing question")
+    demo.run("/log list")
+    demo.say("Undo takes back your last entry (kept, marked undone) and recomputes")
+    demo.run("/log 45m acme testing")
+    demo.run("/log undo")
+    demo.say("A back-dated entry draws from the block valid on its date: the older block")
+    demo.run("/log 1h30m acme research on yesterday traced the mail loop")
+    demo.say("Refused input changes nothing")
+    demo.run("/log 13h acme")
+    demo.run("/log 30m acme genral")
+    demo.run("/log 30m acme on tomorrow")
+    demo.run("/log 30m acme'; DROP TABLE time_entries;--")
+    demo.run("/log list")
+    demo.run("/balance acme")
+    demo.say("The clock warns before a block expires, and records the forfeit when it does")
+    demo.run("/hourglass hours add globex 3 purchased 2026-08-24 ref=PO-0977", MANAGER)
+    demo.run("/log 40m globex on yesterday", AGENT)
+    start = demo.clock.now()
+    for days in (0, 0, 1, 2):
+        demo.at(start + timedelta(days=days))
+        demo.sweep()
+    demo.run("/balance globex")
+    demo.run("/hourglass report globex 2026-11", MANAGER)
+
+
+# Time only moves forward through the chapters, as it would for a real team.
+CHAPTERS = [chapter_foundation, chapter_time, chapter_calls, chapter_sla, chapter_bookings]
+
+
+def statement(demo: Demo, customer: str, month: str) -> None:
+
+    year, mon = (int(p) for p in month.split("-"))
+    with demo.database.session() as db:
+        data = build_statement(
+            db, demo.local.policy, get_customer(db, customer), year, mon, demo.clock.now()
+        )
+    print(f"$ hourglass report --customer {customer} --month {month} --format json")
+    print(textwrap.indent(json.dumps(data, indent=2), "   "))
+
+
+def main(wiring: LocalWiring) -> int:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="hourglass-demo-") as folder:
+        url = f"sqlite:///{Path(folder) / 'demo.db'}"
+        print(f"Hourglass demo: a fresh database at {url}, the bundled default policy.")
+        migrate(url)
+        database = Database(url)
+        policy = load_policy(None)
+        clock = FixedClock(START)
+        settings = wiring.settings_from_env({"DATABASE_URL": url})
+        lines: list[str] = []
+        local = LocalSlack(
+            wiring, settings, database, policy, clock, echo=lambda s: (lines.append(s), print(s))
+        )
+        for user, name, tz in (
+            (MANAGER, "maya", "Europe/London"),
+            (AGENT, "alex", "Europe/London"),
+            (STRANGER, "sam", "America/New_York"),
+        ):
+            local.standin.add_user(user, name, tz)
+        with database.session() as db:
+            roles.grant(db, MANAGER, "manager", "demo", clock.now())
+            roles.grant(db, AGENT, "agent", "demo", clock.now())
+        print("$ hourglass role add UMAYA0001 manager; hourglass role add UALEX0001 agent")
+        demo = Demo(local, clock, database)
+        try:
+            demo.at(START)
+            for chapter in CHAPTERS:
+                chapter(demo)
+            demo.say("The monthly statement")
+            statement(demo, "acme", f"{clock.now():%Y-%m}")
+        finally:
+            local.close()
+            database.dispose()
+    print("\nDemo finished. Try it yourself: `hourglass console`.")
+    return 0

@@ -1,0 +1,359 @@
+"""A local stand-in for the Slack Web API, on a free port.
+
+The app gets a real `WebClient` whose base URL points here, so the real SDK code runs;
+every call is recorded. Tests assert on what the app posted; `hourglass console` and
+`hourglass demo` print it instead of sending it to Slack. Modelled on bolt-python's
+tests/mock_web_api_server, bound to a free port rather than a fixed one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlparse
+
+from slack_sdk.signature import SignatureVerifier
+
+
+@dataclass
+class ApiCall:
+    method: str
+    params: dict[str, Any]
+    token: str | None = None
+
+
+@dataclass
+class StandInUser:
+    id: str
+    name: str
+    tz: str = "Europe/London"
+    is_bot: bool = False
+
+
+@dataclass
+class _Failure:
+    error: str | None = None
+    status: int = 200
+    retry_after: int | None = None
+
+
+@dataclass
+class SlackStandIn:
+    """Answers Web API methods with canned JSON and records every request."""
+
+    users: dict[str, StandInUser] = field(default_factory=dict)
+    usergroups: dict[str, tuple[str, list[str]]] = field(
+        default_factory=dict
+    )  # id -> (handle, members)
+    on_call: Callable[[ApiCall], None] | None = None
+
+    def __post_init__(self):
+        self.calls: list[ApiCall] = []
+        self.uploads: dict[str, bytes] = {}
+        self.responses: list[dict[str, Any]] = []  # what was sent to response_url
+        self._failures: dict[str, list[_Failure]] = {}
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def start(self) -> SlackStandIn:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_POST(self):
+                standin._handle(self)
+
+            def do_GET(self):
+                standin._handle(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "stand-in not started"
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, key: str = "r") -> str:
+        return f"http://127.0.0.1:{self.port}/response/{key}"
+
+    # --- scripting and inspection -------------------------------------------------------
+    def add_user(self, user_id: str, name: str, tz: str = "Europe/London") -> None:
+        self.users[user_id] = StandInUser(user_id, name, tz)
+
+    def fail_next(
+        self, method: str, error: str | None = None, *, status: int = 200, retry_after=None
+    ):
+        """Make the next call to `method` fail with a Slack error or an HTTP status (429…)."""
+        with self._lock:
+            self._failures.setdefault(method, []).append(_Failure(error, status, retry_after))
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages posted with chat.postMessage, optionally to one channel."""
+        return [
+            call.params
+            for call in self.calls_to("chat.postMessage")
+            if channel is None or call.params.get("channel") == channel
+        ]
+
+    def updated(self, channel: str | None = None) -> list[dict[str, Any]]:
+        return [
+            call.params
+            for call in self.calls_to("chat.update")
+            if channel is None or call.params.get("channel") == channel
+        ]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.uploads.clear()
+            self.responses.clear()
+
+    # --- request handling ---------------------------------------------------------------
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        path = urlparse(request.path).path
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        if path.startswith("/upload/"):
+            with self._lock:
+                self.uploads[path.rsplit("/", 1)[1]] = raw
+            return self._send(request, 200, b"OK", "text/plain")
+        if path.startswith("/response/"):
+            with self._lock:
+                self.responses.append(json.loads(raw or b"{}"))
+            return self._send(request, 200, b"ok", "text/plain")
+        if not path.startswith("/api/"):
+            return self._send(request, 404, b"not found", "text/plain")
+        method = path[len("/api/") :]
+        params = self._params(request, raw)
+        auth = request.headers.get("Authorization", "")
+        call = ApiCall(method, params, auth.removeprefix("Bearer ") or params.get("token"))
+        with self._lock:
+            self.calls.append(call)
+            failure = self._failures.get(method, []).pop(0) if self._failures.get(method) else None
+        if self.on_call is not None:
+            self.on_call(call)
+        if failure is not None:
+            if failure.status != 200:
+                headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+                body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+                return self._send(request, failure.status, body, "application/json", headers)
+            body = json.dumps({"ok": False, "error": failure.error}).encode()
+            return self._send(request, 200, body, "application/json")
+        body = json.dumps(self._answer(method, params)).encode()
+        return self._send(request, 200, body, "application/json")
+
+    @staticmethod
+    def _params(request: BaseHTTPRequestHandler, raw: bytes) -> dict[str, Any]:
+        content_type = request.headers.get("Content-Type", "")
+        query = dict(parse_qsl(urlparse(request.path).query))
+        if "application/json" in content_type:
+            params = json.loads(raw or b"{}")
+        else:
+            params = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+            for key in ("blocks", "attachments", "view", "files", "metadata"):
+                if isinstance(params.get(key), str):
+                    with contextlib.suppress(ValueError):
+                        params[key] = json.loads(params[key])
+        return {**query, **params}
+
+    @staticmethod
+    def _send(request, status: int, body: bytes, content_type: str, headers: dict | None = None):
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            request.send_header(key, value)
+        request.end_headers()
+        request.wfile.write(body)
+
+    def _next_ts(self) -> str:
+        with self._lock:
+            return f"1700000000.{next(self._ts):06d}"
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel", "")
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://standin.slack.com/",
+                "team": "Stand-in",
+                "user": "hourglass",
+                "team_id": "T00000001",
+                "user_id": "UHOURGLASS",
+                "bot_id": "BHOURGLASS",
+            }
+        if method == "chat.postMessage":
+            if channel.startswith(("U", "W")):
+                channel = "D" + channel[1:]
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": self._next_ts(),
+                "message": {"text": params.get("text"), "blocks": params.get("blocks")},
+            }
+        if method == "chat.update":
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": params.get("ts"),
+                "text": params.get("text"),
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "conversations.open":
+            user = str(params.get("users", "U0")).split(",")[0]
+            return {"ok": True, "channel": {"id": "D" + user[1:]}}
+        if method == "users.info":
+            user = self.users.get(params.get("user", ""))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user.id,
+                    "name": user.name,
+                    "real_name": user.name,
+                    "tz": user.tz,
+                    "is_bot": user.is_bot,
+                },
+            }
+        if method == "usergroups.list":
+            return {
+                "ok": True,
+                "usergroups": [
+                    {"id": gid, "handle": handle} for gid, (handle, _) in self.usergroups.items()
+                ],
+            }
+        if method == "usergroups.users.list":
+            group = self.usergroups.get(params.get("usergroup", ""))
+            if group is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": group[1]}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):08d}"
+            return {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}",
+            }
+        if method == "files.completeUploadExternal":
+            files = params.get("files") or []
+            return {
+                "ok": True,
+                "files": [{"id": f.get("id"), "title": f.get("title")} for f in files],
+            }
+        if method == "apps.connections.open":
+            # Nothing listens there: enough for a test to see Socket Mode reach for it.
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket-mode"}
+        if method in {"views.open", "views.publish", "views.update", "views.push"}:
+            return {"ok": True, "view": {"id": "V0000001", **(params.get("view") or {})}}
+        return {"ok": True}
+
+
+# --- signed requests, as Slack sends them ---------------------------------------------------
+
+
+def signed_headers(signing_secret: str, body: str, timestamp: int) -> dict[str, str]:
+    """The headers Slack adds to a request: what Bolt's signature check verifies."""
+    signature = SignatureVerifier(signing_secret).generate_signature(
+        timestamp=str(timestamp), body=body
+    )
+    return {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": str(timestamp),
+        "x-slack-signature": signature,
+    }
+
+
+def slash_command_body(
+    command: str,
+    text: str,
+    *,
+    user_id: str,
+    channel_id: str = "CSUPPORT",
+    response_url: str = "",
+    team_id: str = "T00000001",
+    trigger_id: str = "trigger.1",
+) -> str:
+    return urlencode(
+        {
+            "token": "legacy-unused",
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "channel_name": "support",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": command,
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": trigger_id,
+        }
+    )
+
+
+def event_callback(
+    event: dict[str, Any], *, signing_secret: str, event_id: str, retry_num: int | None = None
+) -> tuple[str, dict[str, str]]:
+    """An Events API callback body and its signed headers; Slack's retries carry
+    X-Slack-Retry-Num."""
+    body = json.dumps(
+        {
+            "token": "legacy-unused",
+            "team_id": "T00000001",
+            "api_app_id": "A00000001",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+        }
+    )
+    headers = {
+        **signed_headers(signing_secret, body, int(time.time())),
+        "content-type": "application/json",
+    }
+    if retry_num is not None:
+        headers["x-slack-retry-num"] = str(retry_num)
+        headers["x-slack-retry-reason"] = "http_timeout"
+    return body, headers
+
+
+def split_command_line(line: str) -> tuple[str, str]:
+    """`/timer start acme jane` -> ("/timer", "start acme jane")."""
+    command, _, text = line.strip().partition(" ")
+    return command, text.strip()

@@ -1,0 +1,112 @@
+"""Queries for bookings. Add and flush; never commit (the caller owns the transaction)."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.models import Booking, BookingEngineer
+
+# First half of the two-int advisory lock key, so these locks never collide with others'.
+_LOCK_CLASS = 0x484B  # "HK"
+
+
+class Bookings:
+    @staticmethod
+    def lock_engineers(db: Session, user_ids: Iterable[str]) -> None:
+        """Serialise bookings per engineer until the transaction ends.
+
+        Postgres: a transaction-scoped advisory lock per engineer, taken in a fixed order so
+        two bookings sharing engineers never deadlock. SQLite already serialises writers
+        (BEGIN IMMEDIATE), so there is nothing more to do there.
+        """
+        if db.get_bind().dialect.name != "postgresql":
+            return
+        for user_id in sorted(set(user_ids)):
+            key = zlib.crc32(user_id.encode()) & 0x7FFFFFFF
+            db.execute(select(_advisory_lock(_LOCK_CLASS, key)))
+
+    @staticmethod
+    def clashes(
+        db: Session, user_ids: Iterable[str], start: datetime, end: datetime
+    ) -> list[tuple[Booking, str]]:
+        """Live bookings of any of these engineers overlapping [start, end), with who clashes."""
+        rows = db.execute(
+            select(Booking, BookingEngineer.user_id)
+            .join(BookingEngineer, BookingEngineer.booking_id == Booking.id)
+            .where(
+                BookingEngineer.user_id.in_(list(user_ids)),
+                Booking.status == "booked",
+                Booking.start_at < end,
+                Booking.end_at > start,
+            )
+            .order_by(Booking.start_at, Booking.id)
+        )
+        return [(booking, user_id) for booking, user_id in rows]
+
+    @staticmethod
+    def add(db: Session, booking: Booking, engineers: list[tuple[str, bool]]) -> Booking:
+        db.add(booking)
+        db.flush()
+        for user_id, extra in engineers:
+            db.add(BookingEngineer(booking_id=booking.id, user_id=user_id, extra=extra))
+        db.flush()
+        db.refresh(booking)
+        return booking
+
+    @staticmethod
+    def get(db: Session, booking_id: int, *, for_update: bool = False) -> Booking | None:
+        query = select(Booking).where(Booking.id == booking_id)
+        if for_update and db.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        return db.scalar(query)
+
+    @staticmethod
+    def for_customer(db: Session, customer_id: int) -> list[Booking]:
+        return list(
+            db.scalars(
+                select(Booking)
+                .where(Booking.customer_id == customer_id)
+                .order_by(Booking.start_at, Booking.id)
+            )
+        )
+
+    @staticmethod
+    def starting_between(
+        db: Session,
+        first: datetime,
+        last: datetime,
+        *,
+        customer_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[Booking]:
+        """Bookings with first <= start < last, through the start_at index."""
+        query = select(Booking).where(Booking.start_at >= first, Booking.start_at < last)
+        if customer_id is not None:
+            query = query.where(Booking.customer_id == customer_id)
+        query = query.order_by(Booking.start_at, Booking.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return list(db.scalars(query))
+
+    @staticmethod
+    def reminders_due(db: Session, now: datetime, limit: int = 200) -> list[Booking]:
+        """Bookings with a reminder due, through the next_reminder_at index; rows locked on
+        Postgres (SKIP LOCKED) so two clocks never take the same booking."""
+        query = (
+            select(Booking)
+            .where(Booking.next_reminder_at.is_not(None), Booking.next_reminder_at <= now)
+            .order_by(Booking.next_reminder_at, Booking.id)
+            .limit(limit)
+        )
+        if db.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(db.scalars(query))
+
+
+def _advisory_lock(class_id: int, key: int):
+    return func.pg_advisory_xact_lock(class_id, key)

@@ -1,0 +1,136 @@
+"""Queries for call timers and phone calls. Add and flush; never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from store.models import CallTimer, Customer, PhoneCall
+from store.repositories.core import insert_if_absent
+
+
+class CallTimers:
+    @staticmethod
+    def start(db: Session, values: dict[str, Any]) -> bool:
+        """Insert the agent's timer unless one is running; True if this one went in."""
+        return insert_if_absent(db, CallTimer, values, ["agent_id"])
+
+    @staticmethod
+    def for_agent(db: Session, agent_id: str) -> CallTimer | None:
+        return db.scalar(select(CallTimer).where(CallTimer.agent_id == agent_id))
+
+    @staticmethod
+    def take(db: Session, agent_id: str, started_at: datetime | None = None) -> dict | None:
+        """Delete the agent's timer and return what it was, atomically.
+
+        DELETE … RETURNING: of two stops at once exactly one gets the row (Postgres locks
+        it; SQLite serialises writers), so one call is recorded, never two.
+        `started_at` makes a button for an old timer unable to stop a newer one.
+        """
+        statement = delete(CallTimer).where(CallTimer.agent_id == agent_id)
+        if started_at is not None:
+            statement = statement.where(CallTimer.started_at == started_at)
+        row = db.execute(
+            statement.returning(
+                CallTimer.id,
+                CallTimer.agent_id,
+                CallTimer.customer_id,
+                CallTimer.caller,
+                CallTimer.note,
+                CallTimer.started_at,
+                CallTimer.reminders_sent,
+            )
+        ).first()
+        db.expire_all()
+        return dict(row._mapping) if row is not None else None
+
+    @staticmethod
+    def due_reminders(db: Session, now: datetime, limit: int = 200) -> list[CallTimer]:
+        """Timers whose reminder is due, through the next_reminder_at index."""
+        query = (
+            select(CallTimer)
+            .where(CallTimer.next_reminder_at <= now)
+            .order_by(CallTimer.next_reminder_at, CallTimer.id)
+            .limit(limit)
+        )
+        if db.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(db.scalars(query))
+
+    @staticmethod
+    def snooze(
+        db: Session, agent_id: str, started_at: datetime, until: datetime
+    ) -> CallTimer | None:
+        db.execute(
+            update(CallTimer)
+            .where(CallTimer.agent_id == agent_id, CallTimer.started_at == started_at)
+            .values(next_reminder_at=until)
+        )
+        return CallTimers.for_agent(db, agent_id)
+
+
+class PhoneCalls:
+    @staticmethod
+    def add(db: Session, call: PhoneCall) -> PhoneCall:
+        db.add(call)
+        db.flush()
+        return call
+
+    @staticmethod
+    def in_range(
+        db: Session,
+        customer_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        caller: str | None = None,
+        covered: bool | None = None,
+    ) -> list[PhoneCall]:
+        query = select(PhoneCall).where(
+            PhoneCall.customer_id == customer_id,
+            PhoneCall.started_at >= start,
+            PhoneCall.started_at < end,
+        )
+        if caller is not None:
+            query = query.where(PhoneCall.caller == caller)
+        if covered is not None:
+            query = query.where(PhoneCall.covered.is_(covered))
+        return list(db.scalars(query.order_by(PhoneCall.started_at, PhoneCall.id)))
+
+    @staticmethod
+    def covered_seconds(
+        db: Session, customer_id: int, start: datetime, end: datetime, caller: str | None = None
+    ) -> int:
+        query = select(func.coalesce(func.sum(PhoneCall.seconds), 0)).where(
+            PhoneCall.customer_id == customer_id,
+            PhoneCall.started_at >= start,
+            PhoneCall.started_at < end,
+            PhoneCall.covered.is_(True),
+        )
+        if caller is not None:
+            query = query.where(PhoneCall.caller == caller)
+        return int(db.scalar(query))
+
+    @staticmethod
+    def by_agent(db: Session, agent_id: str, start: datetime, end: datetime) -> list[PhoneCall]:
+        return list(
+            db.scalars(
+                select(PhoneCall)
+                .where(
+                    PhoneCall.agent_id == agent_id,
+                    PhoneCall.started_at >= start,
+                    PhoneCall.started_at < end,
+                )
+                .order_by(PhoneCall.started_at, PhoneCall.id)
+            )
+        )
+
+
+def lock_customer(db: Session, customer_id: int) -> None:
+    """Serialise call accounting per customer on Postgres (SQLite already serialises writers),
+    so two calls recorded at once both see each other when checking the fair-use limits."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())

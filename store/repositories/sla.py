@@ -1,0 +1,151 @@
+"""Queries and inserts for tickets and their event log. Add and flush; never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from store.models import SlaPolicyMark, Ticket, TicketEventRecord
+from store.repositories.core import insert_if_absent
+
+
+def _locked(db: Session, query):
+    """Row locks on Postgres, so a sweep and a command never move one ticket at once
+    (SQLite serialises writers with BEGIN IMMEDIATE already)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return query.with_for_update()
+    return query
+
+
+class Tickets:
+    @staticmethod
+    def add(db: Session, ticket: Ticket) -> Ticket:
+        db.add(ticket)
+        db.flush()
+        return ticket
+
+    @staticmethod
+    def get(db: Session, ticket_id: int, *, lock: bool = False) -> Ticket | None:
+        query = select(Ticket).where(Ticket.id == ticket_id)
+        return db.scalar(_locked(db, query) if lock else query)
+
+    @staticmethod
+    def by_thread(
+        db: Session, channel_id: str, thread_ts: str, *, lock: bool = False
+    ) -> Ticket | None:
+        query = select(Ticket).where(Ticket.channel_id == channel_id, Ticket.thread_ts == thread_ts)
+        return db.scalar(_locked(db, query) if lock else query)
+
+    @staticmethod
+    def open_from_message(db: Session, values: dict) -> bool:
+        """Insert a ticket for a Slack message unless one exists for (channel, ts)."""
+        return insert_if_absent(db, Ticket, values, ["channel_id", "thread_ts"])
+
+    @staticmethod
+    def due(db: Session, now: datetime, limit: int) -> list[Ticket]:
+        """Tickets whose alert state may have changed by `now`, through the next_check_at
+        index. On Postgres, rows another sweep holds are skipped."""
+        query = (
+            select(Ticket)
+            .where(Ticket.next_check_at.is_not(None), Ticket.next_check_at <= now)
+            .order_by(Ticket.next_check_at, Ticket.id)
+            .limit(limit)
+        )
+        if db.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(db.scalars(query))
+
+    @staticmethod
+    def recheck_unresolved(db: Session, now: datetime) -> int:
+        """Make every unresolved ticket due now (after a policy change); one UPDATE."""
+        result = db.execute(
+            update(Ticket).where(Ticket.status != "resolved").values(next_check_at=now)
+        )
+        return result.rowcount or 0
+
+    @staticmethod
+    def for_customer(
+        db: Session,
+        customer_id: int | None,
+        *,
+        opened_from: datetime | None = None,
+        opened_before: datetime | None = None,
+        unresolved_only: bool = False,
+        limit: int | None = None,
+    ) -> list[Ticket]:
+        query = select(Ticket)
+        if customer_id is not None:
+            query = query.where(Ticket.customer_id == customer_id)
+        if opened_from is not None:
+            query = query.where(Ticket.opened_at >= opened_from)
+        if opened_before is not None:
+            query = query.where(Ticket.opened_at < opened_before)
+        if unresolved_only:
+            query = query.where(Ticket.status != "resolved")
+        query = query.order_by(Ticket.opened_at, Ticket.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return list(db.scalars(query))
+
+
+class TicketEvents:
+    @staticmethod
+    def for_ticket(db: Session, ticket_id: int) -> list[TicketEventRecord]:
+        return list(
+            db.scalars(
+                select(TicketEventRecord)
+                .where(TicketEventRecord.ticket_id == ticket_id)
+                .order_by(TicketEventRecord.at, TicketEventRecord.id)
+            )
+        )
+
+    @staticmethod
+    def add(
+        db: Session,
+        *,
+        ticket_id: int,
+        kind: str,
+        at: datetime,
+        actor: str,
+        now: datetime,
+        slack_event_id: str | None = None,
+    ) -> bool:
+        """Append an event; with a Slack event id, at most once per id (True if added)."""
+        values = {
+            "ticket_id": ticket_id,
+            "kind": kind,
+            "at": at,
+            "actor": actor,
+            "slack_event_id": slack_event_id,
+            "created_at": now,
+        }
+        if slack_event_id is None:
+            db.add(TicketEventRecord(**values))
+            db.flush()
+            return True
+        return insert_if_absent(db, TicketEventRecord, values, ["slack_event_id"])
+
+
+class SlaPolicyMarks:
+    KEY = "policy"
+
+    @staticmethod
+    def changed(db: Session, fingerprint: str, now: datetime) -> bool:
+        """Record `fingerprint`; True if it differs from the one recorded before."""
+        mark = db.scalar(_locked(db, select(SlaPolicyMark).where(SlaPolicyMark.key == "policy")))
+        if mark is not None and mark.fingerprint == fingerprint:
+            return False
+        if mark is None:
+            if not insert_if_absent(
+                db,
+                SlaPolicyMark,
+                {"key": "policy", "fingerprint": fingerprint, "updated_at": now},
+                ["key"],
+            ):
+                return SlaPolicyMarks.changed(db, fingerprint, now)
+        else:
+            mark.fingerprint, mark.updated_at = fingerprint, now
+            db.flush()
+        return True

@@ -1,0 +1,101 @@
+"""The alert outbox: once per key, updated in place, retried with back-off."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.alerts.outbox import raise_alert, update_alert
+from store.models import Alert
+
+
+def raise_test_alert(database, now, key="block_expiring:1:7", channel="CALERTS"):
+    with database.session() as db:
+        return raise_alert(
+            db, key=key, kind="block_expiring", channel=channel, text="7 days left", now=now
+        )
+
+
+def test_a_key_is_posted_once_however_often_the_sweep_runs(slack, standin, clock):
+    assert raise_test_alert(slack.database, clock.now()) is True
+    assert raise_test_alert(slack.database, clock.now()) is False  # same key: nothing new
+    for _ in range(4):
+        slack.sweep()
+        clock.advance(timedelta(minutes=5))
+    posted = standin.posted("CALERTS")
+    assert [p["text"] for p in posted] == ["7 days left"]
+    with slack.database.session() as db:
+        alert = db.scalar(select(Alert))
+        assert alert.ts and alert.next_attempt_at is None and alert.delivered_version == 1
+
+
+def test_a_state_change_edits_the_posted_message_in_place(slack, standin, clock):
+    raise_test_alert(slack.database, clock.now())
+    slack.sweep()
+    with slack.database.session() as db:
+        assert update_alert(
+            db, "block_expiring:1:7", state="acknowledged", text="ack'd", now=clock.now()
+        )
+        assert not update_alert(
+            db, "block_expiring:1:7", state="acknowledged", text="x", now=clock.now()
+        )
+    slack.sweep()
+    slack.sweep()
+    assert len(standin.posted()) == 1
+    (update,) = standin.updated("CALERTS")
+    with slack.database.session() as db:
+        posted_ts = db.scalar(select(Alert.ts))
+    assert update["text"] == "ack'd"
+    assert update["ts"] == posted_ts
+
+
+def test_failed_delivery_is_retried_with_back_off(slack, standin, clock):
+    raise_test_alert(slack.database, clock.now())
+    standin.fail_next("chat.postMessage", "internal_error")
+    report = slack.sweep()
+    assert report.failed == 1 and report.posted == 0
+    with slack.database.session() as db:
+        alert = db.scalar(select(Alert))
+        assert alert.attempts == 1 and alert.last_error == "internal_error"
+        assert alert.next_attempt_at == clock.now() + timedelta(seconds=30)
+    slack.sweep()  # not due yet
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    clock.advance(timedelta(seconds=31))
+    assert slack.sweep().posted == 1
+    assert len(standin.calls_to("chat.postMessage")) == 2
+
+
+def test_rate_limit_is_retried_by_the_sdk(slack, standin, clock):
+    raise_test_alert(slack.database, clock.now())
+    standin.fail_next("chat.postMessage", status=429, retry_after=1)
+    assert slack.sweep().posted == 1
+    assert len(standin.calls_to("chat.postMessage")) == 2
+
+
+def test_permanent_errors_stop_retrying(slack, standin, clock):
+    raise_test_alert(slack.database, clock.now())
+    standin.fail_next("chat.postMessage", "channel_not_found")
+    slack.sweep()
+    with slack.database.session() as db:
+        alert = db.scalar(select(Alert))
+        assert alert.next_attempt_at is None and alert.last_error == "channel_not_found"
+
+
+def test_an_alert_without_a_channel_is_kept_but_not_sent(slack, standin, clock):
+    raise_test_alert(slack.database, clock.now(), channel="")
+    slack.sweep()
+    assert standin.posted() == []
+    with slack.database.session() as db:
+        assert db.scalar(select(Alert.last_error)) == "no channel to post to"
+
+
+def test_raise_alert_is_part_of_the_callers_transaction(database, clock):
+    try:
+        with database.session() as db:
+            raise_alert(db, key="k", kind="long_call", channel="C1", text="t", now=clock.now())
+            raise RuntimeError("the change that caused it failed")
+    except RuntimeError:
+        pass
+    with database.session() as db:
+        assert db.scalar(select(Alert)) is None
