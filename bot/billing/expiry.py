@@ -43,7 +43,7 @@ def sweep_block_expiring(db: Session, policy: Policy, now: datetime) -> int:
         if Alerts.by_key(db, key) is not None:
             continue  # already sent: keep the steady-state sweep to one indexed lookup
         if block.customer_id not in ledgers:
-            customer = db.get(Customer, block.customer_id)
+            customer = block.customer
             ledgers[block.customer_id] = ledger_for(db, policy, customer, now, as_of=today)
         ledger = ledgers[block.customer_id]
         statement = ledger.allocation.statement_for(str(block.id))
@@ -79,7 +79,7 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
     today = provider_today(policy, now)
     raised = 0
     for block in BlockExpiries.unrecorded_expired(db, today, EXPIRED_BATCH):
-        customer = db.get(Customer, block.customer_id)
+        customer = block.customer
         ledger = ledger_for(db, policy, customer, now, as_of=today)
         statement = ledger.allocation.statement_for(str(block.id))
         BlockExpiries.record(db, block, statement.forfeited_minutes, now)

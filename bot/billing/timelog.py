@@ -267,7 +267,7 @@ def undo_last(db: Session, policy: Policy, *, agent_id: str, now: datetime) -> L
     entry = TimeEntries.last_live_for_agent(db, agent_id)
     if entry is None:
         raise InputError("you have nothing logged to undo")
-    customer = db.get(Customer, entry.customer_id)
+    customer = entry.customer
     lock_customer(db, customer.id)
     entry.undone_at = now
     db.flush()

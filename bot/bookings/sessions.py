@@ -286,7 +286,7 @@ def book(
     clashes = Bookings.clashes(db, user_ids, start, end)
     if clashes:
         other, user_id = clashes[0]
-        other_customer = db.get(Customer, other.customer_id)
+        other_customer = other.customer
         raise BookingInputError(
             "engineers",
             f"that clashes: {engineer_name(db, user_id, form.labels)} is already booked with "
@@ -379,7 +379,7 @@ def cancel(db: Session, policy: Policy, text: str, *, actor: str, now: datetime)
             f"#{booking.id} has already started; if the customer did not come, use "
             f"`/book noshow #{booking.id}`"
         )
-    customer = db.get(Customer, booking.customer_id)
+    customer = booking.customer
     late = is_late(policy, booking.start_at, now)
     charge = _minutes(policy.cancellation.late_charge) if late else 0
     booking.status = LATE_CANCELLED if late else CANCELLED
@@ -431,7 +431,7 @@ def no_show(db: Session, policy: Policy, text: str, *, actor: str, now: datetime
         raise InputError(
             f"#{booking.id} has not started yet; to call it off use `/book cancel #{booking.id}`"
         )
-    customer = db.get(Customer, booking.customer_id)
+    customer = booking.customer
     charge = _minutes(policy.cancellation.no_show_charge)
     booking.status = NO_SHOW
     booking.cancelled_at, booking.cancelled_by = now, actor
@@ -481,7 +481,7 @@ def recent_and_upcoming(
 
 def describe(db: Session, booking: Booking, tz: ZoneInfo, now: datetime) -> str:
     """One line: `#3 acme Mon 23 Nov 15:00–16:00 GMT, session, alex + jo (extra): booked`."""
-    customer = db.get(Customer, booking.customer_id)
+    customer = booking.customer
     people = ", ".join(
         engineer_name(db, e.user_id) + (" (extra)" if e.extra else "") for e in booking.engineers
     )
@@ -591,7 +591,7 @@ def reminder_sweep(db: Session, policy: Policy, now: datetime) -> int:
             # Held: its time now draws on the blocks (see _next_check).
             booking.next_reminder_at = None
             raised += _check_balance(
-                db, policy, booking, db.get(Customer, booking.customer_id), now
+                db, policy, booking, booking.customer, now
             )
             continue
         if now < booking.start_at:
@@ -606,7 +606,7 @@ def reminder_sweep(db: Session, policy: Policy, now: datetime) -> int:
 def _send_reminders(
     db: Session, policy: Policy, booking: Booking, offset: timedelta, now: datetime
 ) -> int:
-    customer = db.get(Customer, booking.customer_id)
+    customer = booking.customer
     label = format_duration(offset).replace(" ", "")
     when = slack_time(booking.start_at, policy)
     people = ", ".join(f"<@{e.user_id}>" for e in booking.engineers)
@@ -650,7 +650,7 @@ def _send_reminders(
 
 def confirmation(db: Session, policy: Policy, booking: Booking, tz: ZoneInfo) -> str:
     """The reply to whoever booked: the new `#id` and the time in their timezone."""
-    customer = db.get(Customer, booking.customer_id)
+    customer = booking.customer
     people = ", ".join(
         engineer_name(db, e.user_id) + (" (extra, billed in addition)" if e.extra else "")
         for e in booking.engineers

@@ -115,7 +115,7 @@ def _running(db: Session, agent_id: str, now: datetime) -> RunningTimer | None:
     timer = CallTimers.for_agent(db, agent_id)
     if timer is None:
         return None
-    customer = db.get(Customer, timer.customer_id)
+    customer = timer.customer
     return RunningTimer(
         customer=customer.name,
         caller=timer.caller,
@@ -541,7 +541,7 @@ def timer_forgotten_rule(db: Session, policy: Policy, now: datetime) -> int:
     the real call with /call, and sets next_reminder_at to NULL so no more follow."""
     raised = 0
     for timer in CallTimers.due_reminders(db, now):
-        customer = db.get(Customer, timer.customer_id)
+        customer = timer.customer
         elapsed = timedelta(seconds=int((now - timer.started_at).total_seconds()))
         number = timer.reminders_sent + 1
         token = timer_token(timer.started_at)
@@ -654,4 +654,4 @@ def agent_calls_today(
     start = datetime.combine(today, time(0), tzinfo=tz)
     end = start + timedelta(days=1)
     calls = PhoneCalls.by_agent(db, agent_id, start, end)
-    return [(call, db.get(Customer, call.customer_id).name) for call in calls]
+    return [(call, call.customer.name) for call in calls]

@@ -104,7 +104,7 @@ def get_ticket(db: Session, text: str) -> tuple[Ticket, Customer]:
     ticket = Tickets.get(db, ticket_id, lock=True)
     if ticket is None:
         raise InputError(f"there is no ticket #{ticket_id}")
-    return ticket, db.get(Customer, ticket.customer_id)
+    return ticket, ticket.customer
 
 
 def open_ticket(
@@ -559,7 +559,7 @@ def sweep_tickets(db: Session, policy: Policy, now: datetime) -> int:
         Tickets.recheck_unresolved(db, now)
     moved = 0
     for ticket in Tickets.due(db, now, SWEEP_BATCH):
-        customer = db.get(Customer, ticket.customer_id)
+        customer = ticket.customer
         before = Alerts.by_key(db, alert_key(ticket))
         version = before.version if before is not None else 0
         refresh(db, policy, ticket, customer, now)
@@ -665,7 +665,7 @@ def unresolved(
     for ticket in Tickets.for_customer(
         db, customer.id if customer else None, unresolved_only=True, limit=limit
     ):
-        owner = owners.setdefault(ticket.customer_id, db.get(Customer, ticket.customer_id))
+        owner = owners.setdefault(ticket.customer_id, ticket.customer)
         result.append((ticket, owner, clocks_for(db, policy, ticket, owner, now)))
     return result
 
@@ -751,7 +751,7 @@ def on_reaction(
     ticket = Tickets.by_thread(db, channel_id, item_ts, lock=True)
     if ticket is None:
         return False
-    customer = db.get(Customer, ticket.customer_id)
+    customer = ticket.customer
     return record_slack_event(
         db, policy, ticket, customer, EventKind.RESOLVED, actor=user, event_id=event_id, now=now
     )

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, UTCDateTime
+from store.models.core import Customer
 
 
 class Booking(Base):
@@ -26,6 +27,8 @@ class Booking(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    # Many-to-one: read from the session's identity map when already loaded.
+    customer: Mapped[Customer] = relationship(lazy="select")
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     minutes: Mapped[int] = mapped_column(Integer)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, UTCDateTime
+from store.models.core import Customer
 
 
 class CallTimer(Base):
@@ -26,6 +27,8 @@ class CallTimer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     agent_id: Mapped[str] = mapped_column(String(32))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    # Many-to-one: read from the session's identity map when already loaded.
+    customer: Mapped[Customer] = relationship(lazy="select")
     caller: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -46,6 +49,8 @@ class PhoneCall(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    # Many-to-one: read from the session's identity map when already loaded.
+    customer: Mapped[Customer] = relationship(lazy="select")
     caller: Mapped[str] = mapped_column(String(64))
     agent_id: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)

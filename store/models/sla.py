@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, UTCDateTime
+from store.models.core import Customer
 
 
 class Ticket(Base):
@@ -26,6 +27,8 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    # Many-to-one: read from the session's identity map when already loaded.
+    customer: Mapped[Customer] = relationship(lazy="select")
     priority: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)

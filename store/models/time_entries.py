@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, UTCDateTime
-from store.models.core import HourBlock
+from store.models.core import Customer, HourBlock
 
 
 class TimeEntry(Base):
@@ -27,6 +27,8 @@ class TimeEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    # Many-to-one: read from the session's identity map when already loaded.
+    customer: Mapped[Customer] = relationship(lazy="select")
     agent_id: Mapped[str] = mapped_column(String(32))
     work_date: Mapped[date] = mapped_column(Date)
     minutes: Mapped[int] = mapped_column(Integer)
