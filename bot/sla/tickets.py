@@ -354,7 +354,13 @@ def alert_text(
     zone = plan_for(policy, customer).calendar.zone
     head = f"ticket #{ticket.id} ({customer.name}, {ticket.priority}) “{escape(ticket.subject)}”"
     clock = state.clock
-    if state.base.startswith("warning") and clock is not None:
+    if state.base.startswith("warning") and clock is not None and clock.remaining is None:
+        # An internal target without a public one: nothing public to name.
+        text = (
+            f":hourglass_flowing_sand: SLA warning, {head}: the {clock.name} is taking "
+            "longer than the team aims for."
+        )
+    elif state.base.startswith("warning") and clock is not None:
         # Alerts go to the customer's channel: name the public due time only, never the
         # internal target the warning is measured against (seed 004).
         text = (
