@@ -1,4 +1,4 @@
-"""bot.tickets against a real database (SQLite and Postgres): derived clocks, policy edits,
+"""bot.sla.tickets against a real database (SQLite and Postgres): derived clocks, policy edits,
 two sweeps at once."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bot import customers as customer_service
 from bot.features import run_sweep
 from bot.policy.model import default_policy_text, parse_policy
 from bot.sla import tickets as ticket_service
-from bot.sla.clocks import EventKind
+from bot.sla.eventlog import EventKind
 from store.models import Alert, Ticket
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Mon 09:00 London
