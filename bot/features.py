@@ -15,7 +15,7 @@ from bot.billing import expiry, ledger, timelog
 from bot.bookings import sessions
 from bot.calls import calls
 from bot.policy.model import Policy
-from bot.sla import tickets
+from bot.sla import sweep as tickets
 from store.db import Database
 
 ledger.register_charge_source("time log", timelog.day_charges)

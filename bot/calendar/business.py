@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
+from typing import TypeGuard, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -51,6 +52,11 @@ def as_utc(at: datetime, what: str = "instant") -> datetime:
     return at.astimezone(UTC)
 
 
+def _is_minute(value: object) -> TypeGuard[int]:
+    """A whole minute of the day as the policy writes it: an int, not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @functools.lru_cache(maxsize=512)
 def _public_holidays(country: str, subdivision: str | None, year: int) -> Mapping[date, str]:
     # One `holidays` lookup per (country, subdivision, year): building them is slow.
@@ -74,6 +80,9 @@ class BusinessCalendar:
     holiday_country: str | None = None
     holiday_subdivision: str | None = None
     closures: frozenset[date] = frozenset()
+    # Derived in __post_init__, not compared or shown.
+    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    _always_open: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -133,16 +142,15 @@ class BusinessCalendar:
 
     def _checked_interval(self, weekday: int, pair: object) -> tuple[int, int]:
         try:
-            start, end = pair  # type: ignore[misc]
+            start, end = cast(Iterable[object], pair)
         except (TypeError, ValueError):
             raise ValueError(
                 f"calendar {self.name!r}: opening interval {pair!r} must be (start, end) minutes"
             ) from None
-        for bound in (start, end):
-            if isinstance(bound, bool) or not isinstance(bound, int):
-                raise ValueError(
-                    f"calendar {self.name!r}: opening interval {pair!r} must use whole minutes"
-                )
+        if not (_is_minute(start) and _is_minute(end)):
+            raise ValueError(
+                f"calendar {self.name!r}: opening interval {pair!r} must use whole minutes"
+            )
         if not 0 <= start < end <= MINUTES_PER_DAY:
             raise ValueError(
                 f"calendar {self.name!r}: {_WEEKDAY_NAMES[weekday]} opening interval "
@@ -170,12 +178,12 @@ class BusinessCalendar:
     @property
     def is_24_7(self) -> bool:
         """True if every real minute is business time (no closed hours, holidays or closures)."""
-        return self._always_open  # type: ignore[attr-defined]
+        return self._always_open
 
     @property
     def zone(self) -> ZoneInfo:
         """The calendar's time zone."""
-        return self._zone  # type: ignore[attr-defined]
+        return self._zone
 
     def closure_reason(self, day: date) -> str | None:
         """Why the team is closed all of local `day` (holiday name or "closure"), else None."""

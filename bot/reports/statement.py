@@ -20,7 +20,7 @@ from bot.bookings.sessions import sessions_rows, training_minutes
 from bot.calls.calls import month_rows
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
-from bot.sla.tickets import month_sla
+from bot.sla.goals import month_sla
 from bot.units import format_minutes, overage_amount
 from store.models import Customer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import customers as customer_service
 from bot.parsing import InputError, parse_month
-from bot.sla import tickets as ticket_service
+from bot.sla import goals as ticket_service
 from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, text_blocks
 

@@ -8,7 +8,9 @@ from bot import customers as customer_service
 from bot.parsing import InputError, parse_datetime
 from bot.roles import AGENT
 from bot.sla import tickets as ticket_service
-from bot.sla.clocks import ClockState, EventKind, TicketClocks, explain, format_duration
+from bot.sla.clocks import ClockState, TicketClocks
+from bot.sla.eventlog import EventKind
+from bot.sla.explain import explain, format_duration
 from handlers.common import CommandCall, Reply, subcommands, text_blocks
 
 USAGE_OPEN = "/ticket open <customer> <priority> <subject…> [opened <date time>]"

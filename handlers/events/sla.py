@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from bot.roles import role_of
-from bot.sla import tickets as ticket_service
+from bot.sla import channel as ticket_service
 from handlers.common import group_members
 from handlers.context import Hourglass
 

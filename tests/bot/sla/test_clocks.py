@@ -9,17 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.calendar.business import BusinessCalendar
-from bot.sla.clocks import (
-    Escalation,
-    EventKind,
-    SlaTargets,
-    TicketEvent,
-    compute_clocks,
-    explain,
-    format_duration,
-    goal_summary,
-    percentile,
-)
+from bot.sla.clocks import compute_clocks
+from bot.sla.eventlog import EventKind, TicketEvent
+from bot.sla.explain import explain, format_duration
+from bot.sla.goals import goal_summary, percentile
+from bot.sla.targets import Escalation, SlaTargets
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.policy.model import load_policy
-from bot.sla.clocks import EventKind, TicketEvent, compute_clocks
-from bot.sla.tickets import alert_state, escalations_for, targets_for
+from bot.sla.clocks import compute_clocks
+from bot.sla.escalation import alert_state
+from bot.sla.eventlog import EventKind, TicketEvent
+from bot.sla.targets import escalations_for, targets_for
 
 POLICY = load_policy(None)
 START = datetime(2026, 3, 20, tzinfo=UTC)  # spans the March DST change

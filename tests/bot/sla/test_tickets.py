@@ -1,4 +1,4 @@
-"""bot.tickets against a real database (SQLite and Postgres): derived clocks, policy edits,
+"""bot.sla.tickets against a real database (SQLite and Postgres): derived clocks, policy edits,
 two sweeps at once."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bot import customers as customer_service
 from bot.features import run_sweep
 from bot.policy.model import default_policy_text, parse_policy
 from bot.sla import tickets as ticket_service
-from bot.sla.clocks import EventKind
+from bot.sla.eventlog import EventKind
 from store.models import Alert, Ticket
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Mon 09:00 London
@@ -135,3 +135,20 @@ def test_after_a_policy_edit_the_sweep_rechecks_open_tickets_once(database, poli
     run_sweep(database, stricter, noon + timedelta(minutes=1))  # same policy: no recheck
     with database.session() as db:
         assert db.get(Ticket, ticket_id).next_check_at == next_check
+
+
+def test_a_warning_without_a_public_target_names_no_due_time(database, policy):
+    internal_only = parse_policy(
+        default_policy_text().replace(
+            "[sla.priorities.priority]       # impaired, general functions in place\n"
+            'first_response = "8h"\nfirst_response_internal = "6h"',
+            '[sla.priorities.priority]\nfirst_response_internal = "6h"',
+        )
+    )
+    setup(database, internal_only)
+    run_sweep(database, internal_only, T0 + timedelta(hours=5))  # warned at 13:30
+    with database.session() as db:
+        alert = db.scalar(select(Alert))
+    assert alert.kind == "sla_warning"
+    assert "first response is taking longer than the team aims for" in alert.text
+    assert "6h" not in alert.text and "due" not in alert.text

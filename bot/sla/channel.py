@@ -1,0 +1,190 @@
+"""Tickets from a customer's support channel: what a message, a thread reply or a ✅ does.
+
+A customer's top-level message in their channel opens a ticket at the policy's default
+priority; an agent's first reply in the ticket's thread is its first response; the
+customer's reply in the thread of a paused ticket resumes it; an agent's ✅ on the ticket's
+message resolves it. Slack retries events it thinks we missed, so each is recorded once per
+event id. The Slack edge (`handlers.events.sla`) hands over plain values; this module never
+sees Slack itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.policy.model import Policy
+from bot.sla.eventlog import EventKind, TicketStatus
+from bot.sla.tickets import can_record, clocks_for, refresh
+from store.models import Customer, Ticket
+from store.repositories.core import Customers
+from store.repositories.sla import TicketEvents, Tickets
+
+RESOLVE_REACTION = "white_check_mark"
+RETRY_WINDOW = timedelta(hours=1)
+
+
+def slack_event_time(ts: str | None, now: datetime) -> datetime:
+    """When a Slack event happened: its own timestamp if that is plausible (within the hour
+    before `now`, covering Slack's retries a minute and five minutes later), else `now`.
+    A retried event thus counts from when the customer wrote, not when we heard of it."""
+    try:
+        at = datetime.fromtimestamp(float(ts or ""), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return now
+    return at if now - RETRY_WINDOW <= at <= now else now
+
+
+def on_message(
+    db: Session,
+    policy: Policy,
+    *,
+    channel_id: str,
+    user: str,
+    ts: str,
+    thread_ts: str | None,
+    text: str,
+    event_id: str,
+    role_of: Callable[[str], str | None],
+    now: datetime,
+) -> str | None:
+    """A plain message in some channel. Returns what it did ("opened", "responded",
+    "resumed") or None. A customer's top-level message in their channel opens a ticket; an
+    agent's first reply in the ticket's thread is its first response; the customer's reply
+    in the thread of a paused ticket resumes it. Retries of one event count once."""
+    customer = Customers.by_channel(db, channel_id)
+    if customer is None:
+        return None
+    role = role_of(user)
+    if thread_ts is None or thread_ts == ts:
+        if role is not None:
+            return None  # agents and managers talking in the channel are not tickets
+        ticket = open_from_message(
+            db,
+            policy,
+            customer=customer,
+            channel_id=channel_id,
+            ts=ts,
+            user=user,
+            text=text,
+            event_id=event_id,
+            now=now,
+        )
+        return "opened" if ticket is not None else None
+    ticket = Tickets.by_thread(db, channel_id, thread_ts, lock=True)
+    if ticket is None:
+        return None
+    kind = EventKind.RESPONDED if role is not None else EventKind.RESUMED
+    done = record_slack_event(
+        db, policy, ticket, customer, kind, actor=user, event_id=event_id, now=now
+    )
+    return str(kind) if done else None
+
+
+def on_reaction(
+    db: Session,
+    policy: Policy,
+    *,
+    channel_id: str,
+    item_ts: str,
+    user: str,
+    reaction: str,
+    event_id: str,
+    role_of: Callable[[str], str | None],
+    now: datetime,
+) -> bool:
+    """An agent's ✅ on a ticket's message resolves it (once, however often retried)."""
+    if reaction != RESOLVE_REACTION or role_of(user) is None:
+        return False
+    ticket = Tickets.by_thread(db, channel_id, item_ts, lock=True)
+    if ticket is None:
+        return False
+    return record_slack_event(
+        db,
+        policy,
+        ticket,
+        ticket.customer,
+        EventKind.RESOLVED,
+        actor=user,
+        event_id=event_id,
+        now=now,
+    )
+
+
+def open_from_message(
+    db: Session,
+    policy: Policy,
+    *,
+    customer: Customer,
+    channel_id: str,
+    ts: str,
+    user: str,
+    text: str,
+    event_id: str,
+    now: datetime,
+) -> Ticket | None:
+    """A customer's top-level message opens a ticket at the default priority, once per
+    message however often Slack retries it. Returns the new ticket, or None if it existed."""
+    subject = " ".join((text or "").split())[:120] or "(message without text)"
+    added = Tickets.open_from_message(
+        db,
+        {
+            "customer_id": customer.id,
+            "priority": policy.sla.default_priority,
+            "subject": subject,
+            "opened_at": now,
+            "opened_by": user,
+            "channel_id": channel_id,
+            "thread_ts": ts,
+            "source_event_id": event_id,
+            "status": TicketStatus.OPEN,
+            "created_at": now,
+        },
+    )
+    if not added:
+        return None
+    ticket = Tickets.by_thread(db, channel_id, ts, lock=True)
+    if ticket is None:  # pragma: no cover - inserted just above, in this transaction
+        raise LookupError(f"ticket for message {channel_id}/{ts} vanished after its insert")
+    TicketEvents.add(
+        db,
+        ticket_id=ticket.id,
+        kind=EventKind.OPENED,
+        at=now,
+        actor=user,
+        now=now,
+        slack_event_id=event_id,
+    )
+    refresh(db, policy, ticket, customer, now)
+    return ticket
+
+
+def record_slack_event(
+    db: Session,
+    policy: Policy,
+    ticket: Ticket,
+    customer: Customer,
+    kind: EventKind,
+    *,
+    actor: str,
+    event_id: str,
+    now: datetime,
+) -> bool:
+    """Append `kind` for a Slack event, once per event id, if it fits the ticket's state.
+    Returns whether anything was recorded (False for retries and events that do not fit)."""
+    if can_record(clocks_for(db, policy, ticket, customer, now), kind):
+        return False
+    added = TicketEvents.add(
+        db,
+        ticket_id=ticket.id,
+        kind=kind,
+        at=now,
+        actor=actor,
+        now=now,
+        slack_event_id=event_id,
+    )
+    if added:
+        refresh(db, policy, ticket, customer, now)
+    return added

@@ -1,0 +1,84 @@
+"""The SLA sweep rule: wake the tickets whose alert state may have changed, and re-check every
+unresolved ticket once after a policy edit.
+
+Each ticket stores `next_check_at`, the next instant its warning, breach or escalation can
+change; the sweep reads only the tickets due through that index and refreshes them
+(`bot.sla.tickets.refresh`). A digest of everything in the policy that moves SLA clocks
+tells the sweep when the policy changed, so due times moved earlier are not missed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.policy.model import Policy
+from bot.sla.escalation import alert_key
+from bot.sla.tickets import refresh
+from store.repositories.core import Alerts
+from store.repositories.sla import SlaPolicyMarks, Tickets
+
+SWEEP_BATCH = 500
+
+
+def _seconds(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())
+
+
+def policy_fingerprint(policy: Policy) -> str:
+    """A stable digest of everything in the policy that moves SLA clocks."""
+    plans = {}
+    for name, plan in sorted(policy.plans.items()):
+        calendar = plan.calendar
+        plans[name] = {
+            "calendar": [
+                calendar.name,
+                calendar.timezone,
+                sorted(
+                    (day, list(map(list, hours))) for day, hours in calendar.weekly_hours.items()
+                ),
+                calendar.holiday_country,
+                calendar.holiday_subdivision,
+                sorted(day.isoformat() for day in calendar.closures),
+            ],
+            "priorities": {
+                key: [
+                    _seconds(t.first_response),
+                    _seconds(t.first_response_internal),
+                    _seconds(t.resolution),
+                    _seconds(t.resolution_internal),
+                ]
+                for key, t in sorted(plan.priorities.items())
+            },
+        }
+    data = {
+        "plans": plans,
+        "warning_share": policy.sla.warning_share,
+        "escalations": [
+            [e.level, _seconds(e.after), list(e.notify)] for e in policy.sla.escalations
+        ],
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def sweep_tickets(db: Session, policy: Policy, now: datetime) -> int:
+    """Sweep rule: refresh only the tickets whose next_check_at has come; returns how many
+    alerts moved.
+
+    After a policy edit (a new fingerprint) every unresolved ticket is made due once, so
+    due times the new targets or calendars moved earlier are not missed.
+    """
+    if SlaPolicyMarks.changed(db, policy_fingerprint(policy), now):
+        Tickets.recheck_unresolved(db, now)
+    moved = 0
+    for ticket in Tickets.due(db, now, SWEEP_BATCH):
+        before = Alerts.by_key(db, alert_key(ticket))
+        version = before.version if before is not None else 0
+        refresh(db, policy, ticket, ticket.customer, now)
+        after = Alerts.by_key(db, alert_key(ticket))
+        if after is not None and after.version != version:
+            moved += 1
+    return moved
