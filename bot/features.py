@@ -13,7 +13,7 @@ from datetime import datetime
 from bot.alerts import sweeps
 from bot.billing import expiry, ledger, timelog
 from bot.bookings import charges, reminders
-from bot.calls import calls
+from bot.calls import timers
 from bot.policy.model import Policy
 from bot.sla import tickets
 from store.db import Database
@@ -25,7 +25,7 @@ SWEEP_RULES: tuple[tuple[str, sweeps.SweepRule], ...] = (
     ("block_expiring", expiry.sweep_block_expiring),
     ("block_expired", expiry.sweep_block_expired),
     ("booking_reminders", reminders.reminder_sweep),
-    ("timer_forgotten", calls.timer_forgotten_rule),
+    ("timer_forgotten", timers.timer_forgotten_rule),
     ("sla", tickets.sweep_tickets),
 )
 
