@@ -12,20 +12,20 @@ from datetime import datetime
 
 from bot.alerts import sweeps
 from bot.billing import expiry, ledger, timelog
-from bot.bookings import sessions
-from bot.calls import calls
+from bot.bookings import charges, reminders
+from bot.calls import timers
 from bot.policy.model import Policy
 from bot.sla import sweep as tickets
 from store.db import Database
 
 ledger.register_charge_source("time log", timelog.day_charges)
-ledger.register_charge_source("sessions", sessions.session_charges)
+ledger.register_charge_source("sessions", charges.session_charges)
 
 SWEEP_RULES: tuple[tuple[str, sweeps.SweepRule], ...] = (
     ("block_expiring", expiry.sweep_block_expiring),
     ("block_expired", expiry.sweep_block_expired),
-    ("booking_reminders", sessions.reminder_sweep),
-    ("timer_forgotten", calls.timer_forgotten_rule),
+    ("booking_reminders", reminders.reminder_sweep),
+    ("timer_forgotten", timers.timer_forgotten_rule),
     ("sla", tickets.sweep_tickets),
 )
 

@@ -18,11 +18,17 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.policy.model import FairUse
+
 
 class Status(StrEnum):
+    """A caller's (or the account's) month against the limits. `NOT_COVERED` marks calls the
+    plan does not cover: on the statement, outside fair use (`status_for` never gives it)."""
+
     WITHIN = "within"
     OVER_ALLOWANCE = "over_allowance"
     REVIEW = "review"
+    NOT_COVERED = "not_covered"
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,8 @@ class Limits:
     review: int = 60 * 60
 
     @classmethod
-    def from_policy(cls, fair_use) -> Limits:
-        """From a `bot.policy.FairUse`: durations become whole seconds."""
+    def from_policy(cls, fair_use: FairUse) -> Limits:
+        """From the policy's `[fair_use]`: durations become whole seconds."""
         return cls(
             long_call=_seconds(fair_use.long_call),
             allowance=_seconds(fair_use.allowance_per_user),
@@ -140,4 +146,5 @@ def describe_status(status: Status) -> str:
         Status.WITHIN: "within allowance",
         Status.OVER_ALLOWANCE: "over allowance",
         Status.REVIEW: "over allowance, flagged for review",
+        Status.NOT_COVERED: "not covered by the plan",
     }[status]

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.bookings.sessions import upcoming_lines
+from bot.bookings.listing import upcoming_lines
 from bot.calls.calls import balance_lines as call_balance_lines
 from bot.policy.model import Policy, provider_today
 from bot.reports.statement import build_statement

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing.ledger import Ledger, ledger_for
 from bot.billing.timelog import statement_days
-from bot.bookings.sessions import sessions_rows, training_minutes
+from bot.bookings.charges import sessions_rows, training_minutes
 from bot.calls.calls import month_rows
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today

@@ -2,14 +2,15 @@
 
 from slack_bolt import App
 
-from bot.calls import calls as call_rules
+from bot.calls import alerts as call_alerts
+from bot.calls import timers
 from handlers.actions import calls, sla
 
 
 def register(app: App) -> None:
-    app.action(call_rules.ACTION_BOOK_TRAINING)(calls.book_training)
-    app.action(call_rules.ACTION_TIMER_STOP)(calls.timer_stop)
-    app.action(call_rules.ACTION_TIMER_KEEP)(calls.timer_keep_running)
-    app.action(call_rules.ACTION_TIMER_DISCARD)(calls.timer_discard)
+    app.action(call_alerts.ACTION_BOOK_TRAINING)(calls.book_training)
+    app.action(timers.ACTION_TIMER_STOP)(calls.timer_stop)
+    app.action(timers.ACTION_TIMER_KEEP)(calls.timer_keep_running)
+    app.action(timers.ACTION_TIMER_DISCARD)(calls.timer_discard)
     app.action("sla_acknowledge")(sla.on_acknowledge)
     app.action("sla_take")(sla.on_take)

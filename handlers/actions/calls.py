@@ -7,7 +7,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.calls import calls
+from bot.calls import timers
 from bot.calls.fair_use import format_call_time
 from handlers.common import ActionCall, run_action
 from handlers.events.app_home import publish_home
@@ -43,14 +43,14 @@ def book_training(ack, body, respond, client, context):
 
 def timer_stop(ack, body, respond, client, context):
     def stop(call: ActionCall) -> str:
-        outcome = calls.stop_timer(
+        outcome = timers.stop_timer(
             call.db,
             call.policy,
             agent_id=call.user_id,
             quality=None,
             note=None,
             now=call.now,
-            started_at=calls.token_instant(call.value),
+            started_at=timers.token_instant(call.value),
         )
         if outcome is None:
             return ":information_source: That timer is no longer running."
@@ -64,11 +64,11 @@ def timer_stop(ack, body, respond, client, context):
 
 def timer_keep_running(ack, body, respond, client, context):
     def keep(call: ActionCall) -> str:
-        running = calls.keep_running(
+        running = timers.keep_running(
             call.db,
             call.policy,
             agent_id=call.user_id,
-            started_at=calls.token_instant(call.value),
+            started_at=timers.token_instant(call.value),
             now=call.now,
         )
         if running is None:
@@ -85,8 +85,8 @@ def timer_keep_running(ack, body, respond, client, context):
 
 def timer_discard(ack, body, respond, client, context):
     def discard(call: ActionCall) -> str:
-        running = calls.discard_timer(
-            call.db, call.user_id, call.now, started_at=calls.token_instant(call.value)
+        running = timers.discard_timer(
+            call.db, call.user_id, call.now, started_at=timers.token_instant(call.value)
         )
         if running is None:
             return ":information_source: That timer is no longer running."

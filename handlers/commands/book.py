@@ -8,7 +8,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot import customers as customer_service
 from bot.alerts.outbox import alert_channel
+from bot.bookings import grammar, listing
 from bot.bookings import sessions as bookings
+from bot.bookings.charges import BookingStatus
 from bot.parsing import InputError
 from bot.roles import AGENT
 from bot.units import format_minutes
@@ -24,7 +26,7 @@ USAGE_LIST = "/book list [customer]"
 
 
 def book(call: CommandCall) -> Reply:
-    form = bookings.parse_book_text(call.tokens)
+    form = grammar.parse_book_text(call.tokens)
     check_engineers(call.db, call.client, call.policy, form, call.now)
     tz = call.user_tz()
     booking = bookings.book(call.db, call.policy, form, agent=call.user_id, tz=tz, now=call.now)
@@ -55,8 +57,8 @@ def cancel(call: CommandCall) -> Reply:
     outcome = bookings.cancel(
         call.db, call.policy, call.tokens[0], actor=call.user_id, now=call.now
     )
-    when = bookings.format_span(outcome.booking.start_at, outcome.booking.minutes, call.user_tz())
-    if outcome.status == bookings.LATE_CANCELLED:
+    when = listing.format_span(outcome.booking.start_at, outcome.booking.minutes, call.user_tz())
+    if outcome.status == BookingStatus.LATE_CANCELLED:
         return Reply(
             f":warning: #{outcome.booking.id} for *{outcome.customer.name}* ({when}) is cancelled "
             f"late (less than {bookings.format_duration(call.policy.cancellation.free_notice)} "
@@ -75,7 +77,7 @@ def noshow(call: CommandCall) -> Reply:
     outcome = bookings.no_show(
         call.db, call.policy, call.tokens[0], actor=call.user_id, now=call.now
     )
-    when = bookings.format_span(outcome.booking.start_at, outcome.booking.minutes, call.user_tz())
+    when = listing.format_span(outcome.booking.start_at, outcome.booking.minutes, call.user_tz())
     return Reply(
         f":warning: #{outcome.booking.id} for *{outcome.customer.name}* ({when}) is marked as a "
         f"no-show: {format_minutes(outcome.charge_minutes)} billed; "
@@ -88,12 +90,12 @@ def list_(call: CommandCall) -> Reply:
         raise InputError("give at most one customer")
     customer = customer_service.get_customer(call.db, call.tokens[0]) if call.tokens else None
     tz = call.user_tz()
-    rows = bookings.recent_and_upcoming(call.db, call.policy, call.now, customer)
+    rows = listing.recent_and_upcoming(call.db, call.policy, call.now, customer)
     whose = f" for *{customer.name}*" if customer else ""
     if not rows:
         return Reply(f"No recent or upcoming sessions{whose}. Book one with `{USAGE}`.")
     lines = [f"Sessions{whose} (times in {tz.key}):"]
-    lines += ["• " + bookings.describe(call.db, b, tz, call.now) for b in rows]
+    lines += ["• " + listing.describe(call.db, b, tz, call.now) for b in rows]
     return Reply("\n".join(lines))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.calls import calls
+from bot.calls import calls, timers
 from bot.calls.fair_use import format_call_time
 from bot.customers import get_customer
 from bot.parsing import InputError, parse_name
@@ -19,7 +19,7 @@ def start(call: CommandCall) -> Reply:
         raise InputError("give a customer and the caller's name")
     customer = get_customer(call.db, call.tokens[0])
     caller = parse_name(call.tokens[1], "caller")
-    running = calls.start_timer(
+    running = timers.start_timer(
         call.db,
         call.policy,
         agent_id=call.user_id,
@@ -47,7 +47,7 @@ def parse_stop_options(tokens: list[str]) -> tuple[int | None, str]:
 
 def stop(call: CommandCall) -> Reply:
     quality, note = parse_stop_options(call.tokens)
-    outcome = calls.stop_timer(
+    outcome = timers.stop_timer(
         call.db, call.policy, agent_id=call.user_id, quality=quality, note=note, now=call.now
     )
     if outcome is None:
@@ -60,7 +60,7 @@ def stop(call: CommandCall) -> Reply:
 def status(call: CommandCall) -> Reply:
     if call.tokens:
         raise InputError("`/timer status` takes nothing after it")
-    running = calls.timer_status(call.db, call.user_id, call.now)
+    running = timers.timer_status(call.db, call.user_id, call.now)
     if running is None:
         return Reply(":information_source: No timer is running.")
     local = running.started_at.astimezone(call.user_tz())
@@ -75,7 +75,7 @@ def status(call: CommandCall) -> Reply:
 def discard(call: CommandCall) -> Reply:
     if call.tokens:
         raise InputError("`/timer discard` takes nothing after it")
-    running = calls.discard_timer(call.db, call.user_id, call.now)
+    running = timers.discard_timer(call.db, call.user_id, call.now)
     if running is None:
         return Reply(":information_source: No timer is running; nothing to discard.")
     return Reply(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing import timelog
 from bot.blocks import button, section
-from bot.calls import calls
+from bot.calls import calls, timers
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import provider_today
 from bot.roles import role_of
@@ -34,7 +34,7 @@ def timer_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Call timer"}}
     ]
-    running = calls.timer_status(db, user_id, now)
+    running = timers.timer_status(db, user_id, now)
     if running is None:
         blocks.append(
             section("No timer running. Start one with `/timer start <customer> <caller>`.")
@@ -47,7 +47,7 @@ def timer_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
         + (f"\n_{running.note}_" if running.note else "")
     )
     block["accessory"] = button(
-        calls.ACTION_TIMER_STOP, "Stop", calls.timer_token(running.started_at), style="danger"
+        timers.ACTION_TIMER_STOP, "Stop", timers.timer_token(running.started_at), style="danger"
     )
     blocks.append(block)
     return blocks

@@ -1,0 +1,160 @@
+"""What a booking bills (seeds 000 and 001): its status, the cancellation notice rule, the
+late-cancellation and no-show charges, extra engineers, and training.
+
+* A booking not cancelled is `held` once its end has passed, and bills its scheduled length
+  per engineer billed: minutes x (1 + extras) (seed 001).
+* Cancelled `cancellation.free_notice` (24 h) or more before the start: free. Later: the
+  `cancellation.late_charge` (30 m). After the start, a no-show: `cancellation.no_show_charge`.
+* Held sessions and charges draw down the hour blocks (`session_charges`, the charge source
+  `bot.features` registers with the ledger); training is billed at `provider.training_rate`
+  instead (`training_minutes`, priced by the statement), never from the blocks (seed 000).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.billing.blocks import Charge
+from bot.billing.drawdown import after_drawdown
+from bot.parsing import month_bounds
+from bot.policy.model import Policy
+from store.models import Booking, Customer
+from store.repositories.bookings import Bookings
+
+
+class BookingStatus(StrEnum):
+    """A booking's status. What a person decides is stored (booked, cancelled,
+    late_cancelled, no_show); `held` is derived: a booked session whose end has passed."""
+
+    BOOKED = "booked"
+    HELD = "held"
+    CANCELLED = "cancelled"
+    LATE_CANCELLED = "late_cancelled"
+    NO_SHOW = "no_show"
+
+
+def status_of(booking: Booking, now: datetime) -> BookingStatus:
+    status = BookingStatus(booking.status)
+    if status is BookingStatus.BOOKED and booking.end_at <= now:
+        return BookingStatus.HELD
+    return status
+
+
+def kind_of(booking: Booking) -> str:
+    return "training" if booking.training else "session"
+
+
+def whole_minutes(value: timedelta) -> int:
+    return int(value.total_seconds()) // 60
+
+
+# --- the notice rule and the charges ----------------------------------------------------------
+
+
+def is_late(policy: Policy, start: datetime, now: datetime) -> bool:
+    """Cancelling at `now` is late when less than the free notice is left before `start`."""
+    return start - now < policy.cancellation.free_notice
+
+
+def late_charge(policy: Policy) -> int:
+    """The minutes a late cancellation bills."""
+    return whole_minutes(policy.cancellation.late_charge)
+
+
+def no_show_charge(policy: Policy) -> int:
+    """The minutes a no-show bills."""
+    return whole_minutes(policy.cancellation.no_show_charge)
+
+
+def extras(booking: Booking) -> int:
+    return sum(1 for engineer in booking.engineers if engineer.extra)
+
+
+def held_minutes(booking: Booking) -> int:
+    """A held session's billed minutes: its length for the lead engineer and each extra."""
+    return booking.minutes * (1 + extras(booking))
+
+
+def billed_minutes(booking: Booking, now: datetime) -> int:
+    status = status_of(booking, now)
+    if status is BookingStatus.HELD:
+        return held_minutes(booking)
+    if status in (BookingStatus.LATE_CANCELLED, BookingStatus.NO_SHOW):
+        return booking.charge_minutes or 0
+    return 0
+
+
+def work_date(policy: Policy, booking: Booking) -> date:
+    """The day a booking's billing falls on, in the provider's timezone.
+
+    A late cancellation is billed the day it is made (so it shows at once, and the hour
+    block valid then pays for it); everything else on the day the session was to start.
+    """
+    if booking.status == BookingStatus.LATE_CANCELLED and booking.cancelled_at is not None:
+        return booking.cancelled_at.astimezone(policy.timezone).date()
+    return booking.start_at.astimezone(policy.timezone).date()
+
+
+def check_balance(db: Session, policy: Policy, booking: Booking, now: datetime) -> int:
+    """A charge from the blocks may take the balance to the block_low threshold. Training
+    is billed at the training rate, not from the blocks, so it cannot."""
+    if booking.training:
+        return 0
+    return after_drawdown(db, policy, booking.customer, now)
+
+
+# --- billing ----------------------------------------------------------------------------------
+
+
+def session_charges(db: Session, policy: Policy, customer: Customer, now: datetime) -> list[Charge]:
+    """Held sessions and cancellation charges, drawn from the hour blocks (not training)."""
+    charges = []
+    for booking in Bookings.for_customer(db, customer.id):
+        if booking.training:
+            continue
+        minutes = billed_minutes(booking, now)
+        if not minutes:
+            continue
+        held = status_of(booking, now) is BookingStatus.HELD
+        source = f"session:{booking.id}" if held else f"cancellation:{booking.id}"
+        charges.append(Charge(work_date=work_date(policy, booking), minutes=minutes, source=source))
+    return charges
+
+
+def _month(db: Session, policy: Policy, customer: Customer, first: date) -> list[Booking]:
+    """Bookings billed in the month: starting in it, or cancelled late in it."""
+    start, end = month_bounds(first.year, first.month, policy.timezone)
+    # A late cancellation in the month may be of a session starting early next month.
+    reach = policy.cancellation.free_notice + timedelta(days=1)
+    rows = Bookings.starting_between(db, start, end + reach, customer_id=customer.id)
+    return [b for b in rows if work_date(policy, b).replace(day=1) == first.replace(day=1)]
+
+
+def sessions_rows(
+    db: Session, policy: Policy, customer: Customer, first: date, now: datetime
+) -> list[dict[str, Any]]:
+    """The statement's `sessions` section (SPEC §6): sessions starting in the month."""
+    return [
+        {
+            "id": str(b.id),
+            "start": b.start_at.astimezone(UTC).isoformat(),
+            "minutes": b.minutes,
+            "engineers": len(b.engineers),
+            "kind": kind_of(b),
+            "status": status_of(b, now),
+            "billed_minutes": billed_minutes(b, now),
+        }
+        for b in _month(db, policy, customer, first)
+    ]
+
+
+def training_minutes(
+    db: Session, policy: Policy, customer: Customer, first: date, now: datetime
+) -> int:
+    """Training in the month, held or charged for cancelling: billed at the training rate,
+    never drawn from the hour blocks."""
+    return sum(billed_minutes(b, now) for b in _month(db, policy, customer, first) if b.training)
