@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.bookings import sessions as bookings
 from bot.parsing import InputError
-from bot.policy.model import load_policy
+from bot.policy.loader import load_policy
 from store.models import Booking, BookingEngineer
 
 POLICY = load_policy(None)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.policy.model import load_policy
+from bot.policy.loader import load_policy
 from bot.sla.clocks import EventKind, TicketEvent, compute_clocks
 from bot.sla.tickets import alert_state, escalations_for, targets_for
 
