@@ -35,7 +35,7 @@ def role_of(
 ) -> str | None:
     """The highest role the user has from the policy file or `hourglass role add`."""
     found = []
-    stored = Roles.get(db, user_id)
+    stored = Roles.find(db, user_id)
     if stored is not None:
         found.append(stored.role)
     if _listed(user_id, policy.roles.managers, group_members):

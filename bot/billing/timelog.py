@@ -25,7 +25,8 @@ from bot.parsing import InputError, parse_date, parse_duration
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes, format_work_date, overage_amount
 from store.models import Customer, TimeEntry
-from store.repositories.time import TimeEntries, lock_customer
+from store.repositories.core import lock_customer
+from store.repositories.time import TimeEntries
 
 MAX_NOTE = 1000
 KIND_WORDS = {

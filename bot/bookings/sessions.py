@@ -210,7 +210,7 @@ def _start(form: BookingForm, tz: ZoneInfo, now: datetime, policy: Policy) -> da
 def engineer_name(db: Session, user_id: str, labels: dict[str, str] | None = None) -> str:
     if labels and labels.get(user_id):
         return labels[user_id]
-    profile = UserProfiles.get(db, user_id)
+    profile = UserProfiles.find(db, user_id)
     return profile.name if profile is not None and profile.name else f"<@{user_id}>"
 
 
@@ -341,7 +341,7 @@ def parse_booking_id(text: str) -> int:
 
 
 def _get(db: Session, text: str) -> Booking:
-    booking = Bookings.get(db, parse_booking_id(text), for_update=True)
+    booking = Bookings.find(db, parse_booking_id(text), for_update=True)
     if booking is None:
         raise InputError(f"there is no booking #{parse_booking_id(text)}")
     return booking
