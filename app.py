@@ -41,7 +41,8 @@ from bot.parsing import InputError, parse_date, parse_month
 from bot.policy.loader import load_policy
 from bot.policy.model import Policy, provider_today
 from bot.policy.reader import PolicyError
-from bot.reports.statement import build_statement, render
+from bot.reports.render import render
+from bot.reports.statement import build_statement
 from handlers import register_listeners
 from handlers.context import Hourglass
 from handlers.local import console, demo
