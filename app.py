@@ -38,8 +38,11 @@ from bot.clock import Clock, SystemClock
 from bot.customers import plans_missing
 from bot.features import run_sweep
 from bot.parsing import InputError, parse_date, parse_month
-from bot.policy.model import Policy, PolicyError, load_policy, provider_today
-from bot.reports.statement import build_statement, render
+from bot.policy.loader import load_policy
+from bot.policy.model import Policy, provider_today
+from bot.policy.reader import PolicyError
+from bot.reports.render import render
+from bot.reports.statement import build_statement
 from handlers import register_listeners
 from handlers.context import Hourglass
 from handlers.local import console, demo

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.policy.model import load_policy  # noqa: E402
+from bot.policy.loader import load_policy  # noqa: E402
 from bot.sla.sweep import policy_fingerprint, sweep_tickets  # noqa: E402
 from store.db import Database, migrate  # noqa: E402
 from store.models import Customer, Ticket, TicketEventRecord  # noqa: E402

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
 from bot.policy.model import Policy
 from store.repositories.core import Roles
 
-AGENT = "agent"
-MANAGER = "manager"
-RANKS = {AGENT: 1, MANAGER: 2}
+
+class Role(StrEnum):
+    """A user's role; stored and typed as its value (`hourglass role add U… agent`)."""
+
+    AGENT = "agent"
+    MANAGER = "manager"
+
+
+# The names every command handler passes as the role it needs.
+AGENT = Role.AGENT
+MANAGER = Role.MANAGER
+RANKS = {Role.AGENT: 1, Role.MANAGER: 2}
 
 GroupMembers = Callable[[str], set[str]]
 
@@ -32,16 +42,16 @@ def _listed(user_id: str, entries: tuple[str, ...], group_members: GroupMembers 
 
 def role_of(
     db: Session, policy: Policy, user_id: str, group_members: GroupMembers | None = None
-) -> str | None:
+) -> Role | None:
     """The highest role the user has from the policy file or `hourglass role add`."""
     found = []
-    stored = Roles.get(db, user_id)
+    stored = Roles.find(db, user_id)
     if stored is not None:
-        found.append(stored.role)
+        found.append(Role(stored.role))
     if _listed(user_id, policy.roles.managers, group_members):
-        found.append(MANAGER)
+        found.append(Role.MANAGER)
     elif _listed(user_id, policy.roles.agents, group_members):
-        found.append(AGENT)
+        found.append(Role.AGENT)
     return max(found, key=RANKS.__getitem__, default=None)
 
 
@@ -49,24 +59,24 @@ def require(
     db: Session,
     policy: Policy,
     user_id: str,
-    needed: str,
+    needed: Role | str,
     group_members: GroupMembers | None = None,
-) -> str:
+) -> Role:
     role = role_of(db, policy, user_id, group_members)
     if role is None:
         raise PermissionDenied(
             "Sorry, only support agents and managers can use Hourglass. "
             "A manager can add you with `hourglass role add <your-user-id> agent`."
         )
-    if RANKS[role] < RANKS[needed]:
+    if RANKS[role] < RANKS[Role(needed)]:
         raise PermissionDenied(f"Sorry, only managers can do that (you are an {role}).")
     return role
 
 
-def grant(db: Session, user_id: str, role: str, granted_by: str, now: datetime) -> None:
-    if role not in RANKS:
+def grant(db: Session, user_id: str, role: Role | str, granted_by: str, now: datetime) -> None:
+    if role not in set(Role):
         raise ValueError(f"unknown role {role!r} (agent or manager)")
-    Roles.set(db, user_id, role, granted_by, now)
+    Roles.set(db, user_id, Role(role), granted_by, now)
 
 
 def revoke(db: Session, user_id: str) -> bool:

@@ -87,7 +87,7 @@ def user_timezone(
     hg: Hourglass, db: Session, client: WebClient, user_id: str, now: datetime
 ) -> ZoneInfo:
     """The user's Slack timezone (users.info, cached a day); the provider's if unknown."""
-    profile = UserProfiles.get(db, user_id)
+    profile = UserProfiles.find(db, user_id)
     if profile is not None and now - profile.fetched_at < PROFILE_TTL:
         return _zone(profile.tz, hg)
     try:

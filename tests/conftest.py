@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 import bot.features  # noqa: F401 - registers the charge sources, as app.py does
 from bot import roles
 from bot.clock import FixedClock
-from bot.policy.model import load_policy
+from bot.policy.loader import load_policy
 from handlers.local.standin import SlackStandIn
 from store.db import Database, migrate
 from store.models import Base

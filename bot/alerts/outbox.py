@@ -21,6 +21,7 @@ from store.repositories.core import Alerts, insert_if_absent
 
 log = logging.getLogger(__name__)
 
+Blocks = list[dict[str, Any]]
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)
 
@@ -34,10 +35,10 @@ class DeliveryError(Exception):
 
 
 class Messenger(Protocol):
-    def post(self, channel: str, text: str, blocks: list[dict] | None) -> tuple[str, str]:
+    def post(self, channel: str, text: str, blocks: Blocks | None) -> tuple[str, str]:
         """Post a new message; returns (channel id, message ts)."""
 
-    def update(self, channel: str, ts: str, text: str, blocks: list[dict] | None) -> None:
+    def update(self, channel: str, ts: str, text: str, blocks: Blocks | None) -> None:
         """Edit a message already posted."""
 
 
@@ -56,7 +57,7 @@ def raise_alert(
     channel: str,
     text: str,
     now: datetime,
-    blocks: list[dict[str, Any]] | None = None,
+    blocks: Blocks | None = None,
     customer_id: int | None = None,
     state: str = "raised",
     data: dict[str, Any] | None = None,
@@ -93,7 +94,7 @@ def update_alert(
     state: str,
     text: str,
     now: datetime,
-    blocks: list[dict[str, Any]] | None = None,
+    blocks: Blocks | None = None,
     data: dict[str, Any] | None = None,
     kind: str | None = None,
 ) -> bool:
@@ -127,6 +128,18 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """What one delivery needs, read in the leasing transaction and used outside any."""
+
+    id: int
+    version: int
+    target: str
+    text: str
+    blocks: Blocks | None
+    posted: tuple[str, str] | None  # (channel, ts) once the first delivery is done
+
+
 def deliver_due(
     database: Database, messenger: Messenger, now: datetime, *, limit: int = 100
 ) -> DeliveryReport:
@@ -142,38 +155,63 @@ def deliver_due(
         ids = Alerts.due_ids(db, now, limit)
         Alerts.lease(db, ids, now + LEASE)
     for alert_id in ids:
-        with database.session() as db:
-            alert = db.get(Alert, alert_id)
-            if alert is None:
-                continue
-            version, channel, ts = alert.version, alert.posted_channel, alert.ts
-            text, blocks, target = alert.text, alert.blocks, alert.channel
+        pending = _pending(database, alert_id)
+        if pending is None:
+            continue
         try:
-            if ts is None:
-                channel, ts = messenger.post(target, text, blocks)
-                outcome = "posted"
+            if pending.posted is None:
+                posted = messenger.post(pending.target, pending.text, pending.blocks)
+                report.posted += 1
             else:
-                messenger.update(channel, ts, text, blocks)
-                outcome = "updated"
+                posted = pending.posted
+                messenger.update(*posted, pending.text, pending.blocks)
+                report.updated += 1
         except DeliveryError as exc:
             _record_failure(database, alert_id, exc, now)
             report.failed += 1
             report.errors.append(f"{alert_id}: {exc}")
             continue
-        with database.session() as db:
-            alert = db.get(Alert, alert_id)
-            alert.posted_channel, alert.ts = channel, ts
-            alert.delivered_version = max(alert.delivered_version, version)
-            alert.attempts, alert.last_error = 0, None
-            # A state change that arrived while we were posting is delivered next round.
-            alert.next_attempt_at = None if alert.version == version else now
-        setattr(report, outcome, getattr(report, outcome) + 1)
+        _record_delivery(database, pending, posted, now)
     return report
 
 
-def _record_failure(database: Database, alert_id: int, error: DeliveryError, now: datetime):
+def _pending(database: Database, alert_id: int) -> _Pending | None:
     with database.session() as db:
-        alert = db.get(Alert, alert_id)
+        alert = Alerts.find(db, alert_id)
+        if alert is None:
+            return None  # gone since it was leased: nothing left to deliver
+        channel, ts = alert.posted_channel, alert.ts
+        return _Pending(
+            id=alert.id,
+            version=alert.version,
+            target=alert.channel,
+            text=alert.text,
+            blocks=alert.blocks,
+            posted=(channel, ts) if channel is not None and ts is not None else None,
+        )
+
+
+def _record_delivery(
+    database: Database, pending: _Pending, posted: tuple[str, str], now: datetime
+) -> None:
+    with database.session() as db:
+        alert = Alerts.find(db, pending.id)
+        if alert is None:
+            log.warning("alert %s was deleted while it was being delivered", pending.id)
+            return
+        alert.posted_channel, alert.ts = posted
+        alert.delivered_version = max(alert.delivered_version, pending.version)
+        alert.attempts, alert.last_error = 0, None
+        # A state change that arrived while we were posting is delivered next round.
+        alert.next_attempt_at = None if alert.version == pending.version else now
+
+
+def _record_failure(database: Database, alert_id: int, error: DeliveryError, now: datetime) -> None:
+    with database.session() as db:
+        alert = Alerts.find(db, alert_id)
+        if alert is None:
+            log.warning("alert %s was deleted while it was being delivered: %s", alert_id, error)
+            return
         alert.attempts += 1
         alert.last_error = str(error)[:1000]
         if error.permanent or alert.attempts >= MAX_ATTEMPTS:

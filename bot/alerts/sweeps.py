@@ -30,7 +30,7 @@ def run_sweep(
 ) -> dict[str, int]:
     """Run each rule in its own transaction; re-raise the first failure after all have run."""
     results: dict[str, int] = {}
-    failures = []
+    failures: list[tuple[str, Exception]] = []
     for name, rule in rules:
         try:
             with database.session() as db:
@@ -39,6 +39,6 @@ def run_sweep(
             log.exception("sweep rule %s failed", name)
             failures.append((name, exc))
     if failures:
-        name, exc = failures[0]
-        raise RuntimeError(f"sweep rule {name} failed: {exc}") from exc
+        first_name, first_error = failures[0]
+        raise RuntimeError(f"sweep rule {first_name} failed: {first_error}") from first_error
     return results

@@ -13,6 +13,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,8 @@ from bot.parsing import InputError, parse_date, parse_duration
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes, format_work_date, overage_amount
 from store.models import Customer, TimeEntry
-from store.repositories.time import TimeEntries, lock_customer
+from store.repositories.core import lock_customer
+from store.repositories.time import TimeEntries
 
 MAX_NOTE = 1000
 KIND_WORDS = {
@@ -155,16 +157,24 @@ def day_receipt(
     return receipts[0] if receipts else None
 
 
+class StatementDay(TypedDict):
+    """One row of the statement's `days` section (SPEC §6)."""
+
+    date: str
+    logged_minutes: int
+    billed_minutes: int
+
+
 def statement_days(
     db: Session, policy: Policy, customer: Customer, first: date, last: date
-) -> list[dict]:
+) -> list[StatementDay]:
     """The statement's `days` section: logged and billed 1-on-1 minutes per day."""
     return [
-        {
-            "date": r.work_date.isoformat(),
-            "logged_minutes": r.logged_minutes,
-            "billed_minutes": r.billed_minutes,
-        }
+        StatementDay(
+            date=r.work_date.isoformat(),
+            logged_minutes=r.logged_minutes,
+            billed_minutes=r.billed_minutes,
+        )
         for r in receipts_between(db, policy, customer, first, last)
     ]
 
@@ -182,7 +192,7 @@ def drawn_lines(ledger: Ledger, work_date: date, policy: Policy) -> list[str]:
     for drawdown in ledger.allocation.drawdowns:
         if drawdown.work_date != work_date or drawdown.source != ADHOC_DAY_SOURCE:
             continue
-        if drawdown.is_overage:
+        if drawdown.block_id is None:  # overage
             amount = overage_amount(drawdown.minutes, policy.hourly_rate)
             lines.append(
                 f"No hour block covers {format_minutes(drawdown.minutes)} of it: overage, "
@@ -275,9 +285,7 @@ def undo_last(db: Session, policy: Policy, *, agent_id: str, now: datetime) -> L
 
 
 def entries_on(db: Session, agent_id: str, work_date: date) -> list[tuple[TimeEntry, str]]:
-    entries = TimeEntries.for_agent_on(db, agent_id, work_date)
-    names = {c.id: c.name for c in (db.get(Customer, i) for i in {e.customer_id for e in entries})}
-    return [(e, names[e.customer_id]) for e in entries]
+    return [(e, e.customer.name) for e in TimeEntries.for_agent_on(db, agent_id, work_date)]
 
 
 def describe_entry(entry: TimeEntry, customer_name: str, *, with_date: bool = True) -> str:

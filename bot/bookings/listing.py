@@ -22,7 +22,7 @@ LIST_LIMIT = 25
 def engineer_name(db: Session, user_id: str, labels: dict[str, str] | None = None) -> str:
     if labels and labels.get(user_id):
         return labels[user_id]
-    profile = UserProfiles.get(db, user_id)
+    profile = UserProfiles.find(db, user_id)
     return profile.name if profile is not None and profile.name else f"<@{user_id}>"
 
 

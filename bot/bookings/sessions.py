@@ -277,7 +277,7 @@ def parse_booking_id(text: str) -> int:
 
 def _unsettled(db: Session, text: str) -> Booking:
     """The booking `#id` names, locked, unless it was already cancelled or a no-show."""
-    booking = Bookings.get(db, parse_booking_id(text), for_update=True)
+    booking = Bookings.find(db, parse_booking_id(text), for_update=True)
     if booking is None:
         raise InputError(f"there is no booking #{parse_booking_id(text)}")
     settled = _SETTLED.get(BookingStatus(booking.status))

@@ -22,7 +22,8 @@ from bot.calls.fair_use import CallRecord, Limits, Status, format_call_time, for
 from bot.parsing import InputError, format_duration, month_bounds
 from bot.policy.model import Policy
 from store.models import Customer, PhoneCall
-from store.repositories.calls import PhoneCalls, lock_customer
+from store.repositories.calls import PhoneCalls
+from store.repositories.core import lock_customer
 
 MAX_NOTE = 500
 # How far back `/call … on <date>` may reach, in days before the agent's today. A call from

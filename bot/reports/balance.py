@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.bookings.listing import upcoming_lines
 from bot.calls.calls import balance_lines as call_balance_lines
 from bot.policy.model import Policy, provider_today
-from bot.reports.statement import build_statement
+from bot.reports.statement import BlockRow, build_statement
 from bot.units import format_minutes
 from store.models import Customer
 
 
 @dataclass
 class Balance:
-    blocks: list[dict[str, Any]]
+    blocks: list[BlockRow]
     remaining_minutes: int
     month_billed_minutes: int
     month_overage_minutes: int
@@ -42,7 +41,7 @@ def balance_for(db: Session, policy: Policy, customer: Customer, now: datetime) 
     )
 
 
-def _forfeited_lines(blocks: list[dict[str, Any]]) -> list[str]:
+def _forfeited_lines(blocks: list[BlockRow]) -> list[str]:
     """Hours lost at expiry are part of the balance story; say so rather than show only 0m."""
     return [
         f"Forfeited at expiry: #{b['id']} lost {format_minutes(b['forfeited_minutes'])} "

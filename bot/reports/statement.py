@@ -1,30 +1,86 @@
-"""The customer's monthly statement (SPEC §6) as a dict, JSON, CSV or text.
+"""The customer's monthly statement (SPEC §6): its shape, as TypedDicts, and how it is built.
 
-Each section comes from its own function so each feature owns its part.
+Each section comes from its own function so each feature owns its part; `bot.reports.render`
+turns a statement into JSON, CSV or text.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict, cast
 
 from sqlalchemy.orm import Session
 
 from bot.billing.ledger import Ledger, ledger_for
-from bot.billing.timelog import statement_days
+from bot.billing.timelog import StatementDay, statement_days
 from bot.bookings.charges import sessions_rows, training_minutes
 from bot.calls.calls import month_rows
-from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
 from bot.sla.goals import month_sla
-from bot.units import format_minutes, overage_amount
+from bot.units import overage_amount
 from store.models import Customer
 
-FORMATS = ("json", "csv", "text")
+
+class SessionRow(TypedDict):
+    id: str
+    start: str  # ISO 8601, UTC
+    minutes: int
+    engineers: int
+    kind: str
+    status: str  # booked, held, cancelled, late_cancelled or no_show
+    billed_minutes: int
+
+
+class BlockRow(TypedDict):
+    id: str
+    hours: int | float
+    purchased: str
+    expires: str
+    used_minutes: int
+    remaining_minutes: int
+    forfeited_minutes: int
+    status: str  # active, exhausted or expired
+
+
+class CallRow(TypedDict):
+    caller: str
+    calls: int
+    seconds: int
+    long_calls: int
+    allowance_minutes: int
+    status: str  # within, over_allowance, review or not_covered
+    avg_quality: float | None
+
+
+class SlaSummary(TypedDict):
+    tickets: int
+    responded: int
+    breached: int
+    within_target_ratio: float | None
+    p90_first_response_minutes: int | None
+
+
+class Statement(TypedDict):
+    """The statement, in SPEC §6's key order (the JSON is rendered in this order)."""
+
+    customer: str
+    month: str
+    currency: str
+    plan: str
+    as_of: str
+    days: list[StatementDay]
+    sessions: list[SessionRow]
+    billed_minutes: int  # the month's days, sessions (training too) and cancellation charges
+    overage_minutes: int
+    amount: str
+    blocks: list[BlockRow]
+    calls: list[CallRow]
+    sla: SlaSummary
+
+
+# The bookings, calls and SLA features build their rows as plain dicts of exactly these shapes;
+# they sit below this package, so the TypedDicts cannot move down to them without a new home.
 
 
 def month_dates(year: int, month: int) -> tuple[date, date]:
@@ -38,7 +94,9 @@ def _in_month(day: date, first: date, last: date) -> bool:
     return first <= day <= last
 
 
-def days_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):
+def days_section(
+    db: Session, policy: Policy, customer: Customer, first: date, last: date
+) -> list[StatementDay]:
     """Ad-hoc billable work per day: logged and billed minutes."""
     return statement_days(db, policy, customer, first, last)
 
@@ -50,14 +108,17 @@ def sessions_section(
     first: date,
     last: date,
     now: datetime | None = None,
-):
+) -> list[SessionRow]:
     """Booked sessions starting in the month, with their status as of `now` (bot/bookings/)."""
-    return sessions_rows(db, policy, customer, first, now or _after(last, policy))
+    rows = sessions_rows(db, policy, customer, first, now or _after(last, policy))
+    return cast(list[SessionRow], rows)
 
 
-def calls_section(db: Session, policy: Policy, customer: Customer, first: date, last: date):
+def calls_section(
+    db: Session, policy: Policy, customer: Customer, first: date, last: date
+) -> list[CallRow]:
     """Phone calls per caller against the fair-use allowance (issue 4)."""
-    return month_rows(db, policy, customer, first.year, first.month)
+    return cast(list[CallRow], month_rows(db, policy, customer, first.year, first.month))
 
 
 def sla_section(
@@ -67,11 +128,10 @@ def sla_section(
     first: date,
     last: date,
     now: datetime | None = None,
-):
+) -> SlaSummary:
     """SLA results for tickets opened in the month, as of `now` (else the month's end)."""
-    if now is None:
-        now = datetime.combine(last + timedelta(days=1), datetime.min.time(), policy.timezone)
-    return month_sla(db, policy, customer, first.year, first.month, now).statement()
+    result = month_sla(db, policy, customer, first.year, first.month, now or _after(last, policy))
+    return cast(SlaSummary, result.statement())
 
 
 def training_billed(
@@ -92,7 +152,7 @@ def _after(last: date, policy: Policy) -> datetime:
     return datetime.combine(last + timedelta(days=1), datetime.min.time(), policy.timezone)
 
 
-def blocks_section(ledger: Ledger, last: date) -> list[dict[str, Any]]:
+def blocks_section(ledger: Ledger, last: date) -> list[BlockRow]:
     """Blocks bought by the month's end, with their balance as of the statement's date."""
     rows = []
     for statement in sorted(
@@ -102,16 +162,16 @@ def blocks_section(ledger: Ledger, last: date) -> list[dict[str, Any]]:
         if block.purchased > last:
             continue  # bought after the month: not part of its statement
         rows.append(
-            {
-                "id": block.id,
-                "hours": _hours(block.minutes),
-                "purchased": block.purchased.isoformat(),
-                "expires": block.expires.isoformat(),
-                "used_minutes": statement.used_minutes,
-                "remaining_minutes": statement.remaining_minutes,
-                "forfeited_minutes": statement.forfeited_minutes,
-                "status": str(statement.status),
-            }
+            BlockRow(
+                id=block.id,
+                hours=_hours(block.minutes),
+                purchased=block.purchased.isoformat(),
+                expires=block.expires.isoformat(),
+                used_minutes=statement.used_minutes,
+                remaining_minutes=statement.remaining_minutes,
+                forfeited_minutes=statement.forfeited_minutes,
+                status=str(statement.status),
+            )
         )
     return rows
 
@@ -123,7 +183,7 @@ def _hours(minutes: int) -> int | float:
 
 def build_statement(
     db: Session, policy: Policy, customer: Customer, year: int, month: int, now: datetime
-) -> dict[str, Any]:
+) -> Statement:
     first, last = month_dates(year, month)
     as_of = min(last, provider_today(policy, now))
     ledger = ledger_for(db, policy, customer, now, as_of=max(as_of, first - timedelta(days=1)))
@@ -135,165 +195,18 @@ def build_statement(
     )
     training_minutes, training_amount = training_billed(db, policy, customer, first, last, now=now)
     amount = overage_amount(overage, policy.hourly_rate) + training_amount
-    return {
-        "customer": customer.name,
-        "month": f"{year:04d}-{month:02d}",
-        "currency": policy.currency,
-        "plan": customer.plan,
-        "as_of": as_of.isoformat(),
-        "days": days_section(db, policy, customer, first, last),
-        "sessions": sessions_section(db, policy, customer, first, last, now=now),
-        # SPEC §6: the month's days, sessions (training too) and cancellation charges.
-        "billed_minutes": sum(c.minutes for c in month_charges) + training_minutes,
-        "overage_minutes": overage,
-        "amount": f"{amount:.2f}",
-        "blocks": blocks_section(ledger, last),
-        "calls": calls_section(db, policy, customer, first, last),
-        "sla": sla_section(db, policy, customer, first, last, now=now),
-    }
-
-
-def render(statement: dict[str, Any], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(statement, indent=2)
-    if fmt == "csv":
-        return render_csv(statement)
-    if fmt == "text":
-        return render_text(statement)
-    raise ValueError(f"unknown format {fmt!r} (json, csv or text)")
-
-
-def render_csv(statement: dict[str, Any]) -> str:
-    """One row per line item, so a spreadsheet can total any column."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "date", "item", "logged_minutes", "billed_minutes", "detail"])
-    for day in statement["days"]:
-        writer.writerow(
-            ["day", day["date"], "ad-hoc work", day["logged_minutes"], day["billed_minutes"], ""]
-        )
-    for session in statement["sessions"]:
-        writer.writerow(
-            [
-                "session",
-                session["start"][:10],
-                f"#{session['id']} {session['kind']}",
-                session["minutes"],
-                session["billed_minutes"],
-                session["status"],
-            ]
-        )
-    for block in statement["blocks"]:
-        writer.writerow(
-            [
-                "block",
-                block["purchased"],
-                f"#{block['id']} {block['hours']}h",
-                block["used_minutes"],
-                "",
-                f"{block['status']}; expires {block['expires']}; remaining "
-                f"{block['remaining_minutes']}m; forfeited {block['forfeited_minutes']}m",
-            ]
-        )
-    for call in statement["calls"]:
-        writer.writerow(
-            [
-                "calls",
-                "",
-                call["caller"],
-                call["seconds"] // 60,
-                "",
-                f"{call['calls']} calls; {call['long_calls']} long; {call['status']}"
-                + (f"; quality {call['avg_quality']}" if call.get("avg_quality") else ""),
-            ]
-        )
-    writer.writerow(["total", statement["month"], "billed", "", statement["billed_minutes"], ""])
-    writer.writerow(["total", statement["month"], "overage", "", statement["overage_minutes"], ""])
-    writer.writerow(
-        [
-            "total",
-            statement["month"],
-            "amount",
-            "",
-            "",
-            f"{statement['amount']} {statement['currency']}",
-        ]
+    return Statement(
+        customer=customer.name,
+        month=f"{year:04d}-{month:02d}",
+        currency=policy.currency,
+        plan=customer.plan,
+        as_of=as_of.isoformat(),
+        days=days_section(db, policy, customer, first, last),
+        sessions=sessions_section(db, policy, customer, first, last, now=now),
+        billed_minutes=sum(c.minutes for c in month_charges) + training_minutes,
+        overage_minutes=overage,
+        amount=f"{amount:.2f}",
+        blocks=blocks_section(ledger, last),
+        calls=calls_section(db, policy, customer, first, last),
+        sla=sla_section(db, policy, customer, first, last, now=now),
     )
-    return out.getvalue()
-
-
-_CALL_STATUS = {
-    "within": "within allowance",
-    "over_allowance": "over allowance",
-    "review": "flagged for review",
-}
-
-
-def _call_line(call: dict[str, Any]) -> str:
-    talked = format_call_time(call["seconds"])
-    count = f"{call['calls']} call{'s' if call['calls'] != 1 else ''}"
-    if call["status"] == "not_covered":
-        return f"  {call['caller']}: {count}, {talked} (not covered by the plan)"
-    line = (
-        f"  {call['caller']}: {count}, {talked} of {call['allowance_minutes']}m allowance "
-        f"({_CALL_STATUS.get(call['status'], call['status'])})"
-    )
-    if call["long_calls"]:
-        line += f", {call['long_calls']} long"
-    if call.get("avg_quality"):
-        line += f", average quality {call['avg_quality']:.1f}/5"
-    return line
-
-
-def render_text(statement: dict[str, Any]) -> str:
-    lines = [
-        f"Statement for {statement['customer']}, {statement['month']} ({statement['plan']} plan)"
-    ]
-    if statement["days"]:
-        lines.append("Ad-hoc work (rounded once daily):")
-        for day in statement["days"]:
-            lines.append(
-                f"  {day['date']}: {format_minutes(day['logged_minutes'])} logged → "
-                f"{format_minutes(day['billed_minutes'])} billed"
-            )
-    if statement["sessions"]:
-        lines.append("Sessions:")
-        for session in statement["sessions"]:
-            lines.append(
-                f"  #{session['id']} {session['start'][:16].replace('T', ' ')} "
-                f"{session['kind']}, {format_minutes(session['minutes'])} × {session['engineers']}: "
-                f"{session['status']}, {format_minutes(session['billed_minutes'])} billed"
-            )
-    lines.append(
-        f"Billed: {format_minutes(statement['billed_minutes'])}; overage "
-        f"{format_minutes(statement['overage_minutes'])}; amount due "
-        f"{statement['amount']} {statement['currency']}"
-    )
-    if statement["blocks"]:
-        lines.append("Hour blocks:")
-        for block in statement["blocks"]:
-            lines.append(
-                f"  #{block['id']} {block['hours']}h bought {block['purchased']}, expires "
-                f"{block['expires']}: {format_minutes(block['used_minutes'])} used, "
-                f"{format_minutes(block['remaining_minutes'])} left"
-                + (
-                    f", {format_minutes(block['forfeited_minutes'])} forfeited"
-                    if block["forfeited_minutes"]
-                    else ""
-                )
-                + f" ({block['status']})"
-            )
-    else:
-        lines.append("Hour blocks: none bought")
-    if statement["calls"]:
-        lines.append("Phone calls:")
-        for call in statement["calls"]:
-            lines.append(_call_line(call))
-    sla = statement["sla"]
-    if sla.get("tickets"):
-        ratio = sla.get("within_target_ratio")
-        lines.append(
-            f"SLA: {sla['tickets']} tickets, {sla['responded']} responded, {sla['breached']} breached"
-            + (f", {ratio:.1%} within target" if ratio is not None else "")
-        )
-    return "\n".join(lines)

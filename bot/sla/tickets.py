@@ -65,7 +65,7 @@ def parse_ticket_id(text: str) -> int:
 def get_ticket(db: Session, text: str) -> tuple[Ticket, Customer]:
     """The ticket named by `#12` or `12`, locked for the rest of the transaction."""
     ticket_id = parse_ticket_id(text)
-    ticket = Tickets.get(db, ticket_id, lock=True)
+    ticket = Tickets.find(db, ticket_id, lock=True)
     if ticket is None:
         raise InputError(f"there is no ticket #{ticket_id}")
     return ticket, ticket.customer

@@ -12,7 +12,8 @@ from bot import customers as customer_service
 from bot.billing import hours as hour_blocks
 from bot.parsing import InputError, parse_date, parse_mention, parse_month, split_options
 from bot.policy.model import provider_today
-from bot.reports.statement import build_statement, render_csv, render_text
+from bot.reports.render import render_csv, render_text
+from bot.reports.statement import build_statement
 from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes
 from handlers.commands import sla as sla_command

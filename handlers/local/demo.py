@@ -17,7 +17,7 @@ from pathlib import Path
 from bot import roles
 from bot.clock import FixedClock
 from bot.customers import get_customer
-from bot.policy.model import load_policy
+from bot.policy.loader import load_policy
 from bot.reports.statement import build_statement
 from handlers.local.console import LocalSlack, LocalWiring
 from store.db import Database, migrate

@@ -32,7 +32,7 @@ def check_engineers(
 ) -> None:
     """Every named engineer must be a real Slack user; cache their name for messages."""
     for user_id in form.engineers:
-        profile = UserProfiles.get(db, user_id)
+        profile = UserProfiles.find(db, user_id)
         if profile is not None and profile.name:
             continue
         try:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import Function
 
 from store.models import Booking, BookingEngineer
+from store.repositories.core import is_postgres, locked
 
 # First half of the two-int advisory lock key, so these locks never collide with others'.
 _LOCK_CLASS = 0x484B  # "HK"
@@ -24,7 +27,7 @@ class Bookings:
         two bookings sharing engineers never deadlock. SQLite already serialises writers
         (BEGIN IMMEDIATE), so there is nothing more to do there.
         """
-        if db.get_bind().dialect.name != "postgresql":
+        if not is_postgres(db):
             return
         for user_id in sorted(set(user_ids)):
             key = zlib.crc32(user_id.encode()) & 0x7FFFFFFF
@@ -59,11 +62,9 @@ class Bookings:
         return booking
 
     @staticmethod
-    def get(db: Session, booking_id: int, *, for_update: bool = False) -> Booking | None:
+    def find(db: Session, booking_id: int, *, for_update: bool = False) -> Booking | None:
         query = select(Booking).where(Booking.id == booking_id)
-        if for_update and db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        return db.scalar(query)
+        return db.scalar(locked(db, query) if for_update else query)
 
     @staticmethod
     def for_customer(db: Session, customer_id: int) -> list[Booking]:
@@ -103,10 +104,8 @@ class Bookings:
             .order_by(Booking.next_reminder_at, Booking.id)
             .limit(limit)
         )
-        if db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(db.scalars(query))
+        return list(db.scalars(locked(db, query, skip_locked=True)))
 
 
-def _advisory_lock(class_id: int, key: int):
+def _advisory_lock(class_id: int, key: int) -> Function[Any]:
     return func.pg_advisory_xact_lock(class_id, key)

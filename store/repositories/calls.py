@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from store.models import CallTimer, Customer, PhoneCall
-from store.repositories.core import insert_if_absent
+from store.models import CallTimer, PhoneCall
+from store.repositories.core import Repository, insert_if_absent, locked
 
 
 class CallTimers:
@@ -56,9 +56,7 @@ class CallTimers:
             .order_by(CallTimer.next_reminder_at, CallTimer.id)
             .limit(limit)
         )
-        if db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(db.scalars(query))
+        return list(db.scalars(locked(db, query, skip_locked=True)))
 
     @staticmethod
     def snooze(
@@ -72,12 +70,8 @@ class CallTimers:
         return CallTimers.for_agent(db, agent_id)
 
 
-class PhoneCalls:
-    @staticmethod
-    def add(db: Session, call: PhoneCall) -> PhoneCall:
-        db.add(call)
-        db.flush()
-        return call
+class PhoneCalls(Repository[PhoneCall]):
+    model = PhoneCall
 
     @staticmethod
     def in_range(
@@ -127,10 +121,3 @@ class PhoneCalls:
                 .order_by(PhoneCall.started_at, PhoneCall.id)
             )
         )
-
-
-def lock_customer(db: Session, customer_id: int) -> None:
-    """Serialise call accounting per customer on Postgres (SQLite already serialises writers),
-    so two calls recorded at once both see each other when checking the fair-use limits."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())

@@ -1,36 +1,95 @@
-"""Queries and inserts for the foundation tables. Add and flush; never commit."""
+"""Queries and inserts for the foundation tables, and what every repository shares: the
+typed `Repository` base (`get` raises `RowMissing`, `find` returns None), row locks on
+Postgres, and `insert_if_absent`. Add and flush; never commit.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import Alert, Customer, HourBlock, Role, UserProfile
+from store.models import Alert, Base, Customer, HourBlock, Role, UserProfile
+
+M = TypeVar("M", bound=Base)
+Row = TypeVar("Row", bound=tuple[Any, ...])
 
 
-def insert_if_absent(db: Session, model: type, values: dict[str, Any], key: Sequence[str]) -> bool:
+class RowMissing(LookupError):
+    """A row that must exist does not: a bug or a lost race, never something a user typed."""
+
+
+class Repository(Generic[M]):
+    """By-primary-key reads and inserts for one model.
+
+    `get` is for ids the code itself holds (absence is a bug, so it raises); `find` and the
+    `by_…` lookups are for what a person typed or what may be gone (absence is normal).
+    """
+
+    model: type[M]
+
+    @classmethod
+    def get(cls, db: Session, id: Any) -> M:
+        row = db.get(cls.model, id)
+        if row is None:
+            raise RowMissing(f"no {cls.model.__tablename__} row with id {id!r}")
+        return row
+
+    @classmethod
+    def find(cls, db: Session, id: Any) -> M | None:
+        return db.get(cls.model, id)
+
+    @classmethod
+    def add(cls, db: Session, row: M) -> M:
+        db.add(row)
+        db.flush()
+        return row
+
+
+def is_postgres(db: Session) -> bool:
+    return db.get_bind().dialect.name == "postgresql"
+
+
+def locked(db: Session, query: Select[Row], *, skip_locked: bool = False) -> Select[Row]:
+    """The query with row locks on Postgres (SQLite already serialises writers with BEGIN
+    IMMEDIATE). `skip_locked`: rows another worker holds are passed over, not waited for."""
+    return query.with_for_update(skip_locked=skip_locked) if is_postgres(db) else query
+
+
+def lock_customer(db: Session, customer_id: int) -> None:
+    """Serialise billing and call accounting for one customer until the transaction ends.
+
+    Two entries (or calls) recorded at once must see each other, e.g. so neither misses the
+    moment the balance crosses the low-balance threshold or a fair-use limit.
+    """
+    db.execute(locked(db, select(Customer.id).where(Customer.id == customer_id)))
+
+
+def insert_if_absent(
+    db: Session, model: type[Base], values: dict[str, Any], key: Sequence[str]
+) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on the unique `key` columns; True if a row was added.
 
     Safe when two processes race on the same key: exactly one insert wins.
     """
-    dialect = db.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if is_postgres(db) else sqlite.insert
     statement = (
         insert(model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(key))
-        .returning(*model.__table__.primary_key.columns)
+        .returning(*inspect(model).primary_key)
     )
     # rowcount is unreliable here (psycopg reports -1); RETURNING says whether a row went in.
     return db.execute(statement).first() is not None
 
 
-class Customers:
+class Customers(Repository[Customer]):
+    model = Customer
+
     @staticmethod
     def by_name(db: Session, name: str) -> Customer | None:
         return db.scalar(select(Customer).where(Customer.name == name))
@@ -43,17 +102,9 @@ class Customers:
     def all(db: Session) -> list[Customer]:
         return list(db.scalars(select(Customer).order_by(Customer.name)))
 
-    @staticmethod
-    def add(db: Session, customer: Customer) -> Customer:
-        db.add(customer)
-        db.flush()
-        return customer
 
-
-class Roles:
-    @staticmethod
-    def get(db: Session, user_id: str) -> Role | None:
-        return db.get(Role, user_id)
+class Roles(Repository[Role]):
+    model = Role
 
     @staticmethod
     def set(db: Session, user_id: str, role: str, granted_by: str, now: datetime) -> Role:
@@ -76,7 +127,9 @@ class Roles:
         return True
 
 
-class HourBlocks:
+class HourBlocks(Repository[HourBlock]):
+    model = HourBlock
+
     @staticmethod
     def for_customer(db: Session, customer_id: int) -> list[HourBlock]:
         return list(
@@ -98,17 +151,9 @@ class HourBlocks:
             )
         )
 
-    @staticmethod
-    def add(db: Session, block: HourBlock) -> HourBlock:
-        db.add(block)
-        db.flush()
-        return block
 
-
-class UserProfiles:
-    @staticmethod
-    def get(db: Session, user_id: str) -> UserProfile | None:
-        return db.get(UserProfile, user_id)
+class UserProfiles(Repository[UserProfile]):
+    model = UserProfile
 
     @staticmethod
     def upsert(db: Session, user_id: str, tz: str, name: str | None, now: datetime) -> None:
@@ -120,7 +165,9 @@ class UserProfiles:
         db.flush()
 
 
-class Alerts:
+class Alerts(Repository[Alert]):
+    model = Alert
+
     @staticmethod
     def by_key(db: Session, key: str) -> Alert | None:
         return db.scalar(select(Alert).where(Alert.key == key))
@@ -137,9 +184,7 @@ class Alerts:
             .order_by(Alert.next_attempt_at, Alert.id)
             .limit(limit)
         )
-        if db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(db.scalars(query))
+        return list(db.scalars(locked(db, query, skip_locked=True)))
 
     @staticmethod
     def lease(db: Session, ids: Sequence[int], until: datetime) -> None:

@@ -4,39 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from store.models import SlaPolicyMark, Ticket, TicketEventRecord
-from store.repositories.core import insert_if_absent
+from store.repositories.core import Repository, insert_if_absent, locked
 
 
-def _locked(db: Session, query):
-    """Row locks on Postgres, so a sweep and a command never move one ticket at once
-    (SQLite serialises writers with BEGIN IMMEDIATE already)."""
-    if db.get_bind().dialect.name == "postgresql":
-        return query.with_for_update()
-    return query
+class Tickets(Repository[Ticket]):
+    """`lock=True` takes the row lock, so a sweep and a command never move one ticket at once."""
 
+    model = Ticket
 
-class Tickets:
-    @staticmethod
-    def add(db: Session, ticket: Ticket) -> Ticket:
-        db.add(ticket)
-        db.flush()
-        return ticket
-
-    @staticmethod
-    def get(db: Session, ticket_id: int, *, lock: bool = False) -> Ticket | None:
+    @classmethod
+    def find(cls, db: Session, ticket_id: int, *, lock: bool = False) -> Ticket | None:
         query = select(Ticket).where(Ticket.id == ticket_id)
-        return db.scalar(_locked(db, query) if lock else query)
+        return db.scalar(locked(db, query) if lock else query)
 
     @staticmethod
     def by_thread(
         db: Session, channel_id: str, thread_ts: str, *, lock: bool = False
     ) -> Ticket | None:
         query = select(Ticket).where(Ticket.channel_id == channel_id, Ticket.thread_ts == thread_ts)
-        return db.scalar(_locked(db, query) if lock else query)
+        return db.scalar(locked(db, query) if lock else query)
 
     @staticmethod
     def open_from_message(db: Session, values: dict) -> bool:
@@ -53,9 +43,7 @@ class Tickets:
             .order_by(Ticket.next_check_at, Ticket.id)
             .limit(limit)
         )
-        if db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(db.scalars(query))
+        return list(db.scalars(locked(db, query, skip_locked=True)))
 
     @staticmethod
     def recheck_unresolved(db: Session, now: datetime) -> int:
@@ -63,6 +51,7 @@ class Tickets:
         result = db.execute(
             update(Ticket).where(Ticket.status != "resolved").values(next_check_at=now)
         )
+        assert isinstance(result, CursorResult)  # an UPDATE's result counts its rows
         return result.rowcount or 0
 
     @staticmethod
@@ -134,7 +123,7 @@ class SlaPolicyMarks:
     @staticmethod
     def changed(db: Session, fingerprint: str, now: datetime) -> bool:
         """Record `fingerprint`; True if it differs from the one recorded before."""
-        mark = db.scalar(_locked(db, select(SlaPolicyMark).where(SlaPolicyMark.key == "policy")))
+        mark = db.scalar(locked(db, select(SlaPolicyMark).where(SlaPolicyMark.key == "policy")))
         if mark is not None and mark.fingerprint == fingerprint:
             return False
         if mark is None:

@@ -7,24 +7,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from store.models import Customer, HourBlock, TimeEntry
+from store.models import HourBlock, TimeEntry
+from store.repositories.core import Repository, locked
 
 ONE_ON_ONE = "one_on_one"
 
 
-def _live():
+def _live() -> ColumnElement[bool]:
     return TimeEntry.undone_at.is_(None)
 
 
-class TimeEntries:
-    @staticmethod
-    def add(db: Session, entry: TimeEntry) -> TimeEntry:
-        db.add(entry)
-        db.flush()
-        return entry
+class TimeEntries(Repository[TimeEntry]):
+    model = TimeEntry
 
     @staticmethod
     def billable_days(db: Session, customer_id: int) -> list[tuple[date, int]]:
@@ -77,28 +74,16 @@ class TimeEntries:
             .order_by(TimeEntry.created_at.desc(), TimeEntry.id.desc())
             .limit(1)
         )
-        if db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return db.scalar(query)
+        return db.scalar(locked(db, query, skip_locked=True))
 
     @staticmethod
     def count(db: Session) -> int:
         return db.scalar(select(func.count()).select_from(TimeEntry)) or 0
 
 
-def lock_customer(db: Session, customer_id: int) -> None:
-    """Serialise billing changes for one customer (Postgres; SQLite already has one writer).
-
-    Two entries logged at once must not both miss the moment the balance crosses the
-    low-balance threshold, so each /log for a customer waits for the previous one.
-    """
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
-
-
 class BlockExpiries:
     @staticmethod
-    def unrecorded_expired_query(today: date, limit: int):
+    def unrecorded_expired_query(today: date, limit: int) -> Select[tuple[HourBlock]]:
         """Blocks expired by `today` whose forfeiture is not yet recorded (through
         ix_hour_blocks_expiry_unrecorded)."""
         return (
@@ -113,9 +98,7 @@ class BlockExpiries:
         """On Postgres the rows are locked with SKIP LOCKED, so two clocks never record the
         same expiry."""
         query = BlockExpiries.unrecorded_expired_query(today, limit)
-        if db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(db.scalars(query))
+        return list(db.scalars(locked(db, query, skip_locked=True)))
 
     @staticmethod
     def record(db: Session, block: HourBlock, forfeited_minutes: int, now: datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.roles import role_of
+from bot.roles import grant, revoke, role_of
 from tests.harness import SlackApp
 
 
@@ -23,8 +23,6 @@ def test_a_user_group_handle_in_the_policy_grants_the_role(database, policy, sta
 
 
 def test_highest_role_wins_and_revoking_leaves_policy_roles(database, policy, clock):
-    from bot.roles import grant, revoke
-
     policy = replace(policy, roles=replace(policy.roles, agents=("UAGENT123",)))
     with database.session() as db:
         assert role_of(db, policy, "UAGENT123") == "agent"

@@ -14,7 +14,7 @@ from bot.billing import hours as hour_blocks
 from bot.billing import timelog
 from bot.billing.rounding import SupportKind
 from bot.parsing import InputError
-from bot.policy.model import load_policy
+from bot.policy.loader import load_policy
 from bot.reports.statement import build_statement
 
 POLICY = load_policy(None)

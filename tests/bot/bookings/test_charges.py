@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.bookings import charges
-from bot.policy.model import load_policy
+from bot.policy.loader import load_policy
 from store.models import Booking, BookingEngineer
 
 POLICY = load_policy(None)

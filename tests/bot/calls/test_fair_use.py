@@ -19,7 +19,7 @@ from bot.calls.fair_use import (
     month_of,
     status_for,
 )
-from bot.policy.model import load_policy
+from bot.policy.loader import load_policy
 
 LONDON = ZoneInfo("Europe/London")
 SEED_LIMITS = Limits.from_policy(load_policy(None).fair_use)

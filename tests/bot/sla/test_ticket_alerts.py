@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.policy.model import load_policy
+from bot.policy.loader import load_policy
 from bot.sla.clocks import compute_clocks
 from bot.sla.escalation import alert_state
 from bot.sla.eventlog import EventKind, TicketEvent

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot import customers as customer_service
 from bot.features import run_sweep
-from bot.policy.model import default_policy_text, parse_policy
+from bot.policy.loader import default_policy_text, parse_policy
 from bot.sla import tickets as ticket_service
 from bot.sla.eventlog import EventKind
 from store.models import Alert, Ticket

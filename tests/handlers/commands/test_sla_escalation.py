@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.policy.model import default_policy_text, parse_policy
+from bot.policy.loader import default_policy_text, parse_policy
 from tests.handlers.commands.test_tickets import CHANNEL, alerts, ticket_action
 from tests.harness import MANAGER
 

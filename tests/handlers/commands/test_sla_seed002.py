@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.policy.model import load_policy
+from bot.policy.loader import load_policy
 from tests.handlers.commands.test_tickets import alerts
 from tests.harness import MANAGER, ROOT
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import customers, roles
-from bot.policy.model import load_policy
+from bot.policy.loader import load_policy
 from store.models import CallTimer, PhoneCall
 from tests.harness import AGENT, SIGNING_SECRET, AppProcess
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.reports.statement import render_csv, render_text
+from bot.reports.render import render_csv, render_text
 
 STATEMENT = {
     "customer": "acme",

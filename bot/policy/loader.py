@@ -1,0 +1,397 @@
+"""Reading the policy file: TOML in, a validated `Policy` out, or a `PolicyError` that names
+the file, the key and the line.
+
+Each table is a row-per-key list (`Key`: name, default, how to read it), read by one loop,
+`read_keys`; adding a key is a row here and a field on its dataclass in `bot.policy.model`.
+Defaults are written as they would be in the file and go through the same checks.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.calendar.business import BusinessCalendar
+from bot.policy.model import (
+    ACTIVITIES,
+    Billing,
+    Bookings,
+    Cancellation,
+    EscalationLevel,
+    FairUse,
+    Plan,
+    Policy,
+    PriorityTargets,
+    Roles,
+    Sla,
+    SlaGoal,
+    Timers,
+)
+from bot.policy.reader import (
+    REQUIRED,
+    Key,
+    KeyPath,
+    PolicyError,
+    Reader,
+    as_given,
+    optional,
+    read_duration,
+    read_keys,
+    read_whole,
+)
+from bot.policy.rounding import RoundingMode, RoundingRule
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_GROUPS = {"weekdays": WEEKDAYS[:5], "weekends": WEEKDAYS[5:], "daily": WEEKDAYS}
+Shifts = tuple[tuple[int, int], ...]
+
+
+# --- readers for the rows -------------------------------------------------------------------
+
+
+def _currency(reader: Reader, value: Any, path: KeyPath) -> str:
+    currency = reader.string(value, path).upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise reader.fail(path, "must be a three-letter currency code")
+    return currency
+
+
+def _rounding_mode(reader: Reader, value: Any, path: KeyPath) -> RoundingMode:
+    if value not in {m.value for m in RoundingMode}:
+        raise reader.fail(path, 'must be "up" or "nearest"')
+    return RoundingMode(value)
+
+
+def _period(reader: Reader, value: Any, path: KeyPath) -> str:
+    if value != "day":
+        raise reader.fail(path, 'only "day" is supported (seed 001)')
+    return "day"
+
+
+def _increment_minutes(reader: Reader, value: Any, path: KeyPath) -> int:
+    increment = reader.duration(value, path)
+    if increment.total_seconds() % 60:
+        raise reader.fail(path, "must be whole minutes")
+    return int(increment.total_seconds() // 60)
+
+
+def _warning_days(reader: Reader, value: Any, path: KeyPath) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise reader.fail(path, "must be a list of days")
+    return tuple(sorted((reader.integer(day, path, 1, 365) for day in value), reverse=True))
+
+
+def _reminders(reader: Reader, value: Any, path: KeyPath) -> tuple[timedelta, ...]:
+    offsets = (reader.duration(offset, path) for offset in reader.strings(value, path))
+    return tuple(sorted(offsets, reverse=True))
+
+
+def _members(reader: Reader, value: Any, path: KeyPath) -> tuple[str, ...]:
+    members = reader.strings(value, path)
+    for member in members:
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,}|@[a-z0-9._-]+", member):
+            raise reader.fail(path, f"{member!r} is not a Slack user ID (U…) or @user-group handle")
+    return members
+
+
+# --- tables of tables -----------------------------------------------------------------------
+
+PRIORITY = tuple(
+    Key(name, None, optional(read_duration()))
+    for name in ("first_response", "first_response_internal", "resolution", "resolution_internal")
+)
+ESCALATION = (
+    Key("level", REQUIRED, Reader.string),
+    Key("after", REQUIRED, read_duration(allow_zero=True)),
+    Key("notify", [], Reader.strings),
+)
+GOAL = (Key("share", REQUIRED, Reader.share), Key("first_response", REQUIRED, read_duration()))
+
+
+def _priorities(reader: Reader, value: Any, path: KeyPath) -> dict[str, PriorityTargets]:
+    if not isinstance(value, dict):
+        raise reader.fail(path, "must be a table of priorities")
+    return {
+        name: PriorityTargets(name=name, **read_keys(reader, targets, (*path, name), PRIORITY))
+        for name, targets in value.items()
+    }
+
+
+def _escalations(reader: Reader, value: Any, path: KeyPath) -> tuple[EscalationLevel, ...]:
+    return tuple(
+        EscalationLevel(
+            **read_keys(
+                reader, item, path, ESCALATION, f"escalation {index} needs `level` and `after`"
+            )
+        )
+        for index, item in enumerate(value, start=1)
+    )
+
+
+def _goal(reader: Reader, value: Any, path: KeyPath) -> SlaGoal:
+    return SlaGoal(**read_keys(reader, value, path, GOAL, "needs `share` and `first_response`"))
+
+
+# --- the file's sections --------------------------------------------------------------------
+
+PROVIDER = (
+    Key("name", "Hourglass", Reader.string),
+    Key("timezone", "Europe/London", Reader.timezone),
+    Key("currency", "GBP", _currency),
+    Key("hourly_rate", "90.00", Reader.money),
+    Key("training_rate", "60.00", Reader.money),
+    Key("alert_channel", None, optional(Reader.string)),
+    Key("activities", list(ACTIVITIES), Reader.strings),
+)
+SECTIONS: dict[str, tuple[Key, ...]] = {
+    "billing": (
+        Key("rounding", "up", _rounding_mode),
+        Key("period", "day", _period),
+        Key("increment", "30m", _increment_minutes),
+        Key("block_validity_days", 90, read_whole(1, 3660)),
+        Key("block_low_threshold", "2h", read_duration()),
+        Key("block_expiry_warning_days", [14, 7, 1], _warning_days),
+        Key("max_entry", "12h", read_duration()),
+        Key("future_days", 0, read_whole(0, 366)),
+    ),
+    "cancellation": (
+        Key("free_notice", "24h", read_duration()),
+        Key("late_charge", "30m", read_duration(allow_zero=True)),
+        Key("no_show_charge", "30m", read_duration(allow_zero=True)),
+    ),
+    "bookings": (
+        Key("reminders", ["24h", "1h"], _reminders),
+        Key("max_duration", "8h", read_duration()),
+        Key("max_ahead_days", 365, read_whole(1, 3660)),
+    ),
+    "fair_use": (
+        Key("long_call", "15m", read_duration()),
+        Key("allowance_per_user", "45m", read_duration()),
+        Key("review_per_user", "60m", read_duration()),
+        Key("max_call", "8h", read_duration()),
+    ),
+    "timers": (
+        Key("forgotten_after", "60m", read_duration()),
+        Key("remind_every", "60m", read_duration()),
+    ),
+    "sla": (
+        Key("default_priority", "priority", Reader.string),
+        Key("warning_share", 0.75, Reader.share),
+        Key("escalations", [], _escalations),
+        Key("priorities", {}, _priorities),  # every plan's, unless the plan sets its own
+    ),
+    "roles": (Key("agents", [], _members), Key("managers", [], _members)),
+}
+TOP_LEVEL = {"provider", *SECTIONS, "calendars", "plans"}
+CALENDAR = (
+    Key("timezone", None, optional(Reader.timezone)),  # default: the provider's
+    Key("hours", "24/7", lambda reader, value, path: _weekly_hours(reader, value, path)),
+    Key("closures", [], lambda reader, value, path: _closures(reader, value, path)),
+    Key("holidays", None, optional(lambda r, v, p: r.string(v, p).upper())),
+    Key("subdivision", None, as_given),  # checked with the country by BusinessCalendar
+)
+PLAN = (
+    Key("calendar", "24/7", as_given),  # checked against the calendars by _plan
+    Key("phone_support", False, Reader.boolean),
+    Key("priorities", {}, _priorities),
+    Key("goal", None, optional(_goal)),
+)
+
+
+# --- calendars ------------------------------------------------------------------------------
+
+_SHIFT = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def _shifts(reader: Reader, value: Any, path: KeyPath) -> Shifts:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise reader.fail(path, 'must be "HH:MM-HH:MM", a list of them, or "closed"')
+    shifts = []
+    for item in items:
+        if not isinstance(item, str):
+            raise reader.fail(path, 'must be "HH:MM-HH:MM", a list of them, or "closed"')
+        if item.strip().lower() == "closed":
+            continue
+        for part in item.split(","):
+            match = _SHIFT.match(part.strip())
+            if not match:
+                raise reader.fail(path, f'{part.strip()!r} is not a shift like "08:00-18:00"')
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            start, end = h1 * 60 + m1, h2 * 60 + m2
+            if start >= end or end > 1440:
+                raise reader.fail(path, f"{part.strip()!r} must end after it starts (max 24:00)")
+            shifts.append((start, end))
+    shifts.sort()
+    for (_, end), (start, _) in zip(shifts, shifts[1:], strict=False):
+        if start < end:
+            raise reader.fail(path, "shifts overlap")
+    return tuple(shifts)
+
+
+def _weekly_hours(reader: Reader, value: Any, path: KeyPath) -> dict[int, Shifts]:
+    if isinstance(value, str) and value.strip().lower() in {"24/7", "always"}:
+        return {day: ((0, 1440),) for day in range(7)}
+    hours = reader.table(value, path, {*WEEKDAYS, *DAY_GROUPS})
+    weekly: dict[int, Shifts] = {}
+    # Groups first so a single day can override its group.
+    for key in sorted(hours, key=lambda k: k in WEEKDAYS):
+        shifts = _shifts(reader, hours[key], (*path, key))
+        for day in DAY_GROUPS.get(key, (key,)):
+            weekly[WEEKDAYS.index(day)] = shifts
+    return {day: shifts for day, shifts in weekly.items() if shifts}
+
+
+def _closures(reader: Reader, value: Any, path: KeyPath) -> frozenset[date]:
+    closures = []
+    for raw in value:
+        try:
+            closures.append(date.fromisoformat(str(raw)))
+        except ValueError:
+            raise reader.fail(path, f"{raw!r} is not a date (YYYY-MM-DD)") from None
+    return frozenset(closures)
+
+
+def _calendar(reader: Reader, name: str, value: Any, default_tz: ZoneInfo) -> BusinessCalendar:
+    path = ("calendars", name)
+    data = read_keys(reader, value, path, CALENDAR)
+    try:
+        return BusinessCalendar(
+            name=name,
+            timezone=(data["timezone"] or default_tz).key,
+            weekly_hours=data["hours"],
+            holiday_country=data["holidays"],
+            holiday_subdivision=data["subdivision"],
+            closures=data["closures"],
+        )
+    except ValueError as exc:
+        raise reader.fail(path, str(exc)) from None
+
+
+def _calendars(reader: Reader, value: Any, default_tz: ZoneInfo) -> dict[str, BusinessCalendar]:
+    value = value or {}
+    if not isinstance(value, dict):
+        raise reader.fail(("calendars",), "must be a table of calendars")
+    calendars = {name: _calendar(reader, name, data, default_tz) for name, data in value.items()}
+    calendars.setdefault("24/7", BusinessCalendar.always_open("24/7", default_tz.key))
+    return calendars
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+def _plan(
+    reader: Reader,
+    name: str,
+    value: Any,
+    calendars: dict[str, BusinessCalendar],
+    default_priorities: dict[str, PriorityTargets],
+) -> Plan:
+    path = ("plans", name)
+    data = read_keys(reader, value, path, PLAN)
+    if data["calendar"] not in calendars:
+        raise reader.fail((*path, "calendar"), f"no calendar named {data['calendar']!r}")
+    priorities = {**default_priorities, **data["priorities"]}
+    if not priorities:
+        raise reader.fail(path, "no priorities (set [sla.priorities] or the plan's own)")
+    return Plan(
+        name=name,
+        calendar=calendars[data["calendar"]],
+        phone_support=data["phone_support"],
+        priorities=priorities,
+        goal=data["goal"],
+    )
+
+
+def _plans(
+    reader: Reader,
+    value: Any,
+    calendars: dict[str, BusinessCalendar],
+    default_priorities: dict[str, PriorityTargets],
+) -> dict[str, Plan]:
+    value = value or {}
+    if not isinstance(value, dict) or not value:
+        raise reader.fail(("plans",), "at least one plan is needed")
+    return {
+        name: _plan(reader, name, data, calendars, default_priorities)
+        for name, data in value.items()
+    }
+
+
+# --- the whole file -------------------------------------------------------------------------
+
+
+def _check_fair_use(reader: Reader, fair_use: FairUse) -> FairUse:
+    if fair_use.review_per_user < fair_use.allowance_per_user:
+        raise reader.fail(
+            ("fair_use", "review_per_user"), "must not be less than allowance_per_user"
+        )
+    return fair_use
+
+
+def _check_default_priority(reader: Reader, sla: Sla, plans: dict[str, Plan]) -> None:
+    for plan in plans.values():
+        if sla.default_priority not in plan.priorities:
+            raise reader.fail(
+                ("sla", "default_priority"),
+                f"plan {plan.name!r} has no priority {sla.default_priority!r}",
+            )
+
+
+def parse_policy(text: str, origin: str = "policy") -> Policy:
+    """Build a Policy from TOML text; `origin` names the file in error messages."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{origin}: not valid TOML: {exc}") from None
+    reader = Reader(text, origin)
+    raw = reader.table(raw, (), TOP_LEVEL)
+    provider = read_keys(reader, raw.get("provider"), ("provider",), PROVIDER)
+    sections = {
+        name: read_keys(reader, raw.get(name), (name,), keys) for name, keys in SECTIONS.items()
+    }
+    fair_use = _check_fair_use(reader, FairUse(**sections["fair_use"]))
+    billing = sections["billing"]
+    rounding = RoundingRule(billing.pop("increment"), billing.pop("rounding"))
+    sla = sections["sla"]
+    default_priorities = sla.pop("priorities")
+    calendars = _calendars(reader, raw.get("calendars"), provider["timezone"])
+    plans = _plans(reader, raw.get("plans"), calendars, default_priorities)
+    policy = Policy(
+        **provider,
+        calendars=calendars,
+        plans=plans,
+        billing=Billing(rounding=rounding, **billing),
+        cancellation=Cancellation(**sections["cancellation"]),
+        bookings=Bookings(**sections["bookings"]),
+        fair_use=fair_use,
+        timers=Timers(**sections["timers"]),
+        sla=Sla(**sla),
+        roles=Roles(**sections["roles"]),
+        source=origin,
+    )
+    _check_default_priority(reader, policy.sla, plans)
+    return policy
+
+
+def default_policy_text() -> str:
+    return (
+        resources.files("bot.policy").joinpath("bundled/default.toml").read_text(encoding="utf-8")
+    )
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """The policy at `path`, or the bundled default (seed 003 tiers, seeds 000/001 rules)."""
+    if path is None or str(path) == "":
+        return parse_policy(default_policy_text(), "bundled default policy")
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{file}: cannot read the policy file ({exc.strerror})") from None
+    return parse_policy(text, str(file))

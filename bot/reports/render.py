@@ -1,0 +1,174 @@
+"""A statement (`bot.reports.statement.Statement`) as JSON, CSV or text.
+
+JSON is SPEC §6 as built; CSV has one row per line item so a spreadsheet can total any column;
+text says the same in a support team's words.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from bot.billing.timelog import StatementDay
+from bot.calls.fair_use import format_call_time
+from bot.reports.statement import BlockRow, CallRow, SessionRow, SlaSummary, Statement
+from bot.units import format_minutes
+
+CSV_HEADER = ["section", "date", "item", "logged_minutes", "billed_minutes", "detail"]
+CsvRow = list[str | int]
+Row = TypeVar("Row")
+
+
+def render(statement: Statement, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(statement, indent=2)
+    if fmt == "csv":
+        return render_csv(statement)
+    if fmt == "text":
+        return render_text(statement)
+    raise ValueError(f"unknown format {fmt!r} (json, csv or text)")
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def _day_row(day: StatementDay) -> CsvRow:
+    return ["day", day["date"], "ad-hoc work", day["logged_minutes"], day["billed_minutes"], ""]
+
+
+def _session_row(session: SessionRow) -> CsvRow:
+    return [
+        "session",
+        session["start"][:10],
+        f"#{session['id']} {session['kind']}",
+        session["minutes"],
+        session["billed_minutes"],
+        session["status"],
+    ]
+
+
+def _block_row(block: BlockRow) -> CsvRow:
+    return [
+        "block",
+        block["purchased"],
+        f"#{block['id']} {block['hours']}h",
+        block["used_minutes"],
+        "",
+        f"{block['status']}; expires {block['expires']}; remaining "
+        f"{block['remaining_minutes']}m; forfeited {block['forfeited_minutes']}m",
+    ]
+
+
+def _call_row(call: CallRow) -> CsvRow:
+    return [
+        "calls",
+        "",
+        call["caller"],
+        call["seconds"] // 60,
+        "",
+        f"{call['calls']} calls; {call['long_calls']} long; {call['status']}"
+        + (f"; quality {call['avg_quality']}" if call.get("avg_quality") else ""),
+    ]
+
+
+def render_csv(statement: Statement) -> str:
+    """One row per line item, so a spreadsheet can total any column."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(_day_row(day) for day in statement["days"])
+    writer.writerows(_session_row(session) for session in statement["sessions"])
+    writer.writerows(_block_row(block) for block in statement["blocks"])
+    writer.writerows(_call_row(call) for call in statement["calls"])
+    month, amount = statement["month"], f"{statement['amount']} {statement['currency']}"
+    writer.writerow(["total", month, "billed", "", statement["billed_minutes"], ""])
+    writer.writerow(["total", month, "overage", "", statement["overage_minutes"], ""])
+    writer.writerow(["total", month, "amount", "", "", amount])
+    return out.getvalue()
+
+
+# --- text -----------------------------------------------------------------------------------
+
+_CALL_STATUS = {
+    "within": "within allowance",
+    "over_allowance": "over allowance",
+    "review": "flagged for review",
+}
+
+
+def _day_line(day: StatementDay) -> str:
+    return (
+        f"  {day['date']}: {format_minutes(day['logged_minutes'])} logged → "
+        f"{format_minutes(day['billed_minutes'])} billed"
+    )
+
+
+def _session_line(session: SessionRow) -> str:
+    return (
+        f"  #{session['id']} {session['start'][:16].replace('T', ' ')} "
+        f"{session['kind']}, {format_minutes(session['minutes'])} × {session['engineers']}: "
+        f"{session['status']}, {format_minutes(session['billed_minutes'])} billed"
+    )
+
+
+def _block_line(block: BlockRow) -> str:
+    forfeited = block["forfeited_minutes"]
+    return (
+        f"  #{block['id']} {block['hours']}h bought {block['purchased']}, expires "
+        f"{block['expires']}: {format_minutes(block['used_minutes'])} used, "
+        f"{format_minutes(block['remaining_minutes'])} left"
+        + (f", {format_minutes(forfeited)} forfeited" if forfeited else "")
+        + f" ({block['status']})"
+    )
+
+
+def _call_line(call: CallRow) -> str:
+    talked = format_call_time(call["seconds"])
+    count = f"{call['calls']} call{'s' if call['calls'] != 1 else ''}"
+    if call["status"] == "not_covered":
+        return f"  {call['caller']}: {count}, {talked} (not covered by the plan)"
+    line = (
+        f"  {call['caller']}: {count}, {talked} of {call['allowance_minutes']}m allowance "
+        f"({_CALL_STATUS.get(call['status'], call['status'])})"
+    )
+    if call["long_calls"]:
+        line += f", {call['long_calls']} long"
+    if call.get("avg_quality"):
+        line += f", average quality {call['avg_quality']:.1f}/5"
+    return line
+
+
+def _sla_lines(sla: SlaSummary) -> list[str]:
+    if not sla.get("tickets"):
+        return []
+    ratio = sla.get("within_target_ratio")
+    return [
+        f"SLA: {sla['tickets']} tickets, {sla['responded']} responded, {sla['breached']} breached"
+        + (f", {ratio:.1%} within target" if ratio is not None else "")
+    ]
+
+
+def _titled(title: str, rows: Sequence[Row], line: Callable[[Row], str]) -> list[str]:
+    """A titled list of lines, or nothing when there are no rows."""
+    return [title, *(line(row) for row in rows)] if rows else []
+
+
+def render_text(statement: Statement) -> str:
+    customer, month, plan = statement["customer"], statement["month"], statement["plan"]
+    lines = [f"Statement for {customer}, {month} ({plan} plan)"]
+    lines += _titled("Ad-hoc work (rounded once daily):", statement["days"], _day_line)
+    lines += _titled("Sessions:", statement["sessions"], _session_line)
+    lines.append(
+        f"Billed: {format_minutes(statement['billed_minutes'])}; overage "
+        f"{format_minutes(statement['overage_minutes'])}; amount due "
+        f"{statement['amount']} {statement['currency']}"
+    )
+    lines += _titled("Hour blocks:", statement["blocks"], _block_line) or [
+        "Hour blocks: none bought"
+    ]
+    lines += _titled("Phone calls:", statement["calls"], _call_line)
+    lines += _sla_lines(statement["sla"])
+    return "\n".join(lines)
