@@ -1,7 +1,7 @@
 """SLA tickets and their event log (issue 6).
 
 A ticket's clock state is never stored: it is derived from `ticket_events` by
-bot.sla.compute_clocks. `next_check_at` is only a hint for the sweep (when the alert state
+bot.sla.clocks.compute_clocks. `next_check_at` is only a hint for the sweep (when the alert state
 may change next), read through its index.
 """
 
@@ -45,7 +45,7 @@ class Ticket(Base):
 
 
 class TicketEventRecord(Base):
-    """One thing that happened to a ticket (bot.sla.EventKind), in its log."""
+    """One thing that happened to a ticket (bot.sla.eventlog.EventKind), in its log."""
 
     __tablename__ = "ticket_events"
     __table_args__ = (
