@@ -1,1 +1,1 @@
-"""1-on-1 sessions: booking, notice and cancellation charges, extras, training, reminders (seed 001). Imports policy, customers, billing, alerts and store."""
+"""1-on-1 sessions: booking, notice and cancellation charges, extras, training, reminders (seed 001). May import the kernel, policy, calendar, customers, roles, billing, alerts and store; not calls or sla."""

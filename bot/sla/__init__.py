@@ -1,1 +1,1 @@
-"""SLA clocks: tickets and their event log, derived clocks on business calendars, escalation and percentile goals (seeds 002-004). Imports policy, calendar, customers, alerts and store."""
+"""SLA clocks: tickets and their event log, derived clocks on business calendars, escalation and percentile goals (seeds 002-004). May import the kernel, policy, calendar, customers, roles, billing, alerts and store; not calls or bookings."""
