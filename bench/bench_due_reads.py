@@ -6,7 +6,9 @@ the same query on a small table (the baseline) and on one with N delivered alert
 the same due ones, in the same run, and reports the ratio: about 1.0 means the index does
 its job; a scan would show roughly N/200.
 
-    python bench/bench_due_reads.py [--rows 100000] [--database-url URL]
+    python -m bench.bench_due_reads [--rows 100000] [--database-url URL]
+
+Run it from the repository root, so it measures this checkout.
 """
 
 from __future__ import annotations

@@ -3,24 +3,21 @@
 Runs the `sla` sweep rule over 20 due tickets with 0 and with 20,000 quiet ones beside them
 (SQLite, temp folder) and prints the time ratio; it should stay near 1.
 
-    python bench/sla_sweep.py
+    python -m bench.sla_sweep        (from the repository root: it measures this checkout)
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bot.policy.loader import load_policy  # noqa: E402
-from bot.sla.sweep import policy_fingerprint, sweep_tickets  # noqa: E402
-from store.db import Database, migrate  # noqa: E402
-from store.models import Customer, Ticket, TicketEventRecord  # noqa: E402
-from store.repositories.sla import SlaPolicyMarks  # noqa: E402
+from bot.policy.loader import load_policy
+from bot.sla.sweep import policy_fingerprint, sweep_tickets
+from store.db import Database, migrate
+from store.models import Customer, Ticket, TicketEventRecord
+from store.repositories.sla import SlaPolicyMarks
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 DUE, QUIET = 20, 20_000

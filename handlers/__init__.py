@@ -1,4 +1,9 @@
-"""Slack adapters only: parse, call bot/, render Block Kit. Registered in one place."""
+"""Slack adapters only: parse, call bot/, render Block Kit. Registered in one place.
+
+May import bot/, store/ (sessions and repositories) and Slack; never app (the composition
+root hands them what they need). local/ is Hourglass without Slack: the stand-in, console
+and demo.
+"""
 
 from slack_bolt import App
 

@@ -1,1 +1,1 @@
-"""Billed time: daily rounding, hour blocks, the ledger and allocation, drawdown, the time log and block expiry. Imports policy, customers, alerts and store; never the features that charge it (they register charge sources)."""
+"""Billed time: daily rounding, hour blocks, the ledger and allocation, drawdown, the time log and block expiry. May import the kernel, policy, customers, alerts and store; never the features that charge it (they register charge sources)."""

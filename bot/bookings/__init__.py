@@ -1,5 +1,6 @@
-"""1-on-1 and training sessions (seeds 001 and 000): booking, notice and cancellation charges,
-extras, training, reminders. Imports policy, customers, billing, alerts and store.
+"""1-on-1 sessions: booking, notice and cancellation charges, extras, training, reminders (seed
+001). May import the kernel, policy, calendar, customers, roles, billing, alerts and store; not
+calls or sla.
 
 Modules, each importing only those listed before it: `charges` (statuses, the notice rule
 and what a booking bills; the sessions charge source), `listing` (how bookings read),

@@ -1,4 +1,5 @@
-"""Call timers, phone calls and the per-caller fair-use allowance (seed 000). Imports policy, customers, billing's units, alerts and store.
+"""Call timers, phone calls and the per-caller fair-use allowance (seed 000). May import the
+kernel, policy, calendar, customers, roles, billing, alerts and store; not bookings or sla.
 
 Modules, each importing only those listed before it: `fair_use` (the pure arithmetic:
 limits, statuses, per-caller months), `alerts` (long-call, allowance and review alerts),

@@ -1,1 +1,1 @@
-"""The provider's support policy: the TOML file, its validation and the rules it configures. Imports only bot's kernel (errors, parsing) and bot.calendar."""
+"""The provider's support policy: the TOML file, its validation and the rules it configures. May import only bot's kernel and bot.calendar; no storage."""

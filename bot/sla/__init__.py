@@ -1,5 +1,6 @@
-"""SLA clocks (seeds 002-004): tickets and their event log, clocks derived on business
-calendars, the alert and escalation chain, the sweep, and monthly percentile goals.
+"""SLA clocks: tickets and their event log, derived clocks on business calendars, escalation and
+percentile goals (seeds 002-004). May import the kernel, policy, calendar, customers, roles,
+billing, alerts and store; not calls or bookings.
 
 Pure rules, importing only policy and calendar: `targets` (which targets and escalation
 levels apply), `eventlog` (event kinds, statuses, replaying the log), `clocks` (both clocks

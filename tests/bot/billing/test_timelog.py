@@ -9,13 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import customers
-from bot.billing import hours as hour_blocks
 from bot.billing import timelog
 from bot.billing.rounding import SupportKind
 from bot.parsing import InputError
 from bot.policy.loader import load_policy
 from bot.reports.statement import build_statement
+from tests import factories
 
 POLICY = load_policy(None)
 TODAY = date(2026, 11, 20)
@@ -100,15 +99,10 @@ blocks_strategy = st.lists(
 
 
 def _record(db, customer_name, blocks, entries):
-    customer = customers.add_customer(
-        db, POLICY, name=customer_name, plan="professional", channel_id=None, seats=1,
-        actor="test", now=NOW,
-    )  # fmt: skip
+    customer = factories.customer(db, POLICY, customer_name, now=NOW)
     for days_ago, hours in blocks:
-        hour_blocks.add_hours(
-            db, POLICY, customer=customer, minutes=hours * 60,
-            purchased=TODAY - timedelta(days=days_ago), ref=None, actor="test", now=NOW,
-        )  # fmt: skip
+        purchased = TODAY - timedelta(days=days_ago)
+        factories.hour_block(db, POLICY, customer, hours=hours, purchased=purchased, now=NOW)
     for days_ago, minutes, kind in entries:
         request = timelog.LogRequest(
             minutes, customer_name, kind, None, TODAY - timedelta(days=days_ago), None

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot import customers
 from bot.calls import calls
 from store.models import Alert, PhoneCall
+from tests import factories
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -35,16 +36,7 @@ def record(db, policy, customer, minutes, now):
 def test_a_call_recorded_while_another_is_uncommitted_waits_and_counts_it(database, policy, clock):
     now = clock.now()
     with database.session() as db:
-        acme = customers.add_customer(
-            db,
-            policy,
-            name="acme",
-            plan="professional",
-            channel_id="CACME",
-            seats=1,
-            actor="test",
-            now=now,
-        )
+        acme = factories.customer(db, policy, "acme", channel="CACME", now=now)
         record(db, policy, acme, 40, now)
     seen: dict[str, int] = {}
     first_recorded = threading.Event()

@@ -14,15 +14,14 @@ from bot.policy.loader import default_policy_text, parse_policy
 from bot.sla import tickets as ticket_service
 from bot.sla.eventlog import EventKind
 from store.models import Alert, Ticket
+from tests import factories
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Mon 09:00 London
 
 
 def setup(database, policy, plan="lite"):
     with database.session() as db:
-        customer = customer_service.add_customer(
-            db, policy, name="acme", plan=plan, channel_id="C1", seats=1, actor="U1", now=T0
-        )
+        customer = factories.customer(db, policy, "acme", plan=plan, channel="C1", now=T0)
         ticket, _ = ticket_service.open_ticket(
             db,
             policy,

@@ -3,24 +3,28 @@ take hours from the same blocks (regression: only /log raised it)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot import customers
 from store.models import Alert
+from tests import factories
 from tests.harness import MANAGER
 
-CHANNEL = "CACME0001"
+CHANNEL = factories.ACME_CHANNEL
 
 
 @pytest.fixture
-def acme(slack):
-    slack.command(
-        f"/hourglass customer add acme plan=professional channel=<#{CHANNEL}|acme>", MANAGER
-    )
-    slack.command("/hourglass hours add acme 3 purchased 2026-11-01", MANAGER)  # threshold 2h
-    return slack
+def acme(acme):
+    """acme with a 3-hour block (the block-low threshold is 2h)."""
+    with acme.database.session() as db:
+        customer = customers.get_customer(db, "acme")
+        factories.hour_block(
+            db, acme.policy, customer, hours=3, purchased=date(2026, 11, 1), now=acme.clock.now()
+        )
+    return acme
 
 
 def low_alerts(database) -> list[Alert]:

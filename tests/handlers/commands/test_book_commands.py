@@ -4,7 +4,7 @@ training, conflicts, timezones, reminders, the form and the statement."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,23 +15,25 @@ from bot.customers import get_customer
 from bot.parsing import InputError
 from bot.reports.statement import build_statement
 from store.models import Alert, Booking, BookingEngineer
+from tests import factories
 from tests.harness import AGENT, MANAGER, STRANGER
 
-CHANNEL = "CACME01"
+CHANNEL = factories.ACME_CHANNEL
 JO = "UJO000001"
 
 
 @pytest.fixture
-def acme(slack, standin):
+def acme(acme, standin):
+    """acme with a 10-hour block, globex beside it, and engineer jo."""
     standin.add_user(JO, "jo", "Europe/London")
-    slack.command(
-        f"/hourglass customer add acme plan=professional channel=<#{CHANNEL}|acme>", MANAGER
-    )
-    slack.command(
-        "/hourglass customer add globex plan=professional channel=<#CGLOBEX1|globex>", MANAGER
-    )
-    slack.command("/hourglass hours add acme 10 purchased 2026-11-01", MANAGER)
-    return slack
+    now = acme.clock.now()
+    with acme.database.session() as db:
+        factories.customer(db, acme.policy, "globex", channel="CGLOBEX1", now=now)
+        customer = get_customer(db, "acme")
+        factories.hour_block(
+            db, acme.policy, customer, hours=10, purchased=date(2026, 11, 1), now=now
+        )
+    return acme
 
 
 def count(database, model) -> int:

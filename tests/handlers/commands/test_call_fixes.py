@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.customers import get_customer
 from bot.reports.statement import build_statement
 from store.models import Alert, CallTimer, PhoneCall
-from tests.harness import AGENT, MANAGER
+from tests.harness import AGENT
 
 
 def count(database, model) -> int:
@@ -28,12 +28,8 @@ def calls_rows(slack, month):
 
 
 @pytest.fixture
-def acme(slack):
-    reply = slack.command(
-        "/hourglass customer add acme plan=professional channel=<#CACME|acme>", MANAGER
-    )
-    assert "Added customer *acme*" in reply.text
-    return slack
+def acme_channel():
+    return "CACME"
 
 
 # --- an explicit `on <date>` counts in the provider's month of that date ---------------------

@@ -32,12 +32,8 @@ def calls_rows(slack, customer="acme", month=(2026, 11)):
 
 
 @pytest.fixture
-def acme(slack):
-    reply = slack.command(
-        "/hourglass customer add acme plan=professional channel=<#CACME|acme>", MANAGER
-    )
-    assert "Added customer *acme*" in reply.text
-    return slack
+def acme_channel():
+    return "CACME"
 
 
 def test_done_when_five_calls_make_61_minutes_review_one_long_call_alerts_once(acme):

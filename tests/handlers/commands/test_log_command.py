@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 import app as hourglass_app
 from bot.reports.statement import build_statement
 from store.models import Alert, HourBlock, TimeEntry
+from tests.factories import ACME_CHANNEL
 from tests.harness import AGENT, MANAGER, STRANGER
 
-CHANNEL = "CACME01"
+CHANNEL = ACME_CHANNEL
 
 
 def count(database, model) -> int:
@@ -36,15 +37,6 @@ def statement(slack, customer="acme", year=2026, month=11):
 def block(statement_, block_id):
     (row,) = [b for b in statement_["blocks"] if b["id"] == str(block_id)]
     return row
-
-
-@pytest.fixture
-def acme(slack):
-    reply = slack.command(
-        f"/hourglass customer add acme plan=professional channel=<#{CHANNEL}|acme>", MANAGER
-    )
-    assert "Added customer *acme*" in reply.text
-    return slack
 
 
 # --- The seed's examples --------------------------------------------------------------------

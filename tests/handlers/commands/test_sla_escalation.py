@@ -8,7 +8,6 @@ import pytest
 
 from bot.policy.loader import default_policy_text, parse_policy
 from tests.handlers.commands.test_tickets import CHANNEL, alerts, ticket_action
-from tests.harness import MANAGER
 
 AM, TD = "UACCOUNTM1", "UTECHDIR1"
 
@@ -18,14 +17,6 @@ def policy():
     text = default_policy_text().replace("notify = []", f'notify = ["{AM}"]', 1)
     text = text.replace("notify = []", f'notify = ["{TD}", "@support-leads"]', 1)
     return parse_policy(text, "escalation test policy")
-
-
-@pytest.fixture
-def acme(slack):
-    slack.command(
-        f"/hourglass customer add acme plan=professional channel=<#{CHANNEL}|acme>", MANAGER
-    )
-    return slack
 
 
 def at(hour: int, minute: int = 0) -> datetime:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.policy.loader import load_policy
+from tests import factories
 from tests.handlers.commands.test_tickets import alerts
-from tests.harness import MANAGER, ROOT
+from tests.harness import ROOT
 
 SEED_002 = ROOT / "examples" / "policies" / "002_business_hours.toml"
 
@@ -20,7 +21,10 @@ def policy():
 
 @pytest.fixture
 def hooli(slack):
-    slack.command("/hourglass customer add hooli plan=standard channel=<#CHOOLI1|hooli>", MANAGER)
+    with slack.database.session() as db:
+        factories.customer(
+            db, slack.policy, "hooli", plan="standard", channel="CHOOLI1", now=slack.clock.now()
+        )
     return slack
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.policy.loader import load_policy
+from tests import factories
 from tests.handlers.commands.test_tickets import alerts
 from tests.harness import MANAGER, ROOT
 
@@ -22,9 +23,10 @@ def policy():
 @pytest.fixture
 def initech(slack, clock):
     clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # Mon 09:00 London
-    slack.command(
-        f"/hourglass customer add initech plan=business channel=<#{CHANNEL}|initech>", MANAGER
-    )
+    with slack.database.session() as db:
+        factories.customer(
+            db, slack.policy, "initech", plan="business", channel=CHANNEL, now=clock.now()
+        )
     return slack
 
 

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 
 from handlers.local.standin import signed_headers
 from store.models import Alert, Ticket, TicketEventRecord
+from tests import factories
 from tests.harness import AGENT, MANAGER, SIGNING_SECRET, STRANGER
 
-CHANNEL = "CACME01"
+CHANNEL = factories.ACME_CHANNEL
 LITE = "CLITE01"
 CUSTOMER = "UCUSTOMER1"
 
@@ -69,12 +70,13 @@ def message(ts: str, user: str = CUSTOMER, channel: str = CHANNEL, **extra) -> d
 
 
 @pytest.fixture
-def acme(slack):
-    slack.command(
-        f"/hourglass customer add acme plan=professional channel=<#{CHANNEL}|acme>", MANAGER
-    )
-    slack.command(f"/hourglass customer add globex plan=lite channel=<#{LITE}|globex>", MANAGER)
-    return slack
+def acme(acme):
+    """acme, and globex on the lite plan."""
+    with acme.database.session() as db:
+        factories.customer(
+            db, acme.policy, "globex", plan="lite", channel=LITE, now=acme.clock.now()
+        )
+    return acme
 
 
 # --- Done when ---------------------------------------------------------------------------------

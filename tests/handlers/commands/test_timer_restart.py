@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot import customers, roles
 from bot.policy.loader import load_policy
 from store.models import CallTimer, PhoneCall
+from tests import factories
 from tests.harness import AGENT, SIGNING_SECRET, AppProcess
 
 
@@ -21,17 +21,8 @@ def test_running_timer_survives_kill_and_restart(database, standin):
     url = database.url
     now = datetime.now(UTC)
     with database.session() as db:
-        roles.grant(db, AGENT, "agent", "test", now)
-        customers.add_customer(
-            db,
-            load_policy(None),
-            name="acme",
-            plan="professional",
-            channel_id=None,
-            seats=1,
-            actor="test",
-            now=now,
-        )
+        factories.role(db, AGENT, "agent", now=now)
+        factories.customer(db, load_policy(None), "acme", now=now)
     env = {
         "DATABASE_URL": url,
         "SLACK_BOT_TOKEN": "xoxb-test",
