@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from store.models import CallTimer, PhoneCall
+from store.models.calls import BILLED_AS_TRAINING
 from store.repositories.core import Repository, insert_if_absent, locked
 
 
@@ -98,11 +99,13 @@ class PhoneCalls(Repository[PhoneCall]):
     def covered_seconds(
         db: Session, customer_id: int, start: datetime, end: datetime, caller: str | None = None
     ) -> int:
+        """Seconds of fair-use call time: covered calls not billed as training."""
         query = select(func.coalesce(func.sum(PhoneCall.seconds), 0)).where(
             PhoneCall.customer_id == customer_id,
             PhoneCall.started_at >= start,
             PhoneCall.started_at < end,
             PhoneCall.covered.is_(True),
+            PhoneCall.billed_as.is_distinct_from(BILLED_AS_TRAINING),
         )
         if caller is not None:
             query = query.where(PhoneCall.caller == caller)
@@ -117,6 +120,24 @@ class PhoneCalls(Repository[PhoneCall]):
                     PhoneCall.agent_id == agent_id,
                     PhoneCall.started_at >= start,
                     PhoneCall.started_at < end,
+                )
+                .order_by(PhoneCall.started_at, PhoneCall.id)
+            )
+        )
+
+    @staticmethod
+    def billed_as_training(
+        db: Session, customer_id: int, start: datetime, end: datetime
+    ) -> list[PhoneCall]:
+        """Calls starting in [start, end) that a manager billed as training."""
+        return list(
+            db.scalars(
+                select(PhoneCall)
+                .where(
+                    PhoneCall.customer_id == customer_id,
+                    PhoneCall.started_at >= start,
+                    PhoneCall.started_at < end,
+                    PhoneCall.billed_as == BILLED_AS_TRAINING,
                 )
                 .order_by(PhoneCall.started_at, PhoneCall.id)
             )
