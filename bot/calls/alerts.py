@@ -137,25 +137,27 @@ def raise_over_limits(
     crossed = (
         (
             "fair_use_allowance",
+            f"{format_limit(rules.allowance)} allowance",
             rules.allowance,
             f":warning: *Phone allowance used*: {label} has had {used} of phone support "
             f"in {month}, over the {format_limit(rules.allowance)} allowance.",
         ),
         (
             "fair_use_review",
+            f"{format_limit(rules.review)} review limit",
             rules.review,
             f":rotating_light: *Fair use review*: {label} has had {used} of phone "
             f"support in {month}, over the {format_limit(rules.review)} review limit. "
             "Flagged for review.",
         ),
     )
-    for kind, limit, text in crossed:
+    for kind, limit_name, limit, text in crossed:
         key = f"{kind}:{customer.id}:{who}:{month}"
         data = {"caller": who, "month": month, "seconds": seconds}
         if seconds <= limit:
             withdrawn = (
                 f":information_source: Withdrawn: {label} is back to {used} of phone support "
-                f"in {month}, within the {format_limit(limit)} limit."
+                f"in {month}, within the {limit_name} (a call was billed as training)."
             )
             update_alert(db, key, state=WITHDRAWN, text=withdrawn, now=now, data=data)
         elif not raise_alert(

@@ -106,8 +106,10 @@ def test_done_when_a_long_call_billed_as_training_is_on_the_statement_once_and_u
     ]
     assert (after["billed_minutes"], after["amount"]) == (20, "20.00")
     assert billing_of(slack)[:2] == ("training", MANAGER)
-    assert "• jane: 1 call, 28m 00s of 45m — within allowance, 1 long" in (
-        slack.command("/balance acme").text
+    balance = slack.command("/balance acme").text
+    assert "• jane: 1 call, 28m 00s of 45m — within allowance, 1 long" in balance
+    assert "Billed as training: call #1 with jane, 20m 00s → 20m at 60.00 GBP/h = 20.00 GBP." in (
+        balance
     )
 
     undone = slack.command("/call bill #1 undo", MANAGER)
@@ -176,7 +178,10 @@ def test_fair_use_alerts_are_withdrawn_and_raised_again_in_place(two_calls):
     assert states["fair_use_allowance:1:@account:2026-11"] == "withdrawn"
     slack.sweep(at=slack.clock.now() + timedelta(minutes=1))
     withdrawn = [u["text"] for u in slack.standin.updated("CACME") if "Withdrawn" in u["text"]]
-    assert any("jane at *acme* is back to 28m 00s" in text for text in withdrawn), withdrawn
+    assert (
+        ":information_source: Withdrawn: jane at *acme* is back to 28m 00s of phone support in "
+        "2026-11, within the 45m allowance (a call was billed as training)." in withdrawn
+    ), withdrawn
     slack.command("/call bill #1 undo", MANAGER)
     assert alert_states(slack)["fair_use_allowance:1:jane:2026-11"] == "raised"
     # A call recorded after the decision that crosses the line again raises it again too.
