@@ -221,5 +221,5 @@ def statement_rows(
             "billed_by": call.billed_by or "",
             "billed_at": call.billed_at.astimezone(UTC).isoformat() if call.billed_at else "",
         }
-        for call in PhoneCalls.billed_as_training(db, customer.id, start, end)
+        for call in PhoneCalls.in_range(db, customer.id, start, end, billed_as=CallBilling.TRAINING)
     ]

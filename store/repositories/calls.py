@@ -83,6 +83,7 @@ class PhoneCalls(Repository[PhoneCall]):
         *,
         caller: str | None = None,
         covered: bool | None = None,
+        billed_as: str | None = None,
     ) -> list[PhoneCall]:
         query = select(PhoneCall).where(
             PhoneCall.customer_id == customer_id,
@@ -93,6 +94,8 @@ class PhoneCalls(Repository[PhoneCall]):
             query = query.where(PhoneCall.caller == caller)
         if covered is not None:
             query = query.where(PhoneCall.covered.is_(covered))
+        if billed_as is not None:
+            query = query.where(PhoneCall.billed_as == billed_as)
         return list(db.scalars(query.order_by(PhoneCall.started_at, PhoneCall.id)))
 
     @staticmethod
@@ -120,24 +123,6 @@ class PhoneCalls(Repository[PhoneCall]):
                     PhoneCall.agent_id == agent_id,
                     PhoneCall.started_at >= start,
                     PhoneCall.started_at < end,
-                )
-                .order_by(PhoneCall.started_at, PhoneCall.id)
-            )
-        )
-
-    @staticmethod
-    def billed_as_training(
-        db: Session, customer_id: int, start: datetime, end: datetime
-    ) -> list[PhoneCall]:
-        """Calls starting in [start, end) that a manager billed as training."""
-        return list(
-            db.scalars(
-                select(PhoneCall)
-                .where(
-                    PhoneCall.customer_id == customer_id,
-                    PhoneCall.started_at >= start,
-                    PhoneCall.started_at < end,
-                    PhoneCall.billed_as == BILLED_AS_TRAINING,
                 )
                 .order_by(PhoneCall.started_at, PhoneCall.id)
             )
