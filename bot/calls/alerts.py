@@ -152,25 +152,50 @@ def raise_over_limits(
         ),
     )
     for kind, limit_name, limit, text in crossed:
-        key = f"{kind}:{customer.id}:{who}:{month}"
-        data = {"caller": who, "month": month, "seconds": seconds}
-        if seconds <= limit:
-            withdrawn = (
-                f":information_source: Withdrawn: {label} is back to {used} of phone support "
-                f"in {month}, within the {limit_name} (a call was billed as training)."
-            )
-            update_alert(db, key, state=WITHDRAWN, text=withdrawn, now=now, data=data)
-        elif not raise_alert(
+        withdrawn = (
+            f":information_source: Withdrawn: {label} is back to {used} of phone support "
+            f"in {month}, within the {limit_name} (a call was billed as training)."
+        )
+        _sync(
             db,
-            key=key,
+            policy,
+            customer,
+            key=f"{kind}:{customer.id}:{who}:{month}",
             kind=kind,
-            channel=alert_channel(customer, policy.alert_channel),
-            text=text,
+            text=text if seconds > limit else withdrawn,
+            over=seconds > limit,
             now=now,
-            customer_id=customer.id,
-            data=data,
-        ):
-            _raise_again(db, key, text, now, data)
+            data={"caller": who, "month": month, "seconds": seconds},
+        )
+
+
+def _sync(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    *,
+    key: str,
+    kind: str,
+    text: str,
+    over: bool,
+    now: datetime,
+    data: dict[str, Any],
+) -> None:
+    """Over the limit: raise the alert once (again, in place, if it was withdrawn). Within
+    it: withdraw the alert if there is one."""
+    if not over:
+        update_alert(db, key, state=WITHDRAWN, text=text, now=now, data=data)
+    elif not raise_alert(
+        db,
+        key=key,
+        kind=kind,
+        channel=alert_channel(customer, policy.alert_channel),
+        text=text,
+        now=now,
+        customer_id=customer.id,
+        data=data,
+    ):
+        _raise_again(db, key, text, now, data)
 
 
 def _raise_again(db: Session, key: str, text: str, now: datetime, data: dict[str, Any]) -> None:
