@@ -1,53 +1,114 @@
 """Fair-use alerts on a recorded call (seed 000): the long-call flag (over
-`fair_use.long_call`, 15 minutes) with its Book training button, and the allowance (45
-minutes per seat) and review alerts for a caller's month and for the account's.
+`fair_use.long_call`, 15 minutes) with its Book training and Bill as training buttons, and
+the allowance (45 minutes per seat) and review alerts for a caller's month and for the
+account's.
 
 Each alert is raised once per call, or once per caller (or account) and month, through the
-outbox in the caller's transaction.
+outbox in the caller's transaction. A month that falls back within a limit (a call billed
+as training leaves fair use) has its alert edited to say it was withdrawn; crossing the
+limit again raises it again, in place.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import alert_channel, raise_alert
+from bot.alerts.outbox import alert_channel, raise_alert, update_alert
 from bot.blocks import actions, button, section
 from bot.calls.fair_use import Limits, format_call_time, format_limit
 from bot.policy.model import Policy
 from store.models import Customer, PhoneCall
+from store.repositories.core import Alerts
 
 ACCOUNT = "@account"  # stands for "all callers" in alert keys; never a valid caller name
 
-# Block Kit action id of the long-call alert's button, shared with handlers/actions/calls.py.
+# Block Kit action ids of the long-call alert's buttons, shared with handlers/actions/calls.py.
 ACTION_BOOK_TRAINING = "fair_use_book_training"
+ACTION_BILL_TRAINING = "fair_use_bill_training"
+ACTION_BILL_SUPPORT = "fair_use_bill_support"
+
+WITHDRAWN = "withdrawn"
+RAISED = "raised"
+
+
+def long_call_key(call: PhoneCall) -> str:
+    return f"long_call:{call.id}"
+
+
+def long_call_text(policy: Policy, call: PhoneCall, customer: Customer, rules: Limits) -> str:
+    return (
+        f":telephone_receiver: *Long call* #{call.id}: {call.caller} at *{customer.name}* "
+        f"talked for {format_call_time(call.seconds)} (over "
+        f"{format_limit(rules.long_call)}) — this may be training rather "
+        f"than support. Training sessions are {policy.training_rate} {policy.currency} "
+        "per hour."
+    )
+
+
+def long_call_blocks(text: str, call: PhoneCall, customer: Customer) -> list[dict[str, Any]]:
+    """The alert's buttons: Book training and, for a manager, Bill as training."""
+    return [
+        section(text),
+        actions(
+            button(ACTION_BOOK_TRAINING, "Book training", customer.name),
+            button(ACTION_BILL_TRAINING, "Bill as training", str(call.id)),
+        ),
+    ]
 
 
 def raise_long_call(
     db: Session, policy: Policy, call: PhoneCall, customer: Customer, rules: Limits, now: datetime
 ) -> None:
     """A call over the long-call limit may be training rather than support."""
-    text = (
-        f":telephone_receiver: *Long call*: {call.caller} at *{customer.name}* talked for "
-        f"{format_call_time(call.seconds)} (over "
-        f"{format_limit(rules.long_call)}) — this may be training rather "
-        f"than support. Training sessions are {policy.training_rate} {policy.currency} "
-        "per hour."
-    )
+    text = long_call_text(policy, call, customer, rules)
     raise_alert(
         db,
-        key=f"long_call:{call.id}",
+        key=long_call_key(call),
         kind="long_call",
         channel=alert_channel(customer, policy.alert_channel),
         text=text,
         now=now,
         customer_id=customer.id,
         data={"call_id": call.id, "caller": call.caller, "seconds": call.seconds},
-        blocks=[
+        blocks=long_call_blocks(text, call, customer),
+    )
+
+
+def show_billing(
+    db: Session, policy: Policy, call: PhoneCall, rules: Limits, actor: str, now: datetime
+) -> bool:
+    """Edit the long-call alert in place to say how the call is billed and who decided:
+    billed as training (with an Undo button), or back to support (with its buttons again)."""
+    customer = call.customer
+    text = long_call_text(policy, call, customer, rules)
+    if call.billed_as == "training":
+        text += (
+            f"\n:mortar_board: Billed as training by <@{actor}> — out of the phone "
+            "allowance, on the month's statement at the training rate."
+        )
+        blocks = [
             section(text),
-            actions(button(ACTION_BOOK_TRAINING, "Book training", customer.name)),
-        ],
+            actions(button(ACTION_BILL_SUPPORT, "Undo (bill as support)", str(call.id))),
+        ]
+        state = "billed_training"
+    else:
+        text += (
+            f"\n:leftwards_arrow_with_hook: Training billing undone by <@{actor}> — counted "
+            "as support again, in the phone allowance."
+        )
+        blocks = long_call_blocks(text, call, customer)
+        state = "billed_support"
+    return update_alert(
+        db,
+        long_call_key(call),
+        state=state,
+        text=text,
+        now=now,
+        blocks=blocks,
+        data={"billed_as": call.billed_as, "billed_by": actor},
     )
 
 
@@ -63,7 +124,8 @@ def raise_over_limits(
     now: datetime,
 ) -> None:
     """A caller's month (or, with `caller` None, the account's, all callers) over the
-    allowance, and over the review limit. Both limits are strict."""
+    allowance, and over the review limit. Both limits are strict. A month back within a
+    limit has that alert withdrawn; over it again, the alert is raised again in place."""
     who = caller if caller is not None else ACCOUNT
     label = (
         f"{caller} at *{customer.name}*"
@@ -75,27 +137,69 @@ def raise_over_limits(
     crossed = (
         (
             "fair_use_allowance",
+            f"{format_limit(rules.allowance)} allowance",
             rules.allowance,
             f":warning: *Phone allowance used*: {label} has had {used} of phone support "
             f"in {month}, over the {format_limit(rules.allowance)} allowance.",
         ),
         (
             "fair_use_review",
+            f"{format_limit(rules.review)} review limit",
             rules.review,
             f":rotating_light: *Fair use review*: {label} has had {used} of phone "
             f"support in {month}, over the {format_limit(rules.review)} review limit. "
             "Flagged for review.",
         ),
     )
-    for kind, limit, text in crossed:
-        if seconds > limit:
-            raise_alert(
-                db,
-                key=f"{kind}:{customer.id}:{who}:{month}",
-                kind=kind,
-                channel=alert_channel(customer, policy.alert_channel),
-                text=text,
-                now=now,
-                customer_id=customer.id,
-                data={"caller": who, "month": month, "seconds": seconds},
-            )
+    for kind, limit_name, limit, text in crossed:
+        withdrawn = (
+            f":information_source: Withdrawn: {label} is back to {used} of phone support "
+            f"in {month}, within the {limit_name} (a call was billed as training)."
+        )
+        _sync(
+            db,
+            policy,
+            customer,
+            key=f"{kind}:{customer.id}:{who}:{month}",
+            kind=kind,
+            text=text if seconds > limit else withdrawn,
+            over=seconds > limit,
+            now=now,
+            data={"caller": who, "month": month, "seconds": seconds},
+        )
+
+
+def _sync(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    *,
+    key: str,
+    kind: str,
+    text: str,
+    over: bool,
+    now: datetime,
+    data: dict[str, Any],
+) -> None:
+    """Over the limit: raise the alert once (again, in place, if it was withdrawn). Within
+    it: withdraw the alert if there is one."""
+    if not over:
+        update_alert(db, key, state=WITHDRAWN, text=text, now=now, data=data)
+    elif not raise_alert(
+        db,
+        key=key,
+        kind=kind,
+        channel=alert_channel(customer, policy.alert_channel),
+        text=text,
+        now=now,
+        customer_id=customer.id,
+        data=data,
+    ):
+        _raise_again(db, key, text, now, data)
+
+
+def _raise_again(db: Session, key: str, text: str, now: datetime, data: dict[str, Any]) -> None:
+    """An alert already raised stays as it is; a withdrawn one is raised again in place."""
+    alert = Alerts.by_key(db, key)
+    if alert is not None and alert.state == WITHDRAWN:
+        update_alert(db, key, state=RAISED, text=text, now=now, data=data)

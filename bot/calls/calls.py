@@ -22,6 +22,7 @@ from bot.calls.fair_use import CallRecord, Limits, Status, format_call_time, for
 from bot.parsing import InputError, format_duration, month_bounds
 from bot.policy.model import Policy
 from store.models import Customer, PhoneCall
+from store.models.calls import BILLED_AS_TRAINING as TRAINING
 from store.repositories.calls import PhoneCalls
 from store.repositories.core import lock_customer
 
@@ -109,7 +110,7 @@ class CallOutcome:
             head += f" (quality {self.call.quality}/5)"
         if not self.covered:
             return (
-                f"{head}. :no_entry_sign: Phone support is *not covered* by the "
+                f"{head}. Call #{self.call.id}. :no_entry_sign: Phone support is *not covered* by the "
                 f"{self.customer.plan} plan: the call is kept on record but does not count "
                 "towards fair use."
             )
@@ -118,9 +119,15 @@ class CallOutcome:
             if self.long_call
             else ""
         )
+        # The id a manager needs to bill a long call as training (`bot.calls.training`).
+        named = f"Call #{self.call.id}" + (
+            f"; a manager can bill it as training with `/call bill #{self.call.id} training`."
+            if self.long_call
+            else "."
+        )
         allowance = format_limit(self.limits.allowance)
         lines = [
-            f"{head}{long}.",
+            f"{head}{long}. {named}",
             f"{self.call.caller}: {format_call_time(self.caller_seconds)} this month "
             f"({self.month}) of {allowance} allowance — "
             f"{fair_use.describe_status(self.caller_status)}.",
@@ -289,9 +296,12 @@ def month_rows(
     db: Session, policy: Policy, customer: Customer, year: int, month: int
 ) -> list[dict[str, Any]]:
     """The statement's `calls` rows: covered calls per caller against the allowance, then
-    calls the plan does not cover (status `not_covered`, no allowance)."""
+    calls the plan does not cover (status `not_covered`, no allowance). Calls billed as
+    training are left out."""
     start, end = month_bounds(year, month, policy.timezone)
-    calls = PhoneCalls.in_range(db, customer.id, start, end)
+    # A call billed as training is on the statement once, at the training rate
+    # (`bot.calls.training`), and out of fair use: not in these rows.
+    calls = [c for c in PhoneCalls.in_range(db, customer.id, start, end) if c.billed_as != TRAINING]
     rules = limits(policy)
     rows = []
     for is_covered in (True, False):

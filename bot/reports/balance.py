@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from bot.bookings.listing import upcoming_lines
 from bot.calls.calls import balance_lines as call_balance_lines
+from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
-from bot.reports.statement import BlockRow, build_statement
+from bot.reports.statement import BlockRow, Statement, build_statement
 from bot.units import format_minutes
 from store.models import Customer
 
@@ -37,8 +38,19 @@ def balance_for(db: Session, policy: Policy, customer: Customer, now: datetime) 
         month_amount=statement["amount"],
         extra_lines=_forfeited_lines(statement["blocks"])
         + upcoming_lines(db, policy, customer, now)
-        + call_balance_lines(db, policy, customer, now),
+        + call_balance_lines(db, policy, customer, now)
+        + _training_call_lines(statement, policy),
     )
+
+
+def _training_call_lines(statement: Statement, policy: Policy) -> list[str]:
+    """Long calls billed as training this month: out of the phone allowance, in the amount."""
+    return [
+        f"Billed as training: call #{c['id']} with {c['caller']}, "
+        f"{format_call_time(c['seconds'])} → {format_minutes(c['billed_minutes'])} at "
+        f"{policy.training_rate} {policy.currency}/h = {c['amount']} {policy.currency}."
+        for c in statement["training_calls"]
+    ]
 
 
 def _forfeited_lines(blocks: list[BlockRow]) -> list[str]:

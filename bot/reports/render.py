@@ -14,7 +14,14 @@ from typing import TypeVar
 
 from bot.billing.timelog import StatementDay
 from bot.calls.fair_use import format_call_time
-from bot.reports.statement import BlockRow, CallRow, SessionRow, SlaSummary, Statement
+from bot.reports.statement import (
+    BlockRow,
+    CallRow,
+    SessionRow,
+    SlaSummary,
+    Statement,
+    TrainingCallRow,
+)
 from bot.units import format_minutes
 
 CSV_HEADER = ["section", "date", "item", "logged_minutes", "billed_minutes", "detail"]
@@ -74,6 +81,17 @@ def _call_row(call: CallRow) -> CsvRow:
     ]
 
 
+def _training_call_row(call: TrainingCallRow) -> CsvRow:
+    return [
+        "training call",
+        call["start"][:10],
+        f"#{call['id']} {call['caller']}",
+        call["seconds"] // 60,
+        call["billed_minutes"],
+        f"billed as training: {call['amount']}; by {call['billed_by']} at {call['billed_at']}",
+    ]
+
+
 def render_csv(statement: Statement) -> str:
     """One row per line item, so a spreadsheet can total any column."""
     out = io.StringIO()
@@ -83,6 +101,7 @@ def render_csv(statement: Statement) -> str:
     writer.writerows(_session_row(session) for session in statement["sessions"])
     writer.writerows(_block_row(block) for block in statement["blocks"])
     writer.writerows(_call_row(call) for call in statement["calls"])
+    writer.writerows(_training_call_row(call) for call in statement.get("training_calls", []))
     month, amount = statement["month"], f"{statement['amount']} {statement['currency']}"
     writer.writerow(["total", month, "billed", "", statement["billed_minutes"], ""])
     writer.writerow(["total", month, "overage", "", statement["overage_minutes"], ""])
@@ -141,6 +160,15 @@ def _call_line(call: CallRow) -> str:
     return line
 
 
+def _training_call_line(call: TrainingCallRow) -> str:
+    return (
+        f"  #{call['id']} {call['start'][:16].replace('T', ' ')} {call['caller']}: "
+        f"{format_call_time(call['seconds'])} → {format_minutes(call['billed_minutes'])} at "
+        f"the training rate, {call['amount']} (billed as training by <@{call['billed_by']}> "
+        f"at {call['billed_at'][:16].replace('T', ' ')} UTC)"
+    )
+
+
 def _sla_lines(sla: SlaSummary) -> list[str]:
     if not sla.get("tickets"):
         return []
@@ -170,5 +198,10 @@ def render_text(statement: Statement) -> str:
         "Hour blocks: none bought"
     ]
     lines += _titled("Phone calls:", statement["calls"], _call_line)
+    lines += _titled(
+        "Long calls billed as training (not in the phone allowance):",
+        statement.get("training_calls", []),
+        _training_call_line,
+    )
     lines += _sla_lines(statement["sla"])
     return "\n".join(lines)

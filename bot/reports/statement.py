@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.billing.ledger import Ledger, ledger_for
 from bot.billing.timelog import StatementDay, statement_days
 from bot.bookings.charges import sessions_rows, training_minutes
+from bot.calls import training
 from bot.calls.calls import month_rows
 from bot.policy.model import Policy, provider_today
 from bot.sla.goals import month_sla
@@ -53,6 +54,19 @@ class CallRow(TypedDict):
     avg_quality: float | None
 
 
+class TrainingCallRow(TypedDict):
+    """A long call a manager billed as training (seed 000), at the training rate."""
+
+    id: str
+    caller: str
+    start: str  # ISO 8601, UTC
+    seconds: int
+    billed_minutes: int
+    amount: str
+    billed_by: str  # the manager's Slack user id
+    billed_at: str  # ISO 8601, UTC
+
+
 class SlaSummary(TypedDict):
     tickets: int
     responded: int
@@ -71,11 +85,14 @@ class Statement(TypedDict):
     as_of: str
     days: list[StatementDay]
     sessions: list[SessionRow]
-    billed_minutes: int  # the month's days, sessions (training too) and cancellation charges
+    # The month's days, sessions (training too), cancellation charges and calls billed as
+    # training.
+    billed_minutes: int
     overage_minutes: int
     amount: str
     blocks: list[BlockRow]
     calls: list[CallRow]
+    training_calls: list[TrainingCallRow]
     sla: SlaSummary
 
 
@@ -121,6 +138,14 @@ def calls_section(
     return cast(list[CallRow], month_rows(db, policy, customer, first.year, first.month))
 
 
+def training_calls_section(
+    db: Session, policy: Policy, customer: Customer, first: date
+) -> list[TrainingCallRow]:
+    """Calls of the month billed as training, each once, at the training rate."""
+    rows = training.statement_rows(db, policy, customer, first.year, first.month)
+    return cast(list[TrainingCallRow], rows)
+
+
 def sla_section(
     db: Session,
     policy: Policy,
@@ -142,9 +167,16 @@ def training_billed(
     last: date,
     now: datetime | None = None,
 ) -> tuple[int, Decimal]:
-    """Minutes billed outside the hour blocks (training), and their price at the training rate."""
+    """Minutes billed outside the hour blocks (training sessions, and calls billed as
+    training), and their price at the training rate: the sessions' minutes priced together,
+    each call as its statement row says."""
     minutes = training_minutes(db, policy, customer, first, now or _after(last, policy))
-    return minutes, overage_amount(minutes, policy.training_rate)
+    calls = training_calls_section(db, policy, customer, first)
+    return (
+        minutes + sum(call["billed_minutes"] for call in calls),
+        overage_amount(minutes, policy.training_rate)
+        + sum((Decimal(call["amount"]) for call in calls), Decimal(0)),
+    )
 
 
 def _after(last: date, policy: Policy) -> datetime:
@@ -208,5 +240,6 @@ def build_statement(
         amount=f"{amount:.2f}",
         blocks=blocks_section(ledger, last),
         calls=calls_section(db, policy, customer, first, last),
+        training_calls=training_calls_section(db, policy, customer, first),
         sla=sla_section(db, policy, customer, first, last, now=now),
     )

@@ -9,6 +9,8 @@ from handlers.actions import calls, sla
 
 def register(app: App) -> None:
     app.action(call_alerts.ACTION_BOOK_TRAINING)(calls.book_training)
+    app.action(call_alerts.ACTION_BILL_TRAINING)(calls.bill_training)
+    app.action(call_alerts.ACTION_BILL_SUPPORT)(calls.bill_support)
     app.action(timers.ACTION_TIMER_STOP)(calls.timer_stop)
     app.action(timers.ACTION_TIMER_KEEP)(calls.timer_keep_running)
     app.action(timers.ACTION_TIMER_DISCARD)(calls.timer_discard)

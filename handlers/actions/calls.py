@@ -1,5 +1,6 @@
-"""Buttons on call alerts: Book training (long_call), Stop and Keep running (timer_forgotten
-DM and App Home), Discard (the final timer_forgotten DM of a timer past the longest call)."""
+"""Buttons on call alerts: Book training, Bill as training and its Undo (long_call), Stop and
+Keep running (timer_forgotten DM and App Home), Discard (the final timer_forgotten DM of a
+timer past the longest call)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.calls import timers
+from bot.calls import timers, training
 from bot.calls.fair_use import format_call_time
+from bot.roles import MANAGER
 from handlers.common import ActionCall, run_action
 from handlers.events.app_home import publish_home
 
@@ -39,6 +41,29 @@ def book_training(ack, body, respond, client, context):
 
     text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=explain)
     _tell(body, respond, client, text, replace=False)
+
+
+def _bill(billing: training.CallBilling):
+    """A manager's click on Bill as training (or its Undo): decided as `/call bill` would,
+    and the long-call alert is edited in place to say who decided."""
+
+    def listener(ack, body, respond, client, context):
+        def decide(call: ActionCall) -> str:
+            decision = training.decide(
+                call.db, call.policy, call.value, billing, actor=call.user_id, now=call.now
+            )
+            return training.describe(call.policy, decision)
+
+        text, _ = run_action(
+            ack=ack, body=body, client=client, context=context, handler=decide, role=MANAGER
+        )
+        _tell(body, respond, client, text or "", replace=False)
+
+    return listener
+
+
+bill_training = _bill(training.CallBilling.TRAINING)
+bill_support = _bill(training.CallBilling.SUPPORT)
 
 
 def timer_stop(ack, body, respond, client, context):

@@ -1,15 +1,17 @@
-"""/call <duration> <customer> <caller> [on <date>] [note…]: a finished call, after the fact."""
+"""/call <duration> <customer> <caller> [on <date>] [note…]: a finished call, after the fact;
+/call bill <#id> training|undo: a manager bills a long call as training, or undoes it."""
 
 from __future__ import annotations
 
-from bot.calls import calls
+from bot.calls import calls, training
 from bot.customers import get_customer
 from bot.parsing import InputError, parse_date, parse_duration, parse_name
-from bot.roles import AGENT
+from bot.roles import AGENT, MANAGER
 from bot.units import format_work_date
-from handlers.common import CommandCall, Reply, run_command
+from handlers.common import CommandCall, Reply, subcommands
 
 USAGE = "/call <duration> <customer> <caller> [on <date>] [q=1-5] [note…]"
+USAGE_BILL = "/call bill <#id> training|undo"
 
 
 def record(call: CommandCall) -> Reply:
@@ -44,13 +46,18 @@ def record(call: CommandCall) -> Reply:
     return Reply(":white_check_mark: " + outcome.summary(when))
 
 
-def listener(ack, command, client, context):
-    run_command(
-        ack=ack,
-        command=command,
-        client=client,
-        context=context,
-        handler=record,
-        role=AGENT,
-        usage=USAGE,
+def bill(call: CommandCall) -> Reply:
+    """Seed 000: a call over 15 minutes "might be deemed as training rather than support"."""
+    if len(call.tokens) != 2:
+        raise InputError("give a call id and `training` (or `undo` / `support`)")
+    billing = training.parse_billing(call.tokens[1])
+    decision = training.decide(
+        call.db, call.policy, call.tokens[0], billing, actor=call.user_id, now=call.now
     )
+    return Reply(training.describe(call.policy, decision))
+
+
+# `/call bill …` decides how a call is billed; anything else records a call.
+listener = subcommands(
+    {"bill": (bill, MANAGER, USAGE_BILL)}, f"Usage: `{USAGE}`.", fallback=(record, AGENT, USAGE)
+)

@@ -41,6 +41,7 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/hourglass customer add <name> plan=<plan> [channel=<#channel>] [seats=<n>]`
 • `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]`
 • `/hourglass report <customer> [YYYY-MM]` · `/hourglass sla [customer] [YYYY-MM]`
+• `/call bill <#id> training|undo` (a long call billed at the training rate, outside the allowance)
 Durations: `90m`, `1h30m`, `1.5h`, `1:30`. Dates: `YYYY-MM-DD`, `today`, `yesterday`, `tomorrow HH:MM` (your Slack timezone)."""
 
 

@@ -151,6 +151,16 @@ def chapter_calls(demo: Demo) -> None:
     demo.sweep()
     demo.say("acme has two seats, so the account's allowance is 90 minutes")
     demo.run("/balance acme")
+    demo.say(
+        "A long call may be training (seed 000): only a manager may bill it at the training "
+        "rate; it then leaves jane's allowance, and the long-call alert says who decided"
+    )
+    demo.run("/call bill #2 training")
+    demo.run("/call bill #2 training", MANAGER)
+    demo.sweep()
+    demo.say("Undone just as easily: bob's 16m 30s call goes back to support")
+    demo.run("/call bill #1 training", MANAGER)
+    demo.run("/call bill #1 undo", MANAGER)
     demo.say("A plan without phone support: the call is kept, but not covered")
     demo.run("/call 20m globex joe")
     demo.say("A timer left running: the agent gets a DM with Stop and Keep running buttons")

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from store.models.base import Base, UTCDateTime
 from store.models.core import Customer
 
+# phone_calls.billed_as for a call billed at the training rate, outside fair use.
+BILLED_AS_TRAINING = "training"
+
 
 class CallTimer(Base):
     """A running call timer: one row per agent, so it survives restarts and replicas.
@@ -61,3 +64,9 @@ class PhoneCall(Base):
     covered: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(16))  # "timer" or "manual"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A manager's billing decision on a long call (seed 000: it "might be deemed as training
+    # rather than support"): NULL undecided, "training" billed at the training rate and out
+    # of fair use, "support" a training decision undone. Who made the last one, and when.
+    billed_as: Mapped[str | None] = mapped_column(String(16))
+    billed_by: Mapped[str | None] = mapped_column(String(32))
+    billed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

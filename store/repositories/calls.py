@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from store.models import CallTimer, PhoneCall
+from store.models.calls import BILLED_AS_TRAINING
 from store.repositories.core import Repository, insert_if_absent, locked
 
 
@@ -82,6 +83,7 @@ class PhoneCalls(Repository[PhoneCall]):
         *,
         caller: str | None = None,
         covered: bool | None = None,
+        billed_as: str | None = None,
     ) -> list[PhoneCall]:
         query = select(PhoneCall).where(
             PhoneCall.customer_id == customer_id,
@@ -92,17 +94,21 @@ class PhoneCalls(Repository[PhoneCall]):
             query = query.where(PhoneCall.caller == caller)
         if covered is not None:
             query = query.where(PhoneCall.covered.is_(covered))
+        if billed_as is not None:
+            query = query.where(PhoneCall.billed_as == billed_as)
         return list(db.scalars(query.order_by(PhoneCall.started_at, PhoneCall.id)))
 
     @staticmethod
     def covered_seconds(
         db: Session, customer_id: int, start: datetime, end: datetime, caller: str | None = None
     ) -> int:
+        """Seconds of fair-use call time: covered calls not billed as training."""
         query = select(func.coalesce(func.sum(PhoneCall.seconds), 0)).where(
             PhoneCall.customer_id == customer_id,
             PhoneCall.started_at >= start,
             PhoneCall.started_at < end,
             PhoneCall.covered.is_(True),
+            PhoneCall.billed_as.is_distinct_from(BILLED_AS_TRAINING),
         )
         if caller is not None:
             query = query.where(PhoneCall.caller == caller)
