@@ -260,7 +260,8 @@ def confirmation(db: Session, policy: Policy, booking: Booking, tz: ZoneInfo) ->
         f"{format_span(booking.start_at, booking.minutes, tz)}, "
         f"{format_minutes(booking.minutes)} with {people}. Bills "
         f"{format_minutes(held_minutes(booking))} once held{rate}. "
-        f"Cancel with `/book cancel #{booking.id}`."
+        f"Cancel with `/book cancel #{booking.id}`, move with `/book move #{booking.id} "
+        f"<date> <time>`."
     )
 
 

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from bot.customers import get_customer
 from bot.reports.statement import build_statement
 from store.models import Alert, Booking, BookingMove
+from tests.handlers.commands.test_book_commands import form_values
+from tests.handlers.commands.test_book_commands import submission as book_submission
 from tests.harness import AGENT, MANAGER
 
 CHANNEL = "CACME01"
@@ -361,3 +363,11 @@ def test_the_form_asks_before_a_late_move_and_shows_errors_by_field(acme, clock,
     assert statement(acme)["billed_minutes"] == 30
     (dm,) = [p for p in standin.posted(AGENT) if "Moved #1" in p["text"]]
     assert "30m billed" in dm["text"]
+
+
+def test_the_booking_forms_dm_carries_the_move_button(acme, standin):
+    reply = acme.interaction(book_submission(form_values()))
+    assert reply.status == 200 and "errors" not in reply.body, reply.raw
+    (dm,) = standin.posted(AGENT)
+    (actions,) = [b for b in dm["blocks"] if b["type"] == "actions"]
+    assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [("book_move_open", "1")]
