@@ -98,7 +98,7 @@ def confirm_move(
     db: Session, policy: Policy, token: str, *, actor: str, tz: ZoneInfo, now: datetime
 ) -> Moved:
     """*Move anyway*: make the quoted move, checked again now, charge and all."""
-    booking_id, start, quoted_from = _read_token(token)
+    booking_id, start, quoted_from = read_token(token)
     booking = unsettled(db, f"#{booking_id}")
     if booking.start_at != quoted_from:
         raise InputError(f"#{booking.id} was changed since; nothing changed, move it again")
@@ -108,7 +108,8 @@ def confirm_move(
     return _make(db, policy, booking, start, charge, actor=actor, now=now)
 
 
-def _read_token(token: str) -> tuple[int, datetime, datetime]:
+def read_token(token: str) -> tuple[int, datetime, datetime]:
+    """A *Move anyway* token: (booking id, new start, the start the quote was made against)."""
     try:
         booking_id, start, quoted = (int(part) for part in token.split("|"))
     except ValueError:

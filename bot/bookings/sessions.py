@@ -150,9 +150,8 @@ def parse_start(
 def check_window(start: datetime, tz: ZoneInfo, now: datetime, policy: Policy) -> None:
     """Refuse a start that has passed or is more than max_ahead_days ahead."""
     if start <= now:
-        raise BookingInputError(
-            "date", f"{start.astimezone(tz):%Y-%m-%d %H:%M} ({tz.key}) is in the past"
-        )
+        when = f"{start.astimezone(tz):%Y-%m-%d %H:%M} ({tz.key})"
+        raise BookingInputError("date", f"{when} is in the past")
     if start - now > timedelta(days=policy.bookings.max_ahead_days):
         raise BookingInputError(
             "date",

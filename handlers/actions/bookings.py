@@ -10,24 +10,12 @@ from slack_sdk.errors import SlackApiError
 from bot.bookings import moves
 from bot.parsing import InputError, parse_record_id
 from bot.roles import AGENT
+from handlers.actions.calls import _tell
 from handlers.common import ActionCall, run_action, user_timezone
 from handlers.views.book_move import move_modal
 from store.repositories.bookings import Bookings
 
 log = logging.getLogger(__name__)
-
-
-def _answer(body, respond, client, text: str | None, *, replace: bool) -> None:
-    """Answer on the message clicked (response_url), else by direct message."""
-    if not text:
-        return
-    if body.get("response_url"):
-        respond(text=text, replace_original=replace, response_type="ephemeral")
-        return
-    try:
-        client.chat_postMessage(channel=body["user"]["id"], text=text)
-    except SlackApiError as exc:
-        log.warning("could not tell %s: %s", body["user"]["id"], exc.response.get("error"))
 
 
 def open_move(ack, body, respond, client, context):
@@ -53,7 +41,8 @@ def open_move(ack, body, respond, client, context):
     text, _ = run_action(
         ack=ack, body=body, client=client, context=context, handler=open_form, role=AGENT
     )
-    _answer(body, respond, client, text, replace=False)
+    if text:
+        _tell(body, respond, client, text, replace=False)
 
 
 def move_anyway(ack, body, respond, client, context):
@@ -69,4 +58,5 @@ def move_anyway(ack, body, respond, client, context):
     text, done = run_action(
         ack=ack, body=body, client=client, context=context, handler=confirm, role=AGENT
     )
-    _answer(body, respond, client, text, replace=done)
+    if text:
+        _tell(body, respond, client, text, replace=done)

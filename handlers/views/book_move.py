@@ -6,11 +6,16 @@ only submitting that moves the booking (bot.bookings.moves)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.blocks import actions, button, section
 from bot.bookings import moves
@@ -19,6 +24,7 @@ from bot.bookings.sessions import BookingInputError
 from bot.parsing import InputError
 from bot.roles import AGENT, PermissionDenied, require
 from handlers.common import group_members, user_timezone
+from handlers.context import Hourglass
 from store.models import Booking
 
 log = logging.getLogger(__name__)
@@ -99,62 +105,74 @@ def _picked(view: dict[str, Any], block_id: str, key: str) -> str:
     return ((values.get(block_id) or {}).get("value") or {}).get(key) or ""
 
 
-def submit(ack, body, view, client, context):
-    """The first screen: a free move is made; a late one turns into *Move anyway*."""
-    hg = context["hourglass"]
+@dataclass(frozen=True)
+class _Agent:
+    """Who submitted, checked to be an agent, in one transaction."""
+
+    hg: Hourglass
+    db: Session
+    user_id: str
+    tz: ZoneInfo
+    now: datetime
+
+
+@contextmanager
+def _as_agent(body, client: WebClient, context) -> Iterator[_Agent]:
+    hg: Hourglass = context["hourglass"]
     now = hg.clock.now()
     user_id = body["user"]["id"]
+    with hg.database.session() as db:
+        require(db, hg.policy, user_id, AGENT, group_members(hg, client))
+        yield _Agent(hg, db, user_id, user_timezone(hg, db, client, user_id, now), now)
+
+
+def submit(ack, body, view, client, context):
+    """The first screen: a free move is made; a late one turns into *Move anyway*."""
     try:
-        with hg.database.session() as db:
-            require(db, hg.policy, user_id, AGENT, group_members(hg, client))
-            day, clock = (
-                _picked(view, "date", "selected_date"),
-                _picked(view, "time", "selected_time"),
-            )
+        with _as_agent(body, client, context) as agent:
+            day = _picked(view, "date", "selected_date")
+            clock = _picked(view, "time", "selected_time")
             if not day:
                 raise BookingInputError("date", "pick a date")
             if not clock:
                 raise BookingInputError("time", "pick a start time")
-            tz = user_timezone(hg, db, client, user_id, now)
-            meta = view.get("private_metadata") or ""
-            result = moves.move(db, hg.policy, meta, day, clock, actor=user_id, tz=tz, now=now)
+            policy, meta = agent.hg.policy, view.get("private_metadata") or ""
+            result = moves.move(
+                agent.db, policy, meta, day, clock, actor=agent.user_id, tz=agent.tz, now=agent.now
+            )
             if isinstance(result, moves.MoveQuote):
-                text = moves.quote_text(hg.policy, result, tz).replace(
-                    "press *Move anyway*", "submit *Move anyway*"
-                )
+                text = moves.quote_text(policy, result, agent.tz)
+                text = text.replace("press *Move anyway*", "submit *Move anyway*")
                 screen = _notice_view(
                     CONFIRM_ID, "Move late?", text, submit="Move anyway", meta=result.token()
                 )
                 return ack(response_action="update", view=screen)
-            text = moves.moved_text(hg.policy, result, tz)
+            text = moves.moved_text(policy, result, agent.tz)
     except BookingInputError as exc:
         field = exc.field if exc.field in FIELDS else "date"
         return ack(response_action="errors", errors={field: _sentence(str(exc))})
     except (PermissionDenied, InputError) as exc:
         return ack(response_action="errors", errors={"date": _sentence(str(exc))})
     ack()
-    _dm(client, user_id, text)
+    _dm(client, body["user"]["id"], text)
 
 
 def confirm(ack, body, view, client, context):
     """*Move anyway*: the late move is made, charge and all (checked again now)."""
-    hg = context["hourglass"]
-    now = hg.clock.now()
-    user_id = body["user"]["id"]
     try:
-        with hg.database.session() as db:
-            require(db, hg.policy, user_id, AGENT, group_members(hg, client))
-            tz = user_timezone(hg, db, client, user_id, now)
+        with _as_agent(body, client, context) as agent:
             token = view.get("private_metadata") or ""
-            result = moves.confirm_move(db, hg.policy, token, actor=user_id, tz=tz, now=now)
-            text = moves.moved_text(hg.policy, result, tz)
+            result = moves.confirm_move(
+                agent.db, agent.hg.policy, token, actor=agent.user_id, tz=agent.tz, now=agent.now
+            )
+            text = moves.moved_text(agent.hg.policy, result, agent.tz)
     except (PermissionDenied, InputError) as exc:
         screen = _notice_view(
             CONFIRM_ID, "Not moved", f":warning: {_sentence(str(exc))}", submit=None, meta=""
         )
         return ack(response_action="update", view=screen)
     ack()
-    _dm(client, user_id, text)
+    _dm(client, body["user"]["id"], text)
 
 
 def _dm(client: WebClient, user_id: str, text: str) -> None:

@@ -13,10 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.customers import get_customer
-from bot.reports.statement import build_statement
-from store.models import Alert, Booking, BookingMove
-from tests.handlers.commands.test_book_commands import form_values
+from store.models import BookingMove
+from tests.handlers.commands.test_book_commands import alerts, form_values, statement
+from tests.handlers.commands.test_book_commands import booking as row
 from tests.handlers.commands.test_book_commands import submission as book_submission
 from tests.harness import AGENT, MANAGER
 
@@ -27,21 +26,14 @@ NEW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # where it is moved to
 
 @pytest.fixture
 def acme(slack):
-    slack.command(
-        f"/hourglass customer add acme plan=professional channel=<#{CHANNEL}|acme>", MANAGER
-    )
-    slack.command(
-        "/hourglass customer add globex plan=professional channel=<#CGLOBEX1|globex>", MANAGER
-    )
-    slack.command("/hourglass hours add acme 10 purchased 2026-11-01", MANAGER)
+    """acme (alerts to CACME01, 10 hours bought 1 Nov) and globex, as /book's tests have."""
+    for line in (
+        f"/hourglass customer add acme plan=professional channel=<#{CHANNEL}|acme>",
+        "/hourglass customer add globex plan=professional channel=<#CGLOBEX1|globex>",
+        "/hourglass hours add acme 10 purchased 2026-11-01",
+    ):
+        slack.command(line, MANAGER)
     return slack
-
-
-def row(database, booking_id: int = 1) -> Booking:
-    with database.session() as db:
-        found = db.get(Booking, booking_id)
-        db.expunge(found)
-        return found
 
 
 def moves(database) -> list[BookingMove]:
@@ -50,21 +42,6 @@ def moves(database) -> list[BookingMove]:
         for found in rows:
             db.expunge(found)
         return rows
-
-
-def alerts(database, kind: str) -> list[Alert]:
-    with database.session() as db:
-        rows = list(db.scalars(select(Alert).where(Alert.kind == kind).order_by(Alert.id)))
-        for found in rows:
-            db.expunge(found)
-        return rows
-
-
-def statement(slack) -> dict:
-    with slack.database.session() as db:
-        return build_statement(
-            db, slack.policy, get_customer(db, "acme"), 2026, 11, slack.clock.now()
-        )
 
 
 def button(reply, action_id: str) -> dict:
@@ -302,21 +279,10 @@ def test_reminders_are_recomputed_for_the_new_start(acme, clock, standin):
 
 
 def submission(callback_id: str, meta: str, values: dict | None = None) -> dict:
-    return {
-        "type": "view_submission",
-        "team": {"id": "T00000001"},
-        "user": {"id": AGENT},
-        "api_app_id": "A1",
-        "token": "legacy",
-        "trigger_id": "trigger.3",
-        "view": {
-            "id": "V0000002",
-            "type": "modal",
-            "callback_id": callback_id,
-            "private_metadata": meta,
-            "state": {"values": values or {}},
-        },
-    }
+    """A view submission as /book's form tests send one, from the Move form's screens."""
+    payload = book_submission(values or {})
+    payload["view"].update(callback_id=callback_id, private_metadata=meta)
+    return payload
 
 
 def picked(date: str, time: str) -> dict:
