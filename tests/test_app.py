@@ -155,6 +155,7 @@ def test_demo_walks_through_without_slack():
     assert "Added customer *acme*" in result.stdout
     assert "Sorry, only managers can do that" in result.stdout
     assert '"customer": "acme"' in result.stdout
+    assert "[presses Move anyway]" in result.stdout and '"status": "moved_late"' in result.stdout
 
 
 def test_console_dispatches_typed_commands(tmp_path):

@@ -4,6 +4,6 @@ calls or sla.
 
 Modules, each importing only those listed before it: `charges` (statuses, the notice rule
 and what a booking bills; the sessions charge source), `listing` (how bookings read),
-`reminders` (the reminder sweep), `sessions` (book, cancel, no-show), `grammar` (the
-`/book` text).
+`reminders` (the reminder sweep), `sessions` (book, cancel, no-show), `moves` (move
+and undo a move, charged by the same notice rule), `grammar` (the `/book` text).
 """

@@ -5,6 +5,9 @@ late-cancellation and no-show charges, extra engineers, and training.
   per engineer billed: minutes x (1 + extras) (seed 001).
 * Cancelled `cancellation.free_notice` (24 h) or more before the start: free. Later: the
   `cancellation.late_charge` (30 m). After the start, a no-show: `cancellation.no_show_charge`.
+* Moved (`bot.bookings.moves`) with less than the free notice before the start it is moved
+  from: the same late charge, billed the day of the move (status `moved_late` on the
+  statement); an undone move bills nothing.
 * Held sessions and charges draw down the hour blocks (`session_charges`, the charge source
   `bot.features` registers with the ledger); training is billed at `provider.training_rate`
   instead (`training_minutes`, priced by the statement), never from the blocks (seed 000).
@@ -22,8 +25,11 @@ from bot.billing.blocks import Charge
 from bot.billing.drawdown import after_drawdown
 from bot.parsing import month_bounds
 from bot.policy.model import Policy
-from store.models import Booking, Customer
-from store.repositories.bookings import Bookings
+from store.models import Booking, BookingMove, Customer
+from store.repositories.bookings import BookingMoves, Bookings
+
+# The statement's status for a late move's charge (a row of its own beside the booking's).
+MOVED_LATE = "moved_late"
 
 
 class BookingStatus(StrEnum):
@@ -99,6 +105,11 @@ def work_date(policy: Policy, booking: Booking) -> date:
     return booking.start_at.astimezone(policy.timezone).date()
 
 
+def move_work_date(policy: Policy, move: BookingMove) -> date:
+    """A late move is billed the day it is made, like a late cancellation."""
+    return move.moved_at.astimezone(policy.timezone).date()
+
+
 def check_balance(db: Session, policy: Policy, booking: Booking, now: datetime) -> int:
     """A charge from the blocks may take the balance to the block_low threshold. Training
     is billed at the training rate, not from the blocks, so it cannot."""
@@ -122,6 +133,15 @@ def session_charges(db: Session, policy: Policy, customer: Customer, now: dateti
         held = status_of(booking, now) is BookingStatus.HELD
         source = f"session:{booking.id}" if held else f"cancellation:{booking.id}"
         charges.append(Charge(work_date=work_date(policy, booking), minutes=minutes, source=source))
+    for move in BookingMoves.charged(db, customer.id):
+        if not move.booking.training:
+            charges.append(
+                Charge(
+                    work_date=move_work_date(policy, move),
+                    minutes=move.charge_minutes,
+                    source=f"late_move:{move.id}",
+                )
+            )
     return charges
 
 
@@ -134,10 +154,38 @@ def _month(db: Session, policy: Policy, customer: Customer, first: date) -> list
     return [b for b in rows if work_date(policy, b).replace(day=1) == first.replace(day=1)]
 
 
+def _month_moves(db: Session, policy: Policy, customer: Customer, first: date) -> list[BookingMove]:
+    """Late moves still billing, made in the month."""
+    month = first.replace(day=1)
+    return [
+        m
+        for m in BookingMoves.charged(db, customer.id)
+        if move_work_date(policy, m).replace(day=1) == month
+    ]
+
+
 def sessions_rows(
     db: Session, policy: Policy, customer: Customer, first: date, now: datetime
 ) -> list[dict[str, Any]]:
-    """The statement's `sessions` section (SPEC §6): sessions starting in the month."""
+    """The statement's `sessions` section (SPEC §6): sessions starting in the month, then
+    each late move made in it (the time moved from, `moved_late`, the charge)."""
+    return _booking_rows(db, policy, customer, first, now) + [
+        {
+            "id": str(m.booking.id),
+            "start": m.from_start.astimezone(UTC).isoformat(),
+            "minutes": whole_minutes(m.from_end - m.from_start),
+            "engineers": len(m.booking.engineers),
+            "kind": kind_of(m.booking),
+            "status": MOVED_LATE,
+            "billed_minutes": m.charge_minutes,
+        }
+        for m in _month_moves(db, policy, customer, first)
+    ]
+
+
+def _booking_rows(
+    db: Session, policy: Policy, customer: Customer, first: date, now: datetime
+) -> list[dict[str, Any]]:
     return [
         {
             "id": str(b.id),
@@ -157,4 +205,10 @@ def training_minutes(
 ) -> int:
     """Training in the month, held or charged for cancelling: billed at the training rate,
     never drawn from the hour blocks."""
-    return sum(billed_minutes(b, now) for b in _month(db, policy, customer, first) if b.training)
+    sessions = sum(
+        billed_minutes(b, now) for b in _month(db, policy, customer, first) if b.training
+    )
+    moves = sum(
+        m.charge_minutes for m in _month_moves(db, policy, customer, first) if m.booking.training
+    )
+    return sessions + moves

@@ -61,6 +61,11 @@ def reminder_sweep(db: Session, policy: Policy, now: datetime) -> int:
     return raised
 
 
+def _slot(booking: Booking) -> str:
+    """`<id>@<start, Unix seconds>`: a moved booking is reminded again for its new time."""
+    return f"{booking.id}@{int(booking.start_at.timestamp())}"
+
+
 def _remind_engineers(
     db: Session, policy: Policy, booking: Booking, label: str, now: datetime
 ) -> int:
@@ -70,7 +75,7 @@ def _remind_engineers(
     for engineer in booking.engineers:
         raised += raise_alert(
             db,
-            key=f"booking_reminder:{booking.id}:{label}:{engineer.user_id}",
+            key=f"booking_reminder:{_slot(booking)}:{label}:{engineer.user_id}",
             kind="booking_reminder",
             channel=engineer.user_id,
             customer_id=customer.id,
@@ -101,7 +106,7 @@ def _remind_channel(
     )
     return raise_alert(
         db,
-        key=f"booking_reminder:{booking.id}:{label}:{channel or 'none'}",
+        key=f"booking_reminder:{_slot(booking)}:{label}:{channel or 'none'}",
         kind="booking_reminder",
         channel=channel,
         customer_id=customer.id,

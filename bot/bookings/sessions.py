@@ -96,13 +96,13 @@ def book(
     engineer's slot.
     """
     customer = _customer(db, form)
-    start = _start(form, tz, now, policy)
+    start = parse_start(form.day, form.clock, tz, now, policy)
     minutes = _minutes(form.duration, policy)
     end = start + timedelta(minutes=minutes)
     engineers = _engineers(form, agent)
     user_ids = [user for user, _ in engineers]
     Bookings.lock_engineers(db, user_ids)
-    _refuse_clashes(db, form, user_ids, start, end, tz)
+    refuse_clashes(db, user_ids, start, end, tz, labels=form.labels)
     booking = Bookings.add(
         db,
         Booking(
@@ -129,27 +129,34 @@ def _customer(db: Session, form: BookingForm) -> Customer:
         raise BookingInputError("customer", str(exc)) from None
 
 
-def _start(form: BookingForm, tz: ZoneInfo, now: datetime, policy: Policy) -> datetime:
+def parse_start(
+    day_text: str, clock_text: str, tz: ZoneInfo, now: datetime, policy: Policy
+) -> datetime:
+    """A session's start typed or picked in `tz`: in the future, within max_ahead_days."""
     today = now.astimezone(tz).date()
     try:
-        day = parse_date(form.day, today)
+        day = parse_date(day_text, today)
     except InputError as exc:
         raise BookingInputError("date", str(exc)) from None
     try:
-        clock: time = parse_clock_time(form.clock)
+        clock: time = parse_clock_time(clock_text)
         start = local_to_utc(day, clock, tz)
     except InputError as exc:
         raise BookingInputError("time", str(exc)) from None
+    check_window(start, tz, now, policy)
+    return start
+
+
+def check_window(start: datetime, tz: ZoneInfo, now: datetime, policy: Policy) -> None:
+    """Refuse a start that has passed or is more than max_ahead_days ahead."""
     if start <= now:
-        raise BookingInputError(
-            "date", f"{day.isoformat()} {clock:%H:%M} ({tz.key}) is in the past"
-        )
+        when = f"{start.astimezone(tz):%Y-%m-%d %H:%M} ({tz.key})"
+        raise BookingInputError("date", f"{when} is in the past")
     if start - now > timedelta(days=policy.bookings.max_ahead_days):
         raise BookingInputError(
             "date",
             f"that is more than {policy.bookings.max_ahead_days} days ahead; book nearer the time",
         )
-    return start
 
 
 def _minutes(text: str, policy: Policy) -> int:
@@ -186,22 +193,25 @@ def _engineers(form: BookingForm, agent: str) -> Engineers:
     return [(agent, False)] + [(user, True) for user in named]
 
 
-def _refuse_clashes(
+def refuse_clashes(
     db: Session,
-    form: BookingForm,
     user_ids: list[str],
     start: datetime,
     end: datetime,
     tz: ZoneInfo,
+    *,
+    labels: dict[str, str] | None = None,
+    exclude: int | None = None,
 ) -> None:
-    """Refuse a booking that takes an engineer already booked at that time."""
-    clashes = Bookings.clashes(db, user_ids, start, end)
+    """Refuse a time that takes an engineer already booked then (`exclude`: a booking that
+    does not count, the one being moved)."""
+    clashes = Bookings.clashes(db, user_ids, start, end, exclude=exclude)
     if not clashes:
         return
     other, user_id = clashes[0]
     raise BookingInputError(
         "engineers",
-        f"that clashes: {engineer_name(db, user_id, form.labels)} is already booked with "
+        f"that clashes: {engineer_name(db, user_id, labels)} is already booked with "
         f"{other.customer.name} {format_span(other.start_at, other.minutes, tz, day=False)} "
         f"(#{other.id})",
     )
@@ -219,7 +229,7 @@ def _announce(
     who = ", ".join(
         f"<@{user}>" + (" (extra, at your request)" if extra else "") for user, extra in engineers
     )
-    _post(
+    post_alert(
         db,
         policy,
         booking,
@@ -249,7 +259,8 @@ def confirmation(db: Session, policy: Policy, booking: Booking, tz: ZoneInfo) ->
         f"{format_span(booking.start_at, booking.minutes, tz)}, "
         f"{format_minutes(booking.minutes)} with {people}. Bills "
         f"{format_minutes(held_minutes(booking))} once held{rate}. "
-        f"Cancel with `/book cancel #{booking.id}`."
+        f"Cancel with `/book cancel #{booking.id}`, move with `/book move #{booking.id} "
+        f"<date> <time>`."
     )
 
 
@@ -275,7 +286,7 @@ def parse_booking_id(text: str) -> int:
     return parse_record_id(text, "booking")
 
 
-def _unsettled(db: Session, text: str) -> Booking:
+def unsettled(db: Session, text: str) -> Booking:
     """The booking `#id` names, locked, unless it was already cancelled or a no-show."""
     booking = Bookings.find(db, parse_booking_id(text), for_update=True)
     if booking is None:
@@ -297,7 +308,7 @@ def _settle(
 
 def cancel(db: Session, policy: Policy, text: str, *, actor: str, now: datetime) -> Outcome:
     """Cancel a booking: free with enough notice, else the late charge and an alert."""
-    booking = _unsettled(db, text)
+    booking = unsettled(db, text)
     if status_of(booking, now) is BookingStatus.HELD:
         raise InputError(f"#{booking.id} has already been held; nothing changed")
     if now >= booking.start_at:
@@ -323,7 +334,7 @@ def cancel(db: Session, policy: Policy, text: str, *, actor: str, now: datetime)
         )
     else:
         _settle(booking, BookingStatus.CANCELLED, None, actor, now)
-        _post(
+        post_alert(
             db,
             policy,
             booking,
@@ -338,7 +349,7 @@ def cancel(db: Session, policy: Policy, text: str, *, actor: str, now: datetime)
 
 def no_show(db: Session, policy: Policy, text: str, *, actor: str, now: datetime) -> Outcome:
     """The customer did not come: the no-show charge and an alert (only once started)."""
-    booking = _unsettled(db, text)
+    booking = unsettled(db, text)
     if now < booking.start_at:
         raise InputError(
             f"#{booking.id} has not started yet; to call it off use `/book cancel #{booking.id}`"
@@ -361,18 +372,26 @@ def no_show(db: Session, policy: Policy, text: str, *, actor: str, now: datetime
 def _charge(db: Session, policy: Policy, booking: Booking, now: datetime, text: str) -> None:
     """A late cancellation or no-show: one `late_cancellation` alert per booking, and the
     charge may take the hour blocks to the block_low threshold."""
-    _post(db, policy, booking, "late_cancellation", now, text)
+    post_alert(db, policy, booking, "late_cancellation", now, text)
     check_balance(db, policy, booking, now)
 
 
-def _post(
-    db: Session, policy: Policy, booking: Booking, kind: str, now: datetime, text: str
+def post_alert(
+    db: Session,
+    policy: Policy,
+    booking: Booking,
+    kind: str,
+    now: datetime,
+    text: str,
+    *,
+    key: str | None = None,
 ) -> None:
-    """One alert of a kind per booking (key `<kind>:<booking id>`), to the customer's channel."""
+    """One alert per key (default `<kind>:<booking id>`: one of a kind per booking), to the
+    customer's channel."""
     customer = booking.customer
     raise_alert(
         db,
-        key=f"{kind}:{booking.id}",
+        key=key or f"{kind}:{booking.id}",
         kind=kind,
         channel=alert_channel(customer, policy.alert_channel),
         customer_id=customer.id,

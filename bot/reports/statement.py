@@ -29,7 +29,7 @@ class SessionRow(TypedDict):
     minutes: int
     engineers: int
     kind: str
-    status: str  # booked, held, cancelled, late_cancelled or no_show
+    status: str  # booked, held, cancelled, late_cancelled, no_show or moved_late
     billed_minutes: int
 
 

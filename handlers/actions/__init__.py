@@ -2,9 +2,11 @@
 
 from slack_bolt import App
 
+from bot.bookings import moves
 from bot.calls import alerts as call_alerts
 from bot.calls import timers
-from handlers.actions import calls, sla
+from handlers.actions import bookings, calls, sla
+from handlers.views import book_move
 
 
 def register(app: App) -> None:
@@ -16,3 +18,5 @@ def register(app: App) -> None:
     app.action(timers.ACTION_TIMER_DISCARD)(calls.timer_discard)
     app.action("sla_acknowledge")(sla.on_acknowledge)
     app.action("sla_take")(sla.on_take)
+    app.action(book_move.ACTION_OPEN)(bookings.open_move)
+    app.action(moves.ACTION_MOVE_ANYWAY)(bookings.move_anyway)

@@ -1,4 +1,4 @@
-"""/book: book, cancel, mark a no-show and list 1-on-1 and training sessions."""
+"""/book: book, move, cancel, mark a no-show and list 1-on-1 and training sessions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import customers as customer_service
 from bot.alerts.outbox import alert_channel
-from bot.bookings import grammar, listing
+from bot.bookings import grammar, listing, moves
 from bot.bookings import sessions as bookings
 from bot.bookings.charges import BookingStatus
 from bot.parsing import InputError
@@ -16,6 +16,7 @@ from bot.roles import AGENT
 from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, subcommands
 from handlers.views.book import booking_modal, check_engineers
+from handlers.views.book_move import quote_blocks, reply_blocks
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ USAGE = "/book <customer> <date time> <duration> [@engineer…] [extra] [trainin
 USAGE_CANCEL = "/book cancel <booking-id>"
 USAGE_NOSHOW = "/book noshow <booking-id>"
 USAGE_LIST = "/book list [customer]"
+USAGE_MOVE = "/book move <booking-id> <date> <time>"
+USAGE_MOVE_UNDO = "/book move undo <booking-id>"
 
 
 def book(call: CommandCall) -> Reply:
@@ -30,7 +33,8 @@ def book(call: CommandCall) -> Reply:
     check_engineers(call.db, call.client, call.policy, form, call.now)
     tz = call.user_tz()
     booking = bookings.book(call.db, call.policy, form, agent=call.user_id, tz=tz, now=call.now)
-    return Reply(bookings.confirmation(call.db, call.policy, booking, tz))
+    text = bookings.confirmation(call.db, call.policy, booking, tz)
+    return Reply(text, reply_blocks(text, booking.id))
 
 
 def open_form(call: CommandCall) -> Reply:
@@ -99,12 +103,39 @@ def list_(call: CommandCall) -> Reply:
     return Reply("\n".join(lines))
 
 
+def move(call: CommandCall) -> Reply:
+    """A free move is made at once; a late one answers with its charge and *Move anyway*."""
+    if len(call.tokens) != 3:
+        raise InputError("give a booking id, a new date and a new start time")
+    tz = call.user_tz()
+    booking_id, day, clock = call.tokens
+    result = moves.move(
+        call.db, call.policy, booking_id, day, clock, actor=call.user_id, tz=tz, now=call.now
+    )
+    if isinstance(result, moves.MoveQuote):
+        text = moves.quote_text(call.policy, result, tz)
+        return Reply(text, quote_blocks(text, result))
+    return Reply(moves.moved_text(call.policy, result, tz))
+
+
+def move_undo(call: CommandCall) -> Reply:
+    if len(call.tokens) != 1:
+        raise InputError("give one booking id")
+    tz = call.user_tz()
+    record = moves.undo_move(
+        call.db, call.policy, call.tokens[0], actor=call.user_id, tz=tz, now=call.now
+    )
+    return Reply(moves.undone_text(record, tz))
+
+
 ROUTES = {
     "": (open_form, AGENT, USAGE),
     "cancel": (cancel, AGENT, USAGE_CANCEL),
     "noshow": (noshow, AGENT, USAGE_NOSHOW),
     "no-show": (noshow, AGENT, USAGE_NOSHOW),
     "list": (list_, AGENT, USAGE_LIST),
+    "move": (move, AGENT, USAGE_MOVE),
+    "move undo": (move_undo, AGENT, USAGE_MOVE_UNDO),
 }
 
 # `/book` alone opens the form; `/book acme tomorrow 10:00 1h` books.

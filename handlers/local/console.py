@@ -11,10 +11,11 @@ import dataclasses
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
@@ -123,6 +124,25 @@ class LocalSlack:
             return json.loads(response.body) if response.body else {"text": ""}
         except ValueError:
             return {"text": response.body}
+
+    def action(self, action_id: str, value: str, user_id: str) -> str:
+        """Click a button as `user_id` (a signed block_actions payload); the answer the app
+        sent back to the message, if any."""
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user_id},
+            "trigger_id": "trigger.local",
+            "container": {"type": "message"},
+            "response_url": self.standin.response_url("action"),
+            "actions": [{"type": "button", "action_id": action_id, "value": value}],
+        }
+        answered = len(self.standin.responses)
+        body = urlencode({"payload": json.dumps(payload)})
+        headers: dict[str, str | Sequence[str]] = {
+            **signed_headers(self.secret, body, int(time.time()))
+        }
+        self.app.dispatch(BoltRequest(body=body, headers=headers))
+        return "\n".join(r.get("text", "") for r in self.standin.responses[answered:])
 
     def event(self, event: dict[str, Any], event_id: str, retry_num: int | None = None) -> int:
         """Dispatch a signed Events API callback (as Slack would send it); the HTTP status."""

@@ -29,6 +29,7 @@ START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 class Demo:
     def __init__(self, local, clock: FixedClock, database: Database):
         self.local, self.clock, self.database = local, clock, database
+        self.last_buttons: dict[str, tuple[str, str]] = {}
 
     def say(self, text: str) -> None:
         print(f"\n## {text}")
@@ -38,17 +39,38 @@ class Demo:
         print(f"   (it is now {when.astimezone(self.local.policy.timezone):%a %d %b %Y %H:%M %Z})")
 
     def run(self, line: str, user: str = AGENT, channel: str = "CDEMO") -> str:
-        who = {MANAGER: "maya (manager)", AGENT: "alex (agent)", STRANGER: "sam (no role)"}.get(
-            user, user
-        )
-        print(f"{who}> {line}")
-        reply = self.local.command(line, user, channel).get("text", "")
+        print(f"{_who(user)}> {line}")
+        answer = self.local.command(line, user, channel)
+        self.last_buttons = _buttons(answer)
+        reply = answer.get("text", "")
         print(textwrap.indent(reply, "   "))
         return reply
+
+    def press(self, label: str, user: str = AGENT) -> None:
+        """Press a button on the last reply, as `user`."""
+        action_id, value = self.last_buttons[label]
+        print(f"{_who(user)}> [presses {label}]")
+        print(textwrap.indent(self.local.action(action_id, value, user), "   "))
 
     def sweep(self) -> None:
         report = self.local.sweep()
         print(f"   [clock] sweep: {report.posted} alerts posted, {report.updated} updated")
+
+
+def _who(user: str) -> str:
+    return {MANAGER: "maya (manager)", AGENT: "alex (agent)", STRANGER: "sam (no role)"}.get(
+        user, user
+    )
+
+
+def _buttons(answer: dict) -> dict[str, tuple[str, str]]:
+    """A reply's buttons: label -> (action_id, value)."""
+    return {
+        element["text"]["text"]: (element["action_id"], element.get("value", ""))
+        for block in answer.get("blocks") or []
+        for element in block.get("elements") or []
+        if element.get("type") == "button"
+    }
 
 
 def chapter_foundation(demo: Demo) -> None:
@@ -201,6 +223,15 @@ def chapter_bookings(demo: Demo) -> None:
     demo.say("Cancelled 24 hours or more ahead: free")
     demo.run("/book cancel #4")
     demo.run("/book cancel #99")
+    demo.sweep()
+    demo.say("Moving a session: free with 24 hours' notice; later, the late charge, asked first")
+    demo.run("/book acme 2026-11-27 11:00 1h")
+    demo.run("/book move #7 2026-11-27 14:00")
+    demo.run("/book move undo #7")
+    demo.run("/book acme tomorrow 07:00 30m")  # less than a day ahead
+    demo.run("/book move #8 2026-11-23 15:30")  # alex is with acme then (#1)
+    demo.run("/book move #8 2026-11-27 09:00")
+    demo.press("Move anyway")
     demo.sweep()
     demo.say("Reminders a day and an hour before, to each engineer and the channel")
     demo.at(datetime(2026, 11, 22, 15, 0, tzinfo=UTC))

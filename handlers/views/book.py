@@ -19,6 +19,7 @@ from bot.parsing import InputError
 from bot.policy.model import Policy
 from bot.roles import AGENT, PermissionDenied, require
 from handlers.common import group_members, user_timezone
+from handlers.views.book_move import reply_blocks
 from store.repositories.core import Customers, UserProfiles
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ def submit(ack, body, view, client, context):
         return ack(response_action="errors", errors={"customer": _sentence(str(exc))})
     ack()
     try:
-        client.chat_postMessage(channel=user_id, text=text)
+        client.chat_postMessage(channel=user_id, text=text, blocks=reply_blocks(text, booking.id))
     except SlackApiError as exc:  # the booking stands; the customer's channel is told anyway
         log.warning("could not DM the booking confirmation: %s", exc.response.get("error"))
 

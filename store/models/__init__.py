@@ -1,7 +1,7 @@
 """All tables; importing this package registers every model on `Base.metadata`."""
 
 from store.models.base import Base, UTCDateTime
-from store.models.bookings import Booking, BookingEngineer
+from store.models.bookings import Booking, BookingEngineer, BookingMove
 from store.models.calls import CallTimer, PhoneCall
 from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
 from store.models.sla import SlaPolicyMark, Ticket, TicketEventRecord
@@ -12,6 +12,7 @@ __all__ = [
     "Base",
     "Booking",
     "BookingEngineer",
+    "BookingMove",
     "CallTimer",
     "Customer",
     "HourBlock",

@@ -60,3 +60,26 @@ class BookingEngineer(Base):
     extra: Mapped[bool] = mapped_column(Boolean, default=False)
 
     booking: Mapped[Booking] = relationship(back_populates="engineers")
+
+
+class BookingMove(Base):
+    """One move of a booking to another time (seed 001: a reschedule counts as a cancellation
+    for notice): where it was and went, who moved it and when, and the late charge it billed
+    (0 when free). An undone move keeps its row, marked with who undid it and when; its
+    charge is then withdrawn."""
+
+    __tablename__ = "booking_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
+    booking: Mapped[Booking] = relationship(lazy="select")
+    from_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    to_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    to_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    moved_by: Mapped[str] = mapped_column(String(32))
+    # Minutes billed for moving with less than the free notice (policy at the time); 0: free.
+    charge_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by: Mapped[str | None] = mapped_column(String(32))

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import Function
 
-from store.models import Booking, BookingEngineer
+from store.models import Booking, BookingEngineer, BookingMove
 from store.repositories.core import is_postgres, locked
 
 # First half of the two-int advisory lock key, so these locks never collide with others'.
@@ -35,10 +35,16 @@ class Bookings:
 
     @staticmethod
     def clashes(
-        db: Session, user_ids: Iterable[str], start: datetime, end: datetime
+        db: Session,
+        user_ids: Iterable[str],
+        start: datetime,
+        end: datetime,
+        *,
+        exclude: int | None = None,
     ) -> list[tuple[Booking, str]]:
-        """Live bookings of any of these engineers overlapping [start, end), with who clashes."""
-        rows = db.execute(
+        """Live bookings of any of these engineers overlapping [start, end), with who clashes;
+        `exclude`: a booking not to count (the one being moved)."""
+        query = (
             select(Booking, BookingEngineer.user_id)
             .join(BookingEngineer, BookingEngineer.booking_id == Booking.id)
             .where(
@@ -49,6 +55,9 @@ class Bookings:
             )
             .order_by(Booking.start_at, Booking.id)
         )
+        if exclude is not None:
+            query = query.where(Booking.id != exclude)
+        rows = db.execute(query)
         return [(booking, user_id) for booking, user_id in rows]
 
     @staticmethod
@@ -105,6 +114,40 @@ class Bookings:
             .limit(limit)
         )
         return list(db.scalars(locked(db, query, skip_locked=True)))
+
+
+class BookingMoves:
+    @staticmethod
+    def add(db: Session, move: BookingMove) -> BookingMove:
+        db.add(move)
+        db.flush()
+        return move
+
+    @staticmethod
+    def latest_standing(db: Session, booking_id: int) -> BookingMove | None:
+        """The booking's most recent move not undone (the one an undo takes back)."""
+        return db.scalar(
+            select(BookingMove)
+            .where(BookingMove.booking_id == booking_id, BookingMove.undone_at.is_(None))
+            .order_by(BookingMove.id.desc())
+            .limit(1)
+        )
+
+    @staticmethod
+    def charged(db: Session, customer_id: int) -> list[BookingMove]:
+        """The customer's late moves that still bill (charged, not undone), oldest first."""
+        return list(
+            db.scalars(
+                select(BookingMove)
+                .join(Booking, Booking.id == BookingMove.booking_id)
+                .where(
+                    Booking.customer_id == customer_id,
+                    BookingMove.charge_minutes > 0,
+                    BookingMove.undone_at.is_(None),
+                )
+                .order_by(BookingMove.moved_at, BookingMove.id)
+            )
+        )
 
 
 def _advisory_lock(class_id: int, key: int) -> Function[Any]:

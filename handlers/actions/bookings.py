@@ -1,0 +1,62 @@
+"""Buttons on booking replies: *Move* (opens the Move form) and *Move anyway* (makes a late
+move its answer has just priced)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.bookings import moves
+from bot.parsing import InputError, parse_record_id
+from bot.roles import AGENT
+from handlers.actions.calls import _tell
+from handlers.common import ActionCall, run_action, user_timezone
+from handlers.views.book_move import move_modal
+from store.repositories.bookings import Bookings
+
+log = logging.getLogger(__name__)
+
+
+def open_move(ack, body, respond, client, context):
+    """*Move*: the Move form for the booking, prefilled with its time."""
+
+    def open_form(call: ActionCall) -> str | None:
+        booking = Bookings.find(call.db, parse_record_id(call.value, "booking"))
+        if booking is None:
+            raise InputError(f"there is no booking #{call.value}")
+        tz = user_timezone(call.hg, call.db, call.client, call.user_id, call.now)
+        try:
+            call.client.views_open(
+                trigger_id=call.body.get("trigger_id", ""), view=move_modal(booking, tz)
+            )
+        except SlackApiError as exc:
+            log.warning("views.open failed: %s", exc.response.get("error"))
+            return (
+                f":warning: The Move form could not be opened; type "
+                f"`/book move #{booking.id} <date> <time>` instead."
+            )
+        return None
+
+    text, _ = run_action(
+        ack=ack, body=body, client=client, context=context, handler=open_form, role=AGENT
+    )
+    if text:
+        _tell(body, respond, client, text, replace=False)
+
+
+def move_anyway(ack, body, respond, client, context):
+    """*Move anyway*: the late move is made, charged as a late cancellation."""
+
+    def confirm(call: ActionCall) -> str:
+        tz = user_timezone(call.hg, call.db, call.client, call.user_id, call.now)
+        moved = moves.confirm_move(
+            call.db, call.policy, call.value, actor=call.user_id, tz=tz, now=call.now
+        )
+        return moves.moved_text(call.policy, moved, tz)
+
+    text, done = run_action(
+        ack=ack, body=body, client=client, context=context, handler=confirm, role=AGENT
+    )
+    if text:
+        _tell(body, respond, client, text, replace=done)
