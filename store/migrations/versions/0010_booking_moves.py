@@ -5,7 +5,7 @@ original start, it bills the late charge. One row per move keeps the audit (from
 when, the charge) and lets a move be undone (undone_at/undone_by; the row stays).
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 """
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 from store.models.base import UTCDateTime
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
