@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.errors import PermissionDenied as PermissionDenied
 from bot.policy.model import Policy
 from store.repositories.core import Roles
 
@@ -15,10 +16,6 @@ MANAGER = "manager"
 RANKS = {AGENT: 1, MANAGER: 2}
 
 GroupMembers = Callable[[str], set[str]]
-
-
-class PermissionDenied(Exception):
-    """The user lacks the role; the message is shown to them."""
 
 
 def _listed(user_id: str, entries: tuple[str, ...], group_members: GroupMembers | None) -> bool:

@@ -19,6 +19,7 @@ from bot.alerts.outbox import alert_channel, raise_alert, update_alert
 from bot.blocks import actions, button, section
 from bot.calls import fair_use
 from bot.calls.fair_use import CallRecord, Limits, Status, format_call_time, format_limit
+from bot.errors import Conflict
 from bot.parsing import InputError, format_duration, month_bounds
 from bot.policy.model import Policy
 from store.models import Customer, PhoneCall
@@ -38,7 +39,7 @@ ACTION_TIMER_KEEP = "timer_keep_running"
 ACTION_TIMER_DISCARD = "timer_discard"
 
 
-class TimerRunning(InputError):
+class TimerRunning(Conflict):
     """A second /timer start: says which timer is running."""
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.calendar.business import BusinessCalendar
+from bot.errors import ConfigError
 from bot.parsing import InputError, parse_duration, parse_money
 from bot.policy.rounding import RoundingMode, RoundingRule
 
@@ -39,7 +40,7 @@ ACTIVITIES = (
 )
 
 
-class PolicyError(ValueError):
+class PolicyError(ConfigError, ValueError):
     """A policy file that cannot be used; the message names the file, key and line."""
 
 

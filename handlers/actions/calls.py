@@ -3,31 +3,24 @@ DM and App Home), Discard (the final timer_forgotten DM of a timer past the long
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.calls import calls
 from bot.calls.fair_use import format_call_time
 from handlers.common import ActionCall, run_action
+from handlers.context import hourglass_of
+from handlers.edge import tell
 from handlers.events.app_home import publish_home
 
-log = logging.getLogger(__name__)
+Body = dict[str, Any]
 
 
-def _tell(body, respond, client, text: str, *, replace: bool) -> None:
-    """Answer where the click came from: the message (response_url) or, from App Home,
-    a direct message."""
-    if body.get("response_url"):
-        respond(text=text, replace_original=replace, response_type="ephemeral")
-        return
-    try:
-        client.chat_postMessage(channel=body["user"]["id"], text=text)
-    except SlackApiError as exc:
-        log.warning("could not tell %s: %s", body["user"]["id"], exc.response.get("error"))
-
-
-def book_training(ack, body, respond, client, context):
+def book_training(
+    ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     def explain(call: ActionCall) -> str:
         customer = call.value or "<customer>"
         return (
@@ -37,11 +30,13 @@ def book_training(ack, body, respond, client, context):
             f"{call.policy.currency} per hour, outside the phone allowance."
         )
 
-    text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=explain)
-    _tell(body, respond, client, text, replace=False)
+    text = run_action(ack=ack, body=body, client=client, context=context, handler=explain)
+    tell(body, respond, client, text, replace=False)
 
 
-def timer_stop(ack, body, respond, client, context):
+def timer_stop(
+    ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     def stop(call: ActionCall) -> str:
         outcome = calls.stop_timer(
             call.db,
@@ -56,13 +51,15 @@ def timer_stop(ack, body, respond, client, context):
             return ":information_source: That timer is no longer running."
         return ":white_check_mark: " + outcome.summary()
 
-    text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=stop)
-    _tell(body, respond, client, text, replace=True)
+    text = run_action(ack=ack, body=body, client=client, context=context, handler=stop)
+    tell(body, respond, client, text, replace=True)
     if body.get("view", {}).get("type") == "home":
-        publish_home(context["hourglass"], client, body["user"]["id"])
+        publish_home(hourglass_of(context), client, body["user"]["id"])
 
 
-def timer_keep_running(ack, body, respond, client, context):
+def timer_keep_running(
+    ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     def keep(call: ActionCall) -> str:
         running = calls.keep_running(
             call.db,
@@ -79,11 +76,13 @@ def timer_keep_running(ack, body, respond, client, context):
             f"in {int(call.policy.timers.remind_every.total_seconds() // 60)} minutes."
         )
 
-    text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=keep)
-    _tell(body, respond, client, text, replace=True)
+    text = run_action(ack=ack, body=body, client=client, context=context, handler=keep)
+    tell(body, respond, client, text, replace=True)
 
 
-def timer_discard(ack, body, respond, client, context):
+def timer_discard(
+    ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     def discard(call: ActionCall) -> str:
         running = calls.discard_timer(
             call.db, call.user_id, call.now, started_at=calls.token_instant(call.value)
@@ -96,5 +95,5 @@ def timer_discard(ack, body, respond, client, context):
             f"real call with `/call <duration> {running.customer} {running.caller} [on <date>]`."
         )
 
-    text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=discard)
-    _tell(body, respond, client, text, replace=True)
+    text = run_action(ack=ack, body=body, client=client, context=context, handler=discard)
+    tell(body, respond, client, text, replace=True)

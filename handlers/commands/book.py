@@ -15,7 +15,7 @@ from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, subcommands
 from handlers.views.book import booking_modal, check_engineers
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hourglass." + __name__)
 
 USAGE = "/book <customer> <date time> <duration> [@engineer…] [extra] [training]"
 USAGE_CANCEL = "/book cancel <booking-id>"

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
 from bot.calls import calls
 from bot.customers import get_customer
 from bot.parsing import InputError, parse_date, parse_duration, parse_name
@@ -44,7 +49,7 @@ def record(call: CommandCall) -> Reply:
     return Reply(":white_check_mark: " + outcome.summary(when))
 
 
-def listener(ack, command, client, context):
+def listener(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     run_command(
         ack=ack,
         command=command,
