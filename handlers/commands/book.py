@@ -14,6 +14,7 @@ from bot.roles import AGENT
 from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, subcommands
 from handlers.views.book import booking_modal, check_engineers
+from store.models import Customer
 
 log = logging.getLogger("hourglass." + __name__)
 
@@ -41,7 +42,7 @@ def open_form(call: CommandCall) -> Reply:
     return Reply(":calendar: Opening the booking form…")
 
 
-def _who_is_told(call: CommandCall, customer) -> str:
+def _who_is_told(call: CommandCall, customer: Customer) -> str:
     """Say where the alert goes, and say so plainly when it can go nowhere."""
     channel = alert_channel(customer, call.policy.alert_channel)
     if channel:

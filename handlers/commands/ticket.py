@@ -9,7 +9,7 @@ from bot.parsing import InputError, parse_datetime
 from bot.roles import AGENT
 from bot.sla import tickets as ticket_service
 from bot.sla.clocks import ClockState, EventKind, TicketClocks, explain, format_duration
-from handlers.common import CommandCall, Reply, subcommands, text_blocks
+from handlers.common import CommandCall, Handler, Reply, subcommands, text_blocks
 
 USAGE_OPEN = "/ticket open <customer> <priority> <subject…> [opened <date time>]"
 USAGE_ID = "/ticket {verb} <ticket-id>"
@@ -37,7 +37,7 @@ def clock_line(clock: ClockState, now: datetime, zone: tzinfo) -> str:
         return f"{title} met{late} at {_when(clock.stopped_at, zone)}"
     if state == "breached":
         return f"{title} *breached* at {_when(clock.breached_at, zone)}"
-    if state == "paused":
+    if state == "paused" and clock.remaining is not None:
         return f"{title} paused, {format_duration(clock.remaining)} left"
     internal = (
         f" (internal {_when(clock.internal_due, zone)})" if clock.internal_due is not None else ""
@@ -86,7 +86,7 @@ def open_(call: CommandCall) -> Reply:
     return Reply(text, text_blocks(text))
 
 
-def _event(kind: EventKind, verb: str, done: str):
+def _event(kind: EventKind, verb: str, done: str) -> Handler:
     def handler(call: CommandCall) -> Reply:
         if len(call.tokens) != 1:
             raise InputError("give one ticket id")

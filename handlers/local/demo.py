@@ -27,7 +27,7 @@ START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 class Demo:
-    def __init__(self, local, clock: FixedClock, database: Database):
+    def __init__(self, local: LocalSlack, clock: FixedClock, database: Database) -> None:
         self.local, self.clock, self.database = local, clock, database
 
     def say(self, text: str) -> None:
@@ -264,10 +264,7 @@ def main(wiring: LocalWiring) -> int:
         policy = load_policy(None)
         clock = FixedClock(START)
         settings = wiring.settings_from_env({"DATABASE_URL": url})
-        lines: list[str] = []
-        local = LocalSlack(
-            wiring, settings, database, policy, clock, echo=lambda s: (lines.append(s), print(s))
-        )
+        local = LocalSlack(wiring, settings, database, policy, clock, echo=print)
         for user, name, tz in (
             (MANAGER, "maya", "Europe/London"),
             (AGENT, "alex", "Europe/London"),
