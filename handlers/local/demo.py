@@ -69,6 +69,7 @@ def chapter_foundation(demo: Demo) -> None:
 
 
 def chapter_sla(demo: Demo) -> None:
+    # A script read top to bottom, like the other chapters: it reads better whole.
 
     def ticket_id(reply: str) -> str:
         match = re.search(r"#(\d+)", reply)
