@@ -29,8 +29,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from bot.errors import ConfigError, Conflict, HourglassError, InputError, NotFound
-from bot.roles import PermissionDenied
+from bot.errors import (
+    ConfigError,
+    Conflict,
+    HourglassError,
+    InputError,
+    NotFound,
+    PermissionDenied,
+)
 from handlers.common import Reply, error_reply
 from handlers.context import Hourglass
 from store.db import DatabaseUnavailable, NotMigrated
