@@ -590,7 +590,9 @@ def reminder_sweep(db: Session, policy: Policy, now: datetime) -> int:
         if now >= booking.end_at:
             # Held: its time now draws on the blocks (see _next_check).
             booking.next_reminder_at = None
-            raised += _check_balance(db, policy, booking, booking.customer, now)
+            raised += _check_balance(
+                db, policy, booking, booking.customer, now
+            )
             continue
         if now < booking.start_at:
             passed = [o for o in _reminder_offsets(policy) if booking.start_at - o <= now]
