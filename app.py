@@ -1,4 +1,5 @@
-"""Hourglass composition root: configuration, the Bolt app, the clock and the `hourglass` CLI.
+"""Hourglass composition root: configuration, logging, the Bolt app, the clock and the
+`hourglass` CLI (with the CLI's one error edge).
 
 `gunicorn app:wsgi` serves the HTTP endpoint; `python app.py` is `hourglass run`.
 """
@@ -6,58 +7,167 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
 import signal
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from socketserver import ThreadingMixIn
+from typing import Any, NoReturn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from dotenv import load_dotenv
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from sqlalchemy.orm import Session
 
 from bot import customers, roles
+from bot.alerts import sweeps
 from bot.alerts.outbox import DeliveryReport, deliver_due
 from bot.billing import hours as hour_blocks
 from bot.clock import Clock, SystemClock
 from bot.customers import plans_missing
-from bot.features import run_sweep
-from bot.parsing import InputError, parse_date, parse_month
+from bot.errors import ConfigError, InputError
+from bot.features import SWEEP_RULES
+from bot.parsing import parse_date, parse_month
 from bot.policy.loader import load_policy
 from bot.policy.model import Policy, provider_today
-from bot.policy.reader import PolicyError
 from bot.reports.render import render
 from bot.reports.statement import build_statement
 from handlers import register_listeners
 from handlers.context import Hourglass
+from handlers.edge import as_refusal, install, new_ref
 from handlers.local import console, demo
 from handlers.local.console import LocalWiring
 from handlers.messenger import SlackMessenger
-from store.db import Database, NotMigrated, ensure_schema, migrate
+from store.db import Database, ensure_schema, migrate
 
-log = logging.getLogger("hourglass")
+log = logging.getLogger("hourglass.app")
+sweep_log = logging.getLogger("hourglass.sweeps")
 
 DEFAULT_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Commands a person watches: their output is the point, so the log stays at WARNING
+# unless LOG_LEVEL says otherwise.
+INTERACTIVE = {"console", "demo"}
 
 
-class ConfigError(Exception):
-    """A missing or malformed setting; the message names it."""
+# --- settings -----------------------------------------------------------------------------
+
+
+def _database_url(name: str, url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):  # Heroku-style URLs: use the psycopg 3 driver
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    if not url.startswith(("sqlite:///", "sqlite://", "postgresql+psycopg://")):
+        raise ConfigError(f"{name} must be sqlite:///path.db or postgresql+psycopg://user@host/db")
+    return url
+
+
+def _text(name: str, text: str) -> str:
+    return text
+
+
+def _prefixed(prefix: str, what: str) -> Callable[[str, str], str]:
+    def parse(name: str, text: str) -> str:
+        if not text.startswith(prefix):
+            raise ConfigError(f"{name} must be {what}")
+        return text
+
+    return parse
+
+
+def _api_url(name: str, url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http(s) URL, not {url!r}")
+    return url if url.endswith("/") else url + "/"
+
+
+def _port(name: str, text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{name} must be a port number, not {text!r}")
+    return int(text)
+
+
+def _seconds(name: str, text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {text!r}") from None
+    if not 0 < seconds <= 86400:
+        raise ConfigError(f"{name} must be between 0 and 86400")
+    return seconds
+
+
+def _on_off(name: str, text: str) -> bool:
+    value = text.lower()
+    if value not in {"on", "off", "true", "false", "1", "0"}:
+        raise ConfigError(f"{name} must be on or off, not {value!r}")
+    return value in {"on", "true", "1"}
+
+
+def _choice(*choices: str, case: Callable[[str], str]) -> Callable[[str, str], str]:
+    listed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+
+    def parse(name: str, text: str) -> str:
+        if case(text) not in choices:
+            raise ConfigError(f"{name} must be {listed}, not {text!r}")
+        return case(text)
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, the Settings field it fills, its default (None:
+    unset) and the function that checks and converts it, raising a one-line ConfigError."""
+
+    name: str
+    field: str
+    default: str | None
+    parse: Callable[[str, str], Any]
+
+    def read(self, env: dict[str, str]) -> Any:
+        text = env.get(self.name) or self.default
+        return None if text is None else self.parse(self.name, text)
+
+
+# Every setting, in the order the README lists them.
+SETTINGS = (
+    Setting("DATABASE_URL", "database_url", "sqlite:///hourglass.db", _database_url),
+    Setting("HOURGLASS_POLICY", "policy_path", None, _text),
+    Setting("SLACK_BOT_TOKEN", "bot_token", None, _prefixed("xox", "a bot token (xoxb-…)")),
+    Setting("SLACK_SIGNING_SECRET", "signing_secret", None, _text),
+    Setting(
+        "SLACK_APP_TOKEN", "app_token", None, _prefixed("xapp-", "an app-level token (xapp-…)")
+    ),
+    Setting("SLACK_API_URL", "api_url", DEFAULT_API_URL, _api_url),
+    Setting("PORT", "port", "3000", _port),
+    Setting("HOURGLASS_SWEEP_SECONDS", "sweep_seconds", "30", _seconds),
+    Setting("HOURGLASS_CLOCK", "clock_enabled", "on", _on_off),
+    Setting("LOG_LEVEL", "log_level", None, _choice(*LOG_LEVELS, case=str.upper)),
+    Setting("LOG_FORMAT", "log_format", "text", _choice("text", "json", case=str.lower)),
+)
 
 
 @dataclass(frozen=True)
@@ -71,67 +181,73 @@ class Settings:
     port: int
     sweep_seconds: float
     clock_enabled: bool
+    log_level: str | None  # None: INFO, or WARNING for the console and the demo
+    log_format: str
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        url = env.get("DATABASE_URL") or "sqlite:///hourglass.db"
-        for prefix in ("postgres://", "postgresql://"):
-            if url.startswith(prefix):  # Heroku-style URLs: use the psycopg 3 driver
-                url = "postgresql+psycopg://" + url[len(prefix) :]
-        if not url.startswith(("sqlite:///", "sqlite://", "postgresql+psycopg://")):
-            raise ConfigError(
-                "DATABASE_URL must be sqlite:///path.db or postgresql+psycopg://user@host/db"
-            )
-        api_url = env.get("SLACK_API_URL") or DEFAULT_API_URL
-        if not api_url.startswith(("http://", "https://")):
-            raise ConfigError(f"SLACK_API_URL must be an http(s) URL, not {api_url!r}")
-        if not api_url.endswith("/"):
-            api_url += "/"
-        port_text = env.get("PORT") or "3000"
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise ConfigError(f"PORT must be a port number, not {port_text!r}")
-        sweep_text = env.get("HOURGLASS_SWEEP_SECONDS") or "30"
-        try:
-            sweep_seconds = float(sweep_text)
-        except ValueError:
-            raise ConfigError(
-                f"HOURGLASS_SWEEP_SECONDS must be a number, not {sweep_text!r}"
-            ) from None
-        if not 0 < sweep_seconds <= 86400:
-            raise ConfigError("HOURGLASS_SWEEP_SECONDS must be between 0 and 86400")
-        clock = (env.get("HOURGLASS_CLOCK") or "on").lower()
-        if clock not in {"on", "off", "true", "false", "1", "0"}:
-            raise ConfigError(f"HOURGLASS_CLOCK must be on or off, not {clock!r}")
-        token = env.get("SLACK_BOT_TOKEN") or None
-        if token is not None and not token.startswith("xox"):
-            raise ConfigError("SLACK_BOT_TOKEN must be a bot token (xoxb-…)")
-        app_token = env.get("SLACK_APP_TOKEN") or None
-        if app_token is not None and not app_token.startswith("xapp-"):
-            raise ConfigError("SLACK_APP_TOKEN must be an app-level token (xapp-…)")
-        return cls(
-            database_url=url,
-            policy_path=env.get("HOURGLASS_POLICY") or None,
-            bot_token=token,
-            signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
-            app_token=app_token,
-            api_url=api_url,
-            port=int(port_text),
-            sweep_seconds=sweep_seconds,
-            clock_enabled=clock in {"on", "true", "1"},
-        )
+        return cls(**{setting.field: setting.read(env) for setting in SETTINGS})
 
     def require(self, *names: str) -> None:
+        fields = {setting.name: setting.field for setting in SETTINGS}
         for name in names:
-            if not getattr(self, _FIELDS[name]):
+            if not getattr(self, fields[name]):
                 raise ConfigError(f"{name} is not set (see .env.example)")
 
 
-_FIELDS = {
-    "SLACK_BOT_TOKEN": "bot_token",
-    "SLACK_SIGNING_SECRET": "signing_secret",
-    "SLACK_APP_TOKEN": "app_token",
-}
+# --- logging ------------------------------------------------------------------------------
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers: time, level, logger, message, the
+    request's fields (kind, target, user, team, outcome, duration_ms, ref) and any traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        data.update({k: v for k, v in vars(record).items() if k not in _RECORD_FIELDS})
+        if record.exc_info:
+            data["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str)
+
+
+class _StderrHandler(logging.StreamHandler[Any]):
+    """Writes to whatever sys.stderr is when a record comes (tests swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def configure_logging(level: str, log_format: str) -> None:
+    """One handler on the root logger, in the chosen format; calling again replaces it."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+    handler = _StderrHandler()
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    )
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+# --- Slack and the database -----------------------------------------------------------------
 
 
 def slack_client(token: str | None, api_url: str) -> WebClient:
@@ -145,6 +261,29 @@ def slack_client(token: str | None, api_url: str) -> WebClient:
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+# The start-up check's own logger: its failure is reported as one line, not as the SDK's
+# error per attempt.
+_SLACK_CHECK_LOG = logging.Logger("hourglass.app.slack_check")
+_SLACK_CHECK_LOG.addHandler(logging.NullHandler())
+
+
+def check_slack(token: str | None, api_url: str) -> None:
+    """auth.test once at start-up: an unreachable Slack or a refused token is one line."""
+    try:
+        WebClient(token=token, base_url=api_url, logger=_SLACK_CHECK_LOG).auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else exc
+        raise ConfigError(
+            f"SLACK_BOT_TOKEN was refused by Slack ({error}); copy the Bot User OAuth Token "
+            "from your app's OAuth & Permissions page"
+        ) from None
+    except OSError as exc:  # urllib's URLError, refused connections, DNS failures
+        reason = getattr(exc, "reason", None) or exc
+        raise ConfigError(
+            f"cannot reach Slack at {api_url} ({reason}); check SLACK_API_URL"
+        ) from None
 
 
 def open_database(settings: Settings, policy: Policy) -> Database:
@@ -171,7 +310,7 @@ def create_app(
     client: WebClient | None = None,
     verify_token: bool = True,
 ) -> App:
-    """The Bolt app with every listener registered."""
+    """The Bolt app with every listener registered, inside the Slack edge."""
     client = client or slack_client(settings.bot_token, settings.api_url)
     hourglass = Hourglass(database=database, policy=policy, clock=clock or SystemClock())
     app = App(
@@ -182,16 +321,7 @@ def create_app(
         token_verification_enabled=verify_token,
         request_verification_enabled=settings.signing_secret is not None,
     )
-
-    @app.middleware
-    def provide_hourglass(context, next):  # noqa: A002 - Bolt's argument name
-        context["hourglass"] = hourglass
-        next()
-
-    @app.error
-    def report_error(error, body, logger):
-        logger.exception("listener failed: %s", error)
-
+    install(app, hourglass)
     register_listeners(app)
     app.hourglass = hourglass  # type: ignore[attr-defined]
     return app
@@ -200,9 +330,37 @@ def create_app(
 # --- the clock ----------------------------------------------------------------------------
 
 
+def _logged(name: str, rule: sweeps.SweepRule, ref: str) -> sweeps.SweepRule:
+    """The rule, logging one line when it ends: its name, outcome, alerts, duration, ref."""
+
+    def run(db: Session, policy: Policy, now: datetime) -> int:
+        started, outcome, count = time.monotonic(), "error", 0
+        try:
+            count = rule(db, policy, now)
+            outcome = "ok"
+            return count
+        finally:
+            fields = {
+                "kind": "sweep",
+                "target": name,
+                "outcome": outcome,
+                "alerts": count,
+                "duration_ms": round((time.monotonic() - started) * 1000),
+                "ref": ref,
+            }
+            sweep_log.info(
+                "sweep %s outcome=%s alerts=%s duration_ms=%s ref=%s",
+                *list(fields.values())[1:],
+                extra=fields,
+            )
+
+    return run
+
+
 def tick(database: Database, policy: Policy, client: WebClient, now: datetime) -> DeliveryReport:
     """One sweep of every alert rule, then one outbox flush."""
-    run_sweep(database, policy, now)
+    ref = new_ref()
+    sweeps.run_sweep(database, policy, now, [(n, _logged(n, r, ref)) for n, r in SWEEP_RULES])
     return deliver_due(database, SlackMessenger(client), now)
 
 
@@ -214,10 +372,10 @@ def start_clock(
     seconds: float,
     *,
     block: bool,
-):
+) -> BaseScheduler:
     scheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone="UTC")
 
-    def job():
+    def job() -> None:
         try:
             tick(database, policy, client, clock.now())
         except Exception:  # noqa: BLE001 - a failed tick is logged; the next one runs anyway
@@ -244,15 +402,15 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         log.debug(format, *args)
 
 
-def wsgi_app(bolt_app: App) -> Callable:
+def wsgi_app(bolt_app: App) -> WSGIApplication:
     """Slack at /slack/events, a health check at /healthz, 404 elsewhere."""
     handler = SlackRequestHandler(bolt_app)
 
-    def application(environ, start_response):
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH:
             return handler(environ, start_response)
@@ -265,22 +423,22 @@ def wsgi_app(bolt_app: App) -> Callable:
     return application
 
 
-def serve_http(bolt_app: App, port: int, host: str = "0.0.0.0"):  # noqa: S104 - a server
-    server = make_server(host, port, wsgi_app(bolt_app), _ThreadingWSGIServer, _QuietHandler)
-    return server
+def serve_http(bolt_app: App, port: int, host: str = "0.0.0.0") -> WSGIServer:  # noqa: S104
+    return make_server(host, port, wsgi_app(bolt_app), _ThreadingWSGIServer, _QuietHandler)
 
 
-def _lazy_wsgi():
+def _lazy_wsgi() -> WSGIApplication:
     """`gunicorn app:wsgi`: the app is built on the first request in each worker."""
-    state: dict[str, Callable] = {}
+    state: dict[str, WSGIApplication] = {}
     lock = threading.Lock()
 
-    def application(environ, start_response):
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if "app" not in state:
             with lock:
                 if "app" not in state:
                     load_dotenv()
                     settings = Settings.from_env()
+                    configure_logging(settings.log_level or "INFO", settings.log_format)
                     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
                     policy = load_policy(settings.policy_path)
                     database = open_database(settings, policy)
@@ -297,17 +455,25 @@ wsgi = _lazy_wsgi()
 # --- CLI ----------------------------------------------------------------------------------
 
 
-class CliError(Exception):
+class CliError(InputError):
     """Bad arguments: printed as one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         raise CliError(message)
+
+
+def package_version() -> str:
+    try:
+        return version("hourglass")
+    except PackageNotFoundError:
+        return "unknown (not installed; pip install -e .)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hourglass", description="Support clocks for Slack.")
+    parser.add_argument("--version", action="version", version=f"hourglass {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT)")
     console = sub.add_parser("console", help="local REPL: type slash commands as a Slack user")
@@ -348,121 +514,172 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`hourglass …`: the CLI's one error edge is here (see cli_failure)."""
     load_dotenv()
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         args = build_parser().parse_args(argv)
-        return _dispatch(args)
-    except (CliError, ConfigError, PolicyError, NotMigrated) as exc:
-        print(f"hourglass: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # noqa: BLE001 - domain refusals reach the user as one line
-        if isinstance(exc, InputError):
-            print(f"hourglass: {exc}", file=sys.stderr)
-            return 2
-        raise
+        settings = Settings.from_env()
+        quiet = args.command in INTERACTIVE
+        configure_logging(
+            settings.log_level or ("WARNING" if quiet else "INFO"), settings.log_format
+        )
+        return COMMANDS[args.command](args, settings)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except Exception as exc:  # noqa: BLE001 - the CLI's one error edge
+        return cli_failure(exc)
 
 
-def _dispatch(args) -> int:
-    if args.command == "demo":
-        return demo.main(LOCAL_WIRING)
-    settings = Settings.from_env()
-    if args.command == "migrate":
-        migrate(settings.database_url)
-        print(f"hourglass: {settings.database_url.split('@')[-1]} is at the latest schema")
-        return 0
+def cli_failure(error: Exception) -> int:
+    """One line on stderr. Exit 2 for a usage error (bad arguments, a bad setting or policy,
+    a database that cannot be used), 1 for a refusal; anything else is a bug: one line with
+    a ref, and the traceback logged under that ref."""
+    refusal = as_refusal(error)
+    if refusal is not None:
+        print(f"hourglass: {refusal}", file=sys.stderr)
+        return 2 if isinstance(refusal, CliError | ConfigError) else 1
+    ref = new_ref()
+    log.error("unexpected error (ref %s)", ref, exc_info=error, extra={"ref": ref})
+    print(f"hourglass: something went wrong on our side (ref {ref})", file=sys.stderr)
+    return 1
+
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _open(settings: Settings) -> tuple[Policy, Database]:
     policy = load_policy(settings.policy_path)
-    if args.command == "console":
-        return console.main(
-            LOCAL_WIRING, settings, policy, user=args.user, role=args.role, tz=args.tz
-        )
-    database = open_database(settings, policy)
-    clock = SystemClock()
-    if args.command == "run":
-        return run(settings, database, policy, clock)
-    if args.command == "clock":
-        settings.require("SLACK_BOT_TOKEN")
-        client = slack_client(settings.bot_token, settings.api_url)
-        log.info("clock: sweeping every %ss", settings.sweep_seconds)
-        start_clock(database, policy, client, clock, settings.sweep_seconds, block=True)
-        return 0
-    if args.command == "sweep":
-        settings.require("SLACK_BOT_TOKEN")
-        now = clock.now()
-        if args.at:
-            try:
-                now = datetime.fromisoformat(args.at)
-            except ValueError:
-                raise CliError(f"--at {args.at!r} is not an ISO 8601 instant") from None
-            if now.tzinfo is None:
-                raise CliError("--at needs a timezone offset, e.g. 2026-11-22T09:00:00+00:00")
-        report = tick(database, policy, slack_client(settings.bot_token, settings.api_url), now)
-        print(
-            f"hourglass: sweep done; {report.posted} posted, {report.updated} updated, {report.failed} failed"
-        )
-        return 1 if report.failed else 0
-    return _admin(args, database, policy, clock)
+    return policy, open_database(settings, policy)
 
 
-def _admin(args, database: Database, policy: Policy, clock: Clock) -> int:
-    now = clock.now()
-    with database.session() as db:
-        if args.command == "report":
-            year, month = parse_month(args.month)
-            statement = build_statement(
-                db, policy, customers.get_customer(db, args.customer), year, month, now
-            )
-            print(render(statement, args.format))
-        elif args.command == "customer":
-            customer = customers.add_customer(
-                db,
-                policy,
-                name=args.name,
-                plan=args.plan,
-                channel_id=args.channel,
-                seats=args.seats,
-                actor="cli",
-                now=now,
-            )
-            print(
-                f"hourglass: added customer {customer.name} ({customer.plan}, {customer.seats} seats)"
-            )
-        elif args.command == "hours":
-            customer = customers.get_customer(db, args.customer)
-            purchased = (
-                parse_date(args.purchased, provider_today(policy, now)) if args.purchased else None
-            )
-            block = hour_blocks.add_hours(
-                db,
-                policy,
-                customer=customer,
-                minutes=hour_blocks.parse_hours(args.hours),
-                purchased=purchased,
-                ref=args.ref,
-                actor="cli",
-                now=now,
-            )
-            print(
-                f"hourglass: added block #{block.id}: {args.hours}h for {customer.name}, expires {block.expires}"
-            )
-        elif args.command == "role":
-            if not re.fullmatch(r"[UW][A-Z0-9]{2,}", args.user):
-                raise InputError(f"{args.user!r} is not a Slack user ID (U…)")
-            if args.action == "add":
-                roles.grant(db, args.user, args.role, "cli", now)
-                print(
-                    f"hourglass: {args.user} is now {'an' if args.role == 'agent' else 'a'} {args.role}"
-                )
-            else:
-                removed = roles.revoke(db, args.user)
-                print(
-                    f"hourglass: {args.user} {'no longer has a role' if removed else 'had no role'}"
-                )
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    return demo.main(LOCAL_WIRING)
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    migrate(settings.database_url)
+    print(f"hourglass: {settings.database_url.split('@')[-1]} is at the latest schema")
     return 0
 
+
+def _console(args: argparse.Namespace, settings: Settings) -> int:
+    policy = load_policy(settings.policy_path)
+    return console.main(LOCAL_WIRING, settings, policy, user=args.user, role=args.role, tz=args.tz)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    policy, database = _open(settings)
+    return run(settings, database, policy, SystemClock())
+
+
+def _clock(args: argparse.Namespace, settings: Settings) -> int:
+    policy, database = _open(settings)
+    settings.require("SLACK_BOT_TOKEN")
+    check_slack(settings.bot_token, settings.api_url)
+    client = slack_client(settings.bot_token, settings.api_url)
+    log.info("clock: sweeping every %ss", settings.sweep_seconds)
+    start_clock(database, policy, client, SystemClock(), settings.sweep_seconds, block=True)
+    return 0
+
+
+def _sweep(args: argparse.Namespace, settings: Settings) -> int:
+    policy, database = _open(settings)
+    settings.require("SLACK_BOT_TOKEN")
+    now = SystemClock().now()
+    if args.at:
+        try:
+            now = datetime.fromisoformat(args.at)
+        except ValueError:
+            raise CliError(f"--at {args.at!r} is not an ISO 8601 instant") from None
+        if now.tzinfo is None:
+            raise CliError("--at needs a timezone offset, e.g. 2026-11-22T09:00:00+00:00")
+    report = tick(database, policy, slack_client(settings.bot_token, settings.api_url), now)
+    print(
+        f"hourglass: sweep done; {report.posted} posted, {report.updated} updated, {report.failed} failed"
+    )
+    return 1 if report.failed else 0
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    policy, database = _open(settings)
+    now = SystemClock().now()
+    with database.session() as db:
+        year, month = parse_month(args.month)
+        customer = customers.get_customer(db, args.customer)
+        print(render(build_statement(db, policy, customer, year, month, now), args.format))
+    return 0
+
+
+def _customer(args: argparse.Namespace, settings: Settings) -> int:
+    policy, database = _open(settings)
+    with database.session() as db:
+        customer = customers.add_customer(
+            db,
+            policy,
+            name=args.name,
+            plan=args.plan,
+            channel_id=args.channel,
+            seats=args.seats,
+            actor="cli",
+            now=SystemClock().now(),
+        )
+        print(
+            f"hourglass: added customer {customer.name} ({customer.plan}, {customer.seats} seats)"
+        )
+    return 0
+
+
+def _hours(args: argparse.Namespace, settings: Settings) -> int:
+    policy, database = _open(settings)
+    now = SystemClock().now()
+    with database.session() as db:
+        customer = customers.get_customer(db, args.customer)
+        purchased = (
+            parse_date(args.purchased, provider_today(policy, now)) if args.purchased else None
+        )
+        block = hour_blocks.add_hours(
+            db,
+            policy,
+            customer=customer,
+            minutes=hour_blocks.parse_hours(args.hours),
+            purchased=purchased,
+            ref=args.ref,
+            actor="cli",
+            now=now,
+        )
+        print(
+            f"hourglass: added block #{block.id}: {args.hours}h for {customer.name}, expires {block.expires}"
+        )
+    return 0
+
+
+def _role(args: argparse.Namespace, settings: Settings) -> int:
+    if not re.fullmatch(r"[UW][A-Z0-9]{2,}", args.user):
+        raise CliError(f"{args.user!r} is not a Slack user ID (U…)")
+    policy, database = _open(settings)
+    with database.session() as db:
+        if args.action == "add":
+            roles.grant(db, args.user, args.role, "cli", SystemClock().now())
+            article = "an" if args.role == "agent" else "a"
+            print(f"hourglass: {args.user} is now {article} {args.role}")
+        else:
+            removed = roles.revoke(db, args.user)
+            print(f"hourglass: {args.user} {'no longer has a role' if removed else 'had no role'}")
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "demo": _demo,
+    "migrate": _migrate,
+    "console": _console,
+    "run": _run,
+    "clock": _clock,
+    "sweep": _sweep,
+    "report": _report,
+    "customer": _customer,
+    "hours": _hours,
+    "role": _role,
+}
 
 LOCAL_WIRING = LocalWiring(
     settings_from_env=Settings.from_env,
@@ -477,6 +694,7 @@ def run(settings: Settings, database: Database, policy: Policy, clock: Clock) ->
     settings.require("SLACK_BOT_TOKEN")
     if not settings.app_token:
         settings.require("SLACK_SIGNING_SECRET")
+    check_slack(settings.bot_token, settings.api_url)
     bolt = create_app(settings, database=database, policy=policy, clock=clock)
     scheduler = None
     if settings.clock_enabled:

@@ -15,7 +15,7 @@ from bot.billing import expiry, ledger, timelog
 from bot.bookings import charges, reminders
 from bot.calls import timers
 from bot.policy.model import Policy
-from bot.sla import sweep as tickets
+from bot.sla import sweep
 from store.db import Database
 
 ledger.register_charge_source("time log", timelog.day_charges)
@@ -26,7 +26,7 @@ SWEEP_RULES: tuple[tuple[str, sweeps.SweepRule], ...] = (
     ("block_expired", expiry.sweep_block_expired),
     ("booking_reminders", reminders.reminder_sweep),
     ("timer_forgotten", timers.timer_forgotten_rule),
-    ("sla", tickets.sweep_tickets),
+    ("sla", sweep.sweep_tickets),
 )
 
 

@@ -12,10 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-
-class InputError(ValueError):
-    """Something a person typed that we cannot use; the message is shown to them as is."""
-
+from bot.errors import InputError as InputError
 
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _COMPOUND = re.compile(

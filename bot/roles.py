@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from bot.errors import PermissionDenied as PermissionDenied
 from bot.policy.model import Policy
 from store.repositories.core import Roles
 
@@ -25,10 +26,6 @@ MANAGER = Role.MANAGER
 RANKS = {Role.AGENT: 1, Role.MANAGER: 2}
 
 GroupMembers = Callable[[str], set[str]]
-
-
-class PermissionDenied(Exception):
-    """The user lacks the role; the message is shown to them."""
 
 
 def _listed(user_id: str, entries: tuple[str, ...], group_members: GroupMembers | None) -> bool:

@@ -1,30 +1,34 @@
-"""The one way a slash command runs: role check, parse, call bot/, reply; errors in one line.
+"""The one way a slash command or a button click runs: role check, parse, call bot/, reply.
 
-A refused command raises before anything is committed, so it changes nothing.
+A refused command raises before anything is committed, so it changes nothing; the error
+becomes a reply in one place, the Slack edge (handlers/edge.py).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.blocks import section
 from bot.parsing import InputError
-from bot.roles import PermissionDenied, require
-from handlers.context import Hourglass
+from bot.policy.model import Policy
+from bot.roles import require
+from handlers.context import Hourglass, hourglass_of
 from store.repositories.core import UserProfiles
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hourglass." + __name__)
 PROFILE_TTL = timedelta(hours=24)
+T = TypeVar("T")
 
 
 @dataclass
@@ -76,7 +80,7 @@ class CommandCall:
     trigger_id: str = ""  # lets a command open a modal
 
     @property
-    def policy(self):
+    def policy(self) -> Policy:
         return self.hg.policy
 
     def user_tz(self) -> ZoneInfo:
@@ -133,38 +137,35 @@ Handler = Callable[[CommandCall], Reply]
 
 def run_command(
     *,
-    ack,
+    ack: Ack,
     command: dict[str, Any],
     client: WebClient,
-    context,
+    context: BoltContext,
     handler: Handler,
     role: str,
     usage: str | None,
 ) -> None:
-    """Serve one slash command: the whole command is one transaction."""
-    hg: Hourglass = context["hourglass"]
+    """Serve one slash command: the whole command is one transaction. A refusal raises
+    out of here; the edge answers it with `usage` under the message."""
+    hg = hourglass_of(context)
     now = hg.clock.now()
     text = (command.get("text") or "").strip()
-    try:
-        with hg.database.session() as db:
-            granted = require(db, hg.policy, command["user_id"], role, group_members(hg, client))
-            call = CommandCall(
-                hg=hg,
-                db=db,
-                client=client,
-                user_id=command["user_id"],
-                channel_id=command.get("channel_id", ""),
-                text=text,
-                now=now,
-                role=granted,
-                tokens=text.split(),
-                trigger_id=command.get("trigger_id", ""),
-            )
-            reply = handler(call)
-    except PermissionDenied as exc:
-        reply = Reply(f":no_entry: {exc}")
-    except InputError as exc:
-        reply = error_reply(str(exc), usage)
+    context["usage"] = usage
+    with hg.database.session() as db:
+        granted = require(db, hg.policy, command["user_id"], role, group_members(hg, client))
+        call = CommandCall(
+            hg=hg,
+            db=db,
+            client=client,
+            user_id=command["user_id"],
+            channel_id=command.get("channel_id", ""),
+            text=text,
+            now=now,
+            role=granted,
+            tokens=text.split(),
+            trigger_id=command.get("trigger_id", ""),
+        )
+        reply = handler(call)
     for followup in reply.after_commit:
         line = followup()
         if line:
@@ -185,43 +186,39 @@ class ActionCall:
     body: dict[str, Any]
 
     @property
-    def policy(self):
+    def policy(self) -> Policy:
         return self.hg.policy
 
 
 def run_action(
     *,
-    ack,
+    ack: Ack,
     body: dict[str, Any],
     client: WebClient,
-    context,
-    handler: Callable[[ActionCall], str | None],
+    context: BoltContext,
+    handler: Callable[[ActionCall], T],
     role: str = "agent",
-) -> tuple[str | None, bool]:
+) -> T:
     """Serve one button click like a slash command: acknowledge at once, check the role,
-    run the handler in one transaction. Returns (text to tell the user, whether it worked);
-    a refusal's text is formatted as a command's would be, and nothing is recorded."""
+    run the handler in one transaction. Returns the text to tell the user; a refusal
+    raises out of here (nothing is recorded) and the edge tells the user why."""
     ack()
-    hg: Hourglass = context["hourglass"]
+    hg = hourglass_of(context)
     user_id = body["user"]["id"]
     value = (body.get("actions") or [{}])[0].get("value", "")
-    try:
-        with hg.database.session() as db:
-            require(db, hg.policy, user_id, role, group_members(hg, client))
-            call = ActionCall(hg, db, client, user_id, value, hg.clock.now(), body)
-            return handler(call), True
-    except PermissionDenied as exc:
-        return f":no_entry: {exc}", False
-    except InputError as exc:
-        return error_reply(str(exc), None).text, False
+    with hg.database.session() as db:
+        require(db, hg.policy, user_id, role, group_members(hg, client))
+        call = ActionCall(hg, db, client, user_id, value, hg.clock.now(), body)
+        return handler(call)
 
 
 Route = tuple[Handler, str, str | None]
+Listener = Callable[[Ack, dict[str, Any], WebClient, BoltContext], None]
 
 
 def subcommands(
-    routes: dict[str, Route], help_text: str, *, fallback: Route | None = None
-) -> Callable:
+    routes: Mapping[str, Route], help_text: str, *, fallback: Route | None = None
+) -> Listener:
     """A listener that routes `/cmd word …` to a handler by its first word(s).
 
     routes: words -> (handler, role needed, usage line); the key "" serves an empty command.
@@ -229,7 +226,9 @@ def subcommands(
     without one, such text is refused with `help_text`.
     """
 
-    def listener(ack, command, client, context):
+    def listener(
+        ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         text = (command.get("text") or "").strip()
         words = text.split()
         route, rest = None, text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from slack_bolt import BoltContext
+
 from bot.clock import Clock
 from bot.policy.model import Policy
 from store.db import Database
@@ -24,3 +26,9 @@ class Hourglass:
         if hit and time.monotonic() - hit[0] < self.group_cache_seconds:
             return hit[1]
         return None
+
+
+def hourglass_of(context: BoltContext) -> Hourglass:
+    """The services the edge's middleware put on this request's context."""
+    hg: Hourglass = context["hourglass"]
+    return hg

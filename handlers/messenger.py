@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -26,10 +28,10 @@ PERMANENT = {
 
 
 class SlackMessenger:
-    def __init__(self, client: WebClient):
+    def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def post(self, channel: str, text: str, blocks):
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None) -> tuple[str, str]:
         try:
             response = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         except SlackApiError as exc:
@@ -38,7 +40,7 @@ class SlackMessenger:
             raise DeliveryError(f"network: {exc}") from exc
         return response["channel"], response["ts"]
 
-    def update(self, channel: str, ts: str, text: str, blocks):
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None) -> None:
         try:
             self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
         except SlackApiError as exc:

@@ -12,6 +12,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -19,6 +21,11 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 class NotMigrated(RuntimeError):
     """The database schema is behind the code; `hourglass migrate` fixes it."""
+
+
+class DatabaseUnavailable(RuntimeError):
+    """DATABASE_URL cannot be opened: a missing folder or database, or a server that does
+    not answer. The message says which, in one line (the edges show it as a ConfigError)."""
 
 
 def make_engine(url: str) -> Engine:
@@ -84,6 +91,7 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str, revision: str = "head") -> None:
+    check_connection(url)
     command.upgrade(alembic_config(url), revision)
 
 
@@ -92,6 +100,50 @@ def head_revision() -> str:
     if head is None:
         raise RuntimeError(f"no migrations in {MIGRATIONS}: the package is incomplete")
     return head
+
+
+def check_connection(url: str) -> None:
+    """Open and close one connection; DatabaseUnavailable, in one line, if that fails."""
+    _check_sqlite_folder(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        raise unavailable(url, exc) from exc
+    finally:
+        engine.dispose()
+
+
+def _check_sqlite_folder(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    folder = Path(parsed.database).parent
+    if not folder.is_dir():
+        raise DatabaseUnavailable(
+            f"DATABASE_URL: the folder {folder} for the SQLite file does not exist; "
+            "create it or point DATABASE_URL elsewhere"
+        )
+
+
+def unavailable(url: str, exc: OperationalError) -> DatabaseUnavailable:
+    """Say in one line why the database behind `url` could not be opened."""
+    parsed = make_url(url)
+    reason = str(exc.orig) if exc.orig is not None else str(exc)
+    if parsed.get_backend_name() == "sqlite":
+        return DatabaseUnavailable(f"DATABASE_URL: cannot open the SQLite file {parsed.database}")
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    if f'database "{parsed.database}" does not exist' in reason:
+        return DatabaseUnavailable(
+            f"DATABASE_URL: there is no database {parsed.database!r} on the Postgres server at "
+            f"{where}; create it (createdb {parsed.database}), then run `hourglass migrate`"
+        )
+    # psycopg's message ends with the server's or the socket's own words; keep the last line
+    # that says something (e.g. "Connection refused", "password authentication failed ...").
+    lines = [line.strip() for line in reason.splitlines() if line.strip()]
+    detail = lines[0].rsplit("failed: ", 1)[-1] if lines else "no answer"
+    return DatabaseUnavailable(f"DATABASE_URL: cannot reach Postgres at {where} ({detail})")
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -117,7 +169,12 @@ def _file_lock(path: str | None) -> Iterator[None]:
 def ensure_schema(database: Database) -> None:
     """SQLite (the embedded default) migrates itself; any other database must be migrated
     by `hourglass migrate` (the Procfile's release step) and is refused if it is behind."""
-    if current_revision(database.engine) == head_revision():
+    _check_sqlite_folder(database.url)
+    try:
+        current = current_revision(database.engine)
+    except OperationalError as exc:
+        raise unavailable(database.url, exc) from exc
+    if current == head_revision():
         return
     if database.dialect == "sqlite":
         # Several processes (gunicorn workers, the clock) may start at once on the same

@@ -3,18 +3,46 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 import pytest
+from sqlalchemy.engine import make_url
 
 import app as hourglass_app
 from handlers.local.standin import slash_command_body
-from tests.harness import CLI, ROOT, SIGNING_SECRET, AppProcess, process_env, run_cli
+from tests.harness import CLI, ROOT, SIGNING_SECRET, AppProcess, free_port, process_env, run_cli
 
-cli = run_cli
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """`hourglass ARGS` in this process (app.main), with a clean environment plus `env`."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+
+    def run(*args: str, env: dict[str, str]) -> Ran:
+        for setting in hourglass_app.SETTINGS:
+            monkeypatch.delenv(setting.name, raising=False)
+        for key, value in {"LOG_LEVEL": "WARNING", **env}.items():
+            monkeypatch.setenv(key, value)
+        capsys.readouterr()
+        code = hourglass_app.main(list(args))
+        out = capsys.readouterr()
+        return Ran(code, out.out, out.err)
+
+    yield run
+    root.handlers[:], root.level = handlers, level
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -48,13 +76,22 @@ def test_settings_defaults_and_heroku_style_postgres_urls():
     assert heroku.database_url == "postgresql+psycopg://u:p@h/db"
 
 
-def test_run_without_a_token_stops_with_one_line(tmp_path):
+def test_settings_read_log_level_and_format():
+    settings = hourglass_app.Settings.from_env({"LOG_LEVEL": "debug", "LOG_FORMAT": "JSON"})
+    assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
+    defaults = hourglass_app.Settings.from_env({})
+    assert (defaults.log_level, defaults.log_format) == (None, "text")
+    with pytest.raises(hourglass_app.ConfigError, match="LOG_FORMAT must be text or json"):
+        hourglass_app.Settings.from_env({"LOG_FORMAT": "xml"})
+
+
+def test_run_without_a_token_stops_with_one_line(tmp_path, cli):
     result = cli("run", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"})
     assert result.returncode == 2
     assert result.stderr.strip() == "hourglass: SLACK_BOT_TOKEN is not set (see .env.example)"
 
 
-def test_bad_policy_stops_start_up_naming_the_line(tmp_path):
+def test_bad_policy_stops_start_up_naming_the_line(tmp_path, cli):
     policy = tmp_path / "policy.toml"
     policy.write_text('[provider]\ntimezone = "Mars/Olympus"\n[plans.x]\n')
     result = cli(
@@ -69,7 +106,7 @@ def test_bad_policy_stops_start_up_naming_the_line(tmp_path):
     assert "line 2: provider.timezone: unknown timezone 'Mars/Olympus'" in result.stderr
 
 
-def test_a_policy_that_drops_a_plan_in_use_stops_start_up(tmp_path):
+def test_a_policy_that_drops_a_plan_in_use_stops_start_up(tmp_path, cli):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
     assert cli("customer", "add", "acme", "--plan", "lite", env=env).returncode == 0
     policy = tmp_path / "policy.toml"
@@ -88,7 +125,7 @@ def test_a_policy_that_drops_a_plan_in_use_stops_start_up(tmp_path):
 # --- CLI ------------------------------------------------------------------------------------
 
 
-def test_cli_admin_commands_and_report(tmp_path):
+def test_cli_admin_commands_and_report(tmp_path, cli):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
     assert (
         cli("customer", "add", "acme", "--plan", "professional", "--seats", "2", env=env).returncode
@@ -123,31 +160,38 @@ def test_cli_admin_commands_and_report(tmp_path):
     assert csv_report.stdout.startswith("section,date,item")
 
 
+# Exit 2 for a usage error (arguments the CLI cannot parse), 1 for a refusal by the domain.
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (("report", "--customer", "acme", "--month", "11-2026"), "is not a month"),
-        (("report", "--customer", "nobody", "--month", "2026-11"), "no customer called `nobody`"),
+        (("report", "--customer", "acme", "--month", "11-2026"), "is not a month", 1),
+        (
+            ("report", "--customer", "nobody", "--month", "2026-11"),
+            "no customer called `nobody`",
+            1,
+        ),
         (
             ("report", "--customer", "acme", "--month", "2026-11", "--format", "pdf"),
             "invalid choice",
+            2,
         ),
-        (("hours", "add", "acme", "lots"), "is not a number of hours"),
-        (("customer", "add", "acme", "--plan", "gold"), "there is no plan `gold`"),
-        (("role", "add", "jane", "manager"), "is not a Slack user ID"),
-        (("frobnicate",), "invalid choice"),
+        (("hours", "add", "acme", "lots"), "is not a number of hours", 1),
+        (("customer", "add", "acme", "--plan", "gold"), "there is no plan `gold`", 1),
+        (("role", "add", "jane", "manager"), "is not a Slack user ID", 2),
+        (("frobnicate",), "invalid choice", 2),
     ],
 )
-def test_bad_cli_arguments_are_one_line_and_exit_2(tmp_path, args, message):
+def test_bad_cli_arguments_are_one_line_and_exit_2_or_1(tmp_path, args, message, code, cli):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
     cli("customer", "add", "acme", "--plan", "lite", env=env)
     result = cli(*args, env=env)
-    assert result.returncode == 2
+    assert result.returncode == code
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_demo_walks_through_without_slack():
+    """The subprocess smoke test: `hourglass` as a new user runs it."""
     result = subprocess.run(
         [*CLI, "demo"], cwd=ROOT, env=process_env({}), capture_output=True, text=True, timeout=300
     )
@@ -161,14 +205,14 @@ def test_demo_walks_through_without_slack():
 def test_console_dispatches_typed_commands(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
     lines = "/hourglass customer add acme plan=lite\n/balance acme\n/balance\n:quit\n"
-    result = cli("console", "--user", "U0CONSOLE", env=env, input_text=lines)
+    result = run_cli("console", "--user", "U0CONSOLE", env=env, input_text=lines)
     assert result.returncode == 0, result.stderr
     assert "Added customer *acme* on the *lite* plan" in result.stdout
     assert "No hour blocks bought." in result.stdout
     assert "Usage: `/balance <customer>`" in result.stdout
 
 
-def test_unmigrated_postgres_is_refused_then_migrate_fixes_it(empty_postgres_url):
+def test_unmigrated_postgres_is_refused_then_migrate_fixes_it(empty_postgres_url, cli):
     env = {"DATABASE_URL": empty_postgres_url}
     refused = cli("report", "--customer", "acme", "--month", "2026-11", env=env)
     assert refused.returncode == 2
@@ -184,7 +228,7 @@ def test_unmigrated_postgres_is_refused_then_migrate_fixes_it(empty_postgres_url
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_migrate_and_run_over_http_as_a_new_user_would(backend, tmp_path, standin, request):
+def test_migrate_and_run_over_http_as_a_new_user_would(backend, tmp_path, standin, request, cli):
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'hourglass.db'}"
     else:
@@ -265,7 +309,7 @@ def _raise_alert_in(url: str, key: str = "block_expiring:1:7") -> None:
     database.dispose()
 
 
-def test_sweep_command_delivers_the_outbox_once(tmp_path, standin):
+def test_sweep_command_delivers_the_outbox_once(tmp_path, standin, cli):
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
         "SLACK_BOT_TOKEN": "xoxb-test",
@@ -310,3 +354,116 @@ def test_clock_process_sweeps_on_its_interval(tmp_path, standin):
         process.terminate()
         process.wait(timeout=10)
     assert len(standin.posted("CALERTS")) == 2
+
+
+# --- start-up mistakes: each is one line naming it, no traceback ------------------------------
+
+
+def one_line(result: Ran) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_version_prints_the_installed_version(cli):
+    result = cli("--version", env={})
+    assert result.returncode == 0
+    assert re.fullmatch(r"hourglass \S+", result.stdout.strip())
+
+
+def test_an_sqlite_file_in_a_missing_folder_is_one_line(tmp_path, cli):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'nowhere' / 'h.db'}"}
+    for args in (("report", "--customer", "a", "--month", "2026-11"), ("migrate",)):
+        result = cli(*args, env=env)
+        assert result.returncode == 2
+        assert one_line(result) == (
+            f"hourglass: DATABASE_URL: the folder {tmp_path / 'nowhere'} for the SQLite file "
+            "does not exist; create it or point DATABASE_URL elsewhere"
+        )
+
+
+def test_a_missing_postgres_database_is_one_line(postgres_url, cli):
+    url = make_url(postgres_url).set(database="hourglass_no_such_db")
+    env = {"DATABASE_URL": url.render_as_string(hide_password=False)}
+    result = cli("report", "--customer", "a", "--month", "2026-11", env=env)
+    assert result.returncode == 2
+    assert one_line(result).startswith(
+        "hourglass: DATABASE_URL: there is no database 'hourglass_no_such_db' on the Postgres "
+        "server at "
+    )
+    assert one_line(result).endswith(
+        "create it (createdb hourglass_no_such_db), then run `hourglass migrate`"
+    )
+
+
+def test_an_unreachable_postgres_is_one_line(cli):
+    port = free_port()
+    env = {"DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{port}/hourglass"}
+    for args in (("report", "--customer", "a", "--month", "2026-11"), ("migrate",)):
+        result = cli(*args, env=env)
+        assert result.returncode == 2
+        assert one_line(result) == (
+            f"hourglass: DATABASE_URL: cannot reach Postgres at 127.0.0.1:{port} "
+            "(Connection refused)"
+        )
+
+
+@pytest.mark.parametrize("command", ["run", "clock"])
+def test_an_unreachable_slack_is_one_line(tmp_path, command, cli):
+    api_url = f"http://127.0.0.1:{free_port()}/api/"
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api_url,
+    }
+    result = cli(command, env=env)
+    assert result.returncode == 2
+    line = one_line(result)
+    assert line.startswith(f"hourglass: cannot reach Slack at {api_url} (")
+    assert line.endswith("); check SLACK_API_URL")
+
+
+@pytest.mark.parametrize("command", ["run", "clock"])
+def test_a_wrong_bot_token_is_one_line(tmp_path, standin, command, cli):
+    standin.fail_next("auth.test", "invalid_auth")
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-wrong",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": standin.base_url,
+    }
+    result = cli(command, env=env)
+    assert result.returncode == 2
+    assert one_line(result) == (
+        "hourglass: SLACK_BOT_TOKEN was refused by Slack (invalid_auth); copy the Bot User "
+        "OAuth Token from your app's OAuth & Permissions page"
+    )
+
+
+def test_a_bad_log_level_is_one_line(tmp_path, cli):
+    result = cli(
+        "migrate", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}", "LOG_LEVEL": "LOUD"}
+    )
+    assert result.returncode == 2
+    assert one_line(result) == (
+        "hourglass: LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'LOUD'"
+    )
+
+
+def test_an_unexpected_error_is_one_line_with_a_ref_in_the_log(tmp_path, cli, monkeypatch, caplog):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    assert cli("customer", "add", "acme", "--plan", "lite", env=env).returncode == 0
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("statement exploded")
+
+    monkeypatch.setattr(hourglass_app, "build_statement", broken)
+    result = cli("report", "--customer", "acme", "--month", "2026-11", env=env)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    match = re.fullmatch(r"hourglass: something went wrong on our side \(ref ([0-9a-f]{6})\)", last)
+    assert match, result.stderr
+    (record,) = [r for r in caplog.records if match.group(1) in r.getMessage()]
+    assert record.levelno == logging.ERROR and record.exc_info is not None
+    assert "statement exploded" in str(record.exc_info[1])

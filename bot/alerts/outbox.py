@@ -19,7 +19,7 @@ from store.db import Database
 from store.models import Alert, Customer
 from store.repositories.core import Alerts, insert_if_absent
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hourglass." + __name__)
 
 Blocks = list[dict[str, Any]]
 MAX_ATTEMPTS = 8

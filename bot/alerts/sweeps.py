@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.policy.model import Policy
 from store.db import Database
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hourglass." + __name__)
 
 SweepRule = Callable[[Session, Policy, datetime], int]
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.calls import alerts, fair_use
 from bot.calls.fair_use import CallRecord, Limits, Status, format_call_time, format_limit
+from bot.errors import Conflict
 from bot.parsing import InputError, format_duration, month_bounds
 from bot.policy.model import Policy
 from store.models import Customer, PhoneCall
@@ -33,7 +34,7 @@ MAX_NOTE = 500
 MAX_CALL_AGE_DAYS = 366
 
 
-class TimerRunning(InputError):
+class TimerRunning(Conflict):
     """A second /timer start: says which timer is running."""
 
 

@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.errors import ConfigError
 from bot.parsing import InputError, parse_duration, parse_money
 
 KeyPath = tuple[str, ...]
 
 
-class PolicyError(ValueError):
+class PolicyError(ConfigError, ValueError):
     """A policy file that cannot be used; the message names the file, key and line."""
 
 

@@ -18,7 +18,6 @@ from bot.policy.model import Plan, Policy
 from bot.sla.clocks import TicketClocks, compute_clocks
 from bot.sla.escalation import alert_state, ping_escalation, sync_alert
 from bot.sla.eventlog import EventKind, TicketEvent, TicketStatus
-from bot.sla.explain import escape as escape  # the /ticket replies escape subjects too
 from bot.sla.targets import escalations_for, plan_for, targets_for
 from store.models import Customer, Ticket
 from store.repositories.sla import TicketEvents, Tickets

@@ -4,21 +4,28 @@ move its answer has just priced)."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.bookings import moves
 from bot.parsing import InputError, parse_record_id
 from bot.roles import AGENT
-from handlers.actions.calls import _tell
 from handlers.common import ActionCall, run_action, user_timezone
+from handlers.edge import tell
 from handlers.views.book_move import move_modal
 from store.repositories.bookings import Bookings
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hourglass." + __name__)
+
+Body = dict[str, Any]
 
 
-def open_move(ack, body, respond, client, context):
+def open_move(
+    ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     """*Move*: the Move form for the booking, prefilled with its time."""
 
     def open_form(call: ActionCall) -> str | None:
@@ -38,14 +45,16 @@ def open_move(ack, body, respond, client, context):
             )
         return None
 
-    text, _ = run_action(
+    text = run_action(
         ack=ack, body=body, client=client, context=context, handler=open_form, role=AGENT
     )
     if text:
-        _tell(body, respond, client, text, replace=False)
+        tell(body, respond, client, text, replace=False)
 
 
-def move_anyway(ack, body, respond, client, context):
+def move_anyway(
+    ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     """*Move anyway*: the late move is made, charged as a late cancellation."""
 
     def confirm(call: ActionCall) -> str:
@@ -55,8 +64,8 @@ def move_anyway(ack, body, respond, client, context):
         )
         return moves.moved_text(call.policy, moved, tz)
 
-    text, done = run_action(
+    # A refusal raises out of run_action and the edge tells the user; here it was made.
+    text = run_action(
         ack=ack, body=body, client=client, context=context, handler=confirm, role=AGENT
     )
-    if text:
-        _tell(body, respond, client, text, replace=done)
+    tell(body, respond, client, text, replace=True)

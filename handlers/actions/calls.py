@@ -4,32 +4,26 @@ timer past the longest call)."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
+from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.calls import timers, training
 from bot.calls.fair_use import format_call_time
 from bot.roles import MANAGER
 from handlers.common import ActionCall, run_action
+from handlers.context import hourglass_of
+from handlers.edge import tell
 from handlers.events.app_home import publish_home
 
-log = logging.getLogger(__name__)
+Body = dict[str, Any]
 
 
-def _tell(body, respond, client, text: str, *, replace: bool) -> None:
-    """Answer where the click came from: the message (response_url) or, from App Home,
-    a direct message."""
-    if body.get("response_url"):
-        respond(text=text, replace_original=replace, response_type="ephemeral")
-        return
-    try:
-        client.chat_postMessage(channel=body["user"]["id"], text=text)
-    except SlackApiError as exc:
-        log.warning("could not tell %s: %s", body["user"]["id"], exc.response.get("error"))
-
-
-def book_training(ack, body, respond, client, context):
+def book_training(
+    ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     def explain(call: ActionCall) -> str:
         customer = call.value or "<customer>"
         return (
@@ -39,25 +33,29 @@ def book_training(ack, body, respond, client, context):
             f"{call.policy.currency} per hour, outside the phone allowance."
         )
 
-    text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=explain)
-    _tell(body, respond, client, text, replace=False)
+    text = run_action(ack=ack, body=body, client=client, context=context, handler=explain)
+    tell(body, respond, client, text, replace=False)
 
 
-def _bill(billing: training.CallBilling):
+def _bill(
+    billing: training.CallBilling,
+) -> Callable[[Ack, Body, Respond, WebClient, BoltContext], None]:
     """A manager's click on Bill as training (or its Undo): decided as `/call bill` would,
     and the long-call alert is edited in place to say who decided."""
 
-    def listener(ack, body, respond, client, context):
+    def listener(
+        ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
         def decide(call: ActionCall) -> str:
             decision = training.decide(
                 call.db, call.policy, call.value, billing, actor=call.user_id, now=call.now
             )
             return training.describe(call.policy, decision)
 
-        text, _ = run_action(
+        text = run_action(
             ack=ack, body=body, client=client, context=context, handler=decide, role=MANAGER
         )
-        _tell(body, respond, client, text or "", replace=False)
+        tell(body, respond, client, text, replace=False)
 
     return listener
 
@@ -66,7 +64,9 @@ bill_training = _bill(training.CallBilling.TRAINING)
 bill_support = _bill(training.CallBilling.SUPPORT)
 
 
-def timer_stop(ack, body, respond, client, context):
+def timer_stop(
+    ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     def stop(call: ActionCall) -> str:
         outcome = timers.stop_timer(
             call.db,
@@ -81,13 +81,15 @@ def timer_stop(ack, body, respond, client, context):
             return ":information_source: That timer is no longer running."
         return ":white_check_mark: " + outcome.summary()
 
-    text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=stop)
-    _tell(body, respond, client, text, replace=True)
+    text = run_action(ack=ack, body=body, client=client, context=context, handler=stop)
+    tell(body, respond, client, text, replace=True)
     if body.get("view", {}).get("type") == "home":
-        publish_home(context["hourglass"], client, body["user"]["id"])
+        publish_home(hourglass_of(context), client, body["user"]["id"])
 
 
-def timer_keep_running(ack, body, respond, client, context):
+def timer_keep_running(
+    ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     def keep(call: ActionCall) -> str:
         running = timers.keep_running(
             call.db,
@@ -104,11 +106,13 @@ def timer_keep_running(ack, body, respond, client, context):
             f"in {int(call.policy.timers.remind_every.total_seconds() // 60)} minutes."
         )
 
-    text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=keep)
-    _tell(body, respond, client, text, replace=True)
+    text = run_action(ack=ack, body=body, client=client, context=context, handler=keep)
+    tell(body, respond, client, text, replace=True)
 
 
-def timer_discard(ack, body, respond, client, context):
+def timer_discard(
+    ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     def discard(call: ActionCall) -> str:
         running = timers.discard_timer(
             call.db, call.user_id, call.now, started_at=timers.token_instant(call.value)
@@ -121,5 +125,5 @@ def timer_discard(ack, body, respond, client, context):
             f"real call with `/call <duration> {running.customer} {running.caller} [on <date>]`."
         )
 
-    text, _ = run_action(ack=ack, body=body, client=client, context=context, handler=discard)
-    _tell(body, respond, client, text, replace=True)
+    text = run_action(ack=ack, body=body, client=client, context=context, handler=discard)
+    tell(body, respond, client, text, replace=True)

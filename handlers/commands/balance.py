@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
 from bot import customers as customer_service
 from bot.parsing import InputError
 from bot.reports.balance import balance_for
@@ -41,7 +46,7 @@ def balance(call: CommandCall) -> Reply:
     return Reply(text, text_blocks(text))
 
 
-def listener(ack, command, client, context):
+def listener(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     run_command(
         ack=ack,
         command=command,

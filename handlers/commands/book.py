@@ -17,8 +17,9 @@ from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, subcommands
 from handlers.views.book import booking_modal, check_engineers
 from handlers.views.book_move import quote_blocks, reply_blocks
+from store.models import Customer
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hourglass." + __name__)
 
 USAGE = "/book <customer> <date time> <duration> [@engineer…] [extra] [training]"
 USAGE_CANCEL = "/book cancel <booking-id>"
@@ -47,7 +48,7 @@ def open_form(call: CommandCall) -> Reply:
     return Reply(":calendar: Opening the booking form…")
 
 
-def _who_is_told(call: CommandCall, customer) -> str:
+def _who_is_told(call: CommandCall, customer: Customer) -> str:
     """Say where the alert goes, and say so plainly when it can go nowhere."""
     channel = alert_channel(customer, call.policy.alert_channel)
     if channel:

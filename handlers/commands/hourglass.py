@@ -19,7 +19,7 @@ from bot.units import format_minutes
 from handlers.commands import sla as sla_command
 from handlers.common import CommandCall, Reply, subcommands
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hourglass." + __name__)
 
 _TRAILING_PURCHASED = re.compile(
     r"^(.*?)\s+purchased\s+(\d{4}-\d{2}-\d{2}|today|yesterday)\s*$", re.IGNORECASE | re.DOTALL

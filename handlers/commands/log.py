@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.billing import timelog
 from bot.parsing import InputError, parse_date
 from bot.policy.model import provider_today
@@ -14,12 +16,12 @@ USAGE_LIST = "/log list [on <date>]"
 USAGE_UNDO = "/log undo"
 
 
-def _today(call: CommandCall):
+def _today(call: CommandCall) -> date:
     """The agent's local date: typed dates (`on yesterday`) are read from it."""
     return call.now.astimezone(call.user_tz()).date()
 
 
-def _billing_day(call: CommandCall):
+def _billing_day(call: CommandCall) -> date:
     """Today's billing day, in the provider's timezone: where work logged now belongs."""
     return provider_today(call.policy, call.now)
 

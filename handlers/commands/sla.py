@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import customers as customer_service
 from bot.parsing import InputError, parse_month
-from bot.sla import goals as ticket_service
+from bot.sla import goals
 from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, text_blocks
 
@@ -15,7 +15,7 @@ def _minutes(value: int | None) -> str:
     return "—" if value is None else format_minutes(value)
 
 
-def render(result: ticket_service.MonthSla) -> list[str]:
+def render(result: goals.MonthSla) -> list[str]:
     if not result.tickets:
         return [f"*{result.customer}* ({result.plan} plan): no tickets."]
     ratio = result.within_target_ratio
@@ -55,9 +55,9 @@ def sla(call: CommandCall) -> Reply:
         raise InputError("give at most one customer")
     if tokens:
         customer = customer_service.get_customer(call.db, tokens[0])
-        results = [ticket_service.month_sla(call.db, call.policy, customer, year, month, call.now)]
+        results = [goals.month_sla(call.db, call.policy, customer, year, month, call.now)]
     else:
-        results = ticket_service.month_sla_all(call.db, call.policy, year, month, call.now)
+        results = goals.month_sla_all(call.db, call.policy, year, month, call.now)
     lines = [f"*SLA, {year:04d}-{month:02d}*"]
     if not results:
         lines.append("No customers yet.")

@@ -10,8 +10,8 @@ from bot.roles import AGENT
 from bot.sla import tickets as ticket_service
 from bot.sla.clocks import ClockState, TicketClocks
 from bot.sla.eventlog import EventKind
-from bot.sla.explain import explain, format_duration
-from handlers.common import CommandCall, Reply, subcommands, text_blocks
+from bot.sla.explain import escape, explain, format_duration
+from handlers.common import CommandCall, Handler, Reply, subcommands, text_blocks
 
 USAGE_OPEN = "/ticket open <customer> <priority> <subject…> [opened <date time>]"
 USAGE_ID = "/ticket {verb} <ticket-id>"
@@ -39,7 +39,7 @@ def clock_line(clock: ClockState, now: datetime, zone: tzinfo) -> str:
         return f"{title} met{late} at {_when(clock.stopped_at, zone)}"
     if state == "breached":
         return f"{title} *breached* at {_when(clock.breached_at, zone)}"
-    if state == "paused":
+    if state == "paused" and clock.remaining is not None:
         return f"{title} paused, {format_duration(clock.remaining)} left"
     internal = (
         f" (internal {_when(clock.internal_due, zone)})" if clock.internal_due is not None else ""
@@ -80,7 +80,7 @@ def open_(call: CommandCall) -> Reply:
     plan = ticket_service.plan_for(call.policy, customer)
     lines = [
         f":ticket: Opened ticket *#{ticket.id}* for *{customer.name}* ({ticket.priority}, "
-        f"{plan.name} plan, calendar {plan.calendar.name}): {ticket_service.escape(ticket.subject)}",
+        f"{plan.name} plan, calendar {plan.calendar.name}): {escape(ticket.subject)}",
         f"Opened {_when(ticket.opened_at, zone)}.",
         *summary_lines(clocks, call.now, zone),
     ]
@@ -88,7 +88,7 @@ def open_(call: CommandCall) -> Reply:
     return Reply(text, text_blocks(text))
 
 
-def _event(kind: EventKind, verb: str, done: str):
+def _event(kind: EventKind, verb: str, done: str) -> Handler:
     def handler(call: CommandCall) -> Reply:
         if len(call.tokens) != 1:
             raise InputError("give one ticket id")
@@ -119,7 +119,7 @@ def why(call: CommandCall) -> Reply:
     zone = call.user_tz()
     header = (
         f"*Ticket #{ticket.id}* {customer.name}, {ticket.priority} ({plan.name} plan, calendar "
-        f"{plan.calendar.name} in {plan.calendar.timezone}): {ticket_service.escape(ticket.subject)} "
+        f"{plan.calendar.name} in {plan.calendar.timezone}): {escape(ticket.subject)} "
         f"— {clocks.status}"
     )
     lines = [header, *(f"• {line}" for line in explain(clocks, zone))]
@@ -154,8 +154,7 @@ def list_(call: CommandCall) -> Reply:
         taken = f", taken by <@{ticket.assignee}>" if ticket.assignee else ""
         lines.append(
             f"• *#{ticket.id}* {owner.name} {ticket.priority} ({clocks.status}{taken}): "
-            f"{ticket_service.escape(ticket.subject)} — "
-            + "; ".join(summary_lines(clocks, call.now, zone))
+            f"{escape(ticket.subject)} — " + "; ".join(summary_lines(clocks, call.now, zone))
         )
     text = "\n".join(lines)
     return Reply(text, text_blocks(text))

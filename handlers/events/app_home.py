@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
@@ -17,20 +18,22 @@ from bot.billing import timelog
 from bot.blocks import button, section
 from bot.calls import calls, timers
 from bot.calls.fair_use import format_call_time
-from bot.policy.model import provider_today
+from bot.policy.model import Policy, provider_today
 from bot.roles import role_of
 from bot.units import format_minutes
 from handlers.common import group_members, user_timezone
-from handlers.context import Hourglass
+from handlers.context import Hourglass, hourglass_of
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hourglass." + __name__)
 
 # (db, policy, user id, now, user's timezone) -> Block Kit blocks. The time-logging feature
 # appends its "today's logged time" section here.
-HomeSection = Callable[[Session, Any, str, datetime, ZoneInfo], list[dict[str, Any]]]
+HomeSection = Callable[[Session, Policy, str, datetime, ZoneInfo], list[dict[str, Any]]]
 
 
-def timer_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
+def timer_section(
+    db: Session, policy: Policy, user_id: str, now: datetime, tz: ZoneInfo
+) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Call timer"}}
     ]
@@ -53,7 +56,9 @@ def timer_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
     return blocks
 
 
-def calls_today_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
+def calls_today_section(
+    db: Session, policy: Policy, user_id: str, now: datetime, tz: ZoneInfo
+) -> list[dict[str, Any]]:
     todays = calls.agent_calls_today(db, user_id, tz, now)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Today's calls"}}
@@ -75,7 +80,9 @@ def calls_today_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
     return blocks
 
 
-def time_today_section(db, policy, user_id, now, tz) -> list[dict[str, Any]]:
+def time_today_section(
+    db: Session, policy: Policy, user_id: str, now: datetime, tz: ZoneInfo
+) -> list[dict[str, Any]]:
     # The billing day (provider's timezone), where `/log` puts work logged today.
     entries = timelog.entries_on(db, user_id, provider_today(policy, now))
     blocks: list[dict[str, Any]] = [
@@ -119,7 +126,7 @@ def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
         log.warning("views.publish for %s failed: %s", user_id, exc.response.get("error"))
 
 
-def app_home_opened(event, client, context):
+def app_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     if event.get("tab", "home") != "home":
         return
-    publish_home(context["hourglass"], client, event["user"])
+    publish_home(hourglass_of(context), client, event["user"])

@@ -8,16 +8,20 @@ never counted twice.
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
 
 from bot.roles import role_of
-from bot.sla import channel as ticket_service
+from bot.sla import channel as sla_channel
 from handlers.common import group_members
-from handlers.context import Hourglass
+from handlers.context import hourglass_of
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hourglass." + __name__)
 
 
-def _event_id(body: dict, event: dict) -> str:
+def _event_id(body: dict[str, Any], event: dict[str, Any]) -> str:
     return str(
         body.get("event_id") or f"{event.get('channel')}:{event.get('ts') or event.get('event_ts')}"
     )
@@ -28,7 +32,9 @@ def _event_id(body: dict, event: dict) -> str:
 WRITTEN_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
 
-def on_message(body, event, client, context) -> None:
+def on_message(
+    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     if event.get("subtype") not in WRITTEN_SUBTYPES or event.get("bot_id"):
         return  # our own alerts are bot posts too
     if not event.get("user"):
@@ -36,10 +42,10 @@ def on_message(body, event, client, context) -> None:
     channel, ts = event.get("channel"), event.get("ts")
     if not channel or not ts:
         return
-    hg: Hourglass = context["hourglass"]
+    hg = hourglass_of(context)
     members = group_members(hg, client)
     with hg.database.session() as db:
-        done = ticket_service.on_message(
+        done = sla_channel.on_message(
             db,
             hg.policy,
             channel_id=channel,
@@ -49,20 +55,22 @@ def on_message(body, event, client, context) -> None:
             text=event.get("text") or "",
             event_id=_event_id(body, event),
             role_of=lambda user: role_of(db, hg.policy, user, members),
-            now=ticket_service.slack_event_time(ts, hg.clock.now()),
+            now=sla_channel.slack_event_time(ts, hg.clock.now()),
         )
     if done:
         log.info("message %s in %s: ticket %s", ts, channel, done)
 
 
-def on_reaction(body, event, client, context) -> None:
+def on_reaction(
+    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     item = event.get("item") or {}
     if item.get("type") != "message" or not event.get("user"):
         return
-    hg: Hourglass = context["hourglass"]
+    hg = hourglass_of(context)
     members = group_members(hg, client)
     with hg.database.session() as db:
-        ticket_service.on_reaction(
+        sla_channel.on_reaction(
             db,
             hg.policy,
             channel_id=item.get("channel", ""),
@@ -71,5 +79,5 @@ def on_reaction(body, event, client, context) -> None:
             reaction=event.get("reaction", ""),
             event_id=_event_id(body, event),
             role_of=lambda user: role_of(db, hg.policy, user, members),
-            now=ticket_service.slack_event_time(event.get("event_ts"), hg.clock.now()),
+            now=sla_channel.slack_event_time(event.get("event_ts"), hg.clock.now()),
         )

@@ -115,7 +115,7 @@ class LocalSlack:
             response_url=self.standin.response_url(),
         )
         request = BoltRequest(
-            body=body, headers=signed_headers(self.secret, body, int(time.time()))
+            body=body, headers={**signed_headers(self.secret, body, int(time.time()))}
         )
         response = self.app.dispatch(request)
         if response.status == 404:
@@ -149,9 +149,9 @@ class LocalSlack:
         body, headers = event_callback(
             event, signing_secret=self.secret, event_id=event_id, retry_num=retry_num
         )
-        return self.app.dispatch(BoltRequest(body=body, headers=headers)).status
+        return self.app.dispatch(BoltRequest(body=body, headers={**headers})).status
 
-    def sweep(self):
+    def sweep(self) -> DeliveryReport:
         return self._tick(self.database, self.policy, self.client, self.clock.now())
 
     def close(self) -> None:

@@ -10,22 +10,22 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.bookings import sessions as bookings
-from bot.parsing import InputError
 from bot.policy.model import Policy
-from bot.roles import AGENT, PermissionDenied, require
+from bot.roles import AGENT, require
 from handlers.common import group_members, user_timezone
+from handlers.context import hourglass_of
 from handlers.views.book_move import reply_blocks
 from store.repositories.core import Customers, UserProfiles
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hourglass." + __name__)
 
 CALLBACK_ID = "book_session"
-FIELDS = ("customer", "date", "time", "duration", "engineers", "options")
 
 
 def check_engineers(
@@ -142,33 +142,27 @@ def form_from_view(view: dict[str, Any]) -> bookings.BookingForm:
     )
 
 
-def submit(ack, body, view, client, context):
-    hg = context["hourglass"]
+def submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Book from the form. A refusal raises: the edge shows it next to the field it names
+    (a BookingInputError's `field`), else next to the first field, and nothing is recorded."""
+    hg = hourglass_of(context)
     now = hg.clock.now()
     user_id = body["user"]["id"]
-    try:
-        with hg.database.session() as db:
-            require(db, hg.policy, user_id, AGENT, group_members(hg, client))
-            form = form_from_view(view)
-            if not form.day:
-                raise bookings.BookingInputError("date", "pick a date")
-            if not form.clock:
-                raise bookings.BookingInputError("time", "pick a start time")
-            check_engineers(db, client, hg.policy, form, now)
-            tz = user_timezone(hg, db, client, user_id, now)
-            booking = bookings.book(db, hg.policy, form, agent=user_id, tz=tz, now=now)
-            text = bookings.confirmation(db, hg.policy, booking, tz)
-    except bookings.BookingInputError as exc:
-        field = exc.field if exc.field in FIELDS else "customer"
-        return ack(response_action="errors", errors={field: _sentence(str(exc))})
-    except (PermissionDenied, InputError) as exc:
-        return ack(response_action="errors", errors={"customer": _sentence(str(exc))})
+    with hg.database.session() as db:
+        require(db, hg.policy, user_id, AGENT, group_members(hg, client))
+        form = form_from_view(view)
+        if not form.day:
+            raise bookings.BookingInputError("date", "pick a date")
+        if not form.clock:
+            raise bookings.BookingInputError("time", "pick a start time")
+        check_engineers(db, client, hg.policy, form, now)
+        tz = user_timezone(hg, db, client, user_id, now)
+        booking = bookings.book(db, hg.policy, form, agent=user_id, tz=tz, now=now)
+        text = bookings.confirmation(db, hg.policy, booking, tz)
     ack()
     try:
         client.chat_postMessage(channel=user_id, text=text, blocks=reply_blocks(text, booking.id))
     except SlackApiError as exc:  # the booking stands; the customer's channel is told anyway
         log.warning("could not DM the booking confirmation: %s", exc.response.get("error"))
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:]

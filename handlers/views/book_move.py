@@ -27,7 +27,7 @@ from handlers.common import group_members, user_timezone
 from handlers.context import Hourglass
 from store.models import Booking
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("hourglass." + __name__)
 
 ACTION_OPEN = "book_move_open"
 CALLBACK_ID = "book_move"
