@@ -131,7 +131,7 @@ def chapter_sla(demo: Demo) -> None:
     demo.say("Refused: a priority the plan does not have, a time in the future")
     demo.run("/ticket open acme urgent Something")
     demo.run("/ticket open acme low Something opened tomorrow 09:00")
-    demo.say("The month so far, against each plan's goal")
+    demo.say("The month so far, against the goal (seed 004: 90% of first responses within 6h)")
     demo.run("/hourglass sla", MANAGER)
 
 
