@@ -51,15 +51,3 @@ def test_a_default_ticket_is_warned_internally_and_measured_against_the_6h_goal(
     assert "1 ticket, 1 responded, 0 breached, 100.0% within target" in report
     assert "goal 90% of first responses within 6h: missed" in report
 
-
-def test_the_goal_is_met_when_nine_in_ten_answer_within_6h(acme, clock):
-    for number in range(1, 11):
-        acme.command(f"/ticket open acme low Question {number}")
-    clock.set(datetime(2026, 11, 20, 11, 0, tzinfo=UTC))
-    for number in range(1, 10):
-        acme.command(f"/ticket respond {number}")  # 1h each
-    clock.set(datetime(2026, 11, 20, 17, 0, tzinfo=UTC))
-    acme.command("/ticket respond 10")  # 7h: inside low's 48h, over the goal's 6h
-    report = acme.command("/hourglass sla acme 2026-11", MANAGER).text
-    assert "10 tickets, 10 responded, 0 breached" in report
-    assert "goal 90% of first responses within 6h: met" in report
