@@ -84,22 +84,26 @@ def parse_entry_minutes(text: str, policy: Policy) -> int:
 
 
 def parse_work_date(text: str, policy: Policy, today: date) -> date:
+    """A typed work date. `today` is the provider's today, the billing day: relative words
+    name provider days (an agent ahead of London cannot log onto a London day that has not
+    started), and `future_days` counts from it. `YYYY-MM-DD` stays as typed."""
     work_date = parse_date(text, today)
     latest = today + timedelta(days=policy.billing.future_days)
     if work_date > latest:
+        up_to = format_work_date(latest)
+        if latest == today:
+            up_to = f"today, {up_to} in {policy.timezone.key} (billing days are counted there)"
         raise InputError(
-            f"{work_date.isoformat()} is in the future; work can be logged up to "
-            f"{'today' if latest == today else latest.isoformat()}"
+            f"{work_date.isoformat()} is in the future; work can be logged up to {up_to}"
         )
     return work_date
 
 
-def parse_log(
-    tokens: list[str], policy: Policy, today: date, *, billing_day: date | None = None
-) -> LogRequest:
-    """Read the `/log` grammar. A typed date (`on yesterday`) is read from `today`, the agent's
-    local date; without one the work was done now and belongs to `billing_day`, the
-    provider's day (days are summed and rounded in the provider's timezone).
+def parse_log(tokens: list[str], policy: Policy, today: date) -> LogRequest:
+    """Read the `/log` grammar. `today` is the provider's billing day (`provider_today`):
+    work without a date belongs to it, and `on today`/`on yesterday` are read from it, so
+    typing `on today` lands where no date would (days are summed and rounded in the
+    provider's timezone, seed 001 and SPEC §3).
 
     Only the words right after the customer can be a kind, an activity or `on <date>`, in
     that order; everything after them is the note, stored as typed.
@@ -111,7 +115,7 @@ def parse_log(
     rest = tokens[2:]
     kind = SupportKind.ONE_ON_ONE
     activity = None
-    work_date = billing_day or today
+    work_date = today
     if rest and rest[0].lower() in KIND_WORDS:
         kind = KIND_WORDS[rest.pop(0).lower()]
     elif rest and _looks_like_kind(rest[0].lower()):

@@ -21,16 +21,17 @@ from bot.calls import alerts, fair_use
 from bot.calls.fair_use import CallRecord, Limits, Status, format_call_time, format_limit
 from bot.errors import Conflict
 from bot.parsing import InputError, format_duration, month_bounds
-from bot.policy.model import Policy
+from bot.policy.model import Policy, provider_today
 from store.models import Customer, PhoneCall
 from store.models.calls import BILLED_AS_TRAINING as TRAINING
 from store.repositories.calls import PhoneCalls
 from store.repositories.core import lock_customer
 
 MAX_NOTE = 500
-# How far back `/call … on <date>` may reach, in days before the agent's today. A call from
-# longer ago would count in a fair-use month long since settled and post its long-call and
-# fair-use alerts now; a year (and a day, for leap years) covers any real correction.
+# How far back `/call … on <date>` may reach, in days before today (the later of the agent's
+# and the provider's). A call from longer ago would count in a fair-use month long since
+# settled and post its long-call and fair-use alerts now; a year (and a day, for leap years)
+# covers any real correction.
 MAX_CALL_AGE_DAYS = 366
 
 
@@ -149,16 +150,17 @@ class CallOutcome:
 def call_start(*, seconds: int, on: date | None, provider_tz: ZoneInfo, now: datetime) -> datetime:
     """When a call recorded with /call began.
 
-    Without `on` it just ended. With `on`, it is placed within that date in the PROVIDER's
-    timezone, so it counts in the provider's month of the date the agent typed (whatever the
-    agent's own timezone): an earlier date at 12:00 provider time; the provider's today (or
-    the agent's today, a date ahead of the provider's) ends now but never starts before
-    that day's start in provider time."""
-    if on is None:
-        return now - timedelta(seconds=seconds)
-    if on < now.astimezone(provider_tz).date():
-        return datetime.combine(on, time(12, 0), tzinfo=provider_tz).astimezone(UTC)
-    day_start = datetime.combine(on, time(0), tzinfo=provider_tz).astimezone(UTC)
+    A call recorded after the fact is on a PROVIDER day: the date typed, or without one the
+    provider's today — so no date and `on today` are the same call, in the same month, as
+    `/log` puts undated work on the billing day. It is placed within that day in the
+    provider's timezone, so it counts in that day's month whatever the agent's timezone: an
+    earlier date at 12:00 provider time; the provider's today (or the agent's today, a date
+    ahead of the provider's) ends now but never starts before that day's start."""
+    provider_day = now.astimezone(provider_tz).date()
+    day = provider_day if on is None else on
+    if day < provider_day:
+        return datetime.combine(day, time(12, 0), tzinfo=provider_tz).astimezone(UTC)
+    day_start = datetime.combine(day, time(0), tzinfo=provider_tz).astimezone(UTC)
     return max(now - timedelta(seconds=seconds), day_start)
 
 
@@ -184,7 +186,9 @@ def record_call(
             f"{format_duration(duration)} is longer than the longest call allowed "
             f"({format_duration(policy.fair_use.max_call)})"
         )
-    today = now.astimezone(user_tz).date()
+    # `today`/`yesterday` arrive as provider days; a YYYY-MM-DD stays as typed, so an agent
+    # ahead of the provider may date a call on their own today.
+    today = max(now.astimezone(user_tz).date(), provider_today(policy, now))
     if on is not None and on > today:
         raise InputError("a call cannot be recorded for a future date")
     if on is not None and on < today - timedelta(days=MAX_CALL_AGE_DAYS):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.calls import calls, training
 from bot.customers import get_customer
 from bot.parsing import InputError, parse_date, parse_duration, parse_name
+from bot.policy.model import provider_today
 from bot.roles import AGENT, MANAGER
 from bot.units import format_work_date
 from handlers.common import CommandCall, Reply, subcommands
@@ -27,7 +28,7 @@ def record(call: CommandCall) -> Reply:
     if rest and rest[0].lower() == "on":
         if len(rest) < 2:
             raise InputError("`on` needs a date")
-        on = parse_date(rest[1], call.now.astimezone(tz).date())
+        on = parse_date(rest[1], provider_today(call.policy, call.now))  # a provider day
         rest = rest[2:]
     outcome = calls.record_call(
         call.db,

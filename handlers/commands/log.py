@@ -16,13 +16,10 @@ USAGE_LIST = "/log list [on <date>]"
 USAGE_UNDO = "/log undo"
 
 
-def _today(call: CommandCall) -> date:
-    """The agent's local date: typed dates (`on yesterday`) are read from it."""
-    return call.now.astimezone(call.user_tz()).date()
-
-
 def _billing_day(call: CommandCall) -> date:
-    """Today's billing day, in the provider's timezone: where work logged now belongs."""
+    """Today's billing day, in the provider's timezone: where work logged now belongs, and
+    what typed `today`/`yesterday` are read from (an agent in Auckland on Saturday morning
+    is still on London's Friday)."""
     return provider_today(call.policy, call.now)
 
 
@@ -52,9 +49,7 @@ def _outcome_lines(result: timelog.LogResult) -> list[str]:
 
 
 def log(call: CommandCall) -> Reply:
-    request = timelog.parse_log(
-        call.tokens, call.policy, _today(call), billing_day=_billing_day(call)
-    )
+    request = timelog.parse_log(call.tokens, call.policy, _billing_day(call))
     result = timelog.log_time(call.db, call.policy, request, agent_id=call.user_id, now=call.now)
     head = (
         f":white_check_mark: Logged {timelog.describe_entry(result.entry, result.customer.name)}."
@@ -66,7 +61,7 @@ def list_(call: CommandCall) -> Reply:
     tokens = call.tokens
     if tokens and not (len(tokens) == 2 and tokens[0].lower() == "on"):
         raise InputError("give nothing, or `on <date>`")
-    work_date = parse_date(tokens[1], _today(call)) if tokens else _billing_day(call)
+    work_date = parse_date(tokens[1], _billing_day(call)) if tokens else _billing_day(call)
     entries = timelog.entries_on(call.db, call.user_id, work_date)
     when = format_work_date(work_date)
     if not entries:

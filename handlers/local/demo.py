@@ -23,6 +23,7 @@ from handlers.local.console import LocalSlack, LocalWiring
 from store.db import Database, migrate
 
 MANAGER, AGENT, STRANGER = "UMAYA0001", "UALEX0001", "USTRANGER1"
+KIRI = "UKIRI0001"  # an agent in Auckland, ahead of the provider's day
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
@@ -153,7 +154,7 @@ def chapter_sla(demo: Demo) -> None:
     demo.say("Refused: a priority the plan does not have, a time in the future")
     demo.run("/ticket open acme urgent Something")
     demo.run("/ticket open acme low Something opened tomorrow 09:00")
-    demo.say("The month so far, against each plan's goal")
+    demo.say("The month so far, against the goal (seed 004: 90% of first responses within 6h)")
     demo.run("/hourglass sla", MANAGER)
 
 
@@ -186,6 +187,8 @@ def chapter_calls(demo: Demo) -> None:
     demo.run("/call bill #1 undo", MANAGER)
     demo.say("A plan without phone support: the call is kept, but not covered")
     demo.run("/call 20m globex joe")
+    demo.say("kiri (Auckland) dates a call: `today` is London's day, the month counted there")
+    demo.run("/call 5m acme ann on today", KIRI)
     demo.say("A timer left running: the agent gets a DM with Stop and Keep running buttons")
     start = demo.clock.now()
     demo.run("/timer start acme ann")
@@ -263,6 +266,16 @@ def chapter_time(demo: Demo) -> None:
     demo.run("/log undo")
     demo.say("A back-dated entry draws from the block valid on its date: the older block")
     demo.run("/log 1h30m acme research on yesterday traced the mail loop")
+    demo.say("kiri works from Auckland, already Saturday there: her `today` is London's Friday")
+    demo.local.standin.add_user(KIRI, "kiri", "Pacific/Auckland")
+    with demo.database.session() as db:
+        roles.grant(db, KIRI, "agent", "demo", demo.clock.now())
+    demo.at(datetime(2026, 11, 20, 12, 30, tzinfo=UTC))
+    demo.run("/log 10m globex", KIRI)
+    demo.run("/log 10m globex on today", KIRI)  # the same day: 20m logged, 30m billed once
+    demo.run("/log 10m globex on 2026-11-21", KIRI)  # London's Saturday has not started
+    demo.run("/log undo", KIRI)
+    demo.run("/log undo", KIRI)
     demo.say("Refused input changes nothing")
     demo.run("/log 13h acme")
     demo.run("/log 30m acme genral")

@@ -48,6 +48,31 @@ def test_default_policy_is_seed_003_tiers_with_seed_000_and_001_rules():
     assert policy.fair_use.review_per_user == timedelta(minutes=60)
 
 
+def test_default_policy_layers_seed_004_goal_on_seed_003_targets():
+    """Seed 004's "90% ... answered within 6 hours" is every plan's goal (ultimate's is
+    stricter); 003's public targets stay, each with a stricter internal one."""
+    policy = load_policy(None)
+    goals = {name: (p.goal.share, p.goal.first_response) for name, p in policy.plans.items()}
+    six = (0.9, timedelta(hours=6))
+    assert goals == {
+        "lite": six,
+        "professional": six,
+        "enterprise": six,
+        "ultimate": (0.9, timedelta(hours=1)),
+    }
+    for plan in policy.plans.values():
+        targets = {
+            name: (t.first_response, t.first_response_internal)
+            for name, t in plan.priorities.items()
+        }
+        assert targets == {
+            "immediate": (timedelta(hours=1), timedelta(minutes=45)),
+            "priority": (timedelta(hours=8), timedelta(hours=6)),
+            "low": (timedelta(hours=48), timedelta(hours=36)),
+        }
+    assert (policy.sla.default_priority, policy.sla.warning_share) == ("priority", 0.75)
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_every_seed_example_loads(path):
     assert load_policy(path).plans

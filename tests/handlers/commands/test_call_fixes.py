@@ -63,13 +63,44 @@ def test_call_dated_by_an_agent_ahead_of_the_provider_counts_in_that_date(acme):
     assert starts[0] == datetime(2026, 10, 1, 11, 0, tzinfo=UTC)  # 12:00 BST
 
 
-def test_call_without_on_still_ends_now(acme):
+def test_call_without_on_and_on_today_land_in_the_same_providers_month(acme):
+    # 00:05 on Sun 1 Nov in London (GMT) is 13:05 in Auckland. A 20-minute call recorded
+    # without a date and the same call typed `on today` are both on the provider's today,
+    # 1 Nov, as /log puts undated work on the billing day; before, the undated one began at
+    # 23:45 on 31 Oct and counted in October while `on today` counted in November.
     slack = acme
-    slack.clock.set(datetime(2026, 11, 1, 0, 30, tzinfo=UTC))
+    slack.standin.add_user(AGENT, "alex", "Pacific/Auckland")
+    slack.clock.set(datetime(2026, 11, 1, 0, 5, tzinfo=UTC))
+    undated = slack.command("/call 20m acme jane")
+    assert "20m 00s call with jane (acme) recorded —" in undated.text
+    assert "jane: 20m 00s this month (2026-11)" in undated.text
+    typed = slack.command("/call 20m acme jane on today")
+    assert "recorded on Sun 1 Nov —" in typed.text
+    assert "jane: 40m 00s this month (2026-11)" in typed.text
+    assert calls_rows(slack, (2026, 10)) == []
+    assert calls_rows(slack, (2026, 11))[0]["seconds"] == 2400
+    # `on yesterday` is the provider's Saturday, placed at noon London time.
+    reply = slack.command("/call 5m acme jane on yesterday")
+    assert "recorded on Sat 31 Oct" in reply.text and "this month (2026-10)" in reply.text
+
+
+def test_call_without_on_still_ends_now_within_the_day(acme):
+    slack = acme
+    slack.clock.set(datetime(2026, 11, 1, 12, 30, tzinfo=UTC))
     reply = slack.command("/call 2h acme jane")
-    assert "this month (2026-10)" in reply.text
+    assert "this month (2026-11)" in reply.text
     with slack.database.session() as db:
-        assert db.scalar(select(PhoneCall.started_at)) == datetime(2026, 10, 31, 22, 30, tzinfo=UTC)
+        assert db.scalar(select(PhoneCall.started_at)) == datetime(2026, 11, 1, 10, 30, tzinfo=UTC)
+
+
+def test_call_on_today_for_an_agent_behind_the_provider_is_the_providers_today(acme):
+    # 00:30 on Sun 1 Nov in London is still Sat 31 Oct in New York: `on today` is London's
+    # Sunday (not refused as a future date for the agent), and counts in November.
+    slack = acme
+    slack.standin.add_user(AGENT, "alex", "America/New_York")
+    slack.clock.set(datetime(2026, 11, 1, 0, 30, tzinfo=UTC))
+    reply = slack.command("/call 10m acme jane on today")
+    assert "recorded on Sun 1 Nov" in reply.text and "this month (2026-11)" in reply.text
 
 
 # --- dates more than a year back are refused --------------------------------------------------

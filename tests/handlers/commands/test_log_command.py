@@ -244,25 +244,33 @@ def test_durations_in_every_spelling(acme):
     assert statement(acme)["days"][0]["logged_minutes"] == 360
 
 
-def test_typed_dates_are_read_in_the_agents_timezone_work_now_on_the_billing_day(
-    acme, standin, clock
-):
-    # 01:30 on Saturday in Auckland is still Friday in London, the provider's timezone.
+def test_typed_dates_are_provider_days_like_work_logged_now(acme, standin, clock):
+    # 12:30 UTC on Friday is 01:30 on Saturday in Auckland but still Friday in London, the
+    # provider's timezone, where days are summed and rounded once (seed 001, SPEC §3).
     standin.add_user("UKIWI0001", "kiri", "Pacific/Auckland")
     from bot import roles
 
     with acme.database.session() as db:
         roles.grant(db, "UKIWI0001", "agent", "test", clock.now())
     clock.set(datetime(2026, 11, 20, 12, 30, tzinfo=UTC))
-    # Work logged now belongs to the provider's billing day (SPEC §3: days are summed in
-    # the provider's timezone), so it bills today rather than waiting for Saturday.
-    reply = acme.command("/log 20m acme", "UKIWI0001")
-    assert "on Fri 20 Nov" in reply.text
-    assert "acme, Fri 20 Nov: 20m logged → 30m billed" in reply.text
-    assert "Fri 20 Nov: 20m in 1 entry" in acme.command("/log list", "UKIWI0001").text
-    # A typed date is read in the agent's own timezone: Auckland's yesterday is Friday.
+    reply = acme.command("/log 10m acme", "UKIWI0001")
+    assert "Logged 10m 1-on-1 for acme on Fri 20 Nov." in reply.text
+    assert "acme, Fri 20 Nov: 10m logged → 30m billed" in reply.text
+    # `on today` is London's Friday too, not Auckland's Saturday: one day, rounded once
+    # (before, it landed on Saturday and the two 10-minute entries billed 30m each).
+    reply = acme.command("/log 10m acme on today", "UKIWI0001")
+    assert "Logged 10m 1-on-1 for acme on Fri 20 Nov." in reply.text
+    assert "acme, Fri 20 Nov: 10m + 10m = 20m logged → 30m billed" in reply.text
+    assert "Fri 20 Nov: 20m in 2 entries" in acme.command("/log list on today", "UKIWI0001").text
+    # `on yesterday` is London's Thursday; Auckland's Saturday has not started in London.
     reply = acme.command("/log 10m acme on yesterday", "UKIWI0001")
-    assert "acme, Fri 20 Nov: 20m + 10m = 30m logged → 30m billed" in reply.text
+    assert "acme, Thu 19 Nov: 10m logged → 30m billed" in reply.text
+    assert "Thu 19 Nov: 10m in 1 entry" in acme.command("/log list on yesterday", "UKIWI0001").text
+    reply = acme.command("/log 10m acme on 2026-11-21", "UKIWI0001")
+    assert reply.text.startswith(":warning:") and "in the future" in reply.text
+    assert "up to today, Fri 20 Nov in Europe/London" in reply.text
+    days = [(d["date"], d["logged_minutes"], d["billed_minutes"]) for d in statement(acme)["days"]]
+    assert days == [("2026-11-19", 10, 30), ("2026-11-20", 20, 30)]
 
 
 def test_kind_and_activity_only_right_after_the_customer(acme):
