@@ -328,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     customer_add.add_argument("--plan", required=True)
     customer_add.add_argument("--channel", default=None, help="Slack channel ID (C…)")
     customer_add.add_argument("--seats", type=int, default=1)
+    customer_set = customer_sub.add_parser("set")
+    customer_set.add_argument("name")
+    customer_set.add_argument("--phone", required=True, help="phone add-on: on, off or plan")
     hours = sub.add_parser("hours", help="hour blocks")
     hours_sub = hours.add_subparsers(dest="action", required=True, parser_class=_Parser)
     hours_add = hours_sub.add_parser("add")
@@ -416,6 +419,8 @@ def _admin(args, database: Database, policy: Policy, clock: Clock) -> int:
                 db, policy, customers.get_customer(db, args.customer), year, month, now
             )
             print(render(statement, args.format))
+        elif args.command == "customer" and args.action == "set":
+            _customer_set(args, db, policy, now)
         elif args.command == "customer":
             customer = customers.add_customer(
                 db,
@@ -462,6 +467,15 @@ def _admin(args, database: Database, policy: Policy, clock: Clock) -> int:
                     f"hourglass: {args.user} {'no longer has a role' if removed else 'had no role'}"
                 )
     return 0
+
+
+def _customer_set(args, db, policy: Policy, now: datetime) -> None:
+    """`hourglass customer set NAME --phone on|off|plan`: the phone add-on (seed 000)."""
+    customer = customers.get_customer(db, args.name)
+    setting = customers.parse_phone_setting(args.phone)
+    customers.set_phone_support(db, policy, customer, setting, actor="cli", now=now)
+    described = customers.describe_phone_support(customer, policy)
+    print(f"hourglass: {customer.name} phone support: {described}")
 
 
 LOCAL_WIRING = LocalWiring(

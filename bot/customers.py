@@ -18,6 +18,7 @@ MAX_SEATS = 100_000
 # `phone=` values: the add-on bought, removed, or back to the plan's default (NULL).
 PHONE_SETTINGS: dict[str, bool | None] = {"on": True, "off": False, "plan": None}
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 
 def get_customer(db: Session, name: str) -> Customer:
@@ -102,7 +103,8 @@ def describe_phone_support(customer: Customer, policy: Policy) -> str:
     `no (add-on removed by <@U…> on 3 Nov 2026)`; the date in the provider's timezone."""
     if plan_has_phone(customer, policy):
         return "yes (plan)"
-    who = f"<@{customer.phone_support_by}>" if customer.phone_support_by else "someone"
+    by = customer.phone_support_by or "someone"
+    who = f"<@{by}>" if _USER_ID.match(by) else by  # "cli" from the command line
     when = (
         f" on {customer.phone_support_at.astimezone(policy.timezone):%a %-d %b %Y}"
         if customer.phone_support_at

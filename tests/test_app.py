@@ -123,9 +123,21 @@ def test_cli_admin_commands_and_report(tmp_path):
     assert csv_report.stdout.startswith("section,date,item")
 
 
+def test_cli_sets_the_phone_add_on(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    cli("customer", "add", "globex", "--plan", "lite", env=env)
+    result = cli("customer", "set", "globex", "--phone", "on", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("hourglass: globex phone support: yes (add-on, set by cli on ")
+    result = cli("customer", "set", "globex", "--phone", "plan", env=env)
+    assert result.stdout.strip() == "hourglass: globex phone support: no"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (("customer", "set", "acme", "--phone", "maybe"), "`phone=` takes on, off or plan"),
+        (("customer", "set", "acme"), "the following arguments are required: --phone"),
         (("report", "--customer", "acme", "--month", "11-2026"), "is not a month"),
         (("report", "--customer", "nobody", "--month", "2026-11"), "no customer called `nobody`"),
         (
