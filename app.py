@@ -494,6 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
     customer_add.add_argument("--plan", required=True)
     customer_add.add_argument("--channel", default=None, help="Slack channel ID (C…)")
     customer_add.add_argument("--seats", type=int, default=1)
+    customer_set = customer_sub.add_parser("set")
+    customer_set.add_argument("name")
+    customer_set.add_argument("--phone", required=True, help="phone add-on: on, off or plan")
     hours = sub.add_parser("hours", help="hour blocks")
     hours_sub = hours.add_subparsers(dest="action", required=True, parser_class=_Parser)
     hours_add = hours_sub.add_parser("add")
@@ -611,6 +614,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _customer(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "set":
+        return _customer_set(args, settings)
     policy, database = _open(settings)
     with database.session() as db:
         customer = customers.add_customer(
@@ -626,6 +631,19 @@ def _customer(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"hourglass: added customer {customer.name} ({customer.plan}, {customer.seats} seats)"
         )
+    return 0
+
+
+def _customer_set(args: argparse.Namespace, settings: Settings) -> int:
+    """`hourglass customer set NAME --phone on|off|plan`: the phone add-on (seed 000)."""
+    policy, database = _open(settings)
+    with database.session() as db:
+        customer = customers.get_customer(db, args.name)
+        setting = customers.parse_phone_setting(args.phone)
+        now = SystemClock().now()
+        customers.set_phone_support(db, policy, customer, setting, actor="cli", now=now)
+        described = customers.describe_phone_support(customer, policy)
+        print(f"hourglass: {customer.name} phone support: {described}")
     return 0
 
 

@@ -1,4 +1,6 @@
-"""Customers: adding and finding them, and checking the policy still has their plans."""
+"""Customers: adding and finding them, checking the policy still has their plans, and the
+telephone add-on (seed 000): `phone_support` is the one answer to "does this customer have
+phone support now?" that fair use, the call replies, the statement and /balance all use."""
 
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ from sqlalchemy.orm import Session
 from bot.parsing import InputError, parse_name
 from bot.policy.model import Policy
 from store.models import Customer
-from store.repositories.core import Customers
+from store.repositories.core import Customers, lock_customer
 
 MAX_SEATS = 100_000
+# `phone=` values: the add-on bought, removed, or back to the plan's default (NULL).
+PHONE_SETTINGS: dict[str, bool | None] = {"on": True, "off": False, "plan": None}
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 
 def get_customer(db: Session, name: str) -> Customer:
@@ -72,3 +77,87 @@ def plans_missing(db: Session, policy: Policy) -> dict[str, list[str]]:
         if customer.plan not in policy.plans:
             missing.setdefault(customer.plan, []).append(customer.name)
     return missing
+
+
+# --- the telephone add-on (seed 000) --------------------------------------------------------
+
+
+def plan_has_phone(customer: Customer, policy: Policy) -> bool:
+    plan = policy.plans.get(customer.plan)
+    return bool(plan and plan.phone_support)
+
+
+def phone_support(customer: Customer, policy: Policy) -> bool:
+    """Whether the customer has telephone support now, so that its calls count for fair use.
+
+    Seed 000: "all customers who pay for telephone support (Complete Account levels or
+    customers paying the additional monthly fee for telephone support on lower packages)".
+    The plan's flag, or the add-on bought on top of it. The add-on only ever adds: removing
+    it (False) or never buying it (None) leaves the plan's own phone support as it is.
+    """
+    return plan_has_phone(customer, policy) or customer.phone_support is True
+
+
+def describe_phone_support(customer: Customer, policy: Policy) -> str:
+    """`yes (plan)`, `yes (add-on, set by <@U…> on 2 Nov 2026)`, `no`, or
+    `no (add-on removed by <@U…> on 3 Nov 2026)`; the date in the provider's timezone."""
+    if plan_has_phone(customer, policy):
+        return "yes (plan)"
+    by = customer.phone_support_by or "someone"
+    who = f"<@{by}>" if _USER_ID.match(by) else by  # "cli" from the command line
+    when = (
+        f" on {customer.phone_support_at.astimezone(policy.timezone):%a %-d %b %Y}"
+        if customer.phone_support_at
+        else ""
+    )
+    if customer.phone_support is True:
+        return f"yes (add-on, set by {who}{when})"
+    if customer.phone_support is False:
+        return f"no (add-on removed by {who}{when})"
+    return "no"
+
+
+def parse_phone_setting(text: str) -> bool | None:
+    value = text.strip().lower()
+    if value not in PHONE_SETTINGS:
+        raise InputError(f"`phone=` takes on, off or plan, not `{text}`")
+    return PHONE_SETTINGS[value]
+
+
+def set_phone_support(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    setting: bool | None,
+    *,
+    actor: str,
+    now: datetime,
+) -> bool | None:
+    """Buy (True) or remove (False) the phone add-on, or go back to the plan (None). Returns
+    the setting before, so the caller can tell whether anything changed and offer the undo.
+    Who and when are kept on the customer row; an unchanged setting keeps the old ones.
+
+    A plan that includes phone support has no add-on to buy or remove: the seed counts
+    Complete Account levels as paying for telephone support in the plan itself, so taking it
+    away would be a change of plan, not of an add-on. Calls already recorded keep the cover
+    they had when they were made (`phone_calls.covered`): the add-on was paid for then.
+    """
+    if setting is not None and plan_has_phone(customer, policy):
+        verb = "buy" if setting else "remove"
+        raise InputError(
+            f"the {customer.plan} plan includes phone support, so there is no add-on to {verb} "
+            "(the add-on is for plans without it)"
+        )
+    lock_customer(db, customer.id)
+    Customers.reload(db, customer)
+    before = customer.phone_support
+    if before is not setting:
+        customer.phone_support = setting
+        customer.phone_support_by, customer.phone_support_at = actor, now
+        db.flush()
+    return before
+
+
+def phone_setting_word(setting: bool | None) -> str:
+    """The `phone=` value that gives this setting (for the undo hint)."""
+    return next(word for word, value in PHONE_SETTINGS.items() if value is setting)

@@ -160,10 +160,22 @@ def test_cli_admin_commands_and_report(tmp_path, cli):
     assert csv_report.stdout.startswith("section,date,item")
 
 
+def test_cli_sets_the_phone_add_on(tmp_path, cli):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    cli("customer", "add", "globex", "--plan", "lite", env=env)
+    result = cli("customer", "set", "globex", "--phone", "on", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("hourglass: globex phone support: yes (add-on, set by cli on ")
+    result = cli("customer", "set", "globex", "--phone", "plan", env=env)
+    assert result.stdout.strip() == "hourglass: globex phone support: no"
+
+
 # Exit 2 for a usage error (arguments the CLI cannot parse), 1 for a refusal by the domain.
 @pytest.mark.parametrize(
     ("args", "message", "code"),
     [
+        (("customer", "set", "acme", "--phone", "maybe"), "`phone=` takes on, off or plan", 1),
+        (("customer", "set", "acme"), "the following arguments are required: --phone", 2),
         (("report", "--customer", "acme", "--month", "11-2026"), "is not a month", 1),
         (
             ("report", "--customer", "nobody", "--month", "2026-11"),

@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 
 from bot.calls import alerts, fair_use
 from bot.calls.fair_use import CallRecord, Limits, Status, format_call_time, format_limit
+from bot.customers import describe_phone_support, phone_support
 from bot.errors import Conflict
 from bot.parsing import InputError, format_duration, month_bounds
 from bot.policy.model import Policy, provider_today
 from store.models import Customer, PhoneCall
 from store.models.calls import BILLED_AS_TRAINING as TRAINING
 from store.repositories.calls import PhoneCalls
-from store.repositories.core import lock_customer
+from store.repositories.core import Customers, lock_customer
 
 MAX_NOTE = 500
 # How far back `/call … on <date>` may reach, in days before today (the later of the agent's
@@ -48,11 +49,6 @@ class CallSource(StrEnum):
 
 def limits(policy: Policy) -> Limits:
     return Limits.from_policy(policy.fair_use)
-
-
-def covered(policy: Policy, customer: Customer) -> bool:
-    plan = policy.plans.get(customer.plan)
-    return bool(plan and plan.phone_support)
 
 
 def check_note(note: str | None) -> str | None:
@@ -113,8 +109,8 @@ class CallOutcome:
         if not self.covered:
             return (
                 f"{head}. Call #{self.call.id}. :no_entry_sign: Phone support is *not covered* by the "
-                f"{self.customer.plan} plan: the call is kept on record but does not count "
-                "towards fair use."
+                f"{self.customer.plan} plan and {self.customer.name} has no phone add-on: the "
+                "call is kept on record but does not count towards fair use."
             )
         long = (
             f" — a *long call* (over {format_limit(self.limits.long_call)}), possibly training"
@@ -227,7 +223,9 @@ def record(
 ) -> CallOutcome:
     """Store a finished call, measure its month, and raise its fair-use alerts if covered."""
     lock_customer(db, customer.id)
-    is_covered = covered(policy, customer)
+    # A phone add-on set while this call waited for the lock counts (seed 000).
+    Customers.reload(db, customer)
+    is_covered = phone_support(customer, policy)
     call = PhoneCalls.add(
         db,
         PhoneCall(
@@ -329,13 +327,15 @@ def month_rows(
 
 
 def balance_lines(db: Session, policy: Policy, customer: Customer, now: datetime) -> list[str]:
-    """This month's calls per caller, for /balance."""
+    """Whether the customer has phone support (plan or add-on), then this month's calls per
+    caller, for /balance."""
+    lines = [f"Phone support: {describe_phone_support(customer, policy)}."]
     year, month = fair_use.month_of(now, policy.timezone)
     rows = month_rows(db, policy, customer, year, month)
     if not rows:
-        return []
+        return lines
     rules = limits(policy).for_account(customer.seats)
-    lines = [f"Phone calls in {fair_use.month_label(year, month)}:"]
+    lines.append(f"Phone calls in {fair_use.month_label(year, month)}:")
     total = 0
     for row in rows:
         count = f"{row['calls']} call{'s' if row['calls'] != 1 else ''}"

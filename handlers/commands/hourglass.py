@@ -17,6 +17,8 @@ from bot.reports.statement import build_statement
 from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes
 from handlers.commands import sla as sla_command
+from handlers.commands.customer_set import USAGE as USAGE_CUSTOMER_SET
+from handlers.commands.customer_set import customer_set
 from handlers.common import CommandCall, Reply, subcommands
 
 log = logging.getLogger("hourglass." + __name__)
@@ -39,6 +41,7 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/ticket open <customer> <priority> <subject…> [opened <date time>]` · `/ticket respond|pause|resume|resolve|why <id>` · `/ticket list [customer]`
 *Managers*
 • `/hourglass customer add <name> plan=<plan> [channel=<#channel>] [seats=<n>]`
+• `/hourglass customer set <name> phone=on|off|plan` (the phone support add-on)
 • `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]`
 • `/hourglass report <customer> [YYYY-MM]` · `/hourglass sla [customer] [YYYY-MM]`
 • `/call bill <#id> training|undo` (a long call billed at the training rate, outside the allowance)
@@ -163,6 +166,7 @@ def help_(call: CommandCall) -> Reply:
 
 ROUTES = {
     "customer add": (customer_add, MANAGER, USAGE_CUSTOMER_ADD),
+    "customer set": (customer_set, MANAGER, USAGE_CUSTOMER_SET),
     "hours add": (hours_add, MANAGER, USAGE_HOURS_ADD),
     "report": (report, MANAGER, USAGE_REPORT),
     "sla": (sla_command.sla, MANAGER, sla_command.USAGE),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.calls import calls, timers
 from bot.calls.fair_use import format_call_time
-from bot.customers import get_customer
+from bot.customers import get_customer, phone_support
 from bot.parsing import InputError, parse_name
 from bot.roles import AGENT
 from handlers.common import CommandCall, Reply, subcommands
@@ -31,7 +31,7 @@ def start(call: CommandCall) -> Reply:
     local = running.started_at.astimezone(call.user_tz())
     covered = (
         ""
-        if calls.covered(call.policy, customer)
+        if phone_support(customer, call.policy)
         else (f" Note: the {customer.plan} plan does not include phone support.")
     )
     return Reply(

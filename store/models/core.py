@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, UTCDateTime
@@ -21,6 +31,11 @@ class Customer(Base):
     seats: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(32))
+    # The telephone add-on (seed 000, migration 0011): None while the plan's default stands,
+    # True when bought on a plan without phone support, False when removed; who set it, when.
+    phone_support: Mapped[bool | None] = mapped_column(Boolean)
+    phone_support_by: Mapped[str | None] = mapped_column(String(32))
+    phone_support_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     blocks: Mapped[list[HourBlock]] = relationship(
         back_populates="customer", order_by="HourBlock.purchased"

@@ -102,6 +102,12 @@ class Customers(Repository[Customer]):
     def all(db: Session) -> list[Customer]:
         return list(db.scalars(select(Customer).order_by(Customer.name)))
 
+    @staticmethod
+    def reload(db: Session, customer: Customer) -> None:
+        """Read the row again (after `lock_customer`), so a change another transaction
+        committed while this one waited for the lock is seen, e.g. the phone add-on."""
+        db.refresh(customer)
+
 
 class Roles(Repository[Role]):
     model = Role
