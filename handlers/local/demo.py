@@ -127,6 +127,11 @@ def chapter_sla(demo: Demo) -> None:
     demo.run(f"/ticket resolve {urgent}")
     demo.sweep()
     demo.run("/ticket list")
+    demo.say("A reply at the deadline meets it (seed 003: answered within 1 hour)")
+    on_time = ticket_id(demo.run("/ticket open acme immediate Reports page is blank"))
+    demo.at(demo.clock.now() + timedelta(hours=1))  # exactly 1h later, on the 24/7 plan
+    demo.sweep()
+    demo.run(f"/ticket respond {on_time}")
     demo.say("Refused: a priority the plan does not have, a time in the future")
     demo.run("/ticket open acme urgent Something")
     demo.run("/ticket open acme low Something opened tomorrow 09:00")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -33,8 +33,8 @@ def at(hour: int, minute: int = 0) -> datetime:
 
 
 def test_levels_mention_their_people_in_turn(acme, standin):
-    acme.command("/ticket open acme immediate Down opened today 09:00")  # breach at 10:00
-    acme.sweep(at=at(10))
+    acme.command("/ticket open acme immediate Down opened today 09:00")  # due at 10:00
+    acme.sweep(at=at(10) + timedelta(seconds=1))  # breached just after it
     [post] = standin.posted(CHANNEL)
     assert "SLA breached" in post["text"] and "<@" not in post["text"]
     acme.sweep(at=at(11))  # 1h after the breach
