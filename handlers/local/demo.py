@@ -132,6 +132,10 @@ def chapter_sla(demo: Demo) -> None:
     demo.at(demo.clock.now() + timedelta(hours=1))  # exactly 1h later, on the 24/7 plan
     demo.sweep()
     demo.run(f"/ticket respond {on_time}")
+    demo.say("Lite breaches alert the team but never escalate (seed 003: Technical Support only)")
+    lite = ticket_id(demo.run("/ticket open globex immediate Phones down opened today 10:00"))
+    demo.sweep()
+    demo.run(f"/ticket why {lite}")
     demo.say("Refused: a priority the plan does not have, a time in the future")
     demo.run("/ticket open acme urgent Something")
     demo.run("/ticket open acme low Something opened tomorrow 09:00")
