@@ -200,6 +200,7 @@ PLAN = (
     Key("phone_support", False, Reader.boolean),
     Key("priorities", {}, _priorities),
     Key("goal", None, optional(_goal)),
+    Key("escalate", True, Reader.boolean),  # seed 003: escalation comes with Technical Support
 )
 
 
@@ -305,6 +306,7 @@ def _plan(
         phone_support=data["phone_support"],
         priorities=priorities,
         goal=data["goal"],
+        escalate=data["escalate"],
     )
 
 

@@ -55,6 +55,7 @@ class Plan:
     phone_support: bool
     priorities: Mapping[str, PriorityTargets]
     goal: SlaGoal | None = None
+    escalate: bool = True  # breaches climb `[[sla.escalations]]` (seed 003: not on Lite)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,15 @@ imports the calendar, the event log, the targets and the timeline, never the sto
 
 Rules (the event log's rules are in `bot.sla.eventlog`):
 - Time only counts while a clock runs and the calendar is open.
-- A clock is breached from its due instant on: it must be stopped strictly before the due
-  instant to be met (so a sweeper woken at the due instant sees the breach).
+- Targets are inclusive, like every other limit in Hourglass (seed 003: "within 1 hour"): a
+  clock stopped with exactly its target counted is met, so a reply at the due instant meets
+  it. It is breached only once business time passes the target, one tick (a microsecond)
+  of business time after the due instant; `breaches_at` is that instant ahead of time, so
+  the sweeper wakes when the breach can first be seen.
 - A warning is due once `warning_share` of the internal target has been counted.
-- Each escalation level fires its `after` of business time past the public breach; once the
-  clock is stopped, levels that have not fired never will.
+- Each escalation level fires its `after` of business time past the public due instant the
+  breach passed (never before the breach itself); once the clock is stopped, levels that have
+  not fired never will.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from bot.calendar.business import BusinessCalendar, as_utc
 from bot.sla.eventlog import ClockTrack, TicketEvent, TicketStatus, replay_log
@@ -28,6 +33,9 @@ from bot.sla.targets import Escalation, SlaTargets
 from bot.sla.timeline import Segment, build_timeline
 
 _ZERO = timedelta(0)
+TICK = timedelta(
+    microseconds=1
+)  # the resolution of instants: a target passed by this much is breached
 
 
 class ClockName(StrEnum):
@@ -40,7 +48,6 @@ class ClockStatus(StrEnum):
     WARNING = "warning"
     BREACHED = "breached"
     MET = "met"
-    MET_LATE = "met_late"
     PAUSED = "paused"
 
 
@@ -56,10 +63,13 @@ class ClockState:
     paused: bool  # not stopped, but waiting on the customer
     running_since: datetime | None  # start of the current running stretch
     stopped_at: datetime | None  # when it was met (response / resolution)
-    due: datetime | None  # public due instant; None while paused or without a target
+    due: datetime | None  # public due instant, the last that meets the target; None while
+    # paused or without a target
     internal_due: datetime | None
     warning_at: datetime | None  # when warning_share of the internal target has elapsed
     breached_at: datetime | None  # when the public target passed; kept after pause/resolve
+    breaches_at: datetime | None  # when it will pass if the clock keeps running, until it has
+    missed_due: datetime | None  # once breached, the due instant it passed (kept while paused)
     internal_breached_at: datetime | None
     remaining: timedelta | None  # public target minus elapsed; negative once breached
     escalations_due: list[tuple[str, datetime]] = field(default_factory=list)
@@ -69,15 +79,16 @@ class ClockState:
         now = as_utc(now, "now")
         if self.breached_at is not None and self.breached_at <= now:
             return True
-        return self.running and self.due is not None and self.due <= now
+        return self.running and self.breaches_at is not None and self.breaches_at <= now
 
     def state(self, now: datetime) -> ClockStatus:
-        """One of "ok", "warning", "breached", "met", "met_late", "paused"."""
+        """One of "ok", "warning", "breached", "met", "paused"; a clock stopped after its
+        breach stays "breached" (the breach is a fact of the log)."""
         now = as_utc(now, "now")
-        if self.stopped_at is not None:
-            return ClockStatus.MET_LATE if self.breached_at is not None else ClockStatus.MET
         if self.is_breached(now):
-            return ClockStatus.BREACHED  # a pause never hides a breach
+            return ClockStatus.BREACHED  # a pause or a late answer never hides a breach
+        if self.stopped_at is not None:
+            return ClockStatus.MET
         if self.paused:
             return ClockStatus.PAUSED
         if self.warning_at is not None and self.warning_at <= now:
@@ -97,10 +108,9 @@ class ClockState:
         changes = [at for _, at in self.escalations_due]
         if self.warning_at is not None:
             changes.append(self.warning_at)
-        if self.breached_at is not None:
-            changes.append(self.breached_at)
-        elif self.running and self.due is not None:
-            changes.append(self.due)
+        for at in (self.breached_at, self.breaches_at):
+            if at is not None:
+                changes.append(at)
         return sorted(changes)
 
 
@@ -174,6 +184,15 @@ def compute_clocks(
 # --- one clock's state -------------------------------------------------------------------------
 
 
+class _Deadline(NamedTuple):
+    """One target of one clock, as of now."""
+
+    due: datetime | None  # the last instant that meets it; None while paused or unknown
+    reached_at: datetime | None  # when the target was counted in full, if it was
+    breached_at: datetime | None  # when business time passed it, if it has
+    breaches_at: datetime | None  # when it will pass if the clock keeps running
+
+
 @dataclass(frozen=True)
 class _Counted:
     """The business time one clock has counted, stretch by stretch, as of `now`."""
@@ -206,20 +225,27 @@ class _Counted:
             so_far += business
         return None
 
-    def due_and_breach(self, amount: timedelta | None) -> tuple[datetime | None, datetime | None]:
-        """(due instant, breach instant) for a target; due is projected if not yet reached."""
+    def deadline(self, amount: timedelta | None) -> _Deadline:
+        """Where the clock stands against a target of `amount`: the due instant (projected if
+        not yet reached), the breach once business time has passed it, else when it will."""
         if amount is None:
-            return None, None
+            return _Deadline(None, None, None, None)
         hit = self.reached(amount)
+        breached_at = self.reached(amount + TICK)
+        breaches_at = None
+        if breached_at is None and self.running:
+            breaches_at = self.calendar.add_business_time(self.now, amount + TICK - self.elapsed)
         track = self.track
         if hit is not None:
-            return (None if track.active and not self.running else hit), hit
-        if self.running:
-            return self.calendar.add_business_time(self.now, amount - self.elapsed), None
-        if track.stopped_at is not None:
+            due = None if track.active and not self.running else hit
+        elif self.running:
+            due = self.calendar.add_business_time(self.now, amount - self.elapsed)
+        elif track.stopped_at is not None:
             # "It was due at ..." as seen when the clock stopped; useful in explanations.
-            return self.calendar.add_business_time(track.stopped_at, amount - self.elapsed), None
-        return None, None  # paused before reaching it
+            due = self.calendar.add_business_time(track.stopped_at, amount - self.elapsed)
+        else:
+            due = None  # paused before reaching it
+        return _Deadline(due, hit, breached_at, breaches_at)
 
     def warning_at(self, amount: timedelta) -> datetime | None:
         """When `amount` (the warning share of the internal target) is, or will be, counted;
@@ -247,8 +273,8 @@ class _ClockRules:
         internal_target: timedelta | None,
     ) -> ClockState:
         counted = _Counted.of(track, self.calendar, self.now)
-        due, breached_at = counted.due_and_breach(target)
-        internal_due, internal_breached_at = counted.due_and_breach(internal_target)
+        public = counted.deadline(target)
+        internal = counted.deadline(internal_target)
         warning_at = (
             counted.warning_at(internal_target * self.warning_share)
             if internal_target is not None
@@ -263,25 +289,29 @@ class _ClockRules:
             paused=track.active and not counted.running,
             running_since=track.running_since,
             stopped_at=track.stopped_at,
-            due=due,
-            internal_due=internal_due,
+            due=public.due,
+            internal_due=internal.due,
             warning_at=warning_at,
-            breached_at=breached_at,
-            internal_breached_at=internal_breached_at,
+            breached_at=public.breached_at,
+            breaches_at=public.breaches_at,
+            missed_due=public.reached_at if public.breached_at is not None else None,
+            internal_breached_at=internal.breached_at,
             remaining=None if target is None else target - counted.elapsed,
-            escalations_due=self.escalations_due(breached_at, track.stopped_at),
+            escalations_due=self.escalations_due(public, track.stopped_at),
         )
 
     def escalations_due(
-        self, breached_at: datetime | None, stopped_at: datetime | None
+        self, public: _Deadline, stopped_at: datetime | None
     ) -> list[tuple[str, datetime]]:
         """(level, instant) for each escalation level, earliest first: `after` of business
-        time past the public breach. Once the clock is stopped, later levels never fire."""
-        if breached_at is None:
+        time past the due instant the breach passed, and never before the breach itself.
+        Once the clock is stopped, later levels never fire."""
+        if public.breached_at is None or public.reached_at is None:
             return []
         due: list[tuple[str, datetime]] = []
         for escalation in self.escalations:
-            fires = self.calendar.add_business_time(breached_at, escalation.after)
+            after_due = self.calendar.add_business_time(public.reached_at, escalation.after)
+            fires = max(after_due, public.breached_at)
             if stopped_at is None or fires <= stopped_at:
                 due.append((escalation.level, fires))
         due.sort(key=lambda item: item[1])

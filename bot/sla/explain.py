@@ -14,6 +14,7 @@ from bot.sla.timeline import OUTSIDE_HOURS, SegmentKind
 
 _DASH = "\u2013"  # en dash, for time ranges in explanations
 _ZERO = timedelta(0)
+_SECOND = timedelta(seconds=1)
 
 
 def format_duration(duration: timedelta) -> str:
@@ -114,7 +115,7 @@ def _clock_lines(
     title = clock.name[0].upper() + clock.name[1:]
     lines: list[str] = []
     if clock.stopped_at is not None:
-        verb = "met late" if clock.breached_at is not None else "met"
+        verb = "late" if clock.breached_at is not None else "met"
         line = f"{title} {verb} at {format_when(clock.stopped_at, zone)}"
         line += f" after {format_duration(clock.elapsed)} of business time"
         if clock.target is not None:
@@ -141,7 +142,7 @@ def _clock_lines(
         over = clock.elapsed - clock.target if clock.target is not None else _ZERO
         lines.append(
             f"{title} breached at {format_when(clock.breached_at, zone)}"
-            + (f" ({format_duration(over)} over)" if over > _ZERO else "")
+            + (f" ({format_duration(over)} over)" if over >= _SECOND else "")
         )
     for level, at in clock.escalations_due:
         verb = "Escalated" if at <= as_of else "Escalates"

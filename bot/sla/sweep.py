@@ -34,6 +34,7 @@ def policy_fingerprint(policy: Policy) -> str:
     for name, plan in sorted(policy.plans.items()):
         calendar = plan.calendar
         plans[name] = {
+            "escalate": plan.escalate,
             "calendar": [
                 calendar.name,
                 calendar.timezone,

@@ -2,8 +2,9 @@
 
 A customer's plan in the policy gives, per priority, a public and a stricter internal target
 for the first response and for the resolution; the policy's `[[sla.escalations]]` give the
-levels a breached clock escalates to. This module turns those into the plain values the
-clocks take. Pure: it reads the policy, never the store.
+levels a breached clock escalates to, on the plans that escalate (`escalate`, seed 003). This
+module turns those into the plain values the clocks take. Pure: it reads the policy, never the
+store.
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ def targets_for(plan: Plan, priority: str) -> SlaTargets:
     )
 
 
-def escalations_for(policy: Policy) -> list[Escalation]:
-    """The policy's escalation levels, in order, as the clocks take them."""
+def escalations_for(policy: Policy, plan: Plan) -> list[Escalation]:
+    """The policy's escalation levels, in order, as the clocks take them; none for a plan
+    that does not escalate (seed 003 offers the "technical escalation process to Account
+    Manager or Technical Director" with Technical Support only, not with Lite)."""
+    if not plan.escalate:
+        return []
     return [Escalation(level.level, level.after) for level in policy.sla.escalations]

@@ -40,7 +40,7 @@ def clocks_for(
         targets_for(plan, ticket.priority),
         max(now, ticket.opened_at),
         warning_share=policy.sla.warning_share,
-        escalations=escalations_for(policy),
+        escalations=escalations_for(policy, plan),
     )
 
 

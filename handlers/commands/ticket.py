@@ -8,7 +8,7 @@ from bot import customers as customer_service
 from bot.parsing import InputError, parse_datetime
 from bot.roles import AGENT
 from bot.sla import tickets as ticket_service
-from bot.sla.clocks import ClockState, TicketClocks
+from bot.sla.clocks import ClockName, ClockState, TicketClocks
 from bot.sla.eventlog import EventKind
 from bot.sla.explain import escape, explain, format_duration
 from handlers.common import CommandCall, Handler, Reply, subcommands, text_blocks
@@ -29,14 +29,22 @@ def _when(at: datetime | None, zone: tzinfo) -> str:
     return f"{local:%a} {local.day} {local:%b} {local:%H:%M %Z}"
 
 
+def _late(clock: ClockState, zone: tzinfo) -> str:
+    """A stopped clock past its target: when it was stopped (seed 003's "within" is inclusive,
+    so only a real breach gets here)."""
+    done = "answered" if clock.name == ClockName.FIRST_RESPONSE else "resolved"
+    return f"{done} late at {_when(clock.stopped_at, zone)}"
+
+
 def clock_line(clock: ClockState, now: datetime, zone: tzinfo) -> str:
     title = clock.name[0].upper() + clock.name[1:]
     state = clock.state(now)
     if clock.target is None:
         return f"{title}: no target"
-    if state in ("met", "met_late"):
-        late = " (late)" if state == "met_late" else ""
-        return f"{title} met{late} at {_when(clock.stopped_at, zone)}"
+    if state == "met":
+        return f"{title} met at {_when(clock.stopped_at, zone)}"
+    if state == "breached" and clock.stopped_at is not None:
+        return f"{title} *breached* at {_when(clock.breached_at, zone)}, {_late(clock, zone)}"
     if state == "breached":
         return f"{title} *breached* at {_when(clock.breached_at, zone)}"
     if state == "paused" and clock.remaining is not None:
@@ -129,7 +137,7 @@ def why(call: CommandCall) -> Reply:
             # explain() shows the arithmetic for clocks still running; show it for breaches too.
             lines.append(
                 f"• {clock.name[0].upper() + clock.name[1:]} was due "
-                f"{_when(clock.breached_at, zone)} = {clocks.opened_at.astimezone(zone):%H:%M} + "
+                f"{_when(clock.missed_due, zone)} = {clocks.opened_at.astimezone(zone):%H:%M} + "
                 f"{format_duration(clock.target)} business time"
                 + (" (paused time not counted)" if paused else "")
             )

@@ -32,6 +32,12 @@ def test_default_policy_is_seed_003_tiers_with_seed_000_and_001_rules():
     assert all(lite.calendar.weekly_hours[d] == ((480, 1080),) for d in range(7))
     for name in ("professional", "enterprise", "ultimate"):
         assert policy.plans[name].phone_support and policy.plans[name].calendar.is_24_7
+    # Seed 003: "Technical escalation Process" comes with Technical Support, not with Lite.
+    assert [name for name, plan in policy.plans.items() if plan.escalate] == [
+        "professional",
+        "enterprise",
+        "ultimate",
+    ]
     targets = {n: t.first_response for n, t in lite.priorities.items()}
     assert targets == {
         "immediate": timedelta(hours=1),
@@ -228,9 +234,14 @@ def test_missing_file_is_named(tmp_path):
             "line 94: plans.lite.phone_support: must be true or false",
         ),
         (
+            "escalate = false",
+            'escalate = "no"',
+            "line 95: plans.lite.escalate: must be true or false",
+        ),
+        (
             'goal = { share = 0.9, first_response = "1h" }',
             "goal = { share = 0.9 }",
-            "line 107: plans.ultimate.goal: needs `share` and `first_response`",
+            "line 108: plans.ultimate.goal: needs `share` and `first_response`",
         ),
         (
             'hours = { daily = "08:00-18:00" }',
@@ -249,6 +260,13 @@ def test_error_messages_to_the_letter(old, new, message):
     with pytest.raises(PolicyError) as error:
         parse_policy(_with(old, new), "policy.toml")
     assert str(error.value) == f"policy.toml, {message}"
+
+
+def test_plans_escalate_unless_they_say_not_to():
+    tiers = load_policy(next(p for p in EXAMPLES if p.name.startswith("003")))
+    assert not tiers.plans["lite"].escalate and tiers.plans["professional"].escalate
+    bare = parse_policy('[plans.a]\n[sla.priorities.priority]\nfirst_response = "1h"\n')
+    assert bare.plans["a"].escalate
 
 
 def test_absent_keys_take_the_dataclass_defaults():

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.calendar.business import BusinessCalendar
-from bot.sla.clocks import compute_clocks
+from bot.sla.clocks import TICK, compute_clocks
 from bot.sla.eventlog import EventKind, TicketEvent
 from bot.sla.explain import explain, format_duration
 from bot.sla.goals import goal_summary, percentile
@@ -47,10 +47,11 @@ def first_response(public: timedelta, internal: timedelta | None = None) -> SlaT
 # --- seed numbers ---------------------------------------------------------------------------
 
 
-def test_immediate_target_opened_three_hours_ago_breached_exactly_one_hour_in():
+def test_immediate_target_opened_three_hours_ago_breached_just_past_one_hour_in():
     clocks = compute_clocks(log((OPENED, T0)), ROUND_THE_CLOCK, first_response(HOUR), T0 + 3 * HOUR)
     clock = clocks.first_response
-    assert clock.breached_at == datetime(2026, 11, 20, 14, 3, 12, tzinfo=UTC)  # to the second
+    # Due at 14:03:12 (a reply then still meets it); breached one tick later.
+    assert clock.breached_at == datetime(2026, 11, 20, 14, 3, 12, tzinfo=UTC) + TICK
     assert clock.state(clocks.as_of) == "breached"
     assert clock.elapsed == 3 * HOUR
     assert clock.remaining == -2 * HOUR
@@ -64,7 +65,8 @@ def test_low_priority_opened_now_is_ok():
     assert clock.due == T0 + 48 * HOUR
     assert clock.remaining == 48 * HOUR
     assert clock.breached_at is None
-    assert clocks.next_change(T0) == T0 + 48 * HOUR
+    assert clock.breaches_at == T0 + 48 * HOUR + TICK
+    assert clocks.next_change(T0) == T0 + 48 * HOUR + TICK
 
 
 def test_seed_004_internal_target_warns_at_three_quarters():
@@ -75,19 +77,20 @@ def test_seed_004_internal_target_warns_at_three_quarters():
     assert early.first_response.internal_due == T0 + 4 * HOUR
     assert early.first_response.due == T0 + 6 * HOUR
 
-    def state_at(hours: float) -> str:
-        now = T0 + hours * HOUR
+    def state_at(elapsed: timedelta) -> str:
+        now = T0 + elapsed
         return compute_clocks(events, ROUND_THE_CLOCK, targets, now).first_response.state(now)
 
-    assert [state_at(h) for h in (2.99, 3, 4.5, 5.99, 6)] == [
+    assert [state_at(h * HOUR) for h in (2.99, 3, 4.5, 5.99, 6)] == [
         "ok",
         "warning",
         "warning",
         "warning",
-        "breached",
+        "warning",  # 6h is within 6h
     ]
+    assert state_at(6 * HOUR + TICK) == "breached"
     late = compute_clocks(events, ROUND_THE_CLOCK, targets, T0 + 5 * HOUR)
-    assert late.first_response.internal_breached_at == T0 + 4 * HOUR
+    assert late.first_response.internal_breached_at == T0 + 4 * HOUR + TICK
     assert late.first_response.breached_at is None
 
 
@@ -114,7 +117,7 @@ def test_bank_holiday_is_skipped_and_explained():
     now = london(2026, 9, 1, 9)
     clocks = compute_clocks(log((OPENED, opened)), UK_WEEKDAYS, first_response(HOUR), now)
     clock = clocks.first_response
-    assert clock.breached_at == london(2026, 9, 1, 8, 30)
+    assert clock.breached_at == london(2026, 9, 1, 8, 30) + TICK
     assert clock.elapsed == HOUR + 30 * MINUTE
     holiday = [
         segment for segment in clocks.timeline if segment.reason == "Late Summer Bank Holiday"
@@ -191,14 +194,14 @@ def test_breach_before_pause_stays_breached_after_pause_and_resolution():
 
     paused = compute_clocks(events, ROUND_THE_CLOCK, targets, T0 + 2.5 * HOUR)
     assert paused.status == "paused"
-    assert paused.first_response.breached_at == T0 + HOUR
+    assert paused.first_response.breached_at == T0 + HOUR + TICK
     assert paused.first_response.state(paused.as_of) == "breached"
     assert paused.resolution.state(paused.as_of) == "paused"
 
     resolved = compute_clocks(events, ROUND_THE_CLOCK, targets, T0 + 5 * HOUR)
     assert resolved.status == "resolved"
-    assert resolved.first_response.breached_at == T0 + HOUR
-    assert resolved.first_response.state(resolved.as_of) == "met_late"
+    assert resolved.first_response.breached_at == T0 + HOUR + TICK
+    assert resolved.first_response.state(resolved.as_of) == "breached"  # answered late
     assert resolved.first_response.elapsed == 2.5 * HOUR
     assert resolved.resolution.state(resolved.as_of) == "met"
     assert resolved.resolution.elapsed == 3 * HOUR
@@ -227,8 +230,11 @@ def test_reopened_ticket_keeps_resolution_time_already_counted():
     tighter = compute_clocks(
         events, ROUND_THE_CLOCK, SlaTargets(resolution=4 * HOUR), T0 + 6 * HOUR
     )
-    assert tighter.resolution.elapsed == 4 * HOUR
-    assert tighter.resolution.breached_at == T0 + 6 * HOUR
+    assert tighter.resolution.elapsed == 4 * HOUR  # exactly the target: not yet breached
+    assert tighter.resolution.breached_at is None
+    assert tighter.resolution.breaches_at == T0 + 6 * HOUR + TICK
+    later = compute_clocks(events, ROUND_THE_CLOCK, SlaTargets(resolution=4 * HOUR), T0 + 7 * HOUR)
+    assert later.resolution.breached_at == T0 + 6 * HOUR + TICK
 
     final = compute_clocks(events, ROUND_THE_CLOCK, targets, T0 + 10 * HOUR)
     assert final.resolution.elapsed == 7 * HOUR
@@ -265,14 +271,29 @@ def test_only_first_response_counts_and_resolving_answers_the_customer():
     assert clocks.first_response.state(clocks.as_of) == "met"
 
 
-def test_responding_at_the_due_instant_is_late_one_second_earlier_is_met():
+def test_responding_at_the_due_instant_meets_it_one_second_later_is_a_breach():
+    # Seed 003: "within 1 hour" -- inclusive, like every other limit in Hourglass.
     def state(response_after: timedelta) -> str:
         events = log((OPENED, T0), (RESPONDED, T0 + response_after))
         clocks = compute_clocks(events, ROUND_THE_CLOCK, first_response(HOUR), T0 + 2 * HOUR)
         return clocks.first_response.state(clocks.as_of)
 
     assert state(HOUR - timedelta(seconds=1)) == "met"
-    assert state(HOUR) == "met_late"
+    assert state(HOUR) == "met"
+    assert state(HOUR + TICK) == "breached"
+    assert state(HOUR + timedelta(seconds=1)) == "breached"
+
+
+def test_a_due_instant_at_closing_time_is_breached_only_when_business_time_resumes():
+    opened = london(2026, 11, 20, 17)  # Friday, 1h before closing
+    events = log((OPENED, opened))
+    evening = compute_clocks(events, UK_WEEKDAYS, first_response(HOUR), london(2026, 11, 20, 19))
+    assert evening.first_response.due == london(2026, 11, 20, 18)
+    assert evening.first_response.state(evening.as_of) == "ok"  # 1h counted: within 1h
+    assert evening.next_change(evening.as_of) == london(2026, 11, 23, 8) + TICK
+    answered = log((OPENED, opened), (RESPONDED, london(2026, 11, 23, 8)))
+    monday = compute_clocks(answered, UK_WEEKDAYS, first_response(HOUR), london(2026, 11, 23, 9))
+    assert monday.first_response.state(monday.as_of) == "met"
 
 
 def test_events_after_now_are_ignored():
@@ -303,7 +324,7 @@ def test_next_change_walks_warning_breach_then_escalations_then_nothing():
         seen.append((now - T0, clock.state(now), clock.escalation_level(now)))
     assert seen == [
         (3 * HOUR, "warning", None),
-        (6 * HOUR, "breached", None),
+        (6 * HOUR + TICK, "breached", None),
         (7 * HOUR, "breached", "team lead"),
         (8 * HOUR, "breached", "head of support"),
     ]
@@ -311,7 +332,7 @@ def test_next_change_walks_warning_breach_then_escalations_then_nothing():
     clocks = compute_clocks(
         resolved, ROUND_THE_CLOCK, targets, T0 + 6.5 * HOUR, escalations=escalations
     )
-    assert clocks.first_response.state(clocks.as_of) == "met_late"
+    assert clocks.first_response.state(clocks.as_of) == "breached"
     assert clocks.first_response.escalations_due == []
     assert clocks.next_change(clocks.as_of) is None
 
@@ -325,7 +346,7 @@ def test_escalations_count_business_time_after_the_breach():
         london(2026, 11, 20, 17, 30),
         escalations=[Escalation("team lead", 2 * HOUR)],
     )
-    assert clocks.first_response.breached_at == london(2026, 11, 20, 17)
+    assert clocks.first_response.breached_at == london(2026, 11, 20, 17) + TICK
     assert clocks.first_response.escalations_due == [("team lead", london(2026, 11, 23, 9))]
     assert clocks.next_change(clocks.as_of) == london(2026, 11, 23, 9)
 
@@ -367,6 +388,9 @@ def test_clocks_never_lose_time_or_hide_breaches(events, calendar, first_minutes
         assert late.elapsed <= calendar.business_time_between(events[0].at, later)
         if early.breached_at is not None:
             assert late.breached_at == early.breached_at  # a pause never hides a breach
+    for clock in (*before.clocks, *after.clocks):
+        # Targets are inclusive: breached exactly when business time counted passes them.
+        assert (clock.breached_at is not None) == (clock.elapsed > clock.target)
     change = before.next_change(now)
     assert change is None or change > now
     # With no events in between, nothing visible changes before next_change.
@@ -433,9 +457,10 @@ def test_goal_summary_nine_of_ten_within_six_hours():
 
 
 def test_goal_counts_a_response_at_the_target_as_the_clock_does():
-    # The clock breaches at the due instant, so a response at exactly 6h is late there;
-    # the goal must agree, or /hourglass sla would say "breached" and "within" at once.
-    assert goal_summary([360], goal_share=0.9, goal_minutes=360).within == 0
+    # The clock is met by a response at the due instant, so exactly 6h is within 6h; the
+    # goal must agree, or /hourglass sla would say "met" and "missed" at once.
+    assert goal_summary([360], goal_share=0.9, goal_minutes=360).within == 1
+    assert goal_summary([360.001], goal_share=0.9, goal_minutes=360).within == 0
 
 
 def test_goal_summary_edges():

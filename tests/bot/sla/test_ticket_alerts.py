@@ -25,7 +25,7 @@ def state_at(plan, priority, opened, now):
         targets_for(plan, priority),
         now,
         warning_share=POLICY.sla.warning_share,
-        escalations=escalations_for(POLICY),
+        escalations=escalations_for(POLICY, plan),
     )
     return alert_state(clocks, POLICY, now), clocks
 
@@ -50,6 +50,8 @@ def test_sweeping_at_next_change_sees_every_state(plan_name, priority, opened_mi
         at = clocks.next_change(at)
     severities = [severity for _, _, severity in chain]
     assert severities == sorted(severities)  # nobody acted: it only gets worse
+    if not plan.escalate:  # Lite (seed 003): a breach at most, never an escalation level
+        assert max(severities) <= 2
     for probe in probes:
         now = opened + timedelta(minutes=probe)
         expected = [base for woke, base, _ in chain if woke <= now][-1]

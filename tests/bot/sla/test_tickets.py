@@ -151,3 +151,18 @@ def test_a_warning_without_a_public_target_names_no_due_time(database, policy):
     assert alert.kind == "sla_warning"
     assert "first response is taking longer than the team aims for" in alert.text
     assert "6h" not in alert.text and "due" not in alert.text
+
+
+def test_a_plan_that_starts_escalating_is_rechecked_by_the_sweep(database, policy):
+    _, ticket_id = setup(database, policy)  # Lite: breached 17:00, never escalated
+    tuesday = T0 + timedelta(days=1, hours=1)  # Tue 10:00, 2h of business time past it
+    run_sweep(database, policy, tuesday)
+    with database.session() as db:
+        assert db.scalar(select(Alert.kind)) == "sla_breach"
+        # Next: the resolution warning, long after the edit below.
+        assert db.get(Ticket, ticket_id).next_check_at > tuesday + timedelta(hours=1)
+    escalating = parse_policy(default_policy_text().replace("escalate = false", "escalate = true"))
+    run_sweep(database, escalating, tuesday + timedelta(minutes=1))
+    with database.session() as db:
+        alert = db.scalar(select(Alert))
+    assert alert.kind == "sla_escalation" and "Escalated to *account manager*" in alert.text

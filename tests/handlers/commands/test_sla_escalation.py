@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.policy.loader import default_policy_text, parse_policy
 from tests.handlers.commands.test_tickets import CHANNEL, alerts, ticket_action
+from tests.harness import MANAGER
 
 AM, TD = "UACCOUNTM1", "UTECHDIR1"
 
@@ -24,8 +25,8 @@ def at(hour: int, minute: int = 0) -> datetime:
 
 
 def test_levels_mention_their_people_in_turn(acme, standin):
-    acme.command("/ticket open acme immediate Down opened today 09:00")  # breach at 10:00
-    acme.sweep(at=at(10))
+    acme.command("/ticket open acme immediate Down opened today 09:00")  # due at 10:00
+    acme.sweep(at=at(10) + timedelta(seconds=1))  # breached just after it
     [post] = standin.posted(CHANNEL)
     assert "SLA breached" in post["text"] and "<@" not in post["text"]
     acme.sweep(at=at(11))  # 1h after the breach
@@ -62,3 +63,32 @@ def test_acknowledge_stops_further_escalation_pings(acme, standin):
     assert "Escalated to *technical director*" in last
     assert f"<@{TD}>" not in last and "subteam" not in last
     assert standin.posted(AM) != [] and standin.posted(TD) == []
+
+
+def test_lite_breaches_alert_but_never_escalate_while_professional_ones_do(acme, standin):
+    # Seed 003: "Technical escalation Process to Account Manager or Technical Director" is a
+    # Technical Support feature (Professional, Enterprise, Ultimate); Lite gets its alert only.
+    lite_channel = "CGLOBEX1"
+    acme.command(
+        f"/hourglass customer add globex plan=lite channel=<#{lite_channel}|globex>", MANAGER
+    )
+    acme.command("/ticket open globex immediate Down opened today 09:00")  # #1, Lite
+    acme.command("/ticket open acme immediate Down opened today 09:00")  # #2, Professional
+    for hour in (10, 11, 14):  # just after the breach, then 1h and 4h after it
+        acme.sweep(at=at(hour) + timedelta(seconds=1))
+    [lite] = standin.posted(lite_channel)
+    assert "SLA breached, ticket #1 (globex, immediate)" in lite["text"]
+    lite_texts = [lite["text"], *(u["text"] for u in standin.updated() if "#1 " in u["text"])]
+    assert all("Escalat" not in text and "<@" not in text for text in lite_texts)
+    assert f"Escalated to *technical director* <@{TD}>" in standin.updated()[-1]["text"]
+    assert [a.key for a in alerts(acme.database)] == [
+        "sla:1",
+        "sla:2",
+        f"sla:2:esc1:{AM}",
+        f"sla:2:esc2:{TD}",
+    ]
+    [am_dm], [td_dm] = standin.posted(AM), standin.posted(TD)
+    assert "#2 (acme" in am_dm["text"] and "#2 (acme" in td_dm["text"]
+    why = acme.command("/ticket why 1").text
+    assert "First response breached at Fri 20 Nov 10:00 GMT" in why and "Escalat" not in why
+    assert "Escalated to account manager" in acme.command("/ticket why 2").text

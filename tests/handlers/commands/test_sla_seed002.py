@@ -38,6 +38,8 @@ def test_saturday_evening_waits_for_monday(hooli, clock):
     hooli.sweep(at=datetime(2026, 11, 30, 19, 59, tzinfo=UTC))
     assert alerts(hooli.database)[0].kind == "sla_warning"
     hooli.sweep(at=datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    assert alerts(hooli.database)[0].kind == "sla_warning"  # "within 1 hour" includes 20:00
+    hooli.sweep(at=datetime(2026, 11, 30, 20, 0, 1, tzinfo=UTC))
     assert alerts(hooli.database)[0].kind == "sla_breach"
 
 

@@ -39,12 +39,14 @@ def test_public_6h_internal_4h_across_the_lunch_break(initech, standin, clock):
     initech.sweep(at=datetime(2026, 11, 23, 12, 0, tzinfo=UTC))  # 75% of 4h = 3h
     assert alerts(initech.database)[0].kind == "sla_warning"
     initech.sweep(at=datetime(2026, 11, 23, 13, 0, tzinfo=UTC))  # lunch: nothing moves
-    initech.sweep(at=datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+    initech.sweep(at=datetime(2026, 11, 23, 16, 0, tzinfo=UTC))  # due, still within 6h
+    assert alerts(initech.database)[0].kind == "sla_warning"
+    initech.sweep(at=datetime(2026, 11, 23, 16, 0, 1, tzinfo=UTC))
     assert alerts(initech.database)[0].kind == "sla_breach"
     assert len(standin.calls_to("chat.postMessage")) == 1 and len(standin.updated()) == 1
     why = initech.command("/ticket why 1").text
     assert "Mon 23 Nov 09:00–12:30: 3h 30m counted" in why
-    assert "Mon 23 Nov 13:30–16:00: 2h 30m counted" in why
+    assert "Mon 23 Nov 13:30–16:00: 2h 30m 1s counted" in why  # asked at 16:00:01
 
 
 def test_ninety_percent_within_six_hours(initech, clock):
@@ -66,3 +68,14 @@ def test_ninety_percent_within_six_hours(initech, clock):
     reply = initech.command("/hourglass sla initech 2026-11", MANAGER).text
     assert "11 tickets, 10 responded, 2 breached" in reply
     assert "missed" in reply
+
+
+def test_a_response_at_exactly_six_hours_is_within_the_goal(initech, clock):
+    # Seed 004: "answered within 6 hours" -- the goal counts 6h00m as within, as the clock does.
+    initech.command("/ticket open initech normal Exactly on time")  # Mon 09:00
+    clock.set(datetime(2026, 11, 23, 16, 0, tzinfo=UTC))  # 6h of business time, lunch aside
+    initech.command("/ticket respond 1")
+    reply = initech.command("/hourglass sla initech", MANAGER).text
+    assert "1 ticket, 1 responded, 0 breached, 100.0% within target" in reply
+    assert "goal 90% of first responses within 6h: met" in reply
+    assert "(100.0% so far)" in reply
