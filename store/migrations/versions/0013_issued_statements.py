@@ -36,9 +36,7 @@ def upgrade() -> None:
             name=op.f("fk_issued_statements_customer_id_customers"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_issued_statements")),
-        sa.UniqueConstraint(
-            "customer_id", "month", name=op.f("uq_issued_statements_customer_id")
-        ),
+        sa.UniqueConstraint("customer_id", "month", name=op.f("uq_issued_statements_customer_id")),
     )
 
 
