@@ -51,8 +51,7 @@ from bot.features import SWEEP_RULES
 from bot.parsing import parse_date, parse_month
 from bot.policy.loader import load_policy
 from bot.policy.model import Policy, provider_today
-from bot.reports.render import render
-from bot.reports.statement import build_statement
+from bot.reports import issued
 from handlers import register_listeners
 from handlers.context import Hourglass
 from handlers.edge import as_refusal, install, new_ref
@@ -487,6 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--customer", required=True)
     report.add_argument("--month", required=True, help="YYYY-MM")
     report.add_argument("--format", choices=["json", "csv", "text"], default="json")
+    report.add_argument(
+        "--issue", action="store_true", help="freeze the (ended) month's statement as issued"
+    )
     customer = sub.add_parser("customer", help="manage customers")
     customer_sub = customer.add_subparsers(dest="action", required=True, parser_class=_Parser)
     customer_add = customer_sub.add_parser("add")
@@ -609,7 +611,13 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     with database.session() as db:
         year, month = parse_month(args.month)
         customer = customers.get_customer(db, args.customer)
-        print(render(build_statement(db, policy, customer, year, month, now), args.format))
+        if args.issue:
+            result = issued.issue(db, policy, customer, year, month, actor="cli", now=now)
+            print(f"hourglass: {issued.issue_note(customer, result)}", file=sys.stderr)
+            month_report = result.report
+        else:
+            month_report = issued.monthly_statement(db, policy, customer, year, month, now)
+        print(month_report.render(args.format))
     return 0
 
 

@@ -470,7 +470,8 @@ def test_an_unexpected_error_is_one_line_with_a_ref_in_the_log(tmp_path, cli, mo
     def broken(*args, **kwargs):
         raise RuntimeError("statement exploded")
 
-    monkeypatch.setattr(hourglass_app, "build_statement", broken)
+    # The CLI's report goes through bot.reports.issued (frozen or live statement).
+    monkeypatch.setattr(hourglass_app.issued, "monthly_statement", broken)
     result = cli("report", "--customer", "acme", "--month", "2026-11", env=env)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]

@@ -11,7 +11,8 @@ from bot.bookings.listing import upcoming_lines
 from bot.calls.calls import balance_lines as call_balance_lines
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
-from bot.reports.statement import BlockRow, Statement, build_statement
+from bot.reports.issued import monthly_statement
+from bot.reports.statement import BlockRow, Statement
 from bot.units import format_minutes
 from store.models import Customer
 
@@ -28,7 +29,9 @@ class Balance:
 
 def balance_for(db: Session, policy: Policy, customer: Customer, now: datetime) -> Balance:
     today = provider_today(policy, now)
-    statement = build_statement(db, policy, customer, today.year, today.month, now)
+    # This month is never issued (it has not ended), but it carries any adjustments to
+    # issued months before it, so "to invoice" matches its statement.
+    statement = monthly_statement(db, policy, customer, today.year, today.month, now).statement
     live = [b for b in statement["blocks"] if b["status"] != "expired"]
     return Balance(
         blocks=statement["blocks"],

@@ -15,6 +15,7 @@ from typing import TypeVar
 from bot.billing.timelog import StatementDay
 from bot.calls.fair_use import format_call_time
 from bot.reports.statement import (
+    AdjustmentRow,
     BlockRow,
     CallRow,
     SessionRow,
@@ -92,6 +93,18 @@ def _training_call_row(call: TrainingCallRow) -> CsvRow:
     ]
 
 
+def _adjustment_row(adjustment: AdjustmentRow) -> CsvRow:
+    return [
+        "adjustment",
+        adjustment["month"],
+        f"adjustment for {adjustment['month']}",
+        "",
+        adjustment["billed_minutes"],
+        f"overage {adjustment['overage_minutes']:+d}m; {_signed_amount(adjustment['amount'])}; "
+        f"because {adjustment['reason']}",
+    ]
+
+
 def render_csv(statement: Statement) -> str:
     """One row per line item, so a spreadsheet can total any column."""
     out = io.StringIO()
@@ -102,6 +115,10 @@ def render_csv(statement: Statement) -> str:
     writer.writerows(_block_row(block) for block in statement["blocks"])
     writer.writerows(_call_row(call) for call in statement["calls"])
     writer.writerows(_training_call_row(call) for call in statement.get("training_calls", []))
+    writer.writerows(_adjustment_row(row) for row in statement.get("adjustments", []))
+    if "issued" in statement:
+        issued = statement["issued"]
+        writer.writerow(["issued", issued["on"][:10], f"issued by {issued['by']}", "", "", ""])
     month, amount = statement["month"], f"{statement['amount']} {statement['currency']}"
     writer.writerow(["total", month, "billed", "", statement["billed_minutes"], ""])
     writer.writerow(["total", month, "overage", "", statement["overage_minutes"], ""])
@@ -169,6 +186,44 @@ def _training_call_line(call: TrainingCallRow) -> str:
     )
 
 
+def _signed_minutes(minutes: int) -> str:
+    return ("-" if minutes < 0 else "+") + format_minutes(abs(minutes))
+
+
+def _signed_amount(amount: str) -> str:
+    return amount if amount.startswith("-") else f"+{amount}"
+
+
+def _total_minutes(minutes: int) -> str:
+    """A total; below zero when adjustments credit more than the month bills."""
+    return format_minutes(minutes) if minutes >= 0 else _signed_minutes(minutes)
+
+
+def adjustment_line(adjustment: AdjustmentRow, currency: str) -> str:
+    """`adjustment for 2026-10: +30m, +45.00 GBP (overage +30m), because …`"""
+    return (
+        f"  adjustment for {adjustment['month']}: {_signed_minutes(adjustment['billed_minutes'])}, "
+        f"{_signed_amount(adjustment['amount'])} {currency} "
+        f"(overage {_signed_minutes(adjustment['overage_minutes'])}), "
+        f"because {adjustment['reason']}"
+    )
+
+
+def who(actor: str) -> str:
+    """A Slack user as a mention; the CLI ("cli") as itself."""
+    return f"<@{actor}>" if actor[:1] in ("U", "W") else actor
+
+
+def _issued_lines(statement: Statement) -> list[str]:
+    if "issued" not in statement:
+        return []
+    issued = statement["issued"]
+    return [
+        f"Issued on {issued['on'][:16].replace('T', ' ')} UTC by {who(issued['by'])}: this statement no longer "
+        "changes; later changes to its figures appear as adjustments in the next open month."
+    ]
+
+
 def _sla_lines(sla: SlaSummary) -> list[str]:
     if not sla.get("tickets"):
         return []
@@ -186,12 +241,17 @@ def _titled(title: str, rows: Sequence[Row], line: Callable[[Row], str]) -> list
 
 def render_text(statement: Statement) -> str:
     customer, month, plan = statement["customer"], statement["month"], statement["plan"]
-    lines = [f"Statement for {customer}, {month} ({plan} plan)"]
+    lines = [f"Statement for {customer}, {month} ({plan} plan)", *_issued_lines(statement)]
     lines += _titled("Ad-hoc work (rounded once daily):", statement["days"], _day_line)
     lines += _titled("Sessions:", statement["sessions"], _session_line)
+    lines += _titled(
+        "Adjustments to issued months (included in the totals below):",
+        statement.get("adjustments", []),
+        lambda row: adjustment_line(row, statement["currency"]),
+    )
     lines.append(
-        f"Billed: {format_minutes(statement['billed_minutes'])}; overage "
-        f"{format_minutes(statement['overage_minutes'])}; amount due "
+        f"Billed: {_total_minutes(statement['billed_minutes'])}; overage "
+        f"{_total_minutes(statement['overage_minutes'])}; amount due "
         f"{statement['amount']} {statement['currency']}"
     )
     lines += _titled("Hour blocks:", statement["blocks"], _block_line) or [

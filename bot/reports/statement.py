@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TypedDict, cast
+from typing import NotRequired, TypedDict, cast
 
 from sqlalchemy.orm import Session
 
@@ -75,6 +75,22 @@ class SlaSummary(TypedDict):
     p90_first_response_minutes: int | None
 
 
+class AdjustmentRow(TypedDict):
+    """A change to an issued month's figures, carried into the next open month (issue 16):
+    signed deltas, already included in the carrying month's totals."""
+
+    month: str  # the issued month whose figures moved, YYYY-MM
+    billed_minutes: int
+    overage_minutes: int
+    amount: str  # signed, e.g. "-45.00"
+    reason: str
+
+
+class IssuedMark(TypedDict):
+    on: str  # ISO 8601, UTC
+    by: str  # the manager's Slack user id, or "cli"
+
+
 class Statement(TypedDict):
     """The statement, in SPEC §6's key order (the JSON is rendered in this order)."""
 
@@ -94,6 +110,10 @@ class Statement(TypedDict):
     calls: list[CallRow]
     training_calls: list[TrainingCallRow]
     sla: SlaSummary
+    # Added by bot/reports/issued.py: adjustments to earlier issued months (every statement
+    # it returns), and who issued this one, when (issued statements only).
+    adjustments: NotRequired[list[AdjustmentRow]]
+    issued: NotRequired[IssuedMark]
 
 
 # The bookings, calls and SLA features build their rows as plain dicts of exactly these shapes;

@@ -12,8 +12,7 @@ from bot import customers as customer_service
 from bot.billing import hours as hour_blocks
 from bot.parsing import InputError, parse_date, parse_mention, parse_month, split_options
 from bot.policy.model import provider_today
-from bot.reports.render import render_csv, render_text
-from bot.reports.statement import build_statement
+from bot.reports import issued as issued_statements
 from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes
 from handlers.commands import sla as sla_command
@@ -29,7 +28,7 @@ _TRAILING_PURCHASED = re.compile(
 
 USAGE_CUSTOMER_ADD = "/hourglass customer add <name> plan=<plan> [channel=<#channel>] [seats=<n>]"
 USAGE_HOURS_ADD = "/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]"
-USAGE_REPORT = "/hourglass report <customer> [YYYY-MM]"
+USAGE_REPORT = "/hourglass report <customer> [YYYY-MM] [issue]"
 
 HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blocks and SLAs.
 *Agents*
@@ -43,7 +42,7 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/hourglass customer add <name> plan=<plan> [channel=<#channel>] [seats=<n>]`
 • `/hourglass customer set <name> phone=on|off|plan` (the phone support add-on)
 • `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]`
-• `/hourglass report <customer> [YYYY-MM]` · `/hourglass sla [customer] [YYYY-MM]`
+• `/hourglass report <customer> [YYYY-MM] [issue]` (`issue` freezes an ended month) · `/hourglass sla [customer] [YYYY-MM]`
 • `/call bill <#id> training|undo` (a long call billed at the training rate, outside the allowance)
 Durations: `90m`, `1h30m`, `1.5h`, `1:30`. Dates: `YYYY-MM-DD`, `today`, `yesterday`, `tomorrow HH:MM` (your Slack timezone)."""
 
@@ -129,17 +128,42 @@ def hours_add(call: CommandCall) -> Reply:
     )
 
 
-def report(call: CommandCall) -> Reply:
-    if len(call.tokens) not in (1, 2):
-        raise InputError("give a customer and optionally a month")
-    customer = customer_service.get_customer(call.db, call.tokens[0])
-    if len(call.tokens) == 2:
-        year, month = parse_month(call.tokens[1])
+def _report_request(call: CommandCall) -> tuple[str, int, int, bool]:
+    """`<customer> [YYYY-MM] [issue]`: the customer, the month, and whether to issue it."""
+    tokens = list(call.tokens)
+    to_issue = len(tokens) == 3 and tokens[2].lower() == "issue"
+    if to_issue:
+        tokens.pop()
+    elif len(tokens) == 2 and tokens[1].lower() == "issue":
+        raise InputError("give the month to issue, e.g. `/hourglass report acme 2026-11 issue`")
+    if len(tokens) not in (1, 2):
+        raise InputError("give a customer, optionally a month, and `issue` to freeze it")
+    if len(tokens) == 2:
+        year, month = parse_month(tokens[1])
     else:
         local = call.now.astimezone(call.policy.timezone)
         year, month = local.year, local.month
-    statement = build_statement(call.db, call.policy, customer, year, month, call.now)
-    client, user_id, content = call.client, call.user_id, render_csv(statement)
+    return tokens[0], year, month, to_issue
+
+
+def report(call: CommandCall) -> Reply:
+    name, year, month, to_issue = _report_request(call)
+    customer = customer_service.get_customer(call.db, name)
+    heading = ""
+    if to_issue:
+        result = issued_statements.issue(
+            call.db, call.policy, customer, year, month, actor=call.user_id, now=call.now
+        )
+        month_report = result.report
+        note = issued_statements.issue_note(customer, result)
+        emoji = ":information_source:" if result.already else ":lock:"
+        heading = f"{emoji} {note[:1].upper()}{note[1:]}\n"
+    else:
+        month_report = issued_statements.monthly_statement(
+            call.db, call.policy, customer, year, month, call.now
+        )
+    statement = month_report.statement
+    client, user_id, content = call.client, call.user_id, month_report.render("csv")
     filename = f"hourglass-{customer.name}-{statement['month']}.csv"
 
     def send_csv() -> str:
@@ -157,7 +181,7 @@ def report(call: CommandCall) -> Reply:
             return "_The CSV could not be attached; use `hourglass report --format csv`._"
         return f"_CSV sent to you as `{filename}` in a direct message._"
 
-    return Reply(render_text(statement), after_commit=[send_csv])
+    return Reply(heading + month_report.render("text"), after_commit=[send_csv])
 
 
 def help_(call: CommandCall) -> Reply:

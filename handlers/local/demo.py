@@ -307,6 +307,14 @@ def chapter_time(demo: Demo) -> None:
         demo.sweep()
     demo.run("/balance globex")
     demo.run("/hourglass report globex 2026-11", MANAGER)
+    demo.say("Issuing a month freezes its statement; a later change lands in the next open month")
+    demo.run("/hourglass customer add initech plan=lite", MANAGER)
+    demo.run("/log 1h initech on 2026-10-15 migrated the mail server")
+    demo.run("/hourglass report initech 2026-10 issue", MANAGER)
+    demo.run("/hourglass report initech 2026-11 issue", MANAGER)  # not ended: refused
+    demo.run("/log 30m initech on 2026-10-16 the forgotten follow-up call")
+    demo.run("/hourglass report initech 2026-10", MANAGER)  # as issued, byte for byte
+    demo.run("/hourglass report initech 2026-11", MANAGER)  # carries the adjustment
 
 
 # Time only moves forward through the chapters, as it would for a real team.

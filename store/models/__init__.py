@@ -5,6 +5,7 @@ from store.models.bookings import Booking, BookingEngineer, BookingMove
 from store.models.calls import CallTimer, PhoneCall
 from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
 from store.models.sla import SlaPolicyMark, Ticket, TicketEventRecord
+from store.models.statements import IssuedStatement
 from store.models.time_entries import TimeEntry
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "CallTimer",
     "Customer",
     "HourBlock",
+    "IssuedStatement",
     "PhoneCall",
     "Role",
     "SlaPolicyMark",

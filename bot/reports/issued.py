@@ -1,0 +1,236 @@
+"""Issued statements (issue 16, item 2): a month's statement frozen when a manager issues it,
+and the adjustments that carry any later change to an issued month into the next open one.
+
+Issuing stores the statement's JSON (SPEC §6, as `bot.reports.statement` builds it, with its
+own `adjustments` and an `issued` mark) with its SHA-256; every later report of that month is
+that text, byte for byte. The figures are still derived from the live records, so a later
+change (a back-dated entry, an undo, a block bought earlier, a late cancellation or a call
+billed as training dated in that month) moves the month's *live* figures; the difference
+between them and what was issued is shown, once, in the first month after it that is not
+issued, as an adjustment — signed deltas of `billed_minutes`, `overage_minutes` and `amount`
+— and is included in that month's totals.
+
+For a month M that is not issued, the issued months whose first open month is M are the run
+of issued months just before it. For each such month E:
+
+    delta(E) = live(E) − (issued(E) − E's own adjustments) − adjustments for E already carried
+               by issued months between E and M
+
+so a change is carried exactly once, whichever month carries it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import cast
+
+from sqlalchemy.orm import Session
+
+from bot.errors import Conflict, InputError
+from bot.policy.model import Policy, provider_today
+from bot.reports.render import render, who
+from bot.reports.statement import (
+    AdjustmentRow,
+    IssuedMark,
+    Statement,
+    build_statement,
+    month_dates,
+)
+from store.models import Customer, IssuedStatement
+from store.repositories.core import lock_customer
+from store.repositories.statements import IssuedStatements
+
+REASON = "the figures changed after it was issued"
+
+
+def month_key(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def _previous(year: int, month: int) -> tuple[int, int]:
+    return (year, month - 1) if month > 1 else (year - 1, 12)
+
+
+@dataclass(frozen=True)
+class MonthReport:
+    """A month's statement: frozen (`issued` is its row) or live with its adjustments."""
+
+    statement: Statement
+    issued: IssuedStatement | None = None
+
+    def render(self, fmt: str) -> str:
+        """JSON, CSV or text; an issued statement's JSON is the stored text, byte for byte."""
+        if self.issued is None:
+            return render(self.statement, fmt)
+        if fmt == "json":
+            return self.issued.json
+        text = render(self.statement, fmt)
+        return (
+            text + f"\nsha256 of the issued JSON: {self.issued.sha256}" if fmt == "text" else text
+        )
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    report: MonthReport
+    row: IssuedStatement
+    already: bool  # it had been issued before; nothing changed
+
+
+def _frozen(row: IssuedStatement, customer: Customer) -> Statement:
+    if hashlib.sha256(row.json.encode()).hexdigest() != row.sha256:
+        raise Conflict(
+            f"{customer.name}'s issued statement for {row.month} does not match its sha256: "
+            "it was changed in the database after it was issued"
+        )
+    return cast(Statement, json.loads(row.json))
+
+
+def monthly_statement(
+    db: Session, policy: Policy, customer: Customer, year: int, month: int, now: datetime
+) -> MonthReport:
+    """The month's statement as it stands: the issued one if the month was issued, else the
+    live one with the adjustments it carries for earlier issued months."""
+    row = IssuedStatements.for_month(db, customer.id, month_key(year, month))
+    if row is not None:
+        return MonthReport(_frozen(row, customer), row)
+    statement = build_statement(db, policy, customer, year, month, now)
+    adjustments = adjustments_into(db, policy, customer, year, month, now)
+    statement["billed_minutes"] += sum(a["billed_minutes"] for a in adjustments)
+    statement["overage_minutes"] += sum(a["overage_minutes"] for a in adjustments)
+    amount = Decimal(statement["amount"]) + sum(
+        (Decimal(a["amount"]) for a in adjustments), Decimal(0)
+    )
+    statement["amount"] = f"{amount:.2f}"
+    statement["adjustments"] = adjustments
+    return MonthReport(statement)
+
+
+def _issued_run(
+    db: Session, customer: Customer, year: int, month: int
+) -> dict[str, IssuedStatement]:
+    """The issued months just before (year, month), with no open month between: oldest first."""
+    issued = IssuedStatements.months(db, customer.id)
+    run: list[str] = []
+    y, m = _previous(year, month)
+    while month_key(y, m) in issued:
+        run.append(month_key(y, m))
+        y, m = _previous(y, m)
+    rows = {key: IssuedStatements.for_month(db, customer.id, key) for key in reversed(run)}
+    return {key: row for key, row in rows.items() if row is not None}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The figures an adjustment carries: billed minutes, overage minutes, amount."""
+
+    billed: int = 0
+    overage: int = 0
+    amount: Decimal = Decimal(0)
+
+    @classmethod
+    def of(cls, statement: Statement) -> Figures:
+        return cls(
+            statement["billed_minutes"], statement["overage_minutes"], Decimal(statement["amount"])
+        )
+
+    @classmethod
+    def carried(cls, adjustments: list[AdjustmentRow], key: str | None = None) -> Figures:
+        """The sum of the adjustments (only those for month `key`, if given)."""
+        rows = [a for a in adjustments if key is None or a["month"] == key]
+        return cls(
+            sum(a["billed_minutes"] for a in rows),
+            sum(a["overage_minutes"] for a in rows),
+            sum((Decimal(a["amount"]) for a in rows), Decimal(0)),
+        )
+
+    def __sub__(self, other: Figures) -> Figures:
+        return Figures(
+            self.billed - other.billed, self.overage - other.overage, self.amount - other.amount
+        )
+
+
+def adjustments_into(
+    db: Session, policy: Policy, customer: Customer, year: int, month: int, now: datetime
+) -> list[AdjustmentRow]:
+    """What changed in earlier issued months since they were issued, carried into this
+    (open) month: one row per issued month whose figures moved, oldest first."""
+    frozen = {
+        key: _frozen(row, customer) for key, row in _issued_run(db, customer, year, month).items()
+    }
+    rows = []
+    for key, issued in frozen.items():
+        later = [a for k, s in frozen.items() if k > key for a in s.get("adjustments", [])]
+        live = build_statement(db, policy, customer, int(key[:4]), int(key[5:]), now)
+        base = Figures.of(issued) - Figures.carried(issued.get("adjustments", []))
+        delta = Figures.of(live) - base - Figures.carried(later, key)
+        if delta != Figures():
+            rows.append(
+                AdjustmentRow(
+                    month=key,
+                    billed_minutes=delta.billed,
+                    overage_minutes=delta.overage,
+                    amount=f"{delta.amount:.2f}",
+                    reason=REASON,
+                )
+            )
+    return rows
+
+
+def issue(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    year: int,
+    month: int,
+    *,
+    actor: str,
+    now: datetime,
+) -> IssueResult:
+    """Freeze the customer's statement for a month that has ended. Issuing it again changes
+    nothing and says so (`already`)."""
+    lock_customer(db, customer.id)
+    key = month_key(year, month)
+    _, last = month_dates(year, month)
+    if provider_today(policy, now) <= last:
+        raise InputError(
+            f"{key} has not ended yet; its statement can be issued from "
+            f"{(last + timedelta(days=1)).isoformat()}"
+        )
+    existing = IssuedStatements.for_month(db, customer.id, key)
+    if existing is not None:
+        return IssueResult(MonthReport(_frozen(existing, customer), existing), existing, True)
+    statement = monthly_statement(db, policy, customer, year, month, now).statement
+    statement["issued"] = IssuedMark(on=now.isoformat(timespec="seconds"), by=actor)
+    text = render(statement, "json")
+    row = IssuedStatements.add(
+        db,
+        IssuedStatement(
+            customer_id=customer.id,
+            month=key,
+            json=text,
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            issued_at=now,
+            issued_by=actor,
+        ),
+    )
+    return IssueResult(MonthReport(statement, row), row, False)
+
+
+def issue_note(customer: Customer, result: IssueResult) -> str:
+    """What issuing did, in a sentence that starts with our own word, never a name."""
+    row = result.row
+    if result.already:
+        return (
+            f"already issued: {customer.name}'s statement for {row.month} was issued on "
+            f"{row.issued_at:%Y-%m-%d %H:%M} UTC by {who(row.issued_by)}; nothing changed."
+        )
+    return (
+        f"issued {customer.name}'s statement for {row.month} (sha256 {row.sha256[:12]}…); it "
+        "no longer changes, and later changes to its figures land in the next open month as "
+        "adjustments."
+    )
