@@ -51,6 +51,7 @@ from bot.features import SWEEP_RULES
 from bot.parsing import parse_date, parse_month
 from bot.policy.loader import load_policy
 from bot.policy.model import Policy, provider_today
+from bot.reports.policy_record import check_recorded
 from bot.reports.render import render
 from bot.reports.statement import build_statement
 from handlers import register_listeners
@@ -298,6 +299,8 @@ def open_database(settings: Settings, policy: Policy) -> Database:
             f"{policy.source}: no plan {plan!r}, but customers are on it "
             f"({', '.join(sorted(names)[:5])}); put the plan back or move them first"
         )
+    with database.session() as db:  # issue 16: a policy edit may not change a day gone by
+        check_recorded(db, policy, SystemClock().now())
     return database
 
 
