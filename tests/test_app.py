@@ -212,6 +212,8 @@ def test_demo_walks_through_without_slack():
     assert "Sorry, only managers can do that" in result.stdout
     assert '"customer": "acme"' in result.stdout
     assert "[presses Move anyway]" in result.stdout and '"status": "moved_late"' in result.stdout
+    assert "(November's statement unchanged)" in result.stdout  # issue 16
+    assert "overage, 60.00 GBP at 120.00 GBP/h" in result.stdout
 
 
 def test_console_dispatches_typed_commands(tmp_path):
