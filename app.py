@@ -52,6 +52,7 @@ from bot.parsing import parse_date, parse_month
 from bot.policy.loader import load_policy
 from bot.policy.model import Policy, provider_today
 from bot.reports import issued
+from bot.reports.policy_record import check_recorded
 from handlers import register_listeners
 from handlers.context import Hourglass
 from handlers.edge import as_refusal, install, new_ref
@@ -297,6 +298,8 @@ def open_database(settings: Settings, policy: Policy) -> Database:
             f"{policy.source}: no plan {plan!r}, but customers are on it "
             f"({', '.join(sorted(names)[:5])}); put the plan back or move them first"
         )
+    with database.session() as db:  # issue 16: a policy edit may not change a day gone by
+        check_recorded(db, policy, SystemClock().now())
     return database
 
 

@@ -212,6 +212,8 @@ def test_demo_walks_through_without_slack():
     assert "Sorry, only managers can do that" in result.stdout
     assert '"customer": "acme"' in result.stdout
     assert "[presses Move anyway]" in result.stdout and '"status": "moved_late"' in result.stdout
+    assert "(November's statement unchanged)" in result.stdout  # issue 16
+    assert "overage, 60.00 GBP at 120.00 GBP/h" in result.stdout
 
 
 def test_console_dispatches_typed_commands(tmp_path):
@@ -480,3 +482,25 @@ def test_an_unexpected_error_is_one_line_with_a_ref_in_the_log(tmp_path, cli, mo
     (record,) = [r for r in caplog.records if match.group(1) in r.getMessage()]
     assert record.levelno == logging.ERROR and record.exc_info is not None
     assert "statement exploded" in str(record.exc_info[1])
+
+
+def test_a_policy_edit_that_reaches_a_day_gone_by_stops_start_up(tmp_path, cli):
+    """Issue 16: a version already in force cannot be edited; a future one can."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    policy = tmp_path / "policy.toml"
+    versions = '\n[[versions]]\neffective_from = "2020-01-01"\nprovider.hourly_rate = "{}"\n'
+    future = '\n[[versions]]\neffective_from = "2999-01-01"\nprovider.hourly_rate = "{}"\n'
+    text = (ROOT / "bot/policy/bundled/default.toml").read_text() + versions.format("120.00")
+    policy.write_text(text)
+    env["HOURGLASS_POLICY"] = str(policy)
+    assert cli("customer", "add", "acme", "--plan", "lite", env=env).returncode == 0
+    policy.write_text(text + future.format("150.00"))
+    assert cli("customer", "add", "beta", "--plan", "lite", env=env).returncode == 0
+    policy.write_text(text.replace("120.00", "130.00") + future.format("150.00"))
+    result = cli("customer", "add", "gamma", "--plan", "lite", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"hourglass: {policy}: provider.hourly_rate changed from 2020-01-01, a day already "
+        "past; put the change in a [[versions]] table effective from a day to come, or "
+        "re-rate the past with `hourglass policy rerate --from 2020-01-01`"
+    )

@@ -24,6 +24,7 @@ from bot.billing.ledger import Ledger, ledger_for
 from bot.billing.rounding import ADHOC_DAY_SOURCE, DayReceipt, SupportKind, daily_receipts
 from bot.parsing import InputError, parse_date, parse_duration
 from bot.policy.model import Policy, provider_today
+from bot.policy.rounding import RoundingRule
 from bot.units import format_minutes, format_work_date, overage_amount
 from store.models import Customer, TimeEntry
 from store.repositories.core import lock_customer
@@ -137,10 +138,14 @@ def parse_log(tokens: list[str], policy: Policy, today: date) -> LogRequest:
 
 
 def day_charges(db: Session, policy: Policy, customer: Customer, now: datetime) -> list[Charge]:
-    """Charge source for the ledger: each customer-day's 1-on-1 total, rounded once."""
-    rule = policy.billing.rounding
+    """Charge source for the ledger: each customer-day's 1-on-1 total, rounded once by the
+    rule of the policy version in force that day (issue 16)."""
     return [
-        Charge(work_date=work_date, minutes=rule.apply(logged), source=ADHOC_DAY_SOURCE)
+        Charge(
+            work_date=work_date,
+            minutes=policy.at(work_date).billing.rounding.apply(logged),
+            source=ADHOC_DAY_SOURCE,
+        )
         for work_date, logged in TimeEntries.billable_days(db, customer.id)
         if logged > 0
     ]
@@ -151,7 +156,11 @@ def receipts_between(
 ) -> list[DayReceipt]:
     entries = TimeEntries.for_customer_between(db, customer.id, first, last)
     billable = [(e.work_date, e.minutes) for e in entries if e.kind == SupportKind.ONE_ON_ONE]
-    return daily_receipts(customer.name, billable, policy.billing.rounding)
+    by_rule: dict[RoundingRule, list[tuple[date, int]]] = {}
+    for work_date, minutes in billable:  # each day rounded by its version's rule (issue 16)
+        by_rule.setdefault(policy.at(work_date).billing.rounding, []).append((work_date, minutes))
+    receipts = (daily_receipts(customer.name, days, rule) for rule, days in by_rule.items())
+    return sorted((r for group in receipts for r in group), key=lambda r: r.work_date)
 
 
 def day_receipt(
@@ -197,10 +206,11 @@ def drawn_lines(ledger: Ledger, work_date: date, policy: Policy) -> list[str]:
         if drawdown.work_date != work_date or drawdown.source != ADHOC_DAY_SOURCE:
             continue
         if drawdown.block_id is None:  # overage
-            amount = overage_amount(drawdown.minutes, policy.hourly_rate)
+            rate = policy.at(drawdown.work_date).hourly_rate
+            amount = overage_amount(drawdown.minutes, rate)
             lines.append(
                 f"No hour block covers {format_minutes(drawdown.minutes)} of it: overage, "
-                f"{amount} {policy.currency} at {policy.hourly_rate} {policy.currency}/h."
+                f"{amount} {policy.currency} at {rate} {policy.currency}/h."
             )
             continue
         block = ledger.allocation.statement_for(drawdown.block_id)

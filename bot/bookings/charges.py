@@ -10,7 +10,7 @@ late-cancellation and no-show charges, extra engineers, and training.
   statement); an undone move bills nothing.
 * Held sessions and charges draw down the hour blocks (`session_charges`, the charge source
   `bot.features` registers with the ledger); training is billed at `provider.training_rate`
-  instead (`training_minutes`, priced by the statement), never from the blocks (seed 000).
+  instead (`training_days`, priced by the statement), never from the blocks (seed 000).
 """
 
 from __future__ import annotations
@@ -200,15 +200,19 @@ def _booking_rows(
     ]
 
 
-def training_minutes(
+def training_days(
     db: Session, policy: Policy, customer: Customer, first: date, now: datetime
-) -> int:
-    """Training in the month, held or charged for cancelling: billed at the training rate,
-    never drawn from the hour blocks."""
-    sessions = sum(
-        billed_minutes(b, now) for b in _month(db, policy, customer, first) if b.training
-    )
-    moves = sum(
-        m.charge_minutes for m in _month_moves(db, policy, customer, first) if m.booking.training
-    )
+) -> list[tuple[date, int]]:
+    """Training in the month, held or charged for cancelling, as (work date, minutes): billed
+    at the training rate of the version in force that day, never drawn from the blocks."""
+    sessions = [
+        (work_date(policy, b), billed_minutes(b, now))
+        for b in _month(db, policy, customer, first)
+        if b.training
+    ]
+    moves = [
+        (move_work_date(policy, m), m.charge_minutes)
+        for m in _month_moves(db, policy, customer, first)
+        if m.booking.training
+    ]
     return sessions + moves

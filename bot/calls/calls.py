@@ -305,7 +305,7 @@ def month_rows(
     # A call billed as training is on the statement once, at the training rate
     # (`bot.calls.training`), and out of fair use: not in these rows.
     calls = [c for c in PhoneCalls.in_range(db, customer.id, start, end) if c.billed_as != TRAINING]
-    rules = limits(policy)
+    rules = limits(policy.at(start))  # the allowance of the month's version (issue 16)
     rows = []
     for is_covered in (True, False):
         records = [

@@ -217,7 +217,7 @@ def statement_rows(
             "start": call.started_at.astimezone(UTC).isoformat(),
             "seconds": call.seconds,
             "billed_minutes": billed_minutes(call.seconds),
-            "amount": f"{training_amount(policy, call.seconds):.2f}",
+            "amount": f"{training_amount(policy.at(call.started_at), call.seconds):.2f}",
             "billed_by": call.billed_by or "",
             "billed_at": call.billed_at.astimezone(UTC).isoformat() if call.billed_at else "",
         }

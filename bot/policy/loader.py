@@ -26,6 +26,7 @@ from bot.policy.model import (
     FairUse,
     Plan,
     Policy,
+    PolicyHistory,
     PriorityTargets,
     Roles,
     Sla,
@@ -45,6 +46,7 @@ from bot.policy.reader import (
     read_whole,
 )
 from bot.policy.rounding import RoundingMode, RoundingRule
+from bot.policy.versions import policy_history
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_GROUPS = {"weekdays": WEEKDAYS[:5], "weekends": WEEKDAYS[5:], "daily": WEEKDAYS}
@@ -346,12 +348,24 @@ def _check_default_priority(reader: Reader, sla: Sla, plans: dict[str, Plan]) ->
 
 
 def parse_policy(text: str, origin: str = "policy") -> Policy:
-    """Build a Policy from TOML text; `origin` names the file in error messages."""
+    """Build a Policy from TOML text; `origin` names the file in error messages. The file's
+    `[[versions]]` (`bot.policy.versions`) make its history: the newest version is returned,
+    and `policy.at(day)` gives the one in force on a day."""
+    return parse_history(text, origin).latest
+
+
+def parse_history(text: str, origin: str = "policy") -> PolicyHistory:
+    """Every version of the policy in TOML text, the top level first."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{origin}: not valid TOML: {exc}") from None
-    reader = Reader(text, origin)
+    return policy_history(text, origin, raw, build_policy)
+
+
+def build_policy(reader: Reader, raw: dict[str, Any]) -> Policy:
+    """One version of the policy from its parsed table."""
+    origin = reader.origin
     raw = reader.table(raw, (), TOP_LEVEL)
     provider = read_keys(reader, raw.get("provider"), ("provider",), PROVIDER)
     sections = {

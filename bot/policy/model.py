@@ -9,10 +9,11 @@ billing day.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.calendar.business import BusinessCalendar
@@ -138,9 +139,52 @@ class Policy:
     roles: Roles = Roles()
     activities: tuple[str, ...] = ACTIVITIES
     source: str = field(default="", compare=False)
+    effective_from: date | None = field(default=None, compare=False)  # None: the beginning
+    history: PolicyHistory | None = field(default=None, compare=False, repr=False)
 
     def plan(self, name: str) -> Plan:
         return self.plans[name]
+
+    def at(self, moment: date | datetime) -> Policy:
+        """The version in force at `moment` (a provider-local date, or an instant)."""
+        history = self.history
+        if history is None or all(version is not self for version in history.versions):
+            return self  # not read from a file (a test's `replace`): one version only
+        if isinstance(moment, datetime):
+            moment = moment.astimezone(self.timezone).date()
+        return history.at(moment)
+
+
+class PolicyHistory:
+    """Every version of the policy, each in force from its `effective_from` (a provider-local
+    date; the first from the beginning) until the next one's. Each version carries the
+    history, so `version.at(day)` works from any of them."""
+
+    def __init__(
+        self,
+        versions: Sequence[tuple[date | None, Policy]],
+        tables: Sequence[Mapping[str, Any]] = (),
+    ):
+        ordered = sorted(versions, key=lambda version: version[0] or date.min)
+        self.versions = tuple(
+            replace(policy, effective_from=effective, history=self) for effective, policy in ordered
+        )
+        # Each version's whole table as read (earlier versions merged in), for the start-up
+        # check that no version already in force was changed (`bot.policy.versions`).
+        self.tables = tuple(tables)
+
+    def at(self, day: date) -> Policy:
+        current = self.versions[0]
+        for version in self.versions[1:]:
+            if version.effective_from is None or version.effective_from > day:
+                break
+            current = version
+        return current
+
+    @property
+    def latest(self) -> Policy:
+        """The newest version: what rules not yet versioned read (docs/policy.md)."""
+        return self.versions[-1]
 
 
 def provider_today(policy: Policy, now: datetime) -> date:

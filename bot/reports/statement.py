@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 
 from bot.billing.ledger import Ledger, ledger_for
 from bot.billing.timelog import StatementDay, statement_days
-from bot.bookings.charges import sessions_rows, training_minutes
+from bot.bookings.charges import sessions_rows, training_days
 from bot.calls import training
 from bot.calls.calls import month_rows
 from bot.policy.model import Policy, provider_today
+from bot.policy.pricing import hourly_rate, price_by_day, training_rate
 from bot.sla.goals import month_sla
-from bot.units import overage_amount
 from store.models import Customer
 
 
@@ -189,12 +189,13 @@ def training_billed(
 ) -> tuple[int, Decimal]:
     """Minutes billed outside the hour blocks (training sessions, and calls billed as
     training), and their price at the training rate: the sessions' minutes priced together,
-    each call as its statement row says."""
-    minutes = training_minutes(db, policy, customer, first, now or _after(last, policy))
+    each call as its statement row says. Each at the rate of the version in force on the
+    session's or call's day (issue 16)."""
+    days = training_days(db, policy, customer, first, now or _after(last, policy))
     calls = training_calls_section(db, policy, customer, first)
     return (
-        minutes + sum(call["billed_minutes"] for call in calls),
-        overage_amount(minutes, policy.training_rate)
+        sum(minutes for _, minutes in days) + sum(call["billed_minutes"] for call in calls),
+        price_by_day(policy, days, training_rate)
         + sum((Decimal(call["amount"]) for call in calls), Decimal(0)),
     )
 
@@ -240,13 +241,15 @@ def build_statement(
     as_of = min(last, provider_today(policy, now))
     ledger = ledger_for(db, policy, customer, now, as_of=max(as_of, first - timedelta(days=1)))
     month_charges = [c for c in ledger.charges if _in_month(c.work_date, first, last)]
-    overage = sum(
-        d.minutes
+    overage_days = [
+        (d.work_date, d.minutes)
         for d in ledger.allocation.drawdowns
         if d.block_id is None and _in_month(d.work_date, first, last)
-    )
+    ]
+    overage = sum(minutes for _, minutes in overage_days)
     training_minutes, training_amount = training_billed(db, policy, customer, first, last, now=now)
-    amount = overage_amount(overage, policy.hourly_rate) + training_amount
+    # Each day's overage at the hourly rate in force that day (issue 16).
+    amount = price_by_day(policy, overage_days, hourly_rate) + training_amount
     return Statement(
         customer=customer.name,
         month=f"{year:04d}-{month:02d}",

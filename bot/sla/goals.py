@@ -135,7 +135,9 @@ def month_sla(
 ) -> MonthSla:
     """SLA results for the tickets opened in the month (provider's timezone), as of `now`."""
     start, end = month_bounds(year, month, policy.timezone)
-    plan = plan_for(policy, customer)
+    # The goal of the version in force on the month's first day (issue 16).
+    month_policy = policy.at(start)
+    plan = plan_for(month_policy if customer.plan in month_policy.plans else policy, customer)
     tickets = Tickets.for_customer(db, customer.id, opened_from=start, opened_before=end)
     responded = breached = 0
     responses: list[float] = []

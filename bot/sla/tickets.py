@@ -29,7 +29,9 @@ MAX_BACKDATE = timedelta(days=90)
 def clocks_for(
     db: Session, policy: Policy, ticket: Ticket, customer: Customer, now: datetime
 ) -> TicketClocks:
-    """Both clocks of `ticket`, derived from its event log under the current policy."""
+    """Both clocks of `ticket`, derived from its event log under the policy version in force
+    when it opened: a ticket keeps the promise it was opened under (issue 16)."""
+    policy = opened_under(policy, ticket, customer)
     plan = plan_for(policy, customer)
     events = [
         TicketEvent(EventKind(row.kind), row.at) for row in TicketEvents.for_ticket(db, ticket.id)
@@ -42,6 +44,13 @@ def clocks_for(
         warning_share=policy.sla.warning_share,
         escalations=escalations_for(policy, plan),
     )
+
+
+def opened_under(policy: Policy, ticket: Ticket, customer: Customer) -> Policy:
+    """The version in force when `ticket` opened; the current one if that version has no
+    plan the customer is on now (a plan added since)."""
+    version = policy.at(ticket.opened_at)
+    return version if customer.plan in version.plans else policy
 
 
 def refresh(

@@ -99,6 +99,18 @@ class LocalSlack:
             self.settings, database=database, policy=policy, clock=clock, client=self.client
         )
         self._tick = wiring.tick
+        self._wiring = wiring
+
+    def restart(self, policy: Policy) -> None:
+        """Start the app again with `policy` (an edited policy file), on the same database."""
+        self.policy = policy
+        self.app = self._wiring.create_app(
+            self.settings,
+            database=self.database,
+            policy=policy,
+            clock=self.clock,
+            client=self.client,
+        )
 
     def _show(self, call: ApiCall) -> None:
         line = describe_call(call)

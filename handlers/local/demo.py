@@ -17,7 +17,7 @@ from pathlib import Path
 from bot import roles
 from bot.clock import FixedClock
 from bot.customers import get_customer
-from bot.policy.loader import load_policy
+from bot.policy.loader import default_policy_text, load_policy, parse_policy
 from bot.reports.statement import build_statement
 from handlers.local.console import LocalSlack, LocalWiring
 from store.db import Database, migrate
@@ -317,8 +317,34 @@ def chapter_time(demo: Demo) -> None:
     demo.run("/hourglass report initech 2026-11", MANAGER)  # carries the adjustment
 
 
+DECEMBER_RATE = """
+[[versions]]                  # from 1 December the hourly rate is 120.00
+effective_from = "2026-12-01"
+provider.hourly_rate = "120.00"
+"""
+
+
+def chapter_policy_versions(demo: Demo) -> None:
+    demo.say("A rate change on the 1st: November's statement stays as it was (issue 16)")
+    demo.at(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    before = demo.run("/hourglass report globex 2026-11", MANAGER)
+    print("$ cat >> policy.toml" + textwrap.indent(DECEMBER_RATE, "   "))
+    print("$ hourglass run   # restarted with the new version")
+    demo.local.restart(parse_policy(default_policy_text() + DECEMBER_RATE, "policy.toml"))
+    after = demo.run("/hourglass report globex 2026-11", MANAGER)
+    print(f"   (November's statement {'unchanged' if after == before else 'CHANGED'})")
+    demo.run("/log 20m globex")  # December's work: at 120.00 GBP/h
+
+
 # Time only moves forward through the chapters, as it would for a real team.
-CHAPTERS = [chapter_foundation, chapter_time, chapter_calls, chapter_sla, chapter_bookings]
+CHAPTERS = [
+    chapter_foundation,
+    chapter_time,
+    chapter_calls,
+    chapter_sla,
+    chapter_bookings,
+    chapter_policy_versions,
+]
 
 
 def statement(demo: Demo, customer: str, month: str) -> None:
@@ -359,7 +385,7 @@ def main(wiring: LocalWiring) -> int:
             for chapter in CHAPTERS:
                 chapter(demo)
             demo.say("The monthly statement")
-            statement(demo, "acme", f"{clock.now():%Y-%m}")
+            statement(demo, "acme", "2026-11")  # the month the chapters worked in
         finally:
             local.close()
             database.dispose()

@@ -6,7 +6,7 @@ lands in the next open month as an adjustment. One row per customer and month: t
 issued, its SHA-256, who issued it and when.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 from store.models.base import UTCDateTime
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
