@@ -168,7 +168,7 @@ def _due_line(title: str, clock: ClockState, opened_at: datetime, zone: tzinfo) 
     if clock.spent_at is not None and clock.spent_at != clock.due:
         # Nothing counts between the closing and the next opening: still within target.
         return (
-            f"{title} due {due} {_DASH} {amount}{counted}: {_span(since, clock.spent_at, zone)}"
+            f"{title} due {due} \u2014 {amount}{counted}: {_span(since, clock.spent_at, zone)}"
             ", then closed until then"
         )
     return f"{title} due {due} = {since.astimezone(zone):%H:%M} + {amount}{counted}"
