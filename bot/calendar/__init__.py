@@ -1,1 +1,1 @@
-"""Business calendars: open hours, holidays, closures and business time across DST. Pure; imports nothing from bot but the kernel."""
+"""Business calendars: open hours, holidays, closures (whole or part days), special hours, business time across DST and business days. Pure; imports nothing from bot but the kernel."""

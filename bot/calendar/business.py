@@ -17,19 +17,28 @@ All instants are timezone-aware `datetime`s (returned in UTC); naive ones raise 
 from __future__ import annotations
 
 import functools
-import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
-from typing import TypeGuard, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-MINUTES_PER_DAY = 1440
+from bot.calendar.days import (
+    MINUTES_PER_DAY,
+    WHOLE_DAY_CLOSURE,
+    Closure,
+    OpeningHours,
+    Piece,
+    SpecialHours,
+    checked_hours,
+    open_hours,
+    plan_day,
+    weekday_name,
+)
 
-OpeningHours = tuple[tuple[int, int], ...]
+__all__ = ["MINUTES_PER_DAY", "BusinessCalendar", "Closure", "OpeningHours", "SpecialHours"]
 
 # Give up looking for open time after this long, so a calendar closed "forever" by closures
 # fails loudly instead of looping (the Frappe Helpdesk bug).
@@ -40,7 +49,6 @@ SEARCH_LIMIT = timedelta(days=5 * 366)
 _OFFSET_PROBE = timedelta(hours=6)
 _ONE_DAY = timedelta(days=1)
 _TICK = timedelta(microseconds=1)
-_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def as_utc(at: datetime, what: str = "instant") -> datetime:
@@ -52,9 +60,8 @@ def as_utc(at: datetime, what: str = "instant") -> datetime:
     return at.astimezone(UTC)
 
 
-def _is_minute(value: object) -> TypeGuard[int]:
-    """A whole minute of the day as the policy writes it: an int, not a bool."""
-    return isinstance(value, int) and not isinstance(value, bool)
+def _on(special: SpecialHours) -> date:
+    return special.day
 
 
 @functools.lru_cache(maxsize=512)
@@ -66,12 +73,14 @@ def _public_holidays(country: str, subdivision: str | None, year: int) -> Mappin
 
 @dataclass(frozen=True)
 class BusinessCalendar:
-    """A team's opening hours, public holidays and closures, in its own time zone.
+    """A team's opening hours, public holidays, closures and special hours, in its own zone.
 
     `weekly_hours` maps weekday (0=Mon..6=Sun) to sorted, non-overlapping
     (start_minute, end_minute) intervals of local wall-clock time, 0 <= start < end <= 1440
     (1440 is midnight at the end of the day). A missing weekday is closed all day.
-    `closures` are extra local dates on which the team is closed.
+    `closures` are extra local dates on which the team is closed; `closed_hours` close all or
+    part of one date with a reason, and `special_hours` replace the week's hours on a date
+    (`bot.calendar.days` has the order in which they apply).
     """
 
     name: str
@@ -80,9 +89,14 @@ class BusinessCalendar:
     holiday_country: str | None = None
     holiday_subdivision: str | None = None
     closures: frozenset[date] = frozenset()
+    closed_hours: tuple[Closure, ...] = ()
+    special_hours: tuple[SpecialHours, ...] = ()
     # Derived in __post_init__, not compared or shown.
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
     _always_open: bool = field(init=False, repr=False, compare=False)
+    _exceptions: Mapping[date, tuple[SpecialHours | None, tuple[Closure, ...]]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         try:
@@ -99,26 +113,51 @@ class BusinessCalendar:
                 raise ValueError(
                     f"calendar {self.name!r}: weekday must be 0 (Mon) to 6 (Sun), got {weekday!r}"
                 )
-            hours_today = tuple(self._checked_interval(weekday, pair) for pair in intervals)
-            for (_, previous_end), (start, _) in itertools.pairwise(hours_today):
-                if start < previous_end:
-                    raise ValueError(
-                        f"calendar {self.name!r}: {_WEEKDAY_NAMES[weekday]} opening hours "
-                        f"{list(hours_today)} must be sorted and must not overlap"
-                    )
+            hours_today = checked_hours(self.name, weekday_name(weekday), intervals)
             if hours_today:
                 hours[weekday] = hours_today
         if not hours:
             raise ValueError(f"calendar {self.name!r} has no business hours")
         # A read-only copy, so callers cannot change opening hours behind our back.
         object.__setattr__(self, "weekly_hours", MappingProxyType(dict(sorted(hours.items()))))
+        self._check_exceptions()
+        self._check_holidays()
 
+        always = (
+            self.holiday_country is None
+            and not self._exceptions
+            and all(hours.get(day) == ((0, MINUTES_PER_DAY),) for day in range(7))
+        )
+        object.__setattr__(self, "_always_open", always)
+
+    def _check_exceptions(self) -> None:
+        """Check closures and special hours, and index them by date."""
         closures = frozenset(self.closures)
         for day in closures:
             if isinstance(day, datetime) or not isinstance(day, date):
                 raise ValueError(f"calendar {self.name!r}: closure {day!r} must be a date")
         object.__setattr__(self, "closures", closures)
+        closed_hours = tuple(sorted(self.closed_hours, key=lambda c: (c.day, c.start, c.end)))
+        specials: dict[date, SpecialHours] = {}
+        for special in self.special_hours:
+            special = SpecialHours(special.day, special.check(self.name), special.reason)
+            if special.day in specials:
+                raise ValueError(f"calendar {self.name!r}: two special hours on {special.day}")
+            specials[special.day] = special
+        closings: dict[date, list[Closure]] = {}
+        for closure in closed_hours:
+            closure.check(self.name)
+            closings.setdefault(closure.day, []).append(closure)
+        for day in closures:
+            closings.setdefault(day, []).append(Closure(day))
+        object.__setattr__(self, "closed_hours", closed_hours)
+        object.__setattr__(self, "special_hours", tuple(sorted(specials.values(), key=_on)))
+        exceptions = {
+            day: (specials.get(day), tuple(closings.get(day, ()))) for day in {*specials, *closings}
+        }
+        object.__setattr__(self, "_exceptions", MappingProxyType(exceptions))
 
+    def _check_holidays(self) -> None:
         if self.holiday_subdivision is not None and self.holiday_country is None:
             raise ValueError(
                 f"calendar {self.name!r}: holiday subdivision {self.holiday_subdivision!r} "
@@ -133,31 +172,6 @@ class BusinessCalendar:
                     f"{self.holiday_country!r} (subdivision {self.holiday_subdivision!r}): {exc}"
                 ) from exc
 
-        always = (
-            self.holiday_country is None
-            and not closures
-            and all(hours.get(day) == ((0, MINUTES_PER_DAY),) for day in range(7))
-        )
-        object.__setattr__(self, "_always_open", always)
-
-    def _checked_interval(self, weekday: int, pair: object) -> tuple[int, int]:
-        try:
-            start, end = cast(Iterable[object], pair)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"calendar {self.name!r}: opening interval {pair!r} must be (start, end) minutes"
-            ) from None
-        if not (_is_minute(start) and _is_minute(end)):
-            raise ValueError(
-                f"calendar {self.name!r}: opening interval {pair!r} must use whole minutes"
-            )
-        if not 0 <= start < end <= MINUTES_PER_DAY:
-            raise ValueError(
-                f"calendar {self.name!r}: {_WEEKDAY_NAMES[weekday]} opening interval "
-                f"({start}, {end}) needs 0 <= start < end <= {MINUTES_PER_DAY}"
-            )
-        return (start, end)
-
     def __hash__(self) -> int:
         return hash(
             (
@@ -167,6 +181,8 @@ class BusinessCalendar:
                 self.holiday_country,
                 self.holiday_subdivision,
                 self.closures,
+                self.closed_hours,
+                self.special_hours,
             )
         )
 
@@ -185,25 +201,49 @@ class BusinessCalendar:
         """The calendar's time zone."""
         return self._zone
 
+    def holiday_name(self, day: date) -> str | None:
+        """The public holiday on local `day`, if any."""
+        if self.holiday_country is None:
+            return None
+        return _public_holidays(self.holiday_country, self.holiday_subdivision, day.year).get(day)
+
+    def day_pieces(self, day: date) -> tuple[Piece, ...]:
+        """Local `day` as (start, end, reason) minutes covering the day: reason None where
+        open, else why closed (holiday, closure, special hours, weekend, outside hours)."""
+        special, closings = self._exceptions.get(day, (None, ()))
+        week = self.weekly_hours.get(day.weekday(), ())
+        return plan_day(day, week, self.holiday_name(day), special, closings)
+
+    def special_on(self, day: date) -> SpecialHours | None:
+        """The special hours that replace the week's on local `day`, if any."""
+        return self._exceptions.get(day, (None, ()))[0]
+
+    def open_hours_on(self, day: date) -> OpeningHours:
+        """The opening hours of local `day`, after holidays, closures and special hours."""
+        if day in self._exceptions:
+            return open_hours(self.day_pieces(day))
+        if self.holiday_name(day) is not None:
+            return ()
+        return self.weekly_hours.get(day.weekday(), ())
+
     def closure_reason(self, day: date) -> str | None:
-        """Why the team is closed all of local `day` (holiday name or "closure"), else None."""
-        if self.holiday_country is not None:
-            holiday = _public_holidays(self.holiday_country, self.holiday_subdivision, day.year)
-            if day in holiday:
-                return holiday[day]
-        if day in self.closures:
-            return "closure"
-        return None
+        """Why the team is closed all of local `day` although it has opening hours that
+        weekday (a holiday's name, "closure", a closure's reason or special hours), else
+        None."""
+        special = self.special_on(day)
+        usual = special.hours if special is not None else self.weekly_hours.get(day.weekday())
+        if self.open_hours_on(day) or not (usual or special):
+            return None
+        [(_, _, reason)] = self.day_pieces(day)
+        if reason in ("weekend", "not a working day"):
+            return None
+        return reason or WHOLE_DAY_CLOSURE
 
     def is_open(self, at: datetime) -> bool:
         """Whether the team is open at instant `at`."""
         local = as_utc(at).astimezone(self.zone)
-        if self.closure_reason(local.date()) is not None:
-            return False
         minute = local.hour * 60 + local.minute
-        return any(
-            start <= minute < end for start, end in self.weekly_hours.get(local.weekday(), ())
-        )
+        return any(start <= minute < end for start, end in self.open_hours_on(local.date()))
 
     def open_intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Yield the maximal open stretches within [start, end), in UTC, earliest first."""
@@ -263,10 +303,9 @@ class BusinessCalendar:
         last_day = (end - _TICK).astimezone(self.zone).date()
         skipped: list[tuple[date, str]] = []
         while day <= last_day:
-            if self.weekly_hours.get(day.weekday()):
-                reason = self.closure_reason(day)
-                if reason is not None:
-                    skipped.append((day, reason))
+            reason = self.closure_reason(day)
+            if reason is not None:
+                skipped.append((day, reason))
             day += _ONE_DAY
         return skipped
 
@@ -322,13 +361,11 @@ class BusinessCalendar:
             day = local_start.date()
             last_day = (local_end - _TICK).date()
             while day <= last_day:
-                opening_hours = self.weekly_hours.get(day.weekday())
-                if opening_hours and self.closure_reason(day) is None:
-                    midnight = datetime.combine(day, time())
-                    for open_minute, close_minute in opening_hours:
-                        open_from = max(midnight + timedelta(minutes=open_minute), local_start)
-                        open_until = min(midnight + timedelta(minutes=close_minute), local_end)
-                        if open_from < open_until:
-                            last_open = (open_until - offset).replace(tzinfo=UTC)
-                            yield (open_from - offset).replace(tzinfo=UTC), last_open
+                midnight = datetime.combine(day, time())
+                for open_minute, close_minute in self.open_hours_on(day):
+                    open_from = max(midnight + timedelta(minutes=open_minute), local_start)
+                    open_until = min(midnight + timedelta(minutes=close_minute), local_end)
+                    if open_from < open_until:
+                        last_open = (open_until - offset).replace(tzinfo=UTC)
+                        yield (open_from - offset).replace(tzinfo=UTC), last_open
                 day += _ONE_DAY

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date, timedelta
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.calendar.business import BusinessCalendar
+from bot.policy.calendars import read_calendars as _calendars
+from bot.policy.calendars import read_target
 from bot.policy.model import (
     ACTIVITIES,
     Billing,
@@ -47,11 +48,6 @@ from bot.policy.reader import (
 )
 from bot.policy.rounding import RoundingMode, RoundingRule
 from bot.policy.versions import policy_history
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_GROUPS = {"weekdays": WEEKDAYS[:5], "weekends": WEEKDAYS[5:], "daily": WEEKDAYS}
-Shifts = tuple[tuple[int, int], ...]
-
 
 # --- readers for the rows -------------------------------------------------------------------
 
@@ -104,7 +100,7 @@ def _members(reader: Reader, value: Any, path: KeyPath) -> tuple[str, ...]:
 # --- tables of tables -----------------------------------------------------------------------
 
 PRIORITY = tuple(
-    Key(name, None, optional(read_duration()))
+    Key(name, None, optional(read_target))
     for name in ("first_response", "first_response_internal", "resolution", "resolution_internal")
 )
 ESCALATION = (
@@ -190,13 +186,6 @@ SECTIONS: dict[str, tuple[Key, ...]] = {
     "roles": (Key("agents", [], _members), Key("managers", [], _members)),
 }
 TOP_LEVEL = {"provider", *SECTIONS, "calendars", "plans"}
-CALENDAR = (
-    Key("timezone", None, optional(Reader.timezone)),  # default: the provider's
-    Key("hours", "24/7", lambda reader, value, path: _weekly_hours(reader, value, path)),
-    Key("closures", [], lambda reader, value, path: _closures(reader, value, path)),
-    Key("holidays", None, optional(lambda r, v, p: r.string(v, p).upper())),
-    Key("subdivision", None, as_given),  # checked with the country by BusinessCalendar
-)
 PLAN = (
     Key("calendar", "24/7", as_given),  # checked against the calendars by _plan
     Key("phone_support", False, Reader.boolean),
@@ -204,85 +193,6 @@ PLAN = (
     Key("goal", None, optional(_goal)),
     Key("escalate", True, Reader.boolean),  # seed 003: escalation comes with Technical Support
 )
-
-
-# --- calendars ------------------------------------------------------------------------------
-
-_SHIFT = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)$")
-
-
-def _shifts(reader: Reader, value: Any, path: KeyPath) -> Shifts:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list):
-        raise reader.fail(path, 'must be "HH:MM-HH:MM", a list of them, or "closed"')
-    shifts = []
-    for item in items:
-        if not isinstance(item, str):
-            raise reader.fail(path, 'must be "HH:MM-HH:MM", a list of them, or "closed"')
-        if item.strip().lower() == "closed":
-            continue
-        for part in item.split(","):
-            match = _SHIFT.match(part.strip())
-            if not match:
-                raise reader.fail(path, f'{part.strip()!r} is not a shift like "08:00-18:00"')
-            h1, m1, h2, m2 = (int(g) for g in match.groups())
-            start, end = h1 * 60 + m1, h2 * 60 + m2
-            if start >= end or end > 1440:
-                raise reader.fail(path, f"{part.strip()!r} must end after it starts (max 24:00)")
-            shifts.append((start, end))
-    shifts.sort()
-    for (_, end), (start, _) in zip(shifts, shifts[1:], strict=False):
-        if start < end:
-            raise reader.fail(path, "shifts overlap")
-    return tuple(shifts)
-
-
-def _weekly_hours(reader: Reader, value: Any, path: KeyPath) -> dict[int, Shifts]:
-    if isinstance(value, str) and value.strip().lower() in {"24/7", "always"}:
-        return {day: ((0, 1440),) for day in range(7)}
-    hours = reader.table(value, path, {*WEEKDAYS, *DAY_GROUPS})
-    weekly: dict[int, Shifts] = {}
-    # Groups first so a single day can override its group.
-    for key in sorted(hours, key=lambda k: k in WEEKDAYS):
-        shifts = _shifts(reader, hours[key], (*path, key))
-        for day in DAY_GROUPS.get(key, (key,)):
-            weekly[WEEKDAYS.index(day)] = shifts
-    return {day: shifts for day, shifts in weekly.items() if shifts}
-
-
-def _closures(reader: Reader, value: Any, path: KeyPath) -> frozenset[date]:
-    closures = []
-    for raw in value:
-        try:
-            closures.append(date.fromisoformat(str(raw)))
-        except ValueError:
-            raise reader.fail(path, f"{raw!r} is not a date (YYYY-MM-DD)") from None
-    return frozenset(closures)
-
-
-def _calendar(reader: Reader, name: str, value: Any, default_tz: ZoneInfo) -> BusinessCalendar:
-    path = ("calendars", name)
-    data = read_keys(reader, value, path, CALENDAR)
-    try:
-        return BusinessCalendar(
-            name=name,
-            timezone=(data["timezone"] or default_tz).key,
-            weekly_hours=data["hours"],
-            holiday_country=data["holidays"],
-            holiday_subdivision=data["subdivision"],
-            closures=data["closures"],
-        )
-    except ValueError as exc:
-        raise reader.fail(path, str(exc)) from None
-
-
-def _calendars(reader: Reader, value: Any, default_tz: ZoneInfo) -> dict[str, BusinessCalendar]:
-    value = value or {}
-    if not isinstance(value, dict):
-        raise reader.fail(("calendars",), "must be a table of calendars")
-    calendars = {name: _calendar(reader, name, data, default_tz) for name, data in value.items()}
-    calendars.setdefault("24/7", BusinessCalendar.always_open("24/7", default_tz.key))
-    return calendars
 
 
 # --- plans ----------------------------------------------------------------------------------

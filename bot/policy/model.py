@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.calendar.business import BusinessCalendar
+from bot.calendar.business_days import Target
 from bot.policy.rounding import RoundingRule
 
 ACTIVITIES = (
@@ -34,11 +35,13 @@ ACTIVITIES = (
 
 @dataclass(frozen=True)
 class PriorityTargets:
+    """A priority's targets: business time (`"8h"`) or business days (`"2bd"`)."""
+
     name: str
-    first_response: timedelta | None
-    first_response_internal: timedelta | None
-    resolution: timedelta | None
-    resolution_internal: timedelta | None
+    first_response: Target | None
+    first_response_internal: Target | None
+    resolution: Target | None
+    resolution_internal: Target | None
 
 
 @dataclass(frozen=True)

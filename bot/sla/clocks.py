@@ -13,10 +13,17 @@ Rules (the event log's rules are in `bot.sla.eventlog`):
   it. It is breached only once business time passes the target, one tick (a microsecond)
   of business time after the due instant; `breaches_at` is that instant ahead of time, so
   the sweeper wakes when the breach can first be seen.
-- A warning is due once `warning_share` of the internal target has been counted.
+- A target used up exactly at a closing is still met until the team opens again (no business
+  time passes meanwhile), so the due instant shown is that next opening: a 2h target opened
+  Fri 15:00 on a 09:00-17:00 calendar is due Mon 09:00, and its breach is raised then.
+- A target in business days ("2bd") is, for each ticket, the business time from its opening
+  to that many business days later (`bot.calendar.business_days`); from there on it counts
+  like any other.
+- A warning is due once `warning_share` of the internal target has been counted, at the
+  first open instant it has (never at a closing).
 - Each escalation level fires its `after` of business time past the public due instant the
-  breach passed (never before the breach itself); once the clock is stopped, levels that have
-  not fired never will.
+  breach passed (never before the breach itself, never at a closing); once the clock is
+  stopped, levels that have not fired never will.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from bot.calendar.business import BusinessCalendar, as_utc
+from bot.calendar.business_days import Target
 from bot.sla.eventlog import ClockTrack, TicketEvent, TicketStatus, replay_log
 from bot.sla.targets import Escalation, SlaTargets
 from bot.sla.timeline import Segment, build_timeline
@@ -73,6 +81,10 @@ class ClockState:
     internal_breached_at: datetime | None
     remaining: timedelta | None  # public target minus elapsed; negative once breached
     escalations_due: list[tuple[str, datetime]] = field(default_factory=list)
+    rule: Target | None = None  # the public target as the policy writes it ("2bd", 8h);
+    # `target` is it in business time for this ticket
+    spent_at: datetime | None = None  # when `due`'s business time is used up: before `due`
+    # when that is a closing (the target is met until the team opens again, at `due`)
 
     def is_breached(self, now: datetime) -> bool:
         """Whether the public target has passed by `now`."""
@@ -160,20 +172,21 @@ def compute_clocks(
         raise ValueError(f"warning_share must be in (0, 1], got {warning_share}")
     replay = replay_log(events, now)
     rules = _ClockRules(calendar, now, warning_share, escalations)
+    amounts = targets.in_business_time(calendar, replay.opened_at)
     return TicketClocks(
         opened_at=replay.opened_at,
         as_of=now,
         first_response=rules.clock_state(
             ClockName.FIRST_RESPONSE,
             replay.first_response,
+            (amounts.first_response, amounts.first_response_internal),
             targets.first_response,
-            targets.first_response_internal,
         ),
         resolution=rules.clock_state(
             ClockName.RESOLUTION,
             replay.resolution,
+            (amounts.resolution, amounts.resolution_internal),
             targets.resolution,
-            targets.resolution_internal,
         ),
         status=replay.status,
         paused=replay.paused,
@@ -191,6 +204,7 @@ class _Deadline(NamedTuple):
     reached_at: datetime | None  # when the target was counted in full, if it was
     breached_at: datetime | None  # when business time passed it, if it has
     breaches_at: datetime | None  # when it will pass if the clock keeps running
+    spent: datetime | None  # when the target is counted in full: `due`, or the closing before
 
 
 @dataclass(frozen=True)
@@ -229,7 +243,7 @@ class _Counted:
         """Where the clock stands against a target of `amount`: the due instant (projected if
         not yet reached), the breach once business time has passed it, else when it will."""
         if amount is None:
-            return _Deadline(None, None, None, None)
+            return _Deadline(None, None, None, None, None)
         hit = self.reached(amount)
         breached_at = self.reached(amount + TICK)
         breaches_at = None
@@ -245,15 +259,20 @@ class _Counted:
             due = self.calendar.add_business_time(track.stopped_at, amount - self.elapsed)
         else:
             due = None  # paused before reaching it
-        return _Deadline(due, hit, breached_at, breaches_at)
+        return _Deadline(self.opening(due), hit, breached_at, breaches_at, due)
+
+    def opening(self, at: datetime | None) -> datetime | None:
+        """`at`, or the next opening if the team is closed then: a target or a share of it
+        used up at a closing is still within it until then (none of it passes meanwhile)."""
+        return None if at is None else self.calendar.next_open(at)
 
     def warning_at(self, amount: timedelta) -> datetime | None:
         """When `amount` (the warning share of the internal target) is, or will be, counted;
         None if the clock stopped or paused before counting it."""
         reached = self.reached(amount)
         if reached is None and self.running:
-            return self.calendar.add_business_time(self.now, amount - self.elapsed)
-        return reached
+            reached = self.calendar.add_business_time(self.now, amount - self.elapsed)
+        return self.opening(reached)
 
 
 @dataclass(frozen=True)
@@ -269,9 +288,12 @@ class _ClockRules:
         self,
         name: ClockName,
         track: ClockTrack,
-        target: timedelta | None,
-        internal_target: timedelta | None,
+        amounts: tuple[timedelta | None, timedelta | None],
+        rule: Target | None,
     ) -> ClockState:
+        """One clock's state; `amounts` are its public and internal targets in business time,
+        `rule` the public one as written."""
+        target, internal_target = amounts
         counted = _Counted.of(track, self.calendar, self.now)
         public = counted.deadline(target)
         internal = counted.deadline(internal_target)
@@ -294,10 +316,12 @@ class _ClockRules:
             warning_at=warning_at,
             breached_at=public.breached_at,
             breaches_at=public.breaches_at,
-            missed_due=public.reached_at if public.breached_at is not None else None,
+            missed_due=counted.opening(public.reached_at) if public.breached_at else None,
             internal_breached_at=internal.breached_at,
             remaining=None if target is None else target - counted.elapsed,
             escalations_due=self.escalations_due(public, track.stopped_at),
+            rule=rule,
+            spent_at=public.spent,
         )
 
     def escalations_due(
@@ -310,7 +334,9 @@ class _ClockRules:
             return []
         due: list[tuple[str, datetime]] = []
         for escalation in self.escalations:
-            after_due = self.calendar.add_business_time(public.reached_at, escalation.after)
+            after_due = self.calendar.next_open(
+                self.calendar.add_business_time(public.reached_at, escalation.after)
+            )
             fires = max(after_due, public.breached_at)
             if stopped_at is None or fires <= stopped_at:
                 due.append((escalation.level, fires))

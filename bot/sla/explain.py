@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from bot.calendar.business_days import BusinessDays
 from bot.sla.clocks import ClockState, TicketClocks
 from bot.sla.timeline import OUTSIDE_HOURS, SegmentKind
 
@@ -55,10 +56,13 @@ def _span(start: datetime, end: datetime, zone: tzinfo) -> str:
     return f"{_day(local_start)} {local_start:%H:%M} {_DASH} {_day(local_end)} {local_end:%H:%M}"
 
 
-def _target_text(target: timedelta | None, internal: timedelta | None) -> str:
+def _target_text(clock: ClockState) -> str:
+    target, internal = clock.target, clock.internal_target
     if target is None and internal is None:
         return "none"
     text = format_duration(target) if target is not None else "none"
+    if isinstance(clock.rule, BusinessDays):
+        text = f"{clock.rule.text} ({text})"
     if internal is not None:
         text += f" (internal {format_duration(internal)})"
     return text
@@ -70,8 +74,8 @@ def explain(clocks: TicketClocks, tz: str | tzinfo) -> list[str]:
     first, resolution = clocks.first_response, clocks.resolution
     lines = [
         f"Opened {format_when(clocks.opened_at, zone)}; first response target "
-        f"{_target_text(first.target, first.internal_target)}, resolution target "
-        f"{_target_text(resolution.target, resolution.internal_target)} of business time",
+        f"{_target_text(first)}, resolution target "
+        f"{_target_text(resolution)} of business time",
         *_timeline_lines(clocks, zone),
     ]
     for clock in clocks.clocks:
@@ -93,12 +97,17 @@ def _timeline_lines(clocks: TicketClocks, zone: tzinfo) -> list[str]:
         previous_end = segment.end
         if segment.kind == SegmentKind.RUNNING:
             span = _span(segment.start, segment.end, zone)
-            lines.append(f"{span}: {format_duration(segment.business)} counted")
+            why = f" ({segment.reason})" if segment.reason else ""
+            lines.append(f"{span}: {format_duration(segment.business)} counted{why}")
         elif segment.kind == SegmentKind.PAUSED:
             lines.append(
                 f"Paused {_span(segment.start, segment.end, zone)} (waiting on customer); "
                 f"{format_duration(segment.business)} of business time not counted"
             )
+        elif segment.reason == OUTSIDE_HOURS:
+            continue
+        elif segment.part_day:
+            lines.append(f"{_span(segment.start, segment.end, zone)}: closed ({segment.reason})")
         elif segment.reason in ("weekend", "not a working day"):
             lines.append(f"{_day(segment.start.astimezone(zone))}: closed ({segment.reason})")
         elif segment.reason == "closure":
@@ -129,15 +138,7 @@ def _clock_lines(
             f"{format_duration(clock.remaining or _ZERO)} left"
         )
     elif clock.breached_at is None and clock.due is not None:
-        since = clock.running_since or opened_at
-        if since == opened_at:
-            how = f"{since.astimezone(zone):%H:%M} + {format_duration(clock.target)} business time"
-        else:
-            how = (
-                f"{since.astimezone(zone):%H:%M} + {format_duration(clock.remaining or _ZERO)} "
-                f"business time ({format_duration(clock.elapsed)} already counted)"
-            )
-        lines.append(f"{title} due {format_when(clock.due, zone)} = {how}")
+        lines.append(_due_line(title, clock, opened_at, zone))
     if clock.breached_at is not None:
         over = clock.elapsed - clock.target if clock.target is not None else _ZERO
         lines.append(
@@ -148,3 +149,26 @@ def _clock_lines(
         verb = "Escalated" if at <= as_of else "Escalates"
         lines.append(f"{verb} to {level} at {format_when(at, zone)} ({clock.name})")
     return lines
+
+
+def _due_line(title: str, clock: ClockState, opened_at: datetime, zone: tzinfo) -> str:
+    """ "First response due Fri 20 Nov 17:30 GMT = 09:30 + 8h business time"; a target used
+    up at a closing is due at the next opening, with the stretch that used it up."""
+    since = clock.running_since or opened_at
+    fresh = since == opened_at
+    amount = format_duration((clock.target if fresh else clock.remaining) or _ZERO)
+    if fresh and isinstance(clock.rule, BusinessDays):
+        amount = f"{clock.rule.text} ({amount}"
+        counted = " business time)"
+    elif fresh:
+        counted = " business time"
+    else:
+        counted = f" business time ({format_duration(clock.elapsed)} already counted)"
+    due = format_when(clock.due, zone)
+    if clock.spent_at is not None and clock.spent_at != clock.due:
+        # Nothing counts between the closing and the next opening: still within target.
+        return (
+            f"{title} due {due} \u2014 {amount}{counted}: {_span(since, clock.spent_at, zone)}"
+            ", then closed until then"
+        )
+    return f"{title} due {due} = {since.astimezone(zone):%H:%M} + {amount}{counted}"

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.calendar.business_days import BusinessDays, Target
 from bot.policy.model import Policy
 from bot.sla.escalation import alert_key
 from bot.sla.tickets import refresh
@@ -24,7 +25,9 @@ from store.repositories.sla import SlaPolicyMarks, Tickets
 SWEEP_BATCH = 500
 
 
-def _seconds(value: timedelta | None) -> int | None:
+def _seconds(value: Target | None) -> int | str | None:
+    if isinstance(value, BusinessDays):
+        return str(value)
     return None if value is None else int(value.total_seconds())
 
 
@@ -44,6 +47,8 @@ def policy_fingerprint(policy: Policy) -> str:
                 calendar.holiday_country,
                 calendar.holiday_subdivision,
                 sorted(day.isoformat() for day in calendar.closures),
+                repr(calendar.closed_hours),  # part-day closures and special hours (issue 16)
+                repr(calendar.special_hours),
             ],
             "priorities": {
                 key: [

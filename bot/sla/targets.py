@@ -10,9 +10,11 @@ store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import NamedTuple, Protocol
 
+from bot.calendar.business import BusinessCalendar
+from bot.calendar.business_days import BusinessDays, Target, business_amount
 from bot.policy.model import Plan, Policy
 
 _ZERO = timedelta(0)
@@ -25,19 +27,22 @@ class OnPlan(Protocol):
     def plan(self) -> str: ...
 
 
-def _check_duration(value: timedelta | None, what: str) -> None:
+def _check_duration(value: Target | None, what: str) -> None:
+    if isinstance(value, BusinessDays):
+        return
     if value is not None and (not isinstance(value, timedelta) or value < _ZERO):
         raise ValueError(f"{what} must be a non-negative timedelta or None, got {value!r}")
 
 
 @dataclass(frozen=True)
 class SlaTargets:
-    """Business-time targets for a ticket; None means no target for that clock."""
+    """Targets for a ticket, in business time or business days (`bot.calendar.business_days`);
+    None means no target for that clock."""
 
-    first_response: timedelta | None = None
-    first_response_internal: timedelta | None = None  # stricter, for the team's own warnings
-    resolution: timedelta | None = None
-    resolution_internal: timedelta | None = None
+    first_response: Target | None = None
+    first_response_internal: Target | None = None  # stricter, for the team's own warnings
+    resolution: Target | None = None
+    resolution_internal: Target | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -47,6 +52,29 @@ class SlaTargets:
             "resolution_internal",
         ):
             _check_duration(getattr(self, name), f"{name} target")
+
+    def in_business_time(self, calendar: BusinessCalendar, opened_at: datetime) -> BusinessTargets:
+        """The same targets as business time for a ticket opened at `opened_at`: a target in
+        business days becomes the business time up to its due instant."""
+
+        def amount(target: Target | None) -> timedelta | None:
+            return None if target is None else business_amount(calendar, opened_at, target)
+
+        return BusinessTargets(
+            amount(self.first_response),
+            amount(self.first_response_internal),
+            amount(self.resolution),
+            amount(self.resolution_internal),
+        )
+
+
+class BusinessTargets(NamedTuple):
+    """A ticket's targets as the business time each clock may count and still meet them."""
+
+    first_response: timedelta | None
+    first_response_internal: timedelta | None
+    resolution: timedelta | None
+    resolution_internal: timedelta | None
 
 
 @dataclass(frozen=True)

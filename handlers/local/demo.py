@@ -160,6 +160,9 @@ def chapter_sla(demo: Demo) -> None:
     lite = ticket_id(demo.run("/ticket open globex immediate Phones down opened today 10:00"))
     demo.sweep()
     demo.run(f"/ticket why {lite}")
+    demo.say("A target used up at closing time is met until the next opening, breached then")
+    evening = demo.run("/ticket open globex immediate VPN drops opened yesterday 17:00")
+    demo.run(f"/ticket why {ticket_id(evening)}")  # due 18:00 -> at 08:00, when the desk opens
     demo.say("Refused: a priority the plan does not have, a time in the future")
     demo.run("/ticket open acme urgent Something")
     demo.run("/ticket open acme low Something opened tomorrow 09:00")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.calendar.business import BusinessCalendar
+from bot.calendar.business import BusinessCalendar, Closure, SpecialHours
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -41,16 +41,24 @@ def _holiday_dates(country: str, subdivision: str | None, year: int) -> frozense
 
 
 def minute_is_open(calendar: BusinessCalendar, minute_start: datetime) -> bool:
+    """The rules (`bot.calendar.days`): closures close; special hours replace the week's
+    hours and win over a holiday; a holiday closes the day."""
     local = minute_start.astimezone(ZoneInfo(calendar.timezone))
-    day = local.date()
+    day, minute = local.date(), local.hour * 60 + local.minute
     if day in calendar.closures:
         return False
-    if calendar.holiday_country and day in _holiday_dates(
+    if any(c.day == day and c.start <= minute < c.end for c in calendar.closed_hours):
+        return False
+    specials = {special.day: special.hours for special in calendar.special_hours}
+    if day in specials:
+        hours = specials[day]
+    elif calendar.holiday_country and day in _holiday_dates(
         calendar.holiday_country, calendar.holiday_subdivision, day.year
     ):
         return False
-    minute_of_day = local.hour * 60 + local.minute
-    return any(s <= minute_of_day < e for s, e in calendar.weekly_hours.get(local.weekday(), ()))
+    else:
+        hours = calendar.weekly_hours.get(local.weekday(), ())
+    return any(start <= minute < end for start, end in hours)
 
 
 def floor_minute(at: datetime) -> datetime:
@@ -119,12 +127,22 @@ def calendars(draw) -> BusinessCalendar:
         st.sampled_from([(None, None), ("GB", None), ("GB", "ENG"), ("GB", "SCT")])
     )
     anchor = draw(st.sampled_from(ANCHORS)).date()
-    closures = draw(
-        st.frozensets(st.integers(-4, 12).map(lambda days: anchor + timedelta(days)), max_size=4)
-    )
+    near = st.integers(-4, 12).map(lambda days: anchor + timedelta(days))
+    closures = draw(st.frozensets(near, max_size=4))
+    # Issue 16: closures for part of a day, and special hours replacing the week's.
+    closed = []
+    for day in draw(st.lists(near, max_size=3)):
+        start, end = sorted(draw(st.tuples(boundary, boundary)))
+        if start < end:
+            closed.append(Closure(day, start, end, draw(st.sampled_from(["all-hands", "move"]))))
+    specials = [
+        SpecialHours(day, draw(opening_hours()), draw(st.sampled_from([None, "launch"])))
+        for day in draw(st.sets(near, max_size=3))
+    ]
     return BusinessCalendar(
-        "random", draw(st.sampled_from(TIMEZONES)), hours, holiday_country, subdivision, closures
-    )
+        "random", draw(st.sampled_from(TIMEZONES)), hours, holiday_country, subdivision, closures,
+        tuple(closed), tuple(specials),
+    )  # fmt: skip
 
 
 @st.composite

@@ -288,7 +288,9 @@ def test_a_due_instant_at_closing_time_is_breached_only_when_business_time_resum
     opened = london(2026, 11, 20, 17)  # Friday, 1h before closing
     events = log((OPENED, opened))
     evening = compute_clocks(events, UK_WEEKDAYS, first_response(HOUR), london(2026, 11, 20, 19))
-    assert evening.first_response.due == london(2026, 11, 20, 18)
+    # Used up at Friday's close, the target is met until Monday's opening: that is the due
+    # instant shown (issue 16, item 5), not Friday 18:00.
+    assert evening.first_response.due == london(2026, 11, 23, 8)
     assert evening.first_response.state(evening.as_of) == "ok"  # 1h counted: within 1h
     assert evening.next_change(evening.as_of) == london(2026, 11, 23, 8) + TICK
     answered = log((OPENED, opened), (RESPONDED, london(2026, 11, 23, 8)))
