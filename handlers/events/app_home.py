@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.billing import timelog
-from bot.blocks import button, section
+from bot.blocks import SURFACE_BLOCKS, button, paginate, section
 from bot.calls import calls, timers
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
@@ -75,8 +75,7 @@ def calls_today_section(
             + ("" if call.covered else ", not covered")
         )
     total = sum(call.seconds for call, _ in todays)
-    lines.append(f"Total: {format_call_time(total)} on {len(todays)} call(s)")
-    blocks.append(section("\n".join(lines)))
+    blocks.extend(_listed(lines, f"Total: {format_call_time(total)} on {len(todays)} call(s)"))
     return blocks
 
 
@@ -92,9 +91,15 @@ def time_today_section(
         blocks.append(section("Nothing logged today. Log time with `/log <duration> <customer>`."))
         return blocks
     lines = [f"• {timelog.describe_entry(e, name, with_date=False)}" for e, name in entries]
-    lines.append(f"Total: {format_minutes(sum(e.minutes for e, _ in entries))}")
-    blocks.append(section("\n".join(lines)))
+    blocks.extend(_listed(lines, f"Total: {format_minutes(sum(e.minutes for e, _ in entries))}"))
     return blocks
+
+
+def _listed(lines: list[str], total: str) -> list[dict[str, Any]]:
+    """A day's lines in as many sections as they need, the total always last; past its share
+    of App Home's 100 blocks the rest is counted, never dropped silently."""
+    share = SURFACE_BLOCKS // (len(HOME_SECTIONS) + 1)
+    return paginate("", lines, [total], max_blocks=share).blocks
 
 
 HOME_SECTIONS: list[HomeSection] = [timer_section, calls_today_section, time_today_section]
