@@ -5,10 +5,10 @@ from slack_bolt import App
 from bot.bookings import moves
 from bot.calls import alerts as call_alerts
 from bot.calls import timers
-from bot.roles import AGENT
+from bot.roles import AGENT, MANAGER
 from handlers import paging
 from handlers.actions import bookings, calls, sla
-from handlers.commands import log, ticket
+from handlers.commands import alerts_failed, log, ticket
 from handlers.views import book_move
 
 
@@ -25,6 +25,10 @@ def register(app: App) -> None:
     app.action(moves.ACTION_MOVE_ANYWAY)(bookings.move_anyway)
     app.action(paging.ACTION_MORE)(
         paging.more_listener(
-            {ticket.LIST_COMMAND: (ticket.list_, AGENT), log.LIST_COMMAND: (log.list_, AGENT)}
+            {
+                ticket.LIST_COMMAND: (ticket.list_, AGENT),
+                log.LIST_COMMAND: (log.list_, AGENT),
+                alerts_failed.LIST_COMMAND: (alerts_failed.alerts_failed, MANAGER),
+            }
         )
     )

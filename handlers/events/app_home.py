@@ -14,13 +14,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.alerts import health
 from bot.billing import timelog
 from bot.blocks import SURFACE_BLOCKS, button, paginate, section
 from bot.calls import calls, timers
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
-from bot.roles import role_of
+from bot.roles import MANAGER, role_of
 from bot.units import format_minutes
+from handlers.commands import alerts_failed
 from handlers.common import group_members, user_timezone
 from handlers.context import Hourglass, hourglass_of
 
@@ -117,7 +119,9 @@ def home_view(hg: Hourglass, db: Session, user_id: str, now: datetime, tz: ZoneI
 def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
     now = hg.clock.now()
     with hg.database.session() as db:
-        if role_of(db, hg.policy, user_id, group_members(hg, client)) is None:
+        role = role_of(db, hg.policy, user_id, group_members(hg, client))
+        view: dict[str, Any]
+        if role is None:
             view = {
                 "type": "home",
                 "blocks": [section("Hourglass is for support agents and managers.")],
@@ -125,6 +129,8 @@ def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
         else:
             tz = user_timezone(hg, db, client, user_id, now)
             view = home_view(hg, db, user_id, now, tz)
+        if role == MANAGER:  # what a manager must see first: alerts that went nowhere
+            view["blocks"][:0] = alerts_failed.home_blocks(health.trouble_count(db))
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:
