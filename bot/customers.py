@@ -66,6 +66,31 @@ def add_customer(
     )
 
 
+def withdraw_customer(db: Session, name: str, channel_id: str) -> bool:
+    """Take back a customer just added with a channel Slack then refused (archived).
+
+    Only while it still has that channel; if anything already refers to it (someone logged
+    time in the same second) the store refuses the delete and the caller detaches the
+    channel instead. True if the customer is gone.
+    """
+    customer = Customers.by_name(db, name)
+    if customer is None or customer.channel_id != channel_id:
+        return False
+    db.delete(customer)
+    db.flush()
+    return True
+
+
+def detach_channel(db: Session, name: str, channel_id: str) -> bool:
+    """The customer keeps no channel of its own: its alerts go to the provider's channel."""
+    customer = Customers.by_name(db, name)
+    if customer is None or customer.channel_id != channel_id:
+        return False
+    customer.channel_id = None
+    db.flush()
+    return True
+
+
 def plans_missing(db: Session, policy: Policy) -> dict[str, list[str]]:
     """Plans customers are on that the policy does not define: plan -> customer names.
 

@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.blocks import section
+from bot.blocks import sections
 from bot.parsing import InputError
 from bot.policy.model import Policy
 from bot.roles import require
@@ -48,7 +48,7 @@ class Reply:
 
 
 def text_blocks(text: str, context: str | None = None) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [section(text)]
+    blocks: list[dict[str, Any]] = sections(text)
     if context:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     return blocks
@@ -78,6 +78,7 @@ class CommandCall:
     role: str
     tokens: list[str] = field(default_factory=list)
     trigger_id: str = ""  # lets a command open a modal
+    page_from: int = 0  # a long list's *More* button asks for the page from this item
 
     @property
     def policy(self) -> Policy:

@@ -197,7 +197,7 @@ def take(
 
 
 def unresolved(
-    db: Session, policy: Policy, customer: Customer | None, now: datetime, limit: int = 50
+    db: Session, policy: Policy, customer: Customer | None, now: datetime, limit: int | None = 50
 ) -> list[tuple[Ticket, Customer, TicketClocks]]:
     """Unresolved tickets, oldest first, with their customer and clocks."""
     result = []

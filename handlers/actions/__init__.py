@@ -5,7 +5,10 @@ from slack_bolt import App
 from bot.bookings import moves
 from bot.calls import alerts as call_alerts
 from bot.calls import timers
+from bot.roles import AGENT, MANAGER
+from handlers import paging
 from handlers.actions import bookings, calls, sla
+from handlers.commands import alerts_failed, log, ticket
 from handlers.views import book_move
 
 
@@ -20,3 +23,12 @@ def register(app: App) -> None:
     app.action("sla_take")(sla.on_take)
     app.action(book_move.ACTION_OPEN)(bookings.open_move)
     app.action(moves.ACTION_MOVE_ANYWAY)(bookings.move_anyway)
+    app.action(paging.ACTION_MORE)(
+        paging.more_listener(
+            {
+                ticket.LIST_COMMAND: (ticket.list_, AGENT),
+                log.LIST_COMMAND: (log.list_, AGENT),
+                alerts_failed.LIST_COMMAND: (alerts_failed.alerts_failed, MANAGER),
+            }
+        )
+    )

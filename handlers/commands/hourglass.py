@@ -15,6 +15,8 @@ from bot.policy.model import provider_today
 from bot.reports import issued as issued_statements
 from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes
+from handlers.channel_check import channel_checker
+from handlers.commands import alerts_failed
 from handlers.commands import sla as sla_command
 from handlers.commands.customer_set import USAGE as USAGE_CUSTOMER_SET
 from handlers.commands.customer_set import customer_set
@@ -43,6 +45,7 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/hourglass customer set <name> phone=on|off|plan` (the phone support add-on)
 • `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]`
 • `/hourglass report <customer> [YYYY-MM] [issue]` (`issue` freezes an ended month) · `/hourglass sla [customer] [YYYY-MM]`
+• `/hourglass alerts failed` (lost channels and alerts Slack would not take, with the reason)
 • `/call bill <#id> training|undo` (a long call billed at the training rate, outside the allowance)
 Durations: `90m`, `1h30m`, `1.5h`, `1:30`. Dates: `YYYY-MM-DD`, `today`, `yesterday`, `tomorrow HH:MM` (your Slack timezone)."""
 
@@ -79,10 +82,16 @@ def customer_add(call: CommandCall) -> Reply:
         else "alerts go to the provider's alert channel"
     )
     plan = call.policy.plans[customer.plan]
+    checks = (
+        [channel_checker(call.hg, call.client, customer=customer.name, channel_id=channel_id)]
+        if channel_id
+        else []
+    )
     return Reply(
         f":white_check_mark: Added customer *{customer.name}* on the *{customer.plan}* plan "
         f"({customer.seats} seat{'s' if customer.seats != 1 else ''}, "
-        f"{'with' if plan.phone_support else 'no'} phone support); {where}."
+        f"{'with' if plan.phone_support else 'no'} phone support); {where}.",
+        after_commit=checks,
     )
 
 
@@ -194,6 +203,7 @@ ROUTES = {
     "hours add": (hours_add, MANAGER, USAGE_HOURS_ADD),
     "report": (report, MANAGER, USAGE_REPORT),
     "sla": (sla_command.sla, MANAGER, sla_command.USAGE),
+    "alerts failed": (alerts_failed.alerts_failed, MANAGER, alerts_failed.USAGE),
     "help": (help_, AGENT, "/hourglass help"),
     "": (help_, AGENT, "/hourglass help"),
 }

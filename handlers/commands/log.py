@@ -10,9 +10,11 @@ from bot.policy.model import provider_today
 from bot.roles import AGENT
 from bot.units import format_minutes, format_work_date
 from handlers.common import CommandCall, Reply, subcommands, text_blocks
+from handlers.paging import paged_reply
 
 USAGE = "/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]"
 USAGE_LIST = "/log list [on <date>]"
+LIST_COMMAND = "/log list"
 USAGE_UNDO = "/log undo"
 
 
@@ -67,13 +69,12 @@ def list_(call: CommandCall) -> Reply:
     if not entries:
         return _reply([f"You have nothing logged on {when}."])
     total = sum(e.minutes for e, _ in entries)
-    lines = [
-        f"Your time on {when}: {format_minutes(total)} in {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
-    ]
-    lines.extend(
-        f"• #{e.id} {timelog.describe_entry(e, name, with_date=False)}" for e, name in entries
+    head = (
+        f"Your time on {when}: {format_minutes(total)} in {len(entries)} "
+        f"entr{'y' if len(entries) == 1 else 'ies'}"
     )
-    return _reply(lines)
+    items = [f"• #{e.id} {timelog.describe_entry(e, name, with_date=False)}" for e, name in entries]
+    return paged_reply(call, LIST_COMMAND, head, items)
 
 
 def undo(call: CommandCall) -> Reply:

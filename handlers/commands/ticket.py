@@ -12,10 +12,12 @@ from bot.sla.clocks import ClockName, ClockState, TicketClocks
 from bot.sla.eventlog import EventKind
 from bot.sla.explain import escape, explain, format_duration
 from handlers.common import CommandCall, Handler, Reply, subcommands, text_blocks
+from handlers.paging import paged_reply
 
 USAGE_OPEN = "/ticket open <customer> <priority> <subject…> [opened <date time>]"
 USAGE_ID = "/ticket {verb} <ticket-id>"
 USAGE_LIST = "/ticket list [customer]"
+LIST_COMMAND = "/ticket list"
 HELP = (
     "Try `/ticket open <customer> <priority> <subject…>`, "
     "`/ticket respond|pause|resume|resolve|why <id>` or `/ticket list [customer]`."
@@ -151,21 +153,20 @@ def list_(call: CommandCall) -> Reply:
     if len(call.tokens) > 1:
         raise InputError("give at most one customer")
     customer = customer_service.get_customer(call.db, call.tokens[0]) if call.tokens else None
-    limit = 50
-    rows = ticket_service.unresolved(call.db, call.policy, customer, call.now, limit)
+    rows = ticket_service.unresolved(call.db, call.policy, customer, call.now, limit=None)
     who = f" for {customer.name}" if customer else ""
     if not rows:
         return Reply(f"No open tickets{who}.")
     zone = call.user_tz()
-    lines = [f"Open tickets{who}" + (f" (the oldest {limit}):" if len(rows) == limit else ":")]
+    items = []
     for ticket, owner, clocks in rows:
         taken = f", taken by <@{ticket.assignee}>" if ticket.assignee else ""
-        lines.append(
+        items.append(
             f"• *#{ticket.id}* {owner.name} {ticket.priority} ({clocks.status}{taken}): "
             f"{escape(ticket.subject)} — " + "; ".join(summary_lines(clocks, call.now, zone))
         )
-    text = "\n".join(lines)
-    return Reply(text, text_blocks(text))
+    head = f"Open tickets{who}, oldest first: {len(rows)}"
+    return paged_reply(call, LIST_COMMAND, head, items)
 
 
 ROUTES = {

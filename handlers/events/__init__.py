@@ -2,10 +2,15 @@
 
 from slack_bolt import App
 
-from handlers.events import app_home, sla
+from handlers.events import app_home, channels, sla
 
 
 def register(app: App) -> None:
     app.event("app_home_opened")(app_home.app_home_opened)
     app.event("message")(sla.on_message)
     app.event("reaction_added")(sla.on_reaction)
+    app.event("channel_archive")(channels.on_archive)
+    app.event("group_archive")(channels.on_archive)
+    app.event("member_left_channel")(channels.on_member_left)
+    app.event("channel_left")(channels.on_left)
+    app.event("group_left")(channels.on_left)

@@ -14,13 +14,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.alerts import health
 from bot.billing import timelog
-from bot.blocks import button, section
+from bot.blocks import SURFACE_BLOCKS, button, paginate, section
 from bot.calls import calls, timers
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
-from bot.roles import role_of
+from bot.roles import MANAGER, role_of
 from bot.units import format_minutes
+from handlers.commands import alerts_failed
 from handlers.common import group_members, user_timezone
 from handlers.context import Hourglass, hourglass_of
 
@@ -75,8 +77,7 @@ def calls_today_section(
             + ("" if call.covered else ", not covered")
         )
     total = sum(call.seconds for call, _ in todays)
-    lines.append(f"Total: {format_call_time(total)} on {len(todays)} call(s)")
-    blocks.append(section("\n".join(lines)))
+    blocks.extend(_listed(lines, f"Total: {format_call_time(total)} on {len(todays)} call(s)"))
     return blocks
 
 
@@ -92,9 +93,15 @@ def time_today_section(
         blocks.append(section("Nothing logged today. Log time with `/log <duration> <customer>`."))
         return blocks
     lines = [f"• {timelog.describe_entry(e, name, with_date=False)}" for e, name in entries]
-    lines.append(f"Total: {format_minutes(sum(e.minutes for e, _ in entries))}")
-    blocks.append(section("\n".join(lines)))
+    blocks.extend(_listed(lines, f"Total: {format_minutes(sum(e.minutes for e, _ in entries))}"))
     return blocks
+
+
+def _listed(lines: list[str], total: str) -> list[dict[str, Any]]:
+    """A day's lines in as many sections as they need, the total always last; past its share
+    of App Home's 100 blocks the rest is counted, never dropped silently."""
+    share = SURFACE_BLOCKS // (len(HOME_SECTIONS) + 1)
+    return paginate("", lines, [total], max_blocks=share).blocks
 
 
 HOME_SECTIONS: list[HomeSection] = [timer_section, calls_today_section, time_today_section]
@@ -112,7 +119,9 @@ def home_view(hg: Hourglass, db: Session, user_id: str, now: datetime, tz: ZoneI
 def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
     now = hg.clock.now()
     with hg.database.session() as db:
-        if role_of(db, hg.policy, user_id, group_members(hg, client)) is None:
+        role = role_of(db, hg.policy, user_id, group_members(hg, client))
+        view: dict[str, Any]
+        if role is None:
             view = {
                 "type": "home",
                 "blocks": [section("Hourglass is for support agents and managers.")],
@@ -120,6 +129,8 @@ def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
         else:
             tz = user_timezone(hg, db, client, user_id, now)
             view = home_view(hg, db, user_id, now, tz)
+        if role == MANAGER:  # what a manager must see first: alerts that went nowhere
+            view["blocks"][:0] = alerts_failed.home_blocks(health.trouble_count(db))
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:

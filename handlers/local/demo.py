@@ -87,6 +87,13 @@ def chapter_foundation(demo: Demo) -> None:
     demo.run("/hourglass hours add acme ten", MANAGER)
     demo.run("/hourglass customer add initech plan=lite", STRANGER)
     demo.run("/hourglass customer add initech plan=lite", AGENT)
+    demo.say("Channel health: the channel is checked with Slack once the customer is saved")
+    demo.local.standin.add_channel("COLD2019", "umbrella-2019", archived=True)
+    demo.run(
+        "/hourglass customer add umbrella plan=lite channel=<#COLD2019|umbrella-2019>", MANAGER
+    )
+    demo.run("/hourglass customer add umbrella plan=lite channel=<#GUMBRELLA|umbrella>", MANAGER)
+    demo.run("/hourglass alerts failed", MANAGER)
     demo.say("Balances")
     demo.run("/balance acme")
 

@@ -38,6 +38,29 @@ class StandInUser:
 
 
 @dataclass
+class StandInChannel:
+    """A channel as Slack sees it from the app's side: public or private, archived, and
+    whether the app is a member."""
+
+    id: str
+    name: str
+    is_private: bool = False
+    is_archived: bool = False
+    is_member: bool = False
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "is_channel": not self.is_private,
+            "is_group": self.is_private,
+            "is_private": self.is_private,
+            "is_archived": self.is_archived,
+            "is_member": self.is_member,
+        }
+
+
+@dataclass
 class _Failure:
     error: str | None = None
     status: int = 200
@@ -53,6 +76,9 @@ class SlackStandIn:
         default_factory=dict
     )  # id -> (handle, members)
     on_call: Callable[[ApiCall], None] | None = None
+    # Channels scripted by a test; any other C… id is a public channel the app is not in,
+    # any other G… id a private one (invisible to the app until it is invited).
+    channels: dict[str, StandInChannel] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.calls: list[ApiCall] = []
@@ -111,6 +137,26 @@ class SlackStandIn:
     # --- scripting and inspection -------------------------------------------------------
     def add_user(self, user_id: str, name: str, tz: str = "Europe/London") -> None:
         self.users[user_id] = StandInUser(user_id, name, tz)
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        archived: bool = False,
+        member: bool = False,
+    ) -> None:
+        self.channels[channel_id] = StandInChannel(channel_id, name, private, archived, member)
+
+    def channel(self, channel_id: str) -> StandInChannel:
+        with self._lock:
+            if channel_id not in self.channels:
+                private = channel_id.startswith("G")
+                self.channels[channel_id] = StandInChannel(
+                    channel_id, channel_id.lower(), is_private=private
+                )
+            return self.channels[channel_id]
 
     def fail_next(
         self,
@@ -230,7 +276,12 @@ class SlackStandIn:
                 "user_id": "UHOURGLASS",
                 "bot_id": "BHOURGLASS",
             }
+        if method in {"conversations.info", "conversations.join"}:
+            return self._conversation(method, channel)
         if method == "chat.postMessage":
+            refused = self._refuses_post(channel)
+            if refused:
+                return {"ok": False, "error": refused}
             if channel.startswith(("U", "W")):
                 channel = "D" + channel[1:]
             return {
@@ -296,6 +347,37 @@ class SlackStandIn:
         if method in {"views.open", "views.publish", "views.update", "views.push"}:
             return {"ok": True, "view": {"id": "V0000001", **(params.get("view") or {})}}
         return {"ok": True}
+
+    def _conversation(self, method: str, channel_id: str) -> dict[str, Any]:
+        """conversations.info and .join as Slack answers a bot: a private channel it is not
+        in does not exist for it, and it cannot join one; an archived one cannot be joined."""
+        channel = self.channel(channel_id)
+        if channel.is_private and not channel.is_member:
+            return {"ok": False, "error": "channel_not_found"}
+        if method == "conversations.info":
+            return {"ok": True, "channel": channel.info()}
+        if channel.is_private:
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        if channel.is_archived:
+            return {"ok": False, "error": "is_archived"}
+        already = channel.is_member
+        channel.is_member = True
+        answer: dict[str, Any] = {"ok": True, "channel": channel.info()}
+        if already:
+            answer["warning"] = "already_in_channel"
+        return answer
+
+    def _refuses_post(self, channel_id: str) -> str | None:
+        """Why chat.postMessage fails in a scripted channel (a public one takes posts from
+        an app that is not in it: chat:write.public)."""
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return None
+        if channel.is_private and not channel.is_member:
+            return "channel_not_found" if not channel.is_archived else "is_archived"
+        if channel.is_archived:
+            return "is_archived"
+        return None
 
 
 # --- signed requests, as Slack sends them ---------------------------------------------------

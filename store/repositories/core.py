@@ -202,3 +202,23 @@ class Alerts(Repository[Alert]):
         return list(
             db.scalars(select(Alert).where(Alert.customer_id == customer_id).order_by(Alert.id))
         )
+
+    @staticmethod
+    def given_up(db: Session) -> list[Alert]:
+        """Alerts with a version never delivered and no retry planned: Slack refused them for
+        good, they ran out of attempts, or there was no channel to post to."""
+        return list(
+            db.scalars(
+                select(Alert)
+                .where(
+                    Alert.next_attempt_at.is_(None),
+                    Alert.last_error.is_not(None),
+                    Alert.delivered_version < Alert.version,
+                )
+                .order_by(Alert.updated_at, Alert.id)
+            )
+        )
+
+    @staticmethod
+    def of_kind(db: Session, kind: str) -> list[Alert]:
+        return list(db.scalars(select(Alert).where(Alert.kind == kind).order_by(Alert.id)))

@@ -1,0 +1,109 @@
+"""Channel health: where Hourglass cannot post, and alerts that were never delivered.
+
+Slack says when a channel is archived or the app is taken out of it; an alert Slack refused
+for good (`not_in_channel`, `is_archived`, …) or that ran out of attempts stops being
+retried. Both are kept here for managers to see (`/hourglass alerts failed`, the count on
+App Home), never only in the server log. A lost channel is also posted, as an internal
+alert, in the provider's alert channel: never in a customer's channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.alerts.outbox import raise_alert
+from bot.policy.model import Policy
+from store.models import Alert
+from store.repositories.core import Alerts, Customers
+
+CHANNEL_LOST = "channel_lost"
+LOST_BECAUSE = {
+    "archived": "it was archived",
+    "removed": "Hourglass was removed from it",
+}
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """One thing a manager should look at: a lost channel or an undelivered alert."""
+
+    alert_id: int
+    what: str  # a line in plain words
+    at: datetime
+
+
+def record_channel_lost(
+    db: Session, policy: Policy, *, channel: str, reason: str, event_id: str, now: datetime
+) -> bool:
+    """Note that Hourglass can no longer post in `channel`, if it is a customer's channel or
+    the alert channel. True if this is news (a retried event is recognised by its id)."""
+    customer = Customers.by_channel(db, channel)
+    is_alert_channel = channel == policy.alert_channel
+    if customer is None and not is_alert_channel:
+        return False
+    whose = f"*{customer.name}*'s alert channel" if customer else "the team's alert channel"
+    fix = (
+        "Unarchive it, or move their alerts to a live channel."
+        if reason == "archived"
+        else "Invite the app back with `/invite @Hourglass` in that channel."
+    )
+    text = (
+        f":warning: Hourglass can no longer post in <#{channel}> ({whose}): "
+        f"{LOST_BECAUSE[reason]}. Alerts for it will fail until this is fixed. {fix}"
+    )
+    # The notice goes to the team, never to the customer's channel (it is the lost one).
+    target = "" if is_alert_channel else (policy.alert_channel or "")
+    return raise_alert(
+        db,
+        key=f"{CHANNEL_LOST}:{channel}:{event_id}",
+        kind=CHANNEL_LOST,
+        channel=target,
+        text=text,
+        now=now,
+        customer_id=customer.id if customer else None,
+        data={"channel": channel, "reason": reason},
+    )
+
+
+def troubles(db: Session) -> list[Trouble]:
+    """Lost channels first, then alerts that will not be delivered, oldest first."""
+    lost = Alerts.of_kind(db, CHANNEL_LOST)
+    found = [Trouble(alert.id, _lost_line(db, alert), alert.created_at) for alert in lost]
+    found.extend(
+        Trouble(alert.id, _failed_line(db, alert), alert.updated_at)
+        for alert in Alerts.given_up(db)
+        if alert.kind != CHANNEL_LOST
+    )
+    return found
+
+
+def trouble_count(db: Session) -> int:
+    return len(troubles(db))
+
+
+def _customer_name(db: Session, alert: Alert) -> str | None:
+    customer = Customers.find(db, alert.customer_id) if alert.customer_id else None
+    return customer.name if customer is not None else None
+
+
+def _lost_line(db: Session, alert: Alert) -> str:
+    data = alert.data or {}
+    channel, reason = data.get("channel", "?"), data.get("reason", "")
+    name = _customer_name(db, alert)
+    whose = f" ({name})" if name else ""
+    return f"Channel <#{channel}>{whose}: {LOST_BECAUSE.get(reason, reason)}"
+
+
+def _failed_line(db: Session, alert: Alert) -> str:
+    name = _customer_name(db, alert)
+    whose = f" for {name}" if name else ""
+    where = f" in <#{alert.channel}>" if alert.channel else ""
+    summary = " ".join(alert.text.split())
+    summary = summary if len(summary) <= 120 else summary[:119] + "…"
+    return (
+        f"Alert #{alert.id} ({alert.kind}){whose}{where} not delivered: "
+        f"`{alert.last_error}` after {alert.attempts} attempt(s). {summary}"
+    )

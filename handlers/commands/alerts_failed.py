@@ -1,0 +1,40 @@
+"""/hourglass alerts failed: the channels Hourglass lost and the alerts it could not deliver,
+each with its reason, for managers (bot.alerts.health)."""
+
+from __future__ import annotations
+
+from bot.alerts import health
+from bot.parsing import InputError
+from handlers.common import CommandCall, Reply
+from handlers.paging import paged_reply
+
+USAGE = "/hourglass alerts failed"
+LIST_COMMAND = "/hourglass alerts failed"
+
+
+def alerts_failed(call: CommandCall) -> Reply:
+    if call.tokens:
+        raise InputError("`/hourglass alerts failed` takes nothing after it")
+    found = health.troubles(call.db)
+    if not found:
+        return Reply(":white_check_mark: Every alert was delivered and no channel was lost.")
+    zone = call.user_tz()
+    items = [f"• {t.what} ({t.at.astimezone(zone):%a %-d %b %H:%M})" for t in found]
+    head = f":rotating_light: {len(found)} problem(s) with alerts, oldest first:"
+    return paged_reply(call, LIST_COMMAND, head, items)
+
+
+def home_blocks(count: int) -> list[dict]:
+    """App Home for a manager: how many alert problems there are (none: nothing shown)."""
+    if not count:
+        return []
+    return [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f":rotating_light: *{count} alert problem(s)*: a lost channel or an "
+                "undelivered alert. See `/hourglass alerts failed`.",
+            },
+        }
+    ]
