@@ -304,7 +304,10 @@ def test_socket_mode_connects_through_slack_api_url(tmp_path, standin):
 
 
 def _raise_alert_in(url: str, key: str = "block_expiring:1:7") -> None:
+    from dataclasses import replace
+
     from bot.alerts.outbox import raise_alert
+    from bot.policy.loader import load_policy
     from store.db import Database, ensure_schema
 
     database = Database(url)
@@ -312,9 +315,10 @@ def _raise_alert_in(url: str, key: str = "block_expiring:1:7") -> None:
     with database.session() as db:
         raise_alert(
             db,
+            replace(load_policy(), alert_channel="CALERTS"),  # no customer: the provider's
             key=key,
             kind="block_expiring",
-            channel="CALERTS",
+            customer=None,
             text="7 days left",
             now=hourglass_app.SystemClock().now(),
         )

@@ -45,6 +45,7 @@ from bot.policy.reader import (
     read_whole,
 )
 from bot.policy.rounding import RoundingMode, RoundingRule
+from bot.policy.routes import AlertRoutes, read_routes
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_GROUPS = {"weekdays": WEEKDAYS[:5], "weekends": WEEKDAYS[5:], "daily": WEEKDAYS}
@@ -186,6 +187,7 @@ SECTIONS: dict[str, tuple[Key, ...]] = {
         Key("priorities", {}, _priorities),  # every plan's, unless the plan sets its own
     ),
     "roles": (Key("agents", [], _members), Key("managers", [], _members)),
+    "alerts": (Key("routes", {}, read_routes),),  # bot.policy.routes: team, customer, both
 }
 TOP_LEVEL = {"provider", *SECTIONS, "calendars", "plans"}
 CALENDAR = (
@@ -375,6 +377,7 @@ def parse_policy(text: str, origin: str = "policy") -> Policy:
         timers=Timers(**sections["timers"]),
         sla=Sla(**sla),
         roles=Roles(**sections["roles"]),
+        alerts=AlertRoutes(**sections["alerts"]),
         source=origin,
     )
     _check_default_priority(reader, policy.sla, plans)

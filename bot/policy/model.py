@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.calendar.business import BusinessCalendar
 from bot.policy.rounding import RoundingRule
+from bot.policy.routes import AlertRoutes
 
 ACTIVITIES = (
     "kickoff",
@@ -136,6 +137,7 @@ class Policy:
     timers: Timers = Timers()
     sla: Sla = Sla()
     roles: Roles = Roles()
+    alerts: AlertRoutes = AlertRoutes()  # who each alert kind is for (SPEC §5)
     activities: tuple[str, ...] = ACTIVITIES
     source: str = field(default="", compare=False)
 
