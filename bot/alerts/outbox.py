@@ -93,12 +93,15 @@ def destinations(
     channel; the customer's copy goes to the support channel (in a thread if `thread_ts`),
     else to the team's channel, whose readers may see anything. With nowhere to post, one
     copy is still recorded with no channel, as before: it is kept, never silently dropped.
+    A team channel that is the customer's own channel counts as none.
     """
     if to is not None:
         return [Destination(DIRECT, to, key)]
     route = policy.alerts.route(kind)
-    team = team_channel(policy, customer)
     support = customer.channel_id if customer is not None else None
+    team = team_channel(policy, customer)
+    if team == support:  # e.g. an alert_channel set to a customer's channel: never post there
+        team = ""
     if route == TEAM or not support:
         return [Destination(TEAM, team, key)]
     shown = Destination(CUSTOMER, support, key, thread_ts)
