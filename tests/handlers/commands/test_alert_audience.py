@@ -8,7 +8,7 @@ breaches and escalations, fair-use reviews and other customers stay in the team'
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
