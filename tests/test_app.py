@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 
 import app as hourglass_app
 from handlers.local.standin import slash_command_body
+from store.db import Database
+from store.models import Customer
 from tests.harness import CLI, ROOT, SIGNING_SECRET, AppProcess, free_port, process_env, run_cli
 
 
@@ -123,6 +125,26 @@ def test_a_policy_that_drops_a_plan_in_use_stops_start_up(tmp_path, cli):
 
 
 # --- CLI ------------------------------------------------------------------------------------
+
+
+def test_cli_customer_add_takes_the_team_channel_and_refuses_the_customers_own(tmp_path, cli):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    added = cli(
+        "customer", "add", "acme", "--plan", "lite", "--channel", "CACME", "--team-channel",
+        "CTEAM", env=env,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    same = cli(
+        "customer", "add", "globex", "--plan", "lite", "--channel", "CGLOBEX", "--team-channel",
+        "CGLOBEX", env=env,
+    )  # fmt: skip
+    assert same.returncode != 0 and "must not be the customer's own channel" in same.stderr
+    database = Database(env["DATABASE_URL"])
+    with database.session() as db:
+        assert [(c.name, c.channel_id, c.team_channel) for c in db.query(Customer)] == [
+            ("acme", "CACME", "CTEAM")
+        ]
+    database.dispose()
 
 
 def test_cli_admin_commands_and_report(tmp_path, cli):

@@ -188,3 +188,17 @@ def test_a_late_sweep_acknowledges_a_ticket_once_however_often_slack_retries(sha
     shared.sweep(at=at(10, 5))
     (ack,) = standin.posted(SUPPORT)
     assert ack["thread_ts"] == ts and "ticket #1" in ack["text"]
+
+
+def test_a_business_hours_plan_acknowledges_with_its_support_hours(slack, standin, clock):
+    clock.set(datetime(2026, 11, 20, 17, 30, tzinfo=UTC))  # Fri 17:30 London
+    slack.command("/hourglass customer add globex plan=lite channel=<#CLITE|g>", MANAGER)
+    ts = f"{clock.now().timestamp():.6f}"
+    event = {"type": "message", "channel": "CLITE", "user": CUSTOMER_USER, "text": "hi", "ts": ts}
+    slack.event(event, event_id="EvLITE1")
+    slack.sweep()
+    (ack,) = standin.posted("CLITE")
+    assert ack["thread_ts"] == ts
+    assert ack["text"].endswith(
+        "We aim to reply within 8h of our support hours, by Sat 21 Nov 15:30 GMT."
+    )
