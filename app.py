@@ -497,7 +497,12 @@ def build_parser() -> argparse.ArgumentParser:
     customer_add = customer_sub.add_parser("add")
     customer_add.add_argument("name")
     customer_add.add_argument("--plan", required=True)
-    customer_add.add_argument("--channel", default=None, help="Slack channel ID (C…)")
+    customer_add.add_argument(
+        "--channel", default=None, help="the customer's support channel ID (C…), shared with them"
+    )
+    customer_add.add_argument(
+        "--team-channel", default=None, help="the team's internal alert channel ID for it (C…)"
+    )
     customer_add.add_argument("--seats", type=int, default=1)
     customer_set = customer_sub.add_parser("set")
     customer_set.add_argument("name")
@@ -635,6 +640,7 @@ def _customer(args: argparse.Namespace, settings: Settings) -> int:
             name=args.name,
             plan=args.plan,
             channel_id=args.channel,
+            team_channel=args.team_channel,
             seats=args.seats,
             actor="cli",
             now=SystemClock().now(),

@@ -39,26 +39,32 @@ def add_customer(
     seats: int,
     actor: str,
     now: datetime,
+    team_channel: str | None = None,
 ) -> Customer:
+    """A new customer with its support channel (shared with the customer: their messages open
+    tickets there) and the team's internal channel for it (internal alerts, SPEC §5)."""
     name = parse_name(name)
     if plan not in policy.plans:
         raise InputError(f"there is no plan `{plan}` (plans: {', '.join(policy.plans)})")
     if not 1 <= seats <= MAX_SEATS:
         raise InputError(f"seats must be a whole number from 1 to {MAX_SEATS}")
-    if channel_id is not None and not _CHANNEL_ID.match(channel_id):
-        raise InputError(f"`{channel_id}` is not a Slack channel (pick one with #)")
+    for given in (channel_id, team_channel):
+        if given is not None and not _CHANNEL_ID.match(given):
+            raise InputError(f"`{given}` is not a Slack channel (pick one with #)")
     if Customers.by_name(db, name) is not None:
         raise InputError(f"there is already a customer called `{name}`")
     if channel_id is not None:
         other = Customers.by_channel(db, channel_id)
         if other is not None:
             raise InputError(f"that channel already belongs to `{other.name}`")
+    _check_team_channel(db, policy, channel_id, team_channel)
     return Customers.add(
         db,
         Customer(
             name=name,
             plan=plan,
             channel_id=channel_id,
+            team_channel=team_channel,
             seats=seats,
             created_at=now,
             created_by=actor,
@@ -89,6 +95,27 @@ def detach_channel(db: Session, name: str, channel_id: str) -> bool:
     customer.channel_id = None
     db.flush()
     return True
+
+
+def _check_team_channel(db: Session, policy: Policy, support: str | None, team: str | None) -> None:
+    """A support channel is read by the customer, so it is never a team's channel: not this
+    customer's, not another's, not the provider's alert channel (SPEC §5)."""
+    if team is not None and team == support:
+        raise InputError(
+            "the team channel must not be the customer's own channel: the customer reads that one"
+        )
+    if team is not None and (other := Customers.by_channel(db, team)) is not None:
+        raise InputError(
+            f"that channel is `{other.name}`'s support channel; their people would read "
+            "internal alerts there"
+        )
+    if support is not None and (
+        support == policy.alert_channel or Customers.by_team_channel(db, support) is not None
+    ):
+        raise InputError(
+            "that channel is a team channel for internal alerts; the customer's channel must be "
+            "another"
+        )
 
 
 def plans_missing(db: Session, policy: Policy) -> dict[str, list[str]]:

@@ -31,9 +31,17 @@ class SlackMessenger:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None) -> tuple[str, str]:
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        thread_ts: str | None = None,
+    ) -> tuple[str, str]:
         try:
-            response = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            response = self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
+            )
         except SlackApiError as exc:
             raise _delivery_error(exc) from exc
         except OSError as exc:

@@ -19,7 +19,8 @@ from bot.billing import hours as hour_blocks
 from bot.policy.model import Policy
 from store.models import Customer, HourBlock
 
-ACME_CHANNEL = "CACME01"
+ACME_CHANNEL = "CACME01"  # shared with the customer: their messages open tickets there
+ACME_TEAM = "CACMETEAM"  # the team's internal channel for acme: internal alerts go here
 ACTOR = "test"  # who the setup is recorded as; no rule reads it
 
 
@@ -32,10 +33,20 @@ def customer(
     plan: str = "professional",
     channel: str | None = None,
     seats: int = 1,
+    team: str | None = None,
 ) -> Customer:
-    """A customer on a plan, with seats and (optionally) its alert channel."""
+    """A customer on a plan, with seats and (optionally) its support channel, shared with the
+    customer, and the team's internal channel for it."""
     return customers.add_customer(
-        db, policy, name=name, plan=plan, channel_id=channel, seats=seats, actor=ACTOR, now=now
+        db,
+        policy,
+        name=name,
+        plan=plan,
+        channel_id=channel,
+        team_channel=team,
+        seats=seats,
+        actor=ACTOR,
+        now=now,
     )
 
 

@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 
 import app as hourglass_app
 from handlers.local.standin import slash_command_body
+from store.db import Database
+from store.models import Customer
 from tests.harness import CLI, ROOT, SIGNING_SECRET, AppProcess, free_port, process_env, run_cli
 
 
@@ -123,6 +125,26 @@ def test_a_policy_that_drops_a_plan_in_use_stops_start_up(tmp_path, cli):
 
 
 # --- CLI ------------------------------------------------------------------------------------
+
+
+def test_cli_customer_add_takes_the_team_channel_and_refuses_the_customers_own(tmp_path, cli):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    added = cli(
+        "customer", "add", "acme", "--plan", "lite", "--channel", "CACME", "--team-channel",
+        "CTEAM", env=env,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    same = cli(
+        "customer", "add", "globex", "--plan", "lite", "--channel", "CGLOBEX", "--team-channel",
+        "CGLOBEX", env=env,
+    )  # fmt: skip
+    assert same.returncode != 0 and "must not be the customer's own channel" in same.stderr
+    database = Database(env["DATABASE_URL"])
+    with database.session() as db:
+        assert [(c.name, c.channel_id, c.team_channel) for c in db.query(Customer)] == [
+            ("acme", "CACME", "CTEAM")
+        ]
+    database.dispose()
 
 
 def test_cli_admin_commands_and_report(tmp_path, cli):
@@ -306,7 +328,10 @@ def test_socket_mode_connects_through_slack_api_url(tmp_path, standin):
 
 
 def _raise_alert_in(url: str, key: str = "block_expiring:1:7") -> None:
+    from dataclasses import replace
+
     from bot.alerts.outbox import raise_alert
+    from bot.policy.loader import load_policy
     from store.db import Database, ensure_schema
 
     database = Database(url)
@@ -314,9 +339,10 @@ def _raise_alert_in(url: str, key: str = "block_expiring:1:7") -> None:
     with database.session() as db:
         raise_alert(
             db,
+            replace(load_policy(), alert_channel="CALERTS"),  # no customer: the provider's
             key=key,
             kind="block_expiring",
-            channel="CALERTS",
+            customer=None,
             text="7 days left",
             now=hourglass_app.SystemClock().now(),
         )

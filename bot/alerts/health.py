@@ -54,16 +54,17 @@ def record_channel_lost(
         f":warning: Hourglass can no longer post in <#{channel}> ({whose}): "
         f"{LOST_BECAUSE[reason]}. Alerts for it will fail until this is fixed. {fix}"
     )
-    # The notice goes to the team, never to the customer's channel (it is the lost one).
-    target = "" if is_alert_channel else (policy.alert_channel or "")
+    # The notice is internal: routed to the team (bot.policy.routes), never to the customer's
+    # channel, which is the lost one. If the lost one is the team's own channel, the notice
+    # fails there too and is listed by `/hourglass alerts failed` all the same.
     return raise_alert(
         db,
+        policy,
         key=f"{CHANNEL_LOST}:{channel}:{event_id}",
         kind=CHANNEL_LOST,
-        channel=target,
+        customer=customer,
         text=text,
         now=now,
-        customer_id=customer.id if customer else None,
         data={"channel": channel, "reason": reason},
     )
 

@@ -9,12 +9,14 @@ through a `Messenger`, so this module never imports Slack.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from bot.policy.model import Policy
+from bot.policy.routes import CUSTOMER, TEAM
 from store.db import Database
 from store.models import Alert, Customer
 from store.repositories.core import Alerts, insert_if_absent
@@ -24,6 +26,12 @@ log = logging.getLogger("hourglass." + __name__)
 Blocks = list[dict[str, Any]]
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)
+DIRECT = "direct"
+CUSTOMER_COPY = ":customer"
+NOWHERE = (
+    "no channel to post to: set the customer's team channel (/hourglass customer add … "
+    "team=<#channel>) or the provider's alert_channel"
+)
 
 
 class DeliveryError(Exception):
@@ -35,42 +43,118 @@ class DeliveryError(Exception):
 
 
 class Messenger(Protocol):
-    def post(self, channel: str, text: str, blocks: Blocks | None) -> tuple[str, str]:
-        """Post a new message; returns (channel id, message ts)."""
+    def post(
+        self, channel: str, text: str, blocks: Blocks | None, thread_ts: str | None = None
+    ) -> tuple[str, str]:
+        """Post a new message (a reply in `thread_ts`'s thread if given); returns (channel
+        id, message ts)."""
 
     def update(self, channel: str, ts: str, text: str, blocks: Blocks | None) -> None:
         """Edit a message already posted."""
 
 
-def alert_channel(customer: Customer | None, fallback: str | None) -> str:
-    """The customer's channel for alerts, else the provider's alert channel ('' if none)."""
-    if customer is not None and customer.channel_id:
-        return customer.channel_id
-    return fallback or ""
+@dataclass(frozen=True)
+class Destination:
+    """One copy of an alert: who its words are for, where it is posted ('' for nowhere),
+    the key it is recorded under, and the thread it replies in (if any)."""
+
+    audience: str  # team, customer, or direct (a DM to one person)
+    channel: str
+    key: str
+    thread_ts: str | None = None
+
+
+def team_channel(policy: Policy, customer: Customer | None) -> str:
+    """The team's internal channel for the customer, else the provider's ('' if none)."""
+    if customer is not None and customer.team_channel:
+        return customer.team_channel
+    return policy.alert_channel or ""
+
+
+def customer_key(key: str) -> str:
+    """The key of the customer's copy of an alert that goes to both audiences."""
+    return f"{key}{CUSTOMER_COPY}"
+
+
+def destinations(
+    policy: Policy,
+    kind: str,
+    key: str,
+    customer: Customer | None,
+    *,
+    to: str | None = None,
+    thread_ts: str | None = None,
+) -> list[Destination]:
+    """Where an alert goes: the one routing function every alert passes through (SPEC §5).
+
+    `to` is a direct message to one person. Otherwise the policy routes `kind` to the team,
+    the customer or both (`bot.policy.routes`): the team's copy goes to the customer's team
+    channel (else the provider's alert_channel) and is never moved to the customer's support
+    channel; the customer's copy goes to the support channel (in a thread if `thread_ts`),
+    else to the team's channel, whose readers may see anything. With nowhere to post, one
+    copy is still recorded with no channel, as before: it is kept, never silently dropped.
+    A team channel that is the customer's own channel counts as none.
+    """
+    if to is not None:
+        return [Destination(DIRECT, to, key)]
+    route = policy.alerts.route(kind)
+    support = customer.channel_id if customer is not None else None
+    team = team_channel(policy, customer)
+    if team == support:  # e.g. an alert_channel set to a customer's channel: never post there
+        team = ""
+    if route == TEAM or not support:
+        return [Destination(TEAM, team, key)]
+    shown = Destination(CUSTOMER, support, key, thread_ts)
+    if route == CUSTOMER or not team or team == support:
+        return [shown]
+    return [Destination(TEAM, team, key), replace(shown, key=customer_key(key))]
 
 
 def raise_alert(
     db: Session,
+    policy: Policy,
     *,
     key: str,
     kind: str,
-    channel: str,
+    customer: Customer | None,
     text: str,
     now: datetime,
     blocks: Blocks | None = None,
-    customer_id: int | None = None,
     state: str = "raised",
     data: dict[str, Any] | None = None,
+    to: str | None = None,
+    thread_ts: str | None = None,
 ) -> bool:
-    """Record an alert once per key, in the caller's transaction. True if it is new."""
+    """Record an alert once per key, in the caller's transaction, for each destination
+    `destinations` gives (a DM if `to` names a person). True if any copy is new."""
+    new = False
+    for where in destinations(policy, kind, key, customer, to=to, thread_ts=thread_ts):
+        new |= _record(db, where, kind, customer, text, now, blocks, state, data)
+    return new
+
+
+def _record(
+    db: Session,
+    where: Destination,
+    kind: str,
+    customer: Customer | None,
+    text: str,
+    now: datetime,
+    blocks: Blocks | None,
+    state: str,
+    data: dict[str, Any] | None,
+) -> bool:
+    channel = where.channel
     return insert_if_absent(
         db,
         Alert,
         {
-            "key": key,
+            "key": where.key,
             "kind": kind,
-            "customer_id": customer_id,
+            "customer_id": customer.id if customer is not None else None,
             "channel": channel,
+            "audience": where.audience,
+            "thread_ts": where.thread_ts,
             "state": state,
             "text": text,
             "blocks": blocks,
@@ -79,7 +163,7 @@ def raise_alert(
             "delivered_version": 0,
             "attempts": 0,
             "next_attempt_at": now if channel else None,
-            "last_error": None if channel else "no channel to post to",
+            "last_error": None if channel else NOWHERE,
             "created_at": now,
             "updated_at": now,
         },
@@ -98,26 +182,31 @@ def update_alert(
     data: dict[str, Any] | None = None,
     kind: str | None = None,
 ) -> bool:
-    """Move an alert to a new state (and kind, e.g. sla_warning -> sla_breach); the clock edits the posted message in place.
+    """Move an alert to a new state (and kind, e.g. sla_warning -> sla_breach); the clock
+    edits the posted message in place. The customer's copy of an alert that went to both
+    audiences moves with it (only customer-facing kinds have one, so the words fit both).
 
     Nothing happens if the alert is unknown or already in that state, so sweeps may call
     this as often as they like.
     """
-    alert = Alerts.by_key(db, key)
-    if alert is None or alert.state == state:
-        return False
-    alert.state, alert.text, alert.blocks = state, text, blocks
-    if kind is not None:
-        alert.kind = kind
-    if data is not None:
-        alert.data = {**(alert.data or {}), **data}
-    alert.version += 1
-    alert.attempts = 0
-    alert.updated_at = now
-    if alert.channel:
-        alert.next_attempt_at = now
+    moved = False
+    for copy_key in (key, customer_key(key)):
+        alert = Alerts.by_key(db, copy_key)
+        if alert is None or alert.state == state:
+            continue
+        alert.state, alert.text, alert.blocks = state, text, blocks
+        if kind is not None:
+            alert.kind = kind
+        if data is not None:
+            alert.data = {**(alert.data or {}), **data}
+        alert.version += 1
+        alert.attempts = 0
+        alert.updated_at = now
+        if alert.channel:
+            alert.next_attempt_at = now
+        moved = True
     db.flush()
-    return True
+    return moved
 
 
 @dataclass
@@ -137,6 +226,7 @@ class _Pending:
     target: str
     text: str
     blocks: Blocks | None
+    thread_ts: str | None
     posted: tuple[str, str] | None  # (channel, ts) once the first delivery is done
 
 
@@ -160,7 +250,9 @@ def deliver_due(
             continue
         try:
             if pending.posted is None:
-                posted = messenger.post(pending.target, pending.text, pending.blocks)
+                posted = messenger.post(
+                    pending.target, pending.text, pending.blocks, pending.thread_ts
+                )
                 report.posted += 1
             else:
                 posted = pending.posted
@@ -187,6 +279,7 @@ def _pending(database: Database, alert_id: int) -> _Pending | None:
             target=alert.channel,
             text=alert.text,
             blocks=alert.blocks,
+            thread_ts=alert.thread_ts,
             posted=(channel, ts) if channel is not None and ts is not None else None,
         )
 

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import alert_channel, raise_alert, update_alert
+from bot.alerts.outbox import raise_alert, update_alert
 from bot.billing.blocks import BlockStatement, low_balance
 from bot.billing.ledger import Ledger, ledger_for
 from bot.policy.model import Policy
@@ -114,11 +114,11 @@ def raise_low_balance_alert(
     )
     return raise_alert(
         db,
+        policy,
         key=low_balance_key(customer, newest.id),
         kind="block_low",
-        channel=alert_channel(customer, policy.alert_channel),
+        customer=customer,
         text=text,
         now=now,
-        customer_id=customer.id,
         data={"remaining_minutes": remaining, "threshold_minutes": threshold},
     )

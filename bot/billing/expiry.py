@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import alert_channel, raise_alert
+from bot.alerts.outbox import raise_alert
 from bot.billing.blocks import BlockStatement, block_expiry_warnings, expiry_alert_key
 from bot.billing.drawdown import block_label, expired_text, forfeit_state, raise_low_balance_alert
 from bot.billing.hours import block_terms
@@ -51,12 +51,12 @@ def sweep_block_expiring(db: Session, policy: Policy, now: datetime) -> int:
             continue  # nothing left to lose
         raised += raise_alert(
             db,
+            policy,
             key=key,
             kind="block_expiring",
-            channel=alert_channel(ledger.customer, policy.alert_channel),
+            customer=ledger.customer,
             text=_expiring_text(ledger.customer, block, statement, (block.expires - today).days),
             now=now,
-            customer_id=block.customer_id,
             data={"block_id": block.id, "days_before": threshold},
         )
     return raised
@@ -85,12 +85,12 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
         BlockExpiries.record(db, block, statement.forfeited_minutes, now)
         raised += raise_alert(
             db,
+            policy,
             key=f"block_expired:{block.id}",
             kind="block_expired",
-            channel=alert_channel(customer, policy.alert_channel),
+            customer=customer,
             text=expired_text(customer, block, statement),
             now=now,
-            customer_id=customer.id,
             state=forfeit_state(statement.forfeited_minutes),
             data={"block_id": block.id, "forfeited_minutes": statement.forfeited_minutes},
         )

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import alert_channel, raise_alert
+from bot.alerts.outbox import raise_alert
 from bot.bookings.charges import BookingStatus, check_balance, is_late, kind_of, late_charge
 from bot.bookings.listing import slack_time
 from bot.parsing import format_duration
@@ -75,10 +75,11 @@ def _remind_engineers(
     for engineer in booking.engineers:
         raised += raise_alert(
             db,
+            policy,
             key=f"booking_reminder:{_slot(booking)}:{label}:{engineer.user_id}",
             kind="booking_reminder",
-            channel=engineer.user_id,
-            customer_id=customer.id,
+            customer=customer,
+            to=engineer.user_id,
             now=now,
             text=(
                 f":alarm_clock: In {format_duration(booking.start_at - now)}: "
@@ -95,9 +96,12 @@ def _remind_engineers(
 def _remind_channel(
     db: Session, policy: Policy, booking: Booking, label: str, now: datetime
 ) -> int:
-    """A note in the customer's channel, saying what cancelling now would bill."""
+    """A note in the customer's channel (where the policy routes booking reminders), saying
+    what cancelling now would bill."""
     customer = booking.customer
-    channel = alert_channel(customer, policy.alert_channel)
+    # The key names the channel it went to before alerts were routed, so that a reminder is
+    # never sent twice across the upgrade.
+    channel = customer.channel_id or policy.alert_channel
     people = ", ".join(f"<@{e.user_id}>" for e in booking.engineers)
     cost = (
         f"bills {format_minutes(late_charge(policy))}."
@@ -106,10 +110,10 @@ def _remind_channel(
     )
     return raise_alert(
         db,
+        policy,
         key=f"booking_reminder:{_slot(booking)}:{label}:{channel or 'none'}",
         kind="booking_reminder",
-        channel=channel,
-        customer_id=customer.id,
+        customer=customer,
         now=now,
         text=(
             f":alarm_clock: Reminder: your {kind_of(booking)} #{booking.id} is "

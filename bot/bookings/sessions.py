@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot import customers as customer_service
-from bot.alerts.outbox import alert_channel, raise_alert
+from bot.alerts.outbox import raise_alert
 from bot.bookings.charges import (
     BookingStatus,
     check_balance,
@@ -386,15 +386,14 @@ def post_alert(
     *,
     key: str | None = None,
 ) -> None:
-    """One alert per key (default `<kind>:<booking id>`: one of a kind per booking), to the
-    customer's channel."""
-    customer = booking.customer
+    """One alert per key (default `<kind>:<booking id>`: one of a kind per booking), where
+    the policy routes `kind` (bookings to the customer's channel, late charges to the team)."""
     raise_alert(
         db,
+        policy,
         key=key or f"{kind}:{booking.id}",
         kind=kind,
-        channel=alert_channel(customer, policy.alert_channel),
-        customer_id=customer.id,
+        customer=booking.customer,
         now=now,
         text=text,
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import alert_channel, raise_alert, update_alert
+from bot.alerts.outbox import raise_alert, update_alert
 from bot.blocks import actions, button, section
 from bot.calls.fair_use import Limits, format_call_time, format_limit
 from bot.policy.model import Policy
@@ -66,12 +66,12 @@ def raise_long_call(
     text = long_call_text(policy, call, customer, rules)
     raise_alert(
         db,
+        policy,
         key=long_call_key(call),
         kind="long_call",
-        channel=alert_channel(customer, policy.alert_channel),
+        customer=customer,
         text=text,
         now=now,
-        customer_id=customer.id,
         data={"call_id": call.id, "caller": call.caller, "seconds": call.seconds},
         blocks=long_call_blocks(text, call, customer),
     )
@@ -186,14 +186,7 @@ def _sync(
     if not over:
         update_alert(db, key, state=WITHDRAWN, text=text, now=now, data=data)
     elif not raise_alert(
-        db,
-        key=key,
-        kind=kind,
-        channel=alert_channel(customer, policy.alert_channel),
-        text=text,
-        now=now,
-        customer_id=customer.id,
-        data=data,
+        db, policy, key=key, kind=kind, customer=customer, text=text, now=now, data=data
     ):
         _raise_again(db, key, text, now, data)
 

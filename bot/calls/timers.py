@@ -251,12 +251,13 @@ def timer_forgotten_rule(db: Session, policy: Policy, now: datetime) -> int:
         text, buttons = _reminder(policy, timer, now, final=final)
         raise_alert(
             db,
+            policy,
             key=_reminder_key(timer.agent_id, timer.started_at, number),
             kind="timer_forgotten",
-            channel=timer.agent_id,
+            customer=timer.customer,
+            to=timer.agent_id,
             text=text,
             now=now,
-            customer_id=timer.customer.id,
             data={"reminder": number, "final": final},
             blocks=[section(text), actions(*buttons)],
         )

@@ -47,6 +47,7 @@ from bot.policy.reader import (
     read_whole,
 )
 from bot.policy.rounding import RoundingMode, RoundingRule
+from bot.policy.routes import AlertRoutes, read_routes
 from bot.policy.versions import policy_history
 
 # --- readers for the rows -------------------------------------------------------------------
@@ -184,6 +185,7 @@ SECTIONS: dict[str, tuple[Key, ...]] = {
         Key("priorities", {}, _priorities),  # every plan's, unless the plan sets its own
     ),
     "roles": (Key("agents", [], _members), Key("managers", [], _members)),
+    "alerts": (Key("routes", {}, read_routes),),  # bot.policy.routes: team, customer, both
 }
 TOP_LEVEL = {"provider", *SECTIONS, "calendars", "plans"}
 PLAN = (
@@ -299,6 +301,7 @@ def build_policy(reader: Reader, raw: dict[str, Any]) -> Policy:
         timers=Timers(**sections["timers"]),
         sla=Sla(**sla),
         roles=Roles(**sections["roles"]),
+        alerts=AlertRoutes(**sections["alerts"]),
         source=origin,
     )
     _check_default_priority(reader, policy.sla, plans)

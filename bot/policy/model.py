@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.calendar.business import BusinessCalendar
 from bot.calendar.business_days import Target
 from bot.policy.rounding import RoundingRule
+from bot.policy.routes import AlertRoutes
 
 ACTIVITIES = (
     "kickoff",
@@ -140,6 +141,7 @@ class Policy:
     timers: Timers = Timers()
     sla: Sla = Sla()
     roles: Roles = Roles()
+    alerts: AlertRoutes = AlertRoutes()  # who each alert kind is for (SPEC §5)
     activities: tuple[str, ...] = ACTIVITIES
     source: str = field(default="", compare=False)
     effective_from: date | None = field(default=None, compare=False)  # None: the beginning

@@ -1,7 +1,7 @@
 """Tickets from a customer's support channel: what a message, a thread reply or a ✅ does.
 
 A customer's top-level message in their channel opens a ticket at the policy's default
-priority; an agent's first reply in the ticket's thread is its first response; the
+priority and is acknowledged in its thread with the public target; an agent's first reply in the ticket's thread is its first response; the
 customer's reply in the thread of a paused ticket resumes it; an agent's ✅ on the ticket's
 message resolves it. Slack retries events it thinks we missed, so each is recorded once per
 event id. The Slack edge (`handlers.events.sla`) hands over plain values; this module never
@@ -15,8 +15,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.policy.model import Policy
+from bot.alerts.outbox import raise_alert
+from bot.policy.model import Plan, Policy
+from bot.sla.clocks import TicketClocks
 from bot.sla.eventlog import EventKind, TicketStatus
+from bot.sla.explain import format_duration, format_when
+from bot.sla.targets import plan_for
 from bot.sla.tickets import can_record, clocks_for, refresh
 from store.models import Customer, Ticket
 from store.repositories.core import Customers
@@ -157,8 +161,47 @@ def open_from_message(
         now=now,
         slack_event_id=event_id,
     )
-    refresh(db, policy, ticket, customer, now)
+    acknowledge(db, policy, ticket, customer, refresh(db, policy, ticket, customer, now), now)
     return ticket
+
+
+def acknowledgement_text(plan: Plan, ticket: Ticket, clocks: TicketClocks) -> str:
+    """What the customer reads in their thread: the ticket's number and the public first
+    response target with its due time. Never the internal target (seed 004: "a company may
+    [tell] customers to expect a support ticket response within 6 hours, but their [SLA]
+    requires a 4-hour response")."""
+    head = f":wave: Thanks, we have your message as ticket #{ticket.id} ({ticket.priority})."
+    first = clocks.first_response
+    if first.target is None:
+        return f"{head} Someone from the team will reply in this thread."
+    hours = "" if plan.calendar.is_24_7 else " of our support hours"
+    return (
+        f"{head} We aim to reply within {format_duration(first.target)}{hours}, by "
+        f"{format_when(first.due, plan.calendar.zone)}."
+    )
+
+
+def acknowledge(
+    db: Session,
+    policy: Policy,
+    ticket: Ticket,
+    customer: Customer,
+    clocks: TicketClocks,
+    now: datetime,
+) -> bool:
+    """A reply in the customer's thread (`ticket_received`, routed like every alert) saying
+    the ticket is open and when to expect the first response."""
+    return raise_alert(
+        db,
+        policy,
+        key=f"ticket_received:{ticket.id}",
+        kind="ticket_received",
+        customer=customer,
+        text=acknowledgement_text(plan_for(policy, customer), ticket, clocks),
+        now=now,
+        thread_ts=ticket.thread_ts,
+        data={"ticket_id": ticket.id},
+    )
 
 
 def record_slack_event(

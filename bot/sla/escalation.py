@@ -4,8 +4,9 @@ Alert states, worst first: an escalation level (`[[sla.escalations]]`, `after` t
 business time past the breach), a breach (public target passed), a warning (the policy's
 share of the internal target used). Once an alert exists (key `sla:<id>`) it also follows the
 ticket to "responded" and "resolved". Acknowledging stops the mentions of later escalation
-levels; taking assigns the ticket. Alerts go to the customer's channel, so their words name
-the public target only, never the internal one (seed 004).
+levels; taking assigns the ticket. These alerts are internal (`bot.policy.routes`): they go
+to the team's channel, never the customer's; their words still name the public target only,
+never the internal one (seed 004).
 
 It reads derived clocks; the caller (`bot.sla.tickets.refresh`) derives them and calls
 `sync_alert` and `ping_escalation`. Imports the alerts outbox and the store.
@@ -19,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import alert_channel, raise_alert, update_alert
+from bot.alerts.outbox import raise_alert, team_channel, update_alert
 from bot.blocks import actions, button, section
 from bot.policy.model import Policy
 from bot.sla.clocks import ClockName, ClockState, ClockStatus, TicketClocks
@@ -208,13 +209,13 @@ def sync_alert(
     if existing is None:
         return raise_alert(
             db,
+            policy,
             key=key,
             kind=state.kind or "sla_warning",
-            channel=alert_channel(customer, policy.alert_channel),
+            customer=customer,
             text=text,
             blocks=blocks,
             now=now,
-            customer_id=customer.id,
             state=full_state,
             data=data,
         )
@@ -240,7 +241,8 @@ def ping_escalation(
     if state.level_index is None or ticket.acknowledged_by or state.clock is None:
         return 0
     level = policy.sla.escalations[state.level_index]
-    where = f" in <#{customer.channel_id}>" if customer.channel_id else ""
+    team = team_channel(policy, customer)
+    where = f" in <#{team}>" if team else ""
     text = (
         f":rotating_light: Ticket {_ticket_head(ticket, customer)} breached its "
         f"{state.clock.name} target and is escalated to you (*{level.level}*){where}."
@@ -251,13 +253,14 @@ def ping_escalation(
             continue
         sent += raise_alert(
             db,
+            policy,
             key=f"sla:{ticket.id}:esc{state.level_index + 1}:{user}",
             kind="sla_escalation",
-            channel=user,
+            customer=customer,
+            to=user,
             text=text,
             blocks=alert_blocks(ticket, text, resolved=False),
             now=now,
-            customer_id=customer.id,
             data={"ticket_id": ticket.id, "level": level.level},
         )
     return sent

@@ -7,7 +7,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot import customers as customer_service
-from bot.alerts.outbox import alert_channel
+from bot.alerts.outbox import destinations
 from bot.bookings import grammar, listing, moves
 from bot.bookings import sessions as bookings
 from bot.bookings.charges import BookingStatus
@@ -49,10 +49,10 @@ def open_form(call: CommandCall) -> Reply:
 
 
 def _who_is_told(call: CommandCall, customer: Customer) -> str:
-    """Say where the alert goes, and say so plainly when it can go nowhere."""
-    channel = alert_channel(customer, call.policy.alert_channel)
-    if channel:
-        return f"<#{channel}> has been told."
+    """Say where the late-cancellation alert goes, and say so plainly when it can go nowhere."""
+    channels = [d.channel for d in destinations(call.policy, "late_cancellation", "", customer)]
+    if all(channels):
+        return " and ".join(f"<#{channel}>" for channel in channels) + " has been told."
     return "no alert channel is set for this customer, so nobody else has been told."
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot import customers as customer_service
+from bot.alerts.outbox import team_channel
 from bot.billing import hours as hour_blocks
 from bot.parsing import InputError, parse_date, parse_mention, parse_month, split_options
 from bot.policy.model import provider_today
@@ -21,6 +22,7 @@ from handlers.commands import sla as sla_command
 from handlers.commands.customer_set import USAGE as USAGE_CUSTOMER_SET
 from handlers.commands.customer_set import customer_set
 from handlers.common import CommandCall, Reply, subcommands
+from store.models import Customer
 
 log = logging.getLogger("hourglass." + __name__)
 
@@ -28,7 +30,9 @@ _TRAILING_PURCHASED = re.compile(
     r"^(.*?)\s+purchased\s+(\d{4}-\d{2}-\d{2}|today|yesterday)\s*$", re.IGNORECASE | re.DOTALL
 )
 
-USAGE_CUSTOMER_ADD = "/hourglass customer add <name> plan=<plan> [channel=<#channel>] [seats=<n>]"
+USAGE_CUSTOMER_ADD = (
+    "/hourglass customer add <name> plan=<plan> [channel=<#channel>] [team=<#channel>] [seats=<n>]"
+)
 USAGE_HOURS_ADD = "/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]"
 USAGE_REPORT = "/hourglass report <customer> [YYYY-MM] [issue]"
 
@@ -41,7 +45,7 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/balance <customer>`
 • `/ticket open <customer> <priority> <subject…> [opened <date time>]` · `/ticket respond|pause|resume|resolve|why <id>` · `/ticket list [customer]`
 *Managers*
-• `/hourglass customer add <name> plan=<plan> [channel=<#channel>] [seats=<n>]`
+• `/hourglass customer add <name> plan=<plan> [channel=<#channel>] [team=<#channel>] [seats=<n>]`
 • `/hourglass customer set <name> phone=on|off|plan` (the phone support add-on)
 • `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]`
 • `/hourglass report <customer> [YYYY-MM] [issue]` (`issue` freezes an ended month) · `/hourglass sla [customer] [YYYY-MM]`
@@ -52,17 +56,12 @@ Durations: `90m`, `1h30m`, `1.5h`, `1:30`. Dates: `YYYY-MM-DD`, `today`, `yester
 
 def customer_add(call: CommandCall) -> Reply:
     words, options = split_options(call.tokens)
-    unknown = set(options) - {"plan", "channel", "seats"}
+    unknown = set(options) - {"plan", "channel", "team", "seats"}
     if unknown:
         raise InputError(f"unknown option `{sorted(unknown)[0]}=`")
     if len(words) != 1 or "plan" not in options:
         raise InputError("give one customer name and plan=<plan>")
-    channel_id = None
-    if "channel" in options:
-        mention = parse_mention(options["channel"])
-        if mention is None or mention.kind != "channel":
-            raise InputError(f"`{options['channel']}` is not a channel (pick one with #)")
-        channel_id = mention.id
+    channel_id, team = _channel_option(options, "channel"), _channel_option(options, "team")
     seats_text = options.get("seats", "1")
     if not seats_text.isdigit():
         raise InputError(f"seats must be a whole number, not `{seats_text}`")
@@ -72,15 +71,12 @@ def customer_add(call: CommandCall) -> Reply:
         name=words[0],
         plan=options["plan"],
         channel_id=channel_id,
+        team_channel=team,
         seats=int(seats_text),
         actor=call.user_id,
         now=call.now,
     )
-    where = (
-        f"alerts go to <#{channel_id}>"
-        if channel_id
-        else "alerts go to the provider's alert channel"
-    )
+    where = _where_alerts_go(call, customer)
     plan = call.policy.plans[customer.plan]
     checks = (
         [channel_checker(call.hg, call.client, customer=customer.name, channel_id=channel_id)]
@@ -93,6 +89,33 @@ def customer_add(call: CommandCall) -> Reply:
         f"{'with' if plan.phone_support else 'no'} phone support); {where}.",
         after_commit=checks,
     )
+
+
+def _channel_option(options: dict[str, str], name: str) -> str | None:
+    if name not in options:
+        return None
+    mention = parse_mention(options[name])
+    if mention is None or mention.kind != "channel":
+        raise InputError(f"`{options[name]}` is not a channel (pick one with #)")
+    return mention.id
+
+
+def _where_alerts_go(call: CommandCall, customer: Customer) -> str:
+    """Where internal alerts go, and the customer's channel: what opens tickets, what the
+    customer is shown."""
+    team = team_channel(call.policy, customer)
+    internal = (
+        f"internal alerts go to <#{team}>"
+        if team
+        else "internal alerts have no channel yet (give `team=<#channel>` or set the "
+        "provider's alert_channel): they are kept, not posted"
+    )
+    if customer.channel_id:
+        return (
+            f"<#{customer.channel_id}> is their support channel (their messages open tickets; "
+            f"they see only customer-facing notices there); {internal}"
+        )
+    return internal
 
 
 def hours_add(call: CommandCall) -> Reply:

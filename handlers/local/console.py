@@ -42,7 +42,8 @@ def describe_call(call: ApiCall) -> str | None:
     """A Web API call as a person would read it, or None for bookkeeping calls."""
     params = call.params
     if call.method == "chat.postMessage":
-        return f"  → posted to {params.get('channel')}: {params.get('text')}"
+        thread = f" (in the thread of {params['thread_ts']})" if params.get("thread_ts") else ""
+        return f"  → posted to {params.get('channel')}{thread}: {params.get('text')}"
     if call.method == "chat.update":
         return f"  → updated in {params.get('channel')}: {params.get('text')}"
     if call.method == "chat.postEphemeral":

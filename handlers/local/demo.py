@@ -76,14 +76,18 @@ def _buttons(answer: dict) -> dict[str, tuple[str, str]]:
 
 def chapter_foundation(demo: Demo) -> None:
     demo.say("Setting up: a manager adds customers and sells hour blocks")
+    demo.say("acme reads #CACME01 (shared with them); internal alerts go to the team's #CACMETEAM")
     demo.run(
-        "/hourglass customer add acme plan=professional channel=<#CACME01|acme> seats=2", MANAGER
+        "/hourglass customer add acme plan=professional channel=<#CACME01|acme> "
+        "team=<#CACMETEAM|acme-team> seats=2",
+        MANAGER,
     )
     demo.run("/hourglass customer add globex plan=lite channel=<#CGLOBEX1|globex>", MANAGER)
     demo.run("/hourglass hours add acme 10 purchased 2026-08-30 ref=PO-1182", MANAGER)
     demo.run("/hourglass hours add acme 5 ref=PO-1240", MANAGER)
     demo.say("Refused commands change nothing and say why")
     demo.run("/hourglass customer add initech plan=platinum", MANAGER)
+    demo.run("/hourglass customer add initech plan=lite team=<#CACME01|acme>", MANAGER)
     demo.run("/hourglass hours add acme ten", MANAGER)
     demo.run("/hourglass customer add initech plan=lite", STRANGER)
     demo.run("/hourglass customer add initech plan=lite", AGENT)
@@ -113,7 +117,10 @@ def chapter_sla(demo: Demo) -> None:
     demo.say("SLA tickets: clocks on each plan's business calendar")
     urgent = ticket_id(demo.run("/ticket open acme immediate Checkout returns 500 errors"))
     demo.run("/ticket open globex low Please add a user for our new starter")
-    demo.say("A customer writes in their channel: a ticket opens by itself (retries count once)")
+    demo.say(
+        "A customer writes in their channel: a ticket opens by itself (retries count once) and "
+        "they are told, in their thread, the public target only (seed 004)"
+    )
     ts = f"{int(demo.clock.now().timestamp())}.000100"
     message = {
         "type": "message",
@@ -136,7 +143,10 @@ def chapter_sla(demo: Demo) -> None:
     }
     event("alex replies in the thread", reply, "EvDEMOSLA2")
     demo.run(f"/ticket pause {from_channel}")
-    demo.say("Nobody answers the immediate ticket: one alert, edited in place as it moves")
+    demo.say(
+        "Nobody answers the immediate ticket: one alert in the team's channel, never the "
+        "customer's, edited in place as it moves"
+    )
     opened = demo.clock.now()
     demo.at(opened + timedelta(minutes=35))  # 75% of the internal 45m has gone
     demo.sweep()

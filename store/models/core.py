@@ -27,7 +27,10 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     plan: Mapped[str] = mapped_column(String(64))
-    channel_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    channel_id: Mapped[str | None] = mapped_column(String(32), index=True)  # shared with them
+    # The team's internal channel for this customer (migration 0015); None: the provider's
+    # alert_channel. Internal alerts go here, never to channel_id (SPEC §5).
+    team_channel: Mapped[str | None] = mapped_column(String(32))
     seats: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(32))
@@ -101,6 +104,9 @@ class Alert(Base):
     kind: Mapped[str] = mapped_column(String(40))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     channel: Mapped[str] = mapped_column(String(32))
+    # Who the words are for: team, customer or direct (a DM); routed by bot.alerts.outbox.
+    audience: Mapped[str | None] = mapped_column(String(16))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))  # post as a reply in this thread
     state: Mapped[str] = mapped_column(String(40), default="raised")
     text: Mapped[str] = mapped_column(Text)
     blocks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

@@ -99,6 +99,10 @@ class Customers(Repository[Customer]):
         return db.scalar(select(Customer).where(Customer.channel_id == channel_id))
 
     @staticmethod
+    def by_team_channel(db: Session, channel_id: str) -> Customer | None:
+        return db.scalar(select(Customer).where(Customer.team_channel == channel_id).limit(1))
+
+    @staticmethod
     def all(db: Session) -> list[Customer]:
         return list(db.scalars(select(Customer).order_by(Customer.name)))
 

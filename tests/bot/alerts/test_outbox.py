@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.alerts.outbox import raise_alert, update_alert
+from bot.alerts.outbox import NOWHERE, raise_alert, update_alert
+from bot.policy.loader import load_policy
 from store.models import Alert
 
 
 def raise_test_alert(database, now, key="block_expiring:1:7", channel="CALERTS"):
+    """An alert with no customer: it goes to the provider's alert channel, `channel`."""
+    policy = replace(load_policy(), alert_channel=channel or None)
     with database.session() as db:
         return raise_alert(
-            db, key=key, kind="block_expiring", channel=channel, text="7 days left", now=now
+            db, policy, key=key, kind="block_expiring", customer=None, text="7 days left", now=now
         )
 
 
@@ -87,13 +91,16 @@ def test_an_alert_without_a_channel_is_kept_but_not_sent(slack, standin, clock):
     slack.sweep()
     assert standin.posted() == []
     with slack.database.session() as db:
-        assert db.scalar(select(Alert.last_error)) == "no channel to post to"
+        assert db.scalar(select(Alert.last_error)) == NOWHERE
 
 
 def test_raise_alert_is_part_of_the_callers_transaction(database, clock):
+    now = clock.now()
     try:
         with database.session() as db:
-            raise_alert(db, key="k", kind="long_call", channel="C1", text="t", now=clock.now())
+            raise_alert(
+                db, load_policy(), key="k", kind="long_call", customer=None, text="t", now=now
+            )
             raise RuntimeError("the change that caused it failed")
     except RuntimeError:
         pass

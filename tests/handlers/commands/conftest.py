@@ -1,5 +1,6 @@
 """The `acme` fixture, defined once: the app over HTTP with customer acme (professional
-plan, one seat, alerts in `acme_channel`). A module that needs more (another customer, a
+plan, one seat, its support channel `acme_channel`, shared with the customer, and the team's
+channel `factories.ACME_TEAM` for internal alerts). A module that needs more (another customer, a
 block) extends it by taking `acme` and adding with tests/factories.py."""
 
 from __future__ import annotations
@@ -18,5 +19,12 @@ def acme_channel() -> str:
 @pytest.fixture
 def acme(slack, acme_channel):
     with slack.database.session() as db:
-        factories.customer(db, slack.policy, "acme", channel=acme_channel, now=slack.clock.now())
+        factories.customer(
+            db,
+            slack.policy,
+            "acme",
+            channel=acme_channel,
+            team=factories.ACME_TEAM,
+            now=slack.clock.now(),
+        )
     return slack

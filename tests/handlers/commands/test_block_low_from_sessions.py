@@ -40,9 +40,10 @@ def test_a_held_session_that_takes_the_balance_low_raises_block_low_once(acme, c
         acme.sweep(at=datetime(2026, 11, 22, 9, tzinfo=UTC) + timedelta(hours=hours))
     (alert,) = low_alerts(acme.database)
     assert "1h 30m left (threshold 2h)" in alert.text
-    assert [p["text"] for p in standin.posted(CHANNEL) if "low on prepaid hours" in p["text"]] == [
-        alert.text
-    ]
+    # Low balance is the team's by default (issue 17), not the customer's channel's.
+    assert [p for p in standin.posted(CHANNEL) if "low on prepaid hours" in p["text"]] == []
+    low = [p["text"] for p in standin.posted(factories.ACME_TEAM) if "low on prepaid" in p["text"]]
+    assert low == [alert.text]
 
 
 def test_a_late_cancellation_charge_can_take_the_balance_low(acme, clock):

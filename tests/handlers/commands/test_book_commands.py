@@ -19,6 +19,7 @@ from tests import factories
 from tests.harness import AGENT, MANAGER, STRANGER
 
 CHANNEL = factories.ACME_CHANNEL
+TEAM = factories.ACME_TEAM  # late cancellations are the team's by default (issue 17)
 JO = "UJO000001"
 
 
@@ -88,7 +89,8 @@ def test_booked_23_hours_ahead_and_cancelled_is_late_with_30_minutes_billed(acme
     assert data["billed_minutes"] == 30
     assert data["blocks"][0]["used_minutes"] == 30
     acme.sweep()
-    (alert,) = [p for p in standin.posted(CHANNEL) if "Late cancellation" in p["text"]]
+    assert [p for p in standin.posted(CHANNEL) if "Late cancellation" in p["text"]] == []
+    (alert,) = [p for p in standin.posted(TEAM) if "Late cancellation" in p["text"]]
     assert "#1" in alert["text"] and "30m billed" in alert["text"]
     assert len(alerts(acme.database, "late_cancellation")) == 1
 
@@ -161,7 +163,8 @@ def test_no_show_only_after_the_start_bills_the_charge_and_alerts(acme, standin,
     assert data["sessions"][0]["billed_minutes"] == 30
     assert data["billed_minutes"] == 30
     acme.sweep()
-    assert any("No-show" in p["text"] for p in standin.posted(CHANNEL))
+    assert any("No-show" in p["text"] for p in standin.posted(TEAM))
+    assert not any("No-show" in p["text"] for p in standin.posted(CHANNEL))
 
 
 # --- billing --------------------------------------------------------------------------------
@@ -519,7 +522,7 @@ def test_an_id_too_large_to_exist_is_unknown_not_a_crash(acme, typed):
 
 def test_the_reply_says_where_the_late_cancellation_alert_goes(acme, clock):
     acme.command("/book acme tomorrow 09:00 1h")
-    assert f"<#{CHANNEL}> has been told." in acme.command("/book cancel #1").text
+    assert f"<#{TEAM}> has been told." in acme.command("/book cancel #1").text
     acme.command("/hourglass customer add initech plan=professional", MANAGER)  # no channel
     acme.command("/book initech tomorrow 08:00 1h")  # 22h ahead: late
     reply = acme.command("/book cancel #2")

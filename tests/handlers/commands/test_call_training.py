@@ -39,7 +39,9 @@ def alert_states(slack) -> dict[str, str]:
 @pytest.fixture
 def acme(slack):
     reply = slack.command(
-        "/hourglass customer add acme plan=professional channel=<#CACME|acme>", MANAGER
+        "/hourglass customer add acme plan=professional channel=<#CACME|acme> "
+        "team=<#CACMETEAM|acme-team>",
+        MANAGER,
     )
     assert "Added customer *acme*" in reply.text
     return slack
@@ -177,7 +179,7 @@ def test_fair_use_alerts_are_withdrawn_and_raised_again_in_place(two_calls):
     assert states["fair_use_allowance:1:jane:2026-11"] == "withdrawn"
     assert states["fair_use_allowance:1:@account:2026-11"] == "withdrawn"
     slack.sweep(at=slack.clock.now() + timedelta(minutes=1))
-    withdrawn = [u["text"] for u in slack.standin.updated("CACME") if "Withdrawn" in u["text"]]
+    withdrawn = [u["text"] for u in slack.standin.updated("CACMETEAM") if "Withdrawn" in u["text"]]
     assert (
         ":information_source: Withdrawn: jane at *acme* is back to 28m 00s of phone support in "
         "2026-11, within the 45m allowance (a call was billed as training)." in withdrawn
@@ -193,7 +195,7 @@ def test_fair_use_alerts_are_withdrawn_and_raised_again_in_place(two_calls):
 def test_bill_as_training_button_is_for_managers_and_edits_the_alert_in_place(two_calls):
     slack = two_calls
     slack.sweep()
-    (alert,) = [m for m in slack.standin.posted("CACME") if "*Long call* #1" in m["text"]]
+    (alert,) = [m for m in slack.standin.posted("CACMETEAM") if "*Long call* #1" in m["text"]]
     buttons = {b["action_id"]: b["value"] for b in alert["blocks"][1]["elements"]}
     assert buttons == {"fair_use_book_training": "acme", "fair_use_bill_training": "1"}
 
@@ -209,7 +211,7 @@ def test_bill_as_training_button_is_for_managers_and_edits_the_alert_in_place(tw
     assert answer["response_type"] == "ephemeral"
     assert "is billed as training: 20m at 60.00 GBP per hour = 20.00 GBP" in answer["text"]
     slack.sweep(at=slack.clock.now() + timedelta(minutes=1))
-    (edited,) = [u for u in slack.standin.updated("CACME") if "*Long call* #1" in u["text"]]
+    (edited,) = [u for u in slack.standin.updated("CACMETEAM") if "*Long call* #1" in u["text"]]
     assert f"Billed as training by <@{MANAGER}>" in edited["text"]
     assert [b["action_id"] for b in edited["blocks"][1]["elements"]] == ["fair_use_bill_support"]
     assert statement(slack)["amount"] == "20.00"
@@ -220,7 +222,7 @@ def test_bill_as_training_button_is_for_managers_and_edits_the_alert_in_place(tw
     slack.action("fair_use_bill_support", "1", MANAGER)
     assert "billed as support again" in slack.standin.responses[-1]["text"]
     slack.sweep(at=slack.clock.now() + timedelta(minutes=2))
-    last = [u for u in slack.standin.updated("CACME") if "*Long call* #1" in u["text"]][-1]
+    last = [u for u in slack.standin.updated("CACMETEAM") if "*Long call* #1" in u["text"]][-1]
     assert f"Training billing undone by <@{MANAGER}>" in last["text"]
     assert statement(slack)["training_calls"] == []
 

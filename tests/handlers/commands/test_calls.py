@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.customers import get_customer
 from bot.reports.statement import build_statement
 from store.models import Alert, CallTimer, PhoneCall
+from tests.factories import ACME_TEAM
 from tests.harness import AGENT, MANAGER, STRANGER
 
 
@@ -64,7 +65,9 @@ def test_done_when_five_calls_make_61_minutes_review_one_long_call_alerts_once(a
     ]
     for minutes in (1, 2, 3):
         slack.sweep(at=slack.clock.now() + timedelta(minutes=minutes))
-    posted = [m["text"] for m in slack.standin.posted("CACME")]
+    # Fair use and long calls are internal: the team's channel, never the customer's.
+    assert slack.standin.posted("CACME") == []
+    posted = [m["text"] for m in slack.standin.posted(ACME_TEAM)]
     assert len(posted) == 5, posted
     assert sum("Long call" in t and "16m 00s" in t for t in posted) == 1
     assert sum("Phone allowance used" in t and "jane" in t for t in posted) == 1
@@ -87,7 +90,8 @@ def test_long_call_alert_has_a_book_training_button_that_says_how(acme):
     slack = acme
     slack.command("/call 16m acme jane")
     slack.sweep()
-    (message,) = slack.standin.posted("CACME")
+    assert slack.standin.posted("CACME") == []  # internal: the team's channel only
+    (message,) = slack.standin.posted(ACME_TEAM)
     button = message["blocks"][1]["elements"][0]
     assert button["action_id"] == "fair_use_book_training" and button["value"] == "acme"
     reply = slack.action("fair_use_book_training", "acme")

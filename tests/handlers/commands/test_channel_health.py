@@ -92,22 +92,25 @@ def test_an_alert_slack_refuses_for_good_is_shown_to_managers(slack):
         acme = factories.customer(
             db, slack.policy, "acme", channel="GPRIV01", now=slack.clock.now()
         )
-        raise_alert(
+        raise_alert(  # a customer-facing notice, routed to acme's own (private) channel
             db,
-            key="test:low:1",
-            kind="block_low",
-            channel="GPRIV01",
-            text="acme has 2h of prepaid hours left",
+            slack.policy,
+            key="test:booked:1",
+            kind="booking_confirmed",
+            customer=acme,
+            text="acme's session is booked",
             now=slack.clock.now(),
-            customer_id=acme.id,
         )
     slack.sweep()
     with slack.database.session() as db:
-        alert = db.scalar(select(Alert).where(Alert.key == "test:low:1"))
+        alert = db.scalar(select(Alert).where(Alert.key == "test:booked:1"))
         assert alert.next_attempt_at is None  # permanent: not retried
     reply = slack.command("/hourglass alerts failed", MANAGER)
     assert "1 problem(s)" in reply.text
-    assert "(block_low) for acme in <#GPRIV01> not delivered: `channel_not_found`" in reply.text
+    assert (
+        "(booking_confirmed) for acme in <#GPRIV01> not delivered: `channel_not_found`"
+        in reply.text
+    )
 
     assert slack.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"}).status == 200
     view = slack.standin.calls_to("views.publish")[-1].params["view"]

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 import app as hourglass_app
 from bot.reports.statement import build_statement
 from store.models import Alert, HourBlock, TimeEntry
-from tests.factories import ACME_CHANNEL
+from tests.factories import ACME_CHANNEL, ACME_TEAM
 from tests.harness import AGENT, MANAGER, STRANGER
 
 CHANNEL = ACME_CHANNEL
@@ -139,8 +139,11 @@ def test_older_block_is_drawn_first_and_its_expiry_is_alerted_once(acme, standin
 def test_work_back_dated_into_an_expired_block_reduces_its_recorded_forfeit(acme, standin):
     acme.command("/hourglass hours add acme 10 purchased 2026-08-20", MANAGER)  # expired 18 Nov
     acme.sweep()
-    expired, low = standin.posted(CHANNEL)
+    # The expiry goes to both the customer and the team; low balance to the team only.
+    (expired,) = standin.posted(CHANNEL)
+    team_expired, low = standin.posted(ACME_TEAM)
     assert "0m used, 10h unused and forfeited" in expired["text"]
+    assert team_expired["text"] == expired["text"]
     assert "every block is used up or expired" in low["text"]
     reply = acme.command("/log 2h acme on 2026-11-17 late paperwork for the audit", AGENT)
     assert "Drawn from block #1" in reply.text and "it has expired, 8h forfeited" in reply.text
@@ -150,7 +153,7 @@ def test_work_back_dated_into_an_expired_block_reduces_its_recorded_forfeit(acme
     with acme.database.session() as db:
         assert db.get(HourBlock, 1).forfeited_minutes == 600
     acme.sweep()
-    assert len(standin.posted(CHANNEL)) == 2
+    assert len(standin.posted(CHANNEL)) == 1 and len(standin.posted(ACME_TEAM)) == 2
 
 
 def test_expiring_warning_skips_a_block_with_nothing_left(acme, standin):
@@ -166,7 +169,11 @@ def test_late_sweep_sends_only_the_most_urgent_warning(acme, standin):
     (warning,) = standin.posted(CHANNEL)
     assert "expires in 2 days" in warning["text"]
     with acme.database.session() as db:
-        assert [a.key for a in db.scalars(select(Alert))] == ["block_expiring:1:7"]
+        # One warning, the 7-day one: the team's copy and the customer's.
+        assert [a.key for a in db.scalars(select(Alert).order_by(Alert.id))] == [
+            "block_expiring:1:7",
+            "block_expiring:1:7:customer",
+        ]
 
 
 # --- Draw-down is derived, so back-dating and undo recompute it ------------------------------
@@ -357,15 +364,16 @@ def test_block_low_is_raised_once_when_the_balance_crosses_the_threshold(acme, s
     acme.command("/log 31m acme", AGENT)  # the day is now 1h 30m billed: 1h 30m left
     acme.command("/log 30m acme", AGENT)  # 2h billed: 1h left, still low, not re-sent
     acme.sweep()
-    (low,) = standin.posted(CHANNEL)
+    assert standin.posted(CHANNEL) == []  # low balance is the team's (issue 17)
+    (low,) = standin.posted(ACME_TEAM)
     assert low["text"].startswith(":battery: *acme* is low on prepaid hours: 1h 30m left")
     assert "#1: 1h 30m until 2027-02-18" in low["text"]
     # A new block re-arms it.
     acme.command("/hourglass hours add acme 1", MANAGER)
     acme.command("/log 1h acme on yesterday", AGENT)
     acme.sweep()
-    assert len(standin.posted(CHANNEL)) == 2
-    assert standin.posted(CHANNEL)[1]["text"].count("Latest block #2") == 1
+    assert len(standin.posted(ACME_TEAM)) == 2
+    assert standin.posted(ACME_TEAM)[1]["text"].count("Latest block #2") == 1
 
 
 def test_no_block_low_for_a_customer_who_never_bought_hours(acme, standin):

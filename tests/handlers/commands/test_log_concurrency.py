@@ -17,7 +17,10 @@ def _at_once(slack, lines, user=AGENT):
 
 
 def test_simultaneous_logs_are_all_kept_and_block_low_is_raised_once(slack, standin):
-    slack.command("/hourglass customer add acme plan=professional channel=<#CACME|acme>", MANAGER)
+    slack.command(
+        "/hourglass customer add acme plan=professional channel=<#CACME|acme> team=<#CACMETEAM|t>",
+        MANAGER,
+    )
     slack.command("/hourglass hours add acme 3 purchased 2026-11-01", MANAGER)
     slack.command("/log 30m acme", AGENT)  # 2h 30m left
     # Four more 30-minute entries on other days, all at once: the balance falls to 30m.
@@ -28,7 +31,8 @@ def test_simultaneous_logs_are_all_kept_and_block_low_is_raised_once(slack, stan
         lows = list(db.scalars(select(Alert).where(Alert.kind == "block_low")))
     assert [a.key for a in lows] == ["block_low:1:1"]
     slack.sweep()
-    assert len(standin.posted("CACME")) == 1
+    assert len(standin.posted("CACMETEAM")) == 1  # low balance: the team's, not the customer's
+    assert standin.posted("CACME") == []
 
 
 def test_simultaneous_undos_take_back_different_entries(slack):

@@ -16,12 +16,15 @@ from store.models import Alert
 from tests.harness import MANAGER
 
 CHANNEL = "CACME01"
+TEAM = "CACMETEAM"  # SLA warnings are internal: the team's channel (issue 17)
 
 
 @pytest.fixture
 def acme(slack):
     reply = slack.command(
-        f"/hourglass customer add acme plan=professional channel=<#{CHANNEL}|acme>", MANAGER
+        f"/hourglass customer add acme plan=professional channel=<#{CHANNEL}|acme> "
+        f"team=<#{TEAM}|acme-team>",
+        MANAGER,
     )
     assert "Added customer *acme*" in reply.text
     return slack
@@ -42,7 +45,8 @@ def test_a_default_ticket_is_warned_internally_and_measured_against_the_6h_goal(
     assert alert_kinds(acme.database) == []
     acme.sweep(at=datetime(2026, 11, 20, 14, 30, tzinfo=UTC))  # 75% of the internal 6h
     assert alert_kinds(acme.database) == ["sla_warning"]
-    assert "SLA warning" in standin.posted(CHANNEL)[0]["text"]
+    assert "SLA warning" in standin.posted(TEAM)[0]["text"]
+    assert standin.posted(CHANNEL) == []
     clock.set(datetime(2026, 11, 20, 16, 30, tzinfo=UTC))  # 6h30m: inside 003's 8h
     acme.command("/ticket respond 1")
     acme.sweep()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.policy.loader import default_policy_text, parse_policy
+from tests.factories import ACME_TEAM
 from tests.handlers.commands.test_tickets import CHANNEL, alerts, ticket_action
 from tests.harness import MANAGER
 
@@ -27,7 +28,8 @@ def at(hour: int, minute: int = 0) -> datetime:
 def test_levels_mention_their_people_in_turn(acme, standin):
     acme.command("/ticket open acme immediate Down opened today 09:00")  # due at 10:00
     acme.sweep(at=at(10) + timedelta(seconds=1))  # breached just after it
-    [post] = standin.posted(CHANNEL)
+    # Breaches and escalations are internal: the team's channel, never the customer's.
+    [post] = standin.posted(ACME_TEAM)
     assert "SLA breached" in post["text"] and "<@" not in post["text"]
     acme.sweep(at=at(11))  # 1h after the breach
     assert f"Escalated to *account manager* <@{AM}>" in standin.updated()[-1]["text"]
@@ -39,7 +41,8 @@ def test_levels_mention_their_people_in_turn(acme, standin):
         f"sla:1:esc1:{AM}",
         f"sla:1:esc2:{TD}",
     ]
-    assert len(standin.posted(CHANNEL)) == 1 and len(standin.updated()) == 2
+    assert len(standin.posted(ACME_TEAM)) == 1 and len(standin.updated()) == 2
+    assert standin.posted(CHANNEL) == [] and standin.updated(CHANNEL) == []
     # Slack does not notify mentions added by an edit, so each named person gets one DM.
     [am_dm] = standin.posted(AM)
     [td_dm] = standin.posted(TD)
@@ -52,7 +55,7 @@ def test_levels_mention_their_people_in_turn(acme, standin):
 def test_acknowledge_stops_further_escalation_pings(acme, standin):
     acme.command("/ticket open acme immediate Down opened today 09:00")
     acme.sweep(at=at(11))
-    assert f"<@{AM}>" in standin.posted(CHANNEL)[0]["text"]
+    assert f"<@{AM}>" in standin.posted(ACME_TEAM)[0]["text"]
     ticket_action(acme, "sla_acknowledge", 1)
     acme.sweep(at=at(11, 1))
     acked = standin.updated()[-1]
@@ -68,15 +71,18 @@ def test_acknowledge_stops_further_escalation_pings(acme, standin):
 def test_lite_breaches_alert_but_never_escalate_while_professional_ones_do(acme, standin):
     # Seed 003: "Technical escalation Process to Account Manager or Technical Director" is a
     # Technical Support feature (Professional, Enterprise, Ultimate); Lite gets its alert only.
-    lite_channel = "CGLOBEX1"
+    lite_channel, lite_team = "CGLOBEX1", "CGLOBEXTEAM"
     acme.command(
-        f"/hourglass customer add globex plan=lite channel=<#{lite_channel}|globex>", MANAGER
+        f"/hourglass customer add globex plan=lite channel=<#{lite_channel}|globex> "
+        f"team=<#{lite_team}|globex-team>",
+        MANAGER,
     )
     acme.command("/ticket open globex immediate Down opened today 09:00")  # #1, Lite
     acme.command("/ticket open acme immediate Down opened today 09:00")  # #2, Professional
     for hour in (10, 11, 14):  # just after the breach, then 1h and 4h after it
         acme.sweep(at=at(hour) + timedelta(seconds=1))
-    [lite] = standin.posted(lite_channel)
+    assert standin.posted(lite_channel) == []  # a breach is internal: the team's channel
+    [lite] = standin.posted(lite_team)
     assert "SLA breached, ticket #1 (globex, immediate)" in lite["text"]
     lite_texts = [lite["text"], *(u["text"] for u in standin.updated() if "#1 " in u["text"])]
     assert all("Escalat" not in text and "<@" not in text for text in lite_texts)

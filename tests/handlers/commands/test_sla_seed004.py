@@ -13,6 +13,7 @@ from tests.harness import MANAGER, ROOT
 
 SEED_004 = ROOT / "examples" / "policies" / "004_sla_goals.toml"
 CHANNEL = "CINITECH1"
+TEAM = "CINITECHTEAM"  # the team's own channel: the 4h target and its alerts stay there
 
 
 @pytest.fixture
@@ -25,7 +26,13 @@ def initech(slack, clock):
     clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # Mon 09:00 London
     with slack.database.session() as db:
         factories.customer(
-            db, slack.policy, "initech", plan="business", channel=CHANNEL, now=clock.now()
+            db,
+            slack.policy,
+            "initech",
+            plan="business",
+            channel=CHANNEL,
+            team=TEAM,
+            now=clock.now(),
         )
     return slack
 
@@ -44,6 +51,8 @@ def test_public_6h_internal_4h_across_the_lunch_break(initech, standin, clock):
     initech.sweep(at=datetime(2026, 11, 23, 16, 0, 1, tzinfo=UTC))
     assert alerts(initech.database)[0].kind == "sla_breach"
     assert len(standin.calls_to("chat.postMessage")) == 1 and len(standin.updated()) == 1
+    # Seed 004: the customer is promised 6h; the 4h target is the team's, so is its alert.
+    assert len(standin.posted(TEAM)) == 1 and standin.posted(CHANNEL) == []
     why = initech.command("/ticket why 1").text
     assert "Mon 23 Nov 09:00–12:30: 3h 30m counted" in why
     assert "Mon 23 Nov 13:30–16:00: 2h 30m 1s counted" in why  # asked at 16:00:01

@@ -16,8 +16,10 @@ from store.models import Alert, Ticket, TicketEventRecord
 from tests import factories
 from tests.harness import AGENT, MANAGER, SIGNING_SECRET, STRANGER
 
-CHANNEL = factories.ACME_CHANNEL
+CHANNEL = factories.ACME_CHANNEL  # acme's support channel, shared with acme
+TEAM = factories.ACME_TEAM  # the team's channel for acme: SLA alerts are internal (issue 17)
 LITE = "CLITE01"
+LITE_TEAM = "CLITETEAM"
 CUSTOMER = "UCUSTOMER1"
 
 
@@ -75,7 +77,13 @@ def acme(acme):
     """acme, and globex on the lite plan."""
     with acme.database.session() as db:
         factories.customer(
-            db, acme.policy, "globex", plan="lite", channel=LITE, now=acme.clock.now()
+            db,
+            acme.policy,
+            "globex",
+            plan="lite",
+            channel=LITE,
+            team=LITE_TEAM,
+            now=acme.clock.now(),
         )
     return acme
 
@@ -89,7 +97,8 @@ def test_immediate_ticket_opened_three_hours_ago_raises_one_breach_alert(acme, s
     assert "#1" in reply.text and "First response *breached* at Fri 20 Nov 08:00 GMT" in reply.text
     for minutes in (0, 0, 1, 5, 30):
         acme.sweep(at=clock.now() + timedelta(minutes=minutes))
-    posts = standin.posted(CHANNEL)
+    assert standin.posted(CHANNEL) == []
+    posts = standin.posted(TEAM)
     assert len(posts) == 1, posts
     assert "SLA breached" in posts[0]["text"] and "#1" in posts[0]["text"]
     assert "target of 1h passed at Fri 20 Nov 08:00 GMT" in posts[0]["text"]
@@ -138,7 +147,8 @@ def test_friday_1730_on_the_lite_plan_is_due_saturday_morning_and_nothing_fires_
 
     acme.sweep(at=datetime(2026, 11, 21, 8, 4, tzinfo=UTC))  # 75% of the internal 45m
     acme.sweep(at=datetime(2026, 11, 21, 8, 10, tzinfo=UTC))
-    [post] = standin.posted(LITE)
+    assert standin.posted(LITE) == []
+    [post] = standin.posted(LITE_TEAM)
     assert "SLA warning" in post["text"]
     assert alerts(acme.database)[0].kind == "sla_warning"
 
@@ -204,7 +214,7 @@ def test_a_pause_never_hides_a_breach(acme, clock, standin):
     acme.command("/ticket open acme immediate Down opened today 08:00")  # breached 09:00
     acme.command("/ticket pause 1")
     acme.sweep()
-    assert "SLA breached" in standin.posted(CHANNEL)[0]["text"]
+    assert "SLA breached" in standin.posted(TEAM)[0]["text"]
     assert "First response *breached*" in acme.command("/ticket list acme").text
 
 
@@ -233,7 +243,7 @@ def test_alert_moves_in_place_to_resolved_and_stops(acme, standin, clock):
 def test_take_and_acknowledge_buttons(acme, standin, clock):
     acme.command("/ticket open acme immediate Down opened today 08:30")
     acme.sweep()
-    post = standin.posted(CHANNEL)[0]
+    post = standin.posted(TEAM)[0]
     buttons = [e["action_id"] for e in post["blocks"][-1]["elements"]]
     assert buttons == ["sla_acknowledge", "sla_take"]
     assert ticket_action(acme, "sla_take", 1).status == 200
@@ -468,7 +478,7 @@ def test_a_late_retry_counts_from_when_the_customer_wrote(acme, clock):
 def test_a_warned_ticket_paused_says_so_and_resumes_into_its_warning(acme, standin, clock):
     acme.command("/ticket open acme immediate Down opened today 09:25")  # warning at 09:58:45
     acme.sweep()
-    assert "SLA warning" in standin.posted(CHANNEL)[0]["text"]
+    assert "SLA warning" in standin.posted(TEAM)[0]["text"]
     acme.command("/ticket pause 1")
     acme.sweep()
     assert "clocks are paused" in standin.updated()[-1]["text"]
@@ -505,7 +515,7 @@ def test_a_subject_cannot_ping_the_channel(acme, standin):
     )
     acme.command("/ticket open acme immediate <!here> also down opened today 08:00")
     acme.sweep()
-    [post] = standin.posted(CHANNEL)
+    [post] = standin.posted(TEAM)
     assert "<!here>" not in post["text"] and "&lt;!here&gt;" in post["text"]
     listed = acme.command("/ticket list").text
     assert "<!channel>" not in listed and "<@UMANAGER1>" not in listed
