@@ -98,3 +98,37 @@ def test_start_up_accepts_a_new_version_and_edits_to_one_not_yet_in_force(databa
     refused = pytest.raises(ConfigError, match="hourly_rate changed from 2027-01-01")
     with refused, database.session() as db:
         check_recorded(db, parse_policy(january, "policy.toml"), later)
+
+
+CALENDAR_AND_TARGET = """
+[[versions]]
+effective_from = "2026-12-01"
+[versions.calendars.always]
+timezone = "Europe/London"
+hours = { weekdays = "09:00-17:00" }
+[versions.sla.priorities.immediate]
+first_response = "2h"
+"""
+
+
+def test_a_december_calendar_and_target_change_leaves_novembers_sla_unchanged(acme):
+    # Fri 20 Nov 20:00, answered 21:30: 1h 30m of the 24/7 calendar, over the 1h target.
+    acme.clock.set(datetime(2026, 11, 20, 20, 0, tzinfo=UTC))
+    acme.command("/ticket open acme immediate Production is down")
+    acme.clock.set(datetime(2026, 11, 20, 21, 30, tzinfo=UTC))
+    acme.command("/ticket respond #1")
+    acme.clock.set(DEC_2)
+    november = acme.command("/hourglass report acme 2026-11", MANAGER).text
+    sla = acme.command("/hourglass sla acme 2026-11", MANAGER).text
+    assert "SLA: 1 tickets, 1 responded, 1 breached, 0.0% within target" in november
+    assert "p50 1h 30m" in sla
+    # Under December's rules (weekday 09:00-17:00, a 2h target) the same reply would be met.
+    after = restart(acme, default_policy_text() + CALENDAR_AND_TARGET)
+    try:
+        assert after.command("/hourglass report acme 2026-11", MANAGER).text == november
+        assert after.command("/hourglass sla acme 2026-11", MANAGER).text == sla
+        why = after.command("/ticket why #1").text
+        assert "target 1h (internal 45m)" in why and "calendar always" in why
+        assert "First response breached at Fri 20 Nov 21:00 GMT (30m over)" in why
+    finally:
+        after.close()
