@@ -21,8 +21,8 @@ from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
 from bot.roles import role_of
 from bot.units import format_minutes
-from handlers.common import group_members, user_timezone
 from handlers.context import Hourglass, hourglass_of
+from handlers.identity import group_members, refresh_stale, user_timezone
 
 log = logging.getLogger("hourglass." + __name__)
 
@@ -110,15 +110,18 @@ def home_view(hg: Hourglass, db: Session, user_id: str, now: datetime, tz: ZoneI
 
 
 def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
+    """Runs after the ack (handlers/later.py): the profile and groups are brought up to
+    date first, outside the transaction."""
     now = hg.clock.now()
+    refresh_stale(hg, client, user_id, now)
     with hg.database.session() as db:
-        if role_of(db, hg.policy, user_id, group_members(hg, client)) is None:
+        if role_of(db, hg.policy, user_id, group_members(hg)) is None:
             view = {
                 "type": "home",
                 "blocks": [section("Hourglass is for support agents and managers.")],
             }
         else:
-            tz = user_timezone(hg, db, client, user_id, now)
+            tz = user_timezone(hg, db, user_id)
             view = home_view(hg, db, user_id, now, tz)
     try:
         client.views_publish(user_id=user_id, view=view)
