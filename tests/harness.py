@@ -43,6 +43,7 @@ class Reply:
     raw: str = ""
     seconds: float = 0.0  # how long Slack waited for the HTTP answer (the ack)
     acked: dict[str, Any] = field(default_factory=dict)  # the ack's own body
+    key: str = ""  # a command's response_url key: stand-in responses_to[key] followed the ack
 
     @property
     def text(self) -> str:
@@ -129,6 +130,7 @@ class SlackApp:
             response_url=self.standin.response_url(key),
         )
         reply = self.post(body, signed_headers(secret, body, int(time.time())), wait=wait)
+        reply.key = key
         if wait and reply.body.get("text") == WORKING:
             later = self.standin.responses_to.get(key) or [{}]
             reply.body = later[0]
