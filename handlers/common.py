@@ -123,7 +123,11 @@ def run_command(
 
     def resolve_then_serve(others: tuple[str, ...]) -> None:
         refresh_stale(hg, client, user_id, hg.clock.now(), others)
-        reply = serve(strict=False)
+        try:
+            reply = serve(strict=True)
+        except Unresolved as missing:  # more to look up (e.g. the engineers named)
+            refresh_stale(hg, client, user_id, hg.clock.now(), missing.users)
+            reply = serve(strict=False)
         if context.respond is not None:
             context.respond(**reply.payload())
         after(reply)
@@ -152,6 +156,9 @@ def _serve(
     with hg.database.session() as db:
         members = group_members(hg, strict=strict)
         granted = require(db, hg.policy, command["user_id"], role, members)
+        # Known before anything is written: a rolled-back attempt would still use up ids
+        # (Postgres sequences), so a new user's first command goes the "One moment" way.
+        user_timezone(hg, db, command["user_id"], strict=strict)
         call = CommandCall(
             hg=hg,
             db=db,
