@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 
 from sqlalchemy import func, select
 
 from bot import roles
 from handlers.common import WORKING
 from store.models import PhoneCall, Ticket, TimeEntry, UserProfile
+from tests.handlers.commands.test_calls import run_together
 from tests.harness import AGENT, MANAGER, Reply
 
 ACK_BUDGET = 3.0  # seconds: Slack shows a timeout after this
@@ -34,22 +34,6 @@ def count(database, model, *where) -> int:
         return db.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
-def together(*actions: Callable[[], Reply]) -> list[Reply]:
-    results: list[Reply] = [Reply(0)] * len(actions)
-    barrier = threading.Barrier(len(actions))
-
-    def run(index: int, action: Callable[[], Reply]) -> None:
-        barrier.wait()
-        results[index] = action()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
 def answer(slack, reply: Reply) -> str:
     """What the user saw: the ack itself, or the answer that followed it."""
     if reply.acked.get("text") != WORKING:
@@ -64,7 +48,7 @@ def test_every_command_acks_within_3s_while_slack_rate_limits_every_call(slack, 
         in slack.command("/hourglass customer add acme plan=professional", MANAGER).text
     )
     slack.standin.rate_limit(retry_after=5)
-    replies = together(*[lambda c=c, u=u: slack.command(c, u, wait=False) for c, u in COMMANDS])
+    replies = run_together(*[lambda c=c, u=u: slack.command(c, u, wait=False) for c, u in COMMANDS])
     slow = {c: round(r.seconds, 2) for (c, _), r in zip(COMMANDS, replies, strict=True)}
     assert all(r.status == 200 for r in replies)
     assert max(slow.values()) < ACK_BUDGET, slow
@@ -116,7 +100,7 @@ def test_a_new_users_first_two_commands_at_once_make_one_profile(slack, caplog):
             both_asking.wait(timeout=5)
 
     slack.standin.on_call = hold_users_info
-    replies = together(
+    replies = run_together(
         lambda: slack.command("/call 5m acme jane", newcomer),
         lambda: slack.command("/call 6m acme bob", newcomer),
     )
