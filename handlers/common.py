@@ -6,17 +6,14 @@ becomes a reply in one place, the Slack edge (handlers/edge.py).
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.blocks import sections
@@ -24,11 +21,11 @@ from bot.parsing import InputError
 from bot.policy.model import Policy
 from bot.roles import require
 from handlers.context import Hourglass, hourglass_of
-from store.repositories.core import UserProfiles
+from handlers.identity import Unresolved, group_members, refresh_stale, user_timezone
 
-log = logging.getLogger("hourglass." + __name__)
-PROFILE_TTL = timedelta(hours=24)
 T = TypeVar("T")
+# The ack of a command that must ask Slack something first; the answer follows.
+WORKING = ":hourglass_flowing_sand: One moment…"
 
 
 @dataclass
@@ -79,58 +76,15 @@ class CommandCall:
     tokens: list[str] = field(default_factory=list)
     trigger_id: str = ""  # lets a command open a modal
     page_from: int = 0  # a long list's *More* button asks for the page from this item
+    # Before the ack: a lookup only Slack can answer raises Unresolved (see run_command).
+    strict: bool = False
 
     @property
     def policy(self) -> Policy:
         return self.hg.policy
 
     def user_tz(self) -> ZoneInfo:
-        return user_timezone(self.hg, self.db, self.client, self.user_id, self.now)
-
-
-def user_timezone(
-    hg: Hourglass, db: Session, client: WebClient, user_id: str, now: datetime
-) -> ZoneInfo:
-    """The user's Slack timezone (users.info, cached a day); the provider's if unknown."""
-    profile = UserProfiles.find(db, user_id)
-    if profile is not None and now - profile.fetched_at < PROFILE_TTL:
-        return _zone(profile.tz, hg)
-    try:
-        user = client.users_info(user=user_id)["user"]
-    except SlackApiError as exc:
-        log.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
-        return _zone(profile.tz, hg) if profile is not None else hg.policy.timezone
-    tz = user.get("tz") or hg.policy.timezone.key
-    UserProfiles.upsert(db, user_id, tz, user.get("real_name") or user.get("name"), now)
-    return _zone(tz, hg)
-
-
-def _zone(name: str, hg: Hourglass) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return hg.policy.timezone
-
-
-def group_members(hg: Hourglass, client: WebClient) -> Callable[[str], set[str]]:
-    """Resolve a policy's `@handle` role entries through the user-groups API."""
-
-    def members(handle: str) -> set[str]:
-        cached = hg.cached_group(handle)
-        if cached is not None:
-            return cached
-        found: set[str] = set()
-        try:
-            groups = client.usergroups_list()["usergroups"]
-            for group in groups:
-                if "@" + group.get("handle", "") == handle:
-                    found = set(client.usergroups_users_list(usergroup=group["id"])["users"])
-        except SlackApiError as exc:
-            log.warning("cannot resolve user group %s: %s", handle, exc.response.get("error"))
-        hg.group_cache[handle] = (time.monotonic(), found)
-        return found
-
-    return members
+        return user_timezone(self.hg, self.db, self.user_id, strict=self.strict)
 
 
 Handler = Callable[[CommandCall], Reply]
@@ -146,14 +100,66 @@ def run_command(
     role: str,
     usage: str | None,
 ) -> None:
-    """Serve one slash command: the whole command is one transaction. A refusal raises
-    out of here; the edge answers it with `usage` under the message."""
+    """Serve one slash command in one transaction, acknowledged within Slack's 3 seconds.
+
+    No Slack call is made before the ack or inside the transaction: the user's timezone and
+    groups come from the cache (handlers/identity.py), and the reply is the ack. If only
+    Slack can say (a new user), the transaction is rolled back, the ack says "one moment",
+    and after it the lookup is made and the command runs once, answered through
+    `response_url`. Slack calls a reply needs (the CSV upload) run after the ack too.
+    A refusal raises out of here; the edge answers it with `usage` under the message."""
     hg = hourglass_of(context)
-    now = hg.clock.now()
-    text = (command.get("text") or "").strip()
     context["usage"] = usage
+    user_id = command["user_id"]
+
+    def serve(strict: bool) -> Reply:
+        return _serve(hg, command, client, handler, role, strict=strict)
+
+    def after(reply: Reply) -> None:
+        for followup in reply.after_commit:
+            line = followup()
+            if line and context.respond is not None:
+                context.respond(text=line, response_type="ephemeral")
+        refresh_stale(hg, client, user_id, hg.clock.now())
+
+    def resolve_then_serve(others: tuple[str, ...]) -> None:
+        refresh_stale(hg, client, user_id, hg.clock.now(), others)
+        try:
+            reply = serve(strict=True)
+        except Unresolved as missing:  # more to look up (e.g. the engineers named)
+            refresh_stale(hg, client, user_id, hg.clock.now(), missing.users)
+            reply = serve(strict=False)
+        if context.respond is not None:
+            context.respond(**reply.payload())
+        after(reply)
+
+    try:
+        reply = serve(strict=True)
+    except Unresolved as missing:
+        others = missing.users  # the name `missing` is unbound when the except block ends
+        ack(**Reply(WORKING).payload())
+        hg.later.run(lambda: resolve_then_serve(others), command, context)
+        return
+    ack(**reply.payload())
+    hg.later.run(lambda: after(reply), command, context)
+
+
+def _serve(
+    hg: Hourglass,
+    command: dict[str, Any],
+    client: WebClient,
+    handler: Handler,
+    role: str,
+    *,
+    strict: bool,
+) -> Reply:
+    text = (command.get("text") or "").strip()
     with hg.database.session() as db:
-        granted = require(db, hg.policy, command["user_id"], role, group_members(hg, client))
+        members = group_members(hg, strict=strict)
+        granted = require(db, hg.policy, command["user_id"], role, members)
+        # Known before anything is written: a rolled-back attempt would still use up ids
+        # (Postgres sequences), so a new user's first command goes the "One moment" way.
+        user_timezone(hg, db, command["user_id"], strict=strict)
         call = CommandCall(
             hg=hg,
             db=db,
@@ -161,17 +167,13 @@ def run_command(
             user_id=command["user_id"],
             channel_id=command.get("channel_id", ""),
             text=text,
-            now=now,
+            now=hg.clock.now(),
             role=granted,
             tokens=text.split(),
             trigger_id=command.get("trigger_id", ""),
+            strict=strict,
         )
-        reply = handler(call)
-    for followup in reply.after_commit:
-        line = followup()
-        if line:
-            reply = Reply(f"{reply.text}\n{line}", None)
-    ack(**reply.payload())
+        return handler(call)
 
 
 @dataclass
@@ -202,13 +204,17 @@ def run_action(
 ) -> T:
     """Serve one button click like a slash command: acknowledge at once, check the role,
     run the handler in one transaction. Returns the text to tell the user; a refusal
-    raises out of here (nothing is recorded) and the edge tells the user why."""
+    raises out of here (nothing is recorded) and the edge tells the user why.
+
+    The user's profile and groups are brought up to date after the ack and before the
+    transaction opens, so no Slack call is made inside it."""
     ack()
     hg = hourglass_of(context)
     user_id = body["user"]["id"]
     value = (body.get("actions") or [{}])[0].get("value", "")
+    refresh_stale(hg, client, user_id, hg.clock.now())
     with hg.database.session() as db:
-        require(db, hg.policy, user_id, role, group_members(hg, client))
+        require(db, hg.policy, user_id, role, group_members(hg))
         call = ActionCall(hg, db, client, user_id, value, hg.clock.now(), body)
         return handler(call)
 

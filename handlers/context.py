@@ -9,6 +9,7 @@ from slack_bolt import BoltContext
 
 from bot.clock import Clock
 from bot.policy.model import Policy
+from handlers.later import Later
 from store.db import Database
 
 
@@ -20,6 +21,8 @@ class Hourglass:
     # user-group handle -> (fetched at, members); membership changes rarely
     group_cache: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
     group_cache_seconds: float = 300.0
+    # what runs after the ack (handlers/later.py)
+    later: Later = field(default_factory=Later)
 
     def cached_group(self, handle: str) -> set[str] | None:
         hit = self.group_cache.get(handle)

@@ -9,13 +9,16 @@ Installed on the Bolt app in one place (`install`), with Bolt's own hooks:
   (`IntegrityError`) as a Conflict in plain words, and anything else as
   ":x: Something went wrong on our side (ref 7f3a2c)" with the traceback logged under that
   ref; never Bolt's empty 500;
-- the listener-completion hook logs one line per request: what, who, outcome, duration, ref.
+- the listener-completion hook logs one line per request: what, who, outcome, duration, ref;
+- work handed to after the ack (handlers/later.py) that fails is reported by `late_error`:
+  the same reply, sent through `response_url`, and one more log line.
 
 `as_refusal` (which store errors are refusals) is shared with the CLI edge in app.py.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
@@ -120,6 +123,8 @@ def install(app: App, hourglass: Hourglass) -> None:
         next()
 
     app.error(on_error)
+    hourglass.later.on_error = late_error
+    hourglass.later.on_done = log_line
     # Bolt runs this after every listener, whether it returned or raised.
     app.listener_runner.listener_completion_handler = CustomListenerCompletionHandler(
         logger=app.logger, func=log_request
@@ -127,7 +132,13 @@ def install(app: App, hourglass: Hourglass) -> None:
 
 
 def log_request(body: dict[str, Any], context: BoltContext) -> None:
-    """One line per request: kind, what, user, team, outcome, duration and ref."""
+    """One line per request: kind, what, user, team, outcome, duration and ref. A request
+    with work after the ack is logged when that work is done (handlers/later.py)."""
+    if "after_ack" not in context:
+        log_line(body, context)
+
+
+def log_line(body: dict[str, Any], context: BoltContext) -> None:
     kind, what = describe(body)
     started = context.get("started")
     duration_ms = round((time.monotonic() - started) * 1000) if started is not None else 0
@@ -172,6 +183,18 @@ def on_error(
     return _present(
         kind, body, reply.text, field_text, respond, client, error=refusal, failed=False
     )
+
+
+def late_error(error: BaseException, body: dict[str, Any], context: BoltContext) -> None:
+    """A failure after the ack: told as `on_error` would have answered it, through
+    `response_url` (a click's answer already goes there)."""
+    response = on_error(error, body, context, context.respond, context.client)  # type: ignore[arg-type]
+    if describe(body)[0] != "command" or context.respond is None:
+        return
+    try:
+        context.respond(**json.loads(response.body))
+    except (SlackApiError, OSError, ValueError) as exc:
+        log.warning("could not tell %s: %s", user_of(body), exc)
 
 
 def refusal_reply(refusal: HourglassError, usage: str | None = None) -> Reply:

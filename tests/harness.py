@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from urllib.parse import urlencode
 import app as hourglass_app
 from bot.clock import FixedClock
 from bot.policy.model import Policy
+from handlers.common import WORKING
 from handlers.local.standin import (
     SlackStandIn,
     event_callback,
@@ -39,6 +41,9 @@ class Reply:
     status: int
     body: dict[str, Any] = field(default_factory=dict)
     raw: str = ""
+    seconds: float = 0.0  # how long Slack waited for the HTTP answer (the ack)
+    acked: dict[str, Any] = field(default_factory=dict)  # the ack's own body
+    key: str = ""  # a command's response_url key: stand-in responses_to[key] followed the ack
 
     @property
     def text(self) -> str:
@@ -58,6 +63,9 @@ def post_signed(url: str, body: str, headers: dict[str, str]) -> Reply:
     except ValueError:
         parsed = {"text": raw}
     return Reply(status, parsed, raw)
+
+
+_keys = itertools.count(1)
 
 
 class SlackApp:
@@ -90,17 +98,43 @@ class SlackApp:
         self.server.shutdown()
         self.server.server_close()
 
-    def post(self, body: str, headers: dict[str, str]) -> Reply:
-        return post_signed(self.url, body, headers)
+    def post(self, body: str, headers: dict[str, str], *, wait: bool = True) -> Reply:
+        """Post as Slack does; the reply says how long the ack took. `wait`: also wait for
+        the work after the ack (handlers/later.py) to finish, as a person would."""
+        started = time.monotonic()
+        reply = post_signed(self.url, body, headers)
+        reply.seconds = time.monotonic() - started
+        reply.acked = reply.body
+        if wait:
+            self.bolt.hourglass.later.drain()
+        return reply
 
     def command(
-        self, line: str, user: str = AGENT, channel: str = "CSUPPORT", *, secret=SIGNING_SECRET
+        self,
+        line: str,
+        user: str = AGENT,
+        channel: str = "CSUPPORT",
+        *,
+        secret=SIGNING_SECRET,
+        wait: bool = True,
     ) -> Reply:
+        """A signed slash command. If it was acknowledged with "One moment" (it had to ask
+        Slack first), the reply is the answer that followed through response_url."""
         name, text = split_command_line(line)
+        key = f"command-{next(_keys)}"
         body = slash_command_body(
-            name, text, user_id=user, channel_id=channel, response_url=self.standin.response_url()
+            name,
+            text,
+            user_id=user,
+            channel_id=channel,
+            response_url=self.standin.response_url(key),
         )
-        return self.post(body, signed_headers(secret, body, int(time.time())))
+        reply = self.post(body, signed_headers(secret, body, int(time.time())), wait=wait)
+        reply.key = key
+        if wait and reply.body.get("text") == WORKING:
+            later = self.standin.responses_to.get(key) or [{}]
+            reply.body = later[0]
+        return reply
 
     def interaction(self, payload: dict[str, Any], *, secret=SIGNING_SECRET) -> Reply:
         """Post a signed interactivity request (`payload=<json>`), as Slack sends view
@@ -199,10 +233,17 @@ def run_cli(*args: str, env: dict[str, str], input_text: str | None = None, time
 class AppProcess:
     """`hourglass run` (python app.py) in HTTP mode on a free port, driven over HTTP."""
 
-    def __init__(self, env: dict[str, str], *, signing_secret: str = SIGNING_SECRET):
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        signing_secret: str = SIGNING_SECRET,
+        standin: SlackStandIn | None = None,
+    ):
         self.port = int(env.get("PORT") or free_port())
         self.env = {**env, "PORT": str(self.port)}
         self.secret = signing_secret
+        self.standin = standin  # where answers sent after the ack (response_url) arrive
         self.process: subprocess.Popen | None = None
 
     @property
@@ -246,6 +287,19 @@ class AppProcess:
         return post_signed(self.url, body, headers)
 
     def command(self, line: str, user: str = AGENT, *, response_url: str = "") -> Reply:
+        """A signed slash command; with a stand-in, an answer that follows a "One moment"
+        ack through response_url is the reply."""
         name, text = split_command_line(line)
+        key = f"process-{next(_keys)}"
+        if self.standin is not None and not response_url:
+            response_url = self.standin.response_url(key)
         body = slash_command_body(name, text, user_id=user, response_url=response_url)
-        return self.post(body, signed_headers(self.secret, body, int(time.time())))
+        reply = self.post(body, signed_headers(self.secret, body, int(time.time())))
+        if reply.body.get("text") != WORKING or self.standin is None:
+            return reply
+        key = response_url.rsplit("/", 1)[1]
+        deadline = time.monotonic() + 30
+        while not self.standin.responses_to.get(key) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        reply.body = (self.standin.responses_to.get(key) or [{}])[0]
+        return reply

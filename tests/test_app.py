@@ -278,7 +278,9 @@ def test_migrate_and_run_over_http_as_a_new_user_would(backend, tmp_path, standi
     }
     assert cli("migrate", env=env).returncode == 0
     assert cli("role", "add", "U0MANAGER", "manager", env=env).returncode == 0
-    with AppProcess(env) as app:
+    # A new user's first command is acknowledged with "One moment" and answered through
+    # response_url once Slack has said who they are: the stand-in collects the answer.
+    with AppProcess(env, standin=standin) as app:
         line = "/hourglass customer add acme plan=professional channel=<#C1|acme> seats=2"
         reply = app.command(line, "U0MANAGER")
         assert reply.status == 200 and "Added customer *acme*" in reply.text

@@ -9,26 +9,30 @@ from bot.roles import AGENT, MANAGER
 from handlers import paging
 from handlers.actions import bookings, calls, sla
 from handlers.commands import alerts_failed, log, ticket
+from handlers.later import after_ack
 from handlers.views import book_move
 
 
 def register(app: App) -> None:
-    app.action(call_alerts.ACTION_BOOK_TRAINING)(calls.book_training)
-    app.action(call_alerts.ACTION_BILL_TRAINING)(calls.bill_training)
-    app.action(call_alerts.ACTION_BILL_SUPPORT)(calls.bill_support)
-    app.action(timers.ACTION_TIMER_STOP)(calls.timer_stop)
-    app.action(timers.ACTION_TIMER_KEEP)(calls.timer_keep_running)
-    app.action(timers.ACTION_TIMER_DISCARD)(calls.timer_discard)
-    app.action("sla_acknowledge")(sla.on_acknowledge)
-    app.action("sla_take")(sla.on_take)
-    app.action(book_move.ACTION_OPEN)(bookings.open_move)
-    app.action(moves.ACTION_MOVE_ANYWAY)(bookings.move_anyway)
+    # A click is acknowledged at once; its work and answer follow (handlers/later.py).
+    app.action(call_alerts.ACTION_BOOK_TRAINING)(after_ack(calls.book_training))
+    app.action(call_alerts.ACTION_BILL_TRAINING)(after_ack(calls.bill_training))
+    app.action(call_alerts.ACTION_BILL_SUPPORT)(after_ack(calls.bill_support))
+    app.action(timers.ACTION_TIMER_STOP)(after_ack(calls.timer_stop))
+    app.action(timers.ACTION_TIMER_KEEP)(after_ack(calls.timer_keep_running))
+    app.action(timers.ACTION_TIMER_DISCARD)(after_ack(calls.timer_discard))
+    app.action("sla_acknowledge")(after_ack(sla.on_acknowledge))
+    app.action("sla_take")(after_ack(sla.on_take))
+    app.action(book_move.ACTION_OPEN)(after_ack(bookings.open_move))
+    app.action(moves.ACTION_MOVE_ANYWAY)(after_ack(bookings.move_anyway))
     app.action(paging.ACTION_MORE)(
-        paging.more_listener(
-            {
-                ticket.LIST_COMMAND: (ticket.list_, AGENT),
-                log.LIST_COMMAND: (log.list_, AGENT),
-                alerts_failed.LIST_COMMAND: (alerts_failed.alerts_failed, MANAGER),
-            }
+        after_ack(
+            paging.more_listener(
+                {
+                    ticket.LIST_COMMAND: (ticket.list_, AGENT),
+                    log.LIST_COMMAND: (log.list_, AGENT),
+                    alerts_failed.LIST_COMMAND: (alerts_failed.alerts_failed, MANAGER),
+                }
+            )
         )
     )

@@ -13,8 +13,9 @@ from slack_sdk.errors import SlackApiError
 from bot.bookings import moves
 from bot.parsing import InputError, parse_record_id
 from bot.roles import AGENT
-from handlers.common import ActionCall, run_action, user_timezone
+from handlers.common import ActionCall, run_action
 from handlers.edge import tell
+from handlers.identity import user_timezone
 from handlers.views.book_move import move_modal
 from store.repositories.bookings import Bookings
 
@@ -28,27 +29,24 @@ def open_move(
 ) -> None:
     """*Move*: the Move form for the booking, prefilled with its time."""
 
-    def open_form(call: ActionCall) -> str | None:
+    def form(call: ActionCall) -> tuple[int, dict[str, Any]]:
         booking = Bookings.find(call.db, parse_record_id(call.value, "booking"))
         if booking is None:
             raise InputError(f"there is no booking #{call.value}")
-        tz = user_timezone(call.hg, call.db, call.client, call.user_id, call.now)
-        try:
-            call.client.views_open(
-                trigger_id=call.body.get("trigger_id", ""), view=move_modal(booking, tz)
-            )
-        except SlackApiError as exc:
-            log.warning("views.open failed: %s", exc.response.get("error"))
-            return (
-                f":warning: The Move form could not be opened; type "
-                f"`/book move #{booking.id} <date> <time>` instead."
-            )
-        return None
+        tz = user_timezone(call.hg, call.db, call.user_id)
+        return booking.id, move_modal(booking, tz)
 
-    text = run_action(
-        ack=ack, body=body, client=client, context=context, handler=open_form, role=AGENT
+    booking_id, view = run_action(
+        ack=ack, body=body, client=client, context=context, handler=form, role=AGENT
     )
-    if text:
+    try:  # after the transaction: no Slack call is made inside one
+        client.views_open(trigger_id=body.get("trigger_id", ""), view=view)
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))
+        text = (
+            f":warning: The Move form could not be opened; type "
+            f"`/book move #{booking_id} <date> <time>` instead."
+        )
         tell(body, respond, client, text, replace=False)
 
 
@@ -58,7 +56,7 @@ def move_anyway(
     """*Move anyway*: the late move is made, charged as a late cancellation."""
 
     def confirm(call: ActionCall) -> str:
-        tz = user_timezone(call.hg, call.db, call.client, call.user_id, call.now)
+        tz = user_timezone(call.hg, call.db, call.user_id)
         moved = moves.confirm_move(
             call.db, call.policy, call.value, actor=call.user_id, tz=tz, now=call.now
         )

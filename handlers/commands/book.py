@@ -31,7 +31,7 @@ USAGE_MOVE_UNDO = "/book move undo <booking-id>"
 
 def book(call: CommandCall) -> Reply:
     form = grammar.parse_book_text(call.tokens)
-    check_engineers(call.db, call.client, call.policy, form, call.now)
+    check_engineers(call.db, form, strict=call.strict)
     tz = call.user_tz()
     booking = bookings.book(call.db, call.policy, form, agent=call.user_id, tz=tz, now=call.now)
     text = bookings.confirmation(call.db, call.policy, booking, tz)
@@ -40,12 +40,17 @@ def book(call: CommandCall) -> Reply:
 
 def open_form(call: CommandCall) -> Reply:
     view = booking_modal(call.db, call.channel_id)
-    try:
-        call.client.views_open(trigger_id=call.trigger_id, view=view)
-    except SlackApiError as exc:
-        log.warning("views.open failed: %s", exc.response.get("error"))
-        raise InputError("the booking form could not be opened; type the booking instead") from None
-    return Reply(":calendar: Opening the booking form…")
+    client, trigger_id = call.client, call.trigger_id
+
+    def open_view() -> str | None:  # after the ack (the trigger lasts 3 s from the click)
+        try:
+            client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning("views.open failed: %s", exc.response.get("error"))
+            return f":warning: The booking form could not be opened; type the booking instead.\nUsage: `{USAGE}`"
+        return None
+
+    return Reply(":calendar: Opening the booking form…", after_commit=[open_view])
 
 
 def _who_is_told(call: CommandCall, customer: Customer) -> str:

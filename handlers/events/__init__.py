@@ -3,10 +3,11 @@
 from slack_bolt import App
 
 from handlers.events import app_home, channels, sla
+from handlers.later import after_ack
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(app_home.app_home_opened)
+    app.event("app_home_opened")(after_ack(app_home.app_home_opened))
     app.event("message")(sla.on_message)
     app.event("reaction_added")(sla.on_reaction)
     app.event("channel_archive")(channels.on_archive)

@@ -23,8 +23,8 @@ from bot.policy.model import Policy, provider_today
 from bot.roles import MANAGER, role_of
 from bot.units import format_minutes
 from handlers.commands import alerts_failed
-from handlers.common import group_members, user_timezone
 from handlers.context import Hourglass, hourglass_of
+from handlers.identity import group_members, refresh_stale, user_timezone
 
 log = logging.getLogger("hourglass." + __name__)
 
@@ -117,9 +117,12 @@ def home_view(hg: Hourglass, db: Session, user_id: str, now: datetime, tz: ZoneI
 
 
 def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
+    """Runs after the ack (handlers/later.py): the profile and groups are brought up to
+    date first, outside the transaction."""
     now = hg.clock.now()
+    refresh_stale(hg, client, user_id, now)
     with hg.database.session() as db:
-        role = role_of(db, hg.policy, user_id, group_members(hg, client))
+        role = role_of(db, hg.policy, user_id, group_members(hg))
         view: dict[str, Any]
         if role is None:
             view = {
@@ -127,7 +130,7 @@ def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
                 "blocks": [section("Hourglass is for support agents and managers.")],
             }
         else:
-            tz = user_timezone(hg, db, client, user_id, now)
+            tz = user_timezone(hg, db, user_id)
             view = home_view(hg, db, user_id, now, tz)
         if role == MANAGER:  # what a manager must see first: alerts that went nowhere
             view["blocks"][:0] = alerts_failed.home_blocks(health.trouble_count(db))

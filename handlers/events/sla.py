@@ -8,6 +8,7 @@ never counted twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import BoltContext
@@ -15,8 +16,8 @@ from slack_sdk import WebClient
 
 from bot.roles import role_of
 from bot.sla import channel as sla_channel
-from handlers.common import group_members
-from handlers.context import hourglass_of
+from handlers.context import Hourglass, hourglass_of
+from handlers.identity import Unresolved, group_members, refresh_groups_if_stale
 
 log = logging.getLogger("hourglass." + __name__)
 
@@ -43,22 +44,49 @@ def on_message(
     if not channel or not ts:
         return
     hg = hourglass_of(context)
-    members = group_members(hg, client)
-    with hg.database.session() as db:
-        done = sla_channel.on_message(
-            db,
-            hg.policy,
-            channel_id=channel,
-            user=event["user"],
-            ts=ts,
-            thread_ts=event.get("thread_ts"),
-            text=event.get("text") or "",
-            event_id=_event_id(body, event),
-            role_of=lambda user: role_of(db, hg.policy, user, members),
-            now=sla_channel.slack_event_time(ts, hg.clock.now()),
-        )
-    if done:
-        log.info("message %s in %s: ticket %s", ts, channel, done)
+
+    def record(strict: bool) -> None:
+        members = group_members(hg, strict=strict)
+        with hg.database.session() as db:
+            done = sla_channel.on_message(
+                db,
+                hg.policy,
+                channel_id=channel,
+                user=event["user"],
+                ts=ts,
+                thread_ts=event.get("thread_ts"),
+                text=event.get("text") or "",
+                event_id=_event_id(body, event),
+                role_of=lambda user: role_of(db, hg.policy, user, members),
+                now=sla_channel.slack_event_time(ts, hg.clock.now()),
+            )
+        if done:
+            log.info("message %s in %s: ticket %s", ts, channel, done)
+
+    _with_groups(hg, client, body, context, record)
+
+
+def _with_groups(
+    hg: Hourglass,
+    client: WebClient,
+    body: dict[str, Any],
+    context: BoltContext,
+    record: Callable[[bool], None],
+) -> None:
+    """Record the event from the cached user groups, answering Slack when done (a failure
+    answers 500, so Slack retries). Only if a group was never looked up is the event
+    acknowledged first and recorded after the lookup. Stale groups are refreshed after."""
+    try:
+        record(True)
+    except Unresolved:
+
+        def later() -> None:
+            refresh_groups_if_stale(hg, client)
+            record(False)
+
+        hg.later.run(later, body, context)
+        return
+    hg.later.run(lambda: refresh_groups_if_stale(hg, client), body, context)
 
 
 def on_reaction(
@@ -68,16 +96,20 @@ def on_reaction(
     if item.get("type") != "message" or not event.get("user"):
         return
     hg = hourglass_of(context)
-    members = group_members(hg, client)
-    with hg.database.session() as db:
-        sla_channel.on_reaction(
-            db,
-            hg.policy,
-            channel_id=item.get("channel", ""),
-            item_ts=item.get("ts", ""),
-            user=event["user"],
-            reaction=event.get("reaction", ""),
-            event_id=_event_id(body, event),
-            role_of=lambda user: role_of(db, hg.policy, user, members),
-            now=sla_channel.slack_event_time(event.get("event_ts"), hg.clock.now()),
-        )
+
+    def record(strict: bool) -> None:
+        members = group_members(hg, strict=strict)
+        with hg.database.session() as db:
+            sla_channel.on_reaction(
+                db,
+                hg.policy,
+                channel_id=item.get("channel", ""),
+                item_ts=item.get("ts", ""),
+                user=event["user"],
+                reaction=event.get("reaction", ""),
+                event_id=_event_id(body, event),
+                role_of=lambda user: role_of(db, hg.policy, user, members),
+                now=sla_channel.slack_event_time(event.get("event_ts"), hg.clock.now()),
+            )
+
+    _with_groups(hg, client, body, context, record)

@@ -25,6 +25,7 @@ from bot import roles
 from bot.alerts.outbox import DeliveryReport
 from bot.clock import Clock, SystemClock
 from bot.policy.model import Policy
+from handlers.common import WORKING
 from handlers.local.standin import (
     ApiCall,
     SlackStandIn,
@@ -130,13 +131,26 @@ class LocalSlack:
         request = BoltRequest(
             body=body, headers={**signed_headers(self.secret, body, int(time.time()))}
         )
+        answered = len(self.standin.responses)
         response = self.app.dispatch(request)
         if response.status == 404:
             return {"text": f"(no such command {name})"}
         try:
-            return json.loads(response.body) if response.body else {"text": ""}
+            acked = json.loads(response.body) if response.body else {"text": ""}
         except ValueError:
-            return {"text": response.body}
+            acked = {"text": response.body}
+        return self._with_what_followed(acked, answered)
+
+    def _with_what_followed(self, acked: dict[str, Any], answered: int) -> dict[str, Any]:
+        """The ack, and what was sent after it through response_url (the answer to a
+        "One moment", a CSV's line)."""
+        self.app.hourglass.later.drain()  # type: ignore[attr-defined]
+        followed = self.standin.responses[answered:]
+        if not followed:
+            return acked
+        first = followed[0] if acked.get("text") == WORKING else acked
+        lines = [acked.get("text", ""), *(f.get("text", "") for f in followed)]
+        return {**first, "text": "\n".join(line for line in lines if line)}
 
     def action(self, action_id: str, value: str, user_id: str) -> str:
         """Click a button as `user_id` (a signed block_actions payload); the answer the app
@@ -155,6 +169,7 @@ class LocalSlack:
             **signed_headers(self.secret, body, int(time.time()))
         }
         self.app.dispatch(BoltRequest(body=body, headers=headers))
+        self.app.hourglass.later.drain()  # type: ignore[attr-defined]
         return "\n".join(r.get("text", "") for r in self.standin.responses[answered:])
 
     def event(self, event: dict[str, Any], event_id: str, retry_num: int | None = None) -> int:
@@ -162,7 +177,9 @@ class LocalSlack:
         body, headers = event_callback(
             event, signing_secret=self.secret, event_id=event_id, retry_num=retry_num
         )
-        return self.app.dispatch(BoltRequest(body=body, headers={**headers})).status
+        status = self.app.dispatch(BoltRequest(body=body, headers={**headers})).status
+        self.app.hourglass.later.drain()  # type: ignore[attr-defined]
+        return status
 
     def sweep(self) -> DeliveryReport:
         return self._tick(self.database, self.policy, self.client, self.clock.now())

@@ -100,6 +100,13 @@ def chapter_foundation(demo: Demo) -> None:
     demo.run("/hourglass alerts failed", MANAGER)
     demo.say("Balances")
     demo.run("/balance acme")
+    demo.say(
+        "Slack is slow (it answers every call `429 Retry-After`): commands are still answered "
+        "at once, from what Hourglass already knows; its own calls to Slack wait till after"
+    )
+    demo.local.standin.rate_limit(retry_after=1)
+    demo.run("/balance globex")
+    demo.local.standin.lift_rate_limit()
 
 
 def chapter_sla(demo: Demo) -> None:

@@ -13,7 +13,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -84,7 +84,10 @@ class SlackStandIn:
         self.calls: list[ApiCall] = []
         self.uploads: dict[str, bytes] = {}
         self.responses: list[dict[str, Any]] = []  # what was sent to response_url
+        self.responses_to: dict[str, list[dict[str, Any]]] = {}  # the same, by URL key
         self._failures: dict[str, list[_Failure]] = {}
+        # method (or "*" for every method) -> Retry-After seconds, until lifted
+        self._rate_limits: dict[str, int] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -170,6 +173,18 @@ class SlackStandIn:
         with self._lock:
             self._failures.setdefault(method, []).append(_Failure(error, status, retry_after))
 
+    def rate_limit(self, retry_after: int, methods: Iterable[str] | None = None) -> None:
+        """Answer `429 Too Many Requests` with `Retry-After: retry_after` to every call of
+        `methods` (every Web API method if None) until `lift_rate_limit`, as Slack does
+        when an app goes over a method's tier."""
+        with self._lock:
+            for method in ["*"] if methods is None else methods:
+                self._rate_limits[method] = retry_after
+
+    def lift_rate_limit(self) -> None:
+        with self._lock:
+            self._rate_limits.clear()
+
     def calls_to(self, method: str) -> list[ApiCall]:
         with self._lock:
             return [call for call in self.calls if call.method == method]
@@ -194,6 +209,7 @@ class SlackStandIn:
             self.calls.clear()
             self.uploads.clear()
             self.responses.clear()
+            self.responses_to.clear()
 
     # --- request handling ---------------------------------------------------------------
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
@@ -206,7 +222,9 @@ class SlackStandIn:
             return self._send(request, 200, b"OK", "text/plain")
         if path.startswith("/response/"):
             with self._lock:
-                self.responses.append(json.loads(raw or b"{}"))
+                message = json.loads(raw or b"{}")
+                self.responses.append(message)
+                self.responses_to.setdefault(path.rsplit("/", 1)[1], []).append(message)
             return self._send(request, 200, b"ok", "text/plain")
         if not path.startswith("/api/"):
             return self._send(request, 404, b"not found", "text/plain")
@@ -217,6 +235,9 @@ class SlackStandIn:
         with self._lock:
             self.calls.append(call)
             failure = self._failures.get(method, []).pop(0) if self._failures.get(method) else None
+            limited = self._rate_limits.get(method, self._rate_limits.get("*"))
+            if failure is None and limited is not None:
+                failure = _Failure(status=429, retry_after=limited)
         if self.on_call is not None:
             self.on_call(call)
         if failure is not None:

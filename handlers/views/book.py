@@ -7,7 +7,6 @@ shown next to that field (`response_action: errors`) and nothing is recorded.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -16,10 +15,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.bookings import sessions as bookings
-from bot.policy.model import Policy
 from bot.roles import AGENT, require
-from handlers.common import group_members, user_timezone
 from handlers.context import hourglass_of
+from handlers.identity import Unresolved, answer_now, group_members, user_timezone
 from handlers.views.book_move import reply_blocks
 from store.repositories.core import Customers, UserProfiles
 
@@ -28,30 +26,18 @@ log = logging.getLogger("hourglass." + __name__)
 CALLBACK_ID = "book_session"
 
 
-def check_engineers(
-    db: Session, client: WebClient, policy: Policy, form: bookings.BookingForm, now: datetime
-) -> None:
-    """Every named engineer must be a real Slack user; cache their name for messages."""
-    for user_id in form.engineers:
-        profile = UserProfiles.find(db, user_id)
-        if profile is not None and profile.name:
-            continue
-        try:
-            user = client.users_info(user=user_id)["user"]
-        except SlackApiError as exc:
-            raise bookings.BookingInputError(
-                "engineers", f"I can't find the Slack user <@{user_id}>"
-            ) from exc
-        if user.get("is_bot") or user.get("deleted"):
-            raise bookings.BookingInputError(
-                "engineers", f"<@{user_id}> is not a person who can take a session"
-            )
-        UserProfiles.upsert(
-            db,
-            user_id,
-            user.get("tz") or policy.timezone.key,
-            user.get("real_name") or user.get("name"),
-            now,
+def check_engineers(db: Session, form: bookings.BookingForm, *, strict: bool) -> None:
+    """Every named engineer must be a person in Slack: one with a cached profile. Unknown
+    ones are looked up (users.info; bots and deactivated accounts are not stored) before
+    the transaction: `strict` raises Unresolved for them, so the caller does that first."""
+    unknown = [u for u in form.engineers if not (p := UserProfiles.find(db, u)) or not p.name]
+    if unknown and strict:
+        raise Unresolved("the engineers named", users=unknown)
+    if unknown:
+        raise bookings.BookingInputError(
+            "engineers",
+            f"I can't find the Slack user <@{unknown[0]}>, or it is not a person who can "
+            "take a session",
         )
 
 
@@ -148,21 +134,29 @@ def submit(
     """Book from the form. A refusal raises: the edge shows it next to the field it names
     (a BookingInputError's `field`), else next to the first field, and nothing is recorded."""
     hg = hourglass_of(context)
-    now = hg.clock.now()
     user_id = body["user"]["id"]
-    with hg.database.session() as db:
-        require(db, hg.policy, user_id, AGENT, group_members(hg, client))
-        form = form_from_view(view)
-        if not form.day:
-            raise bookings.BookingInputError("date", "pick a date")
-        if not form.clock:
-            raise bookings.BookingInputError("time", "pick a start time")
-        check_engineers(db, client, hg.policy, form, now)
-        tz = user_timezone(hg, db, client, user_id, now)
-        booking = bookings.book(db, hg.policy, form, agent=user_id, tz=tz, now=now)
-        text = bookings.confirmation(db, hg.policy, booking, tz)
+
+    def attempt(strict: bool) -> tuple[str, int]:
+        now = hg.clock.now()
+        with hg.database.session() as db:
+            require(db, hg.policy, user_id, AGENT, group_members(hg, strict=strict))
+            form = form_from_view(view)
+            if not form.day:
+                raise bookings.BookingInputError("date", "pick a date")
+            if not form.clock:
+                raise bookings.BookingInputError("time", "pick a start time")
+            check_engineers(db, form, strict=strict)
+            tz = user_timezone(hg, db, user_id, strict=strict)
+            booking = bookings.book(db, hg.policy, form, agent=user_id, tz=tz, now=now)
+            return bookings.confirmation(db, hg.policy, booking, tz), booking.id
+
+    text, booking_id = answer_now(hg, client, user_id, attempt)
     ack()
+    hg.later.run(lambda: _confirm(client, user_id, text, booking_id), body, context)
+
+
+def _confirm(client: WebClient, user_id: str, text: str, booking_id: int) -> None:
     try:
-        client.chat_postMessage(channel=user_id, text=text, blocks=reply_blocks(text, booking.id))
+        client.chat_postMessage(channel=user_id, text=text, blocks=reply_blocks(text, booking_id))
     except SlackApiError as exc:  # the booking stands; the customer's channel is told anyway
         log.warning("could not DM the booking confirmation: %s", exc.response.get("error"))

@@ -23,8 +23,8 @@ from bot.bookings.listing import format_span
 from bot.bookings.sessions import BookingInputError
 from bot.parsing import InputError
 from bot.roles import AGENT, PermissionDenied, require
-from handlers.common import group_members, user_timezone
 from handlers.context import Hourglass
+from handlers.identity import answer_now, group_members, user_timezone
 from store.models import Booking
 
 log = logging.getLogger("hourglass." + __name__)
@@ -118,12 +118,21 @@ class _Agent:
 
 @contextmanager
 def _as_agent(body, client: WebClient, context) -> Iterator[_Agent]:
+    """The form's submitter in a transaction. Their profile and groups are cached by the
+    *Move* click that opened the form; looked up first only if not (identity.answer_now)."""
     hg: Hourglass = context["hourglass"]
     now = hg.clock.now()
     user_id = body["user"]["id"]
+    answer_now(hg, client, user_id, lambda strict: _known(hg, user_id, strict))
     with hg.database.session() as db:
-        require(db, hg.policy, user_id, AGENT, group_members(hg, client))
-        yield _Agent(hg, db, user_id, user_timezone(hg, db, client, user_id, now), now)
+        require(db, hg.policy, user_id, AGENT, group_members(hg))
+        yield _Agent(hg, db, user_id, user_timezone(hg, db, user_id), now)
+
+
+def _known(hg: Hourglass, user_id: str, strict: bool) -> None:
+    with hg.database.session() as db:
+        require(db, hg.policy, user_id, AGENT, group_members(hg, strict=strict))
+        user_timezone(hg, db, user_id, strict=strict)
 
 
 def submit(ack, body, view, client, context):
@@ -154,7 +163,7 @@ def submit(ack, body, view, client, context):
     except (PermissionDenied, InputError) as exc:
         return ack(response_action="errors", errors={"date": _sentence(str(exc))})
     ack()
-    _dm(client, body["user"]["id"], text)
+    context["hourglass"].later.run(lambda: _dm(client, body["user"]["id"], text), body, context)
 
 
 def confirm(ack, body, view, client, context):
@@ -172,7 +181,7 @@ def confirm(ack, body, view, client, context):
         )
         return ack(response_action="update", view=screen)
     ack()
-    _dm(client, body["user"]["id"], text)
+    context["hourglass"].later.run(lambda: _dm(client, body["user"]["id"], text), body, context)
 
 
 def _dm(client: WebClient, user_id: str, text: str) -> None:

@@ -1,6 +1,6 @@
 """Queries and inserts for the foundation tables, and what every repository shares: the
 typed `Repository` base (`get` raises `RowMissing`, `find` returns None), row locks on
-Postgres, and `insert_if_absent`. Add and flush; never commit.
+Postgres, `insert_if_absent` and `upsert`. Add and flush; never commit.
 """
 
 from __future__ import annotations
@@ -87,6 +87,22 @@ def insert_if_absent(
     return db.execute(statement).first() is not None
 
 
+def upsert(db: Session, model: type[M], values: dict[str, Any], key: Sequence[str]) -> M:
+    """INSERT … ON CONFLICT (key) DO UPDATE: the row is written whether or not it existed.
+
+    Never check-then-insert: two first requests by one user at once would both find nothing,
+    both insert, and one would fail on the primary key. Returns the row as stored now.
+    """
+    insert = postgresql.insert if is_postgres(db) else sqlite.insert
+    statement = insert(model).values(**values)
+    changes = {name: statement.excluded[name] for name in values if name not in key}
+    db.execute(statement.on_conflict_do_update(index_elements=list(key), set_=changes))
+    identity = tuple(values[name] for name in key)
+    row = db.get(model, identity[0] if len(identity) == 1 else identity, populate_existing=True)
+    assert row is not None  # just written in this transaction
+    return row
+
+
 class Customers(Repository[Customer]):
     model = Customer
 
@@ -118,14 +134,8 @@ class Roles(Repository[Role]):
 
     @staticmethod
     def set(db: Session, user_id: str, role: str, granted_by: str, now: datetime) -> Role:
-        existing = db.get(Role, user_id)
-        if existing is None:
-            existing = Role(user_id=user_id, role=role, granted_by=granted_by, granted_at=now)
-            db.add(existing)
-        else:
-            existing.role, existing.granted_by, existing.granted_at = role, granted_by, now
-        db.flush()
-        return existing
+        values = {"user_id": user_id, "role": role, "granted_by": granted_by, "granted_at": now}
+        return upsert(db, Role, values, ["user_id"])
 
     @staticmethod
     def remove(db: Session, user_id: str) -> bool:
@@ -167,12 +177,8 @@ class UserProfiles(Repository[UserProfile]):
 
     @staticmethod
     def upsert(db: Session, user_id: str, tz: str, name: str | None, now: datetime) -> None:
-        profile = db.get(UserProfile, user_id)
-        if profile is None:
-            db.add(UserProfile(user_id=user_id, tz=tz, name=name, fetched_at=now))
-        else:
-            profile.tz, profile.name, profile.fetched_at = tz, name, now
-        db.flush()
+        values = {"user_id": user_id, "tz": tz, "name": name, "fetched_at": now}
+        upsert(db, UserProfile, values, ["user_id"])
 
 
 class Alerts(Repository[Alert]):

@@ -142,7 +142,8 @@ def test_report_replies_with_text_and_sends_csv_to_the_managers_dm(slack, standi
     slack.command("/hourglass hours add acme 10 purchased 2026-08-30", MANAGER)
     reply = slack.command("/hourglass report acme 2026-11", MANAGER)
     assert reply.text.startswith("Statement for acme, 2026-11")
-    assert "CSV sent to you" in reply.text
+    # The upload is made after the ack; its line follows through response_url.
+    assert "CSV sent to you" in standin.responses[-1]["text"]
     (upload,) = standin.calls_to("files.completeUploadExternal")
     assert upload.params["channel_id"] == "D" + MANAGER[1:]
     (content,) = standin.uploads.values()
@@ -175,7 +176,7 @@ def test_report_upload_failure_still_answers_with_the_statement(slack, standin):
     standin.fail_next("files.getUploadURLExternal", "not_allowed_token_type")
     reply = slack.command("/hourglass report acme 2026-11", MANAGER)
     assert reply.text.startswith("Statement for acme, 2026-11")
-    assert "The CSV could not be attached" in reply.text
+    assert "The CSV could not be attached" in standin.responses[-1]["text"]
 
 
 def test_report_for_an_implausible_month_is_refused_not_a_crash(slack):

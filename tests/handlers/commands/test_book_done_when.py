@@ -25,7 +25,7 @@ def served(tmp_path, standin):
     }
     for user, role in ((MANAGER, "manager"), (AGENT, "agent")):
         assert run_cli("role", "add", user, role, env=env).returncode == 0
-    with AppProcess(env, signing_secret=SECRET) as app:
+    with AppProcess(env, signing_secret=SECRET, standin=standin) as app:
         yield env, app
 
 

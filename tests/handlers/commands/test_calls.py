@@ -96,7 +96,7 @@ def test_long_call_alert_has_a_book_training_button_that_says_how(acme):
     assert button["action_id"] == "fair_use_book_training" and button["value"] == "acme"
     reply = slack.action("fair_use_book_training", "acme")
     assert reply.status == 200
-    (answer,) = slack.standin.responses
+    (answer,) = slack.standin.responses_to["action"]
     assert "/book acme <date time> 1h training" in answer["text"]
     assert "60.00 GBP per hour" in answer["text"]
     assert answer["response_type"] == "ephemeral"

@@ -30,19 +30,20 @@ def test_running_timer_survives_kill_and_restart(database, standin):
         "SLACK_API_URL": standin.base_url,
         "HOURGLASS_CLOCK": "off",
     }
-    first = AppProcess(env).start()
+    first = AppProcess(env, standin=standin).start()
     try:
-        reply = first.command("/timer start acme jane", response_url=standin.response_url())
+        reply = first.command("/timer start acme jane")
         assert "Timer started" in reply.text
     finally:
         assert first.stop(signal.SIGKILL) == -signal.SIGKILL
     with database.session() as db:
         assert db.scalar(select(CallTimer.caller)) == "jane"
     time.sleep(1.1)  # a call is at least one second long
-    with AppProcess(first.env) as second:  # the same port: a restart, not a second replica
-        status = second.command("/timer status", response_url=standin.response_url())
+    # the same port: a restart, not a second replica
+    with AppProcess(first.env, standin=standin) as second:
+        status = second.command("/timer status")
         assert "Timer running for a call with jane" in status.text
-        reply = second.command("/timer stop q=3", response_url=standin.response_url()).text
+        reply = second.command("/timer stop q=3").text
     assert "call with jane (acme) recorded" in reply
     with database.session() as db:
         (call,) = db.scalars(select(PhoneCall))

@@ -1,0 +1,152 @@
+"""Who a user is, answered without asking Slack while a request waits.
+
+- Their timezone: the `user_profiles` row, from `users.info`, refreshed when older than a
+  day. A stale row is used as it is and refreshed after the ack.
+- User-group membership (a policy's `@handle` role entries): kept in the process for five
+  minutes (`Hourglass.group_cache`); a stale list is used and refreshed after the ack.
+
+Slack is asked only by `refresh_stale`, which runs after the ack and outside any
+transaction; the profile it learns is written with an upsert in its own short transaction.
+Before the ack a lookup Slack must answer first (a new user, a group never looked up)
+raises `Unresolved` when `strict`: the request's transaction rolls back, the request is
+acknowledged, and the work runs once after the lookup (handlers/common.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from handlers.context import Hourglass
+from store.repositories.core import UserProfiles
+
+log = logging.getLogger("hourglass." + __name__)
+PROFILE_TTL = timedelta(hours=24)
+T = TypeVar("T")
+
+
+class Unresolved(Exception):
+    """Only Slack knows the answer yet; raised before the ack, never after it. `users`:
+    other people whose profiles are wanted (e.g. the engineers named in a booking)."""
+
+    def __init__(self, what: str, users: Iterable[str] = ()) -> None:
+        super().__init__(what)
+        self.users = tuple(users)
+
+
+def user_timezone(hg: Hourglass, db: Session, user_id: str, *, strict: bool = False) -> ZoneInfo:
+    """The user's Slack timezone as cached; the provider's if unknown (or `Unresolved`)."""
+    profile = UserProfiles.find(db, user_id)
+    if profile is None:
+        if strict:
+            raise Unresolved(f"the timezone of {user_id}")
+        return hg.policy.timezone
+    return _zone(profile.tz, hg)
+
+
+def _zone(name: str, hg: Hourglass) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return hg.policy.timezone
+
+
+def group_members(hg: Hourglass, *, strict: bool = False) -> Callable[[str], set[str]]:
+    """Members of a user group by `@handle`, as cached (empty, or `Unresolved`, if never
+    looked up)."""
+
+    def members(handle: str) -> set[str]:
+        hit = hg.group_cache.get(handle)
+        if hit is None:
+            if strict:
+                raise Unresolved(f"the members of {handle}")
+            return set()
+        return hit[1]
+
+    return members
+
+
+def policy_handles(hg: Hourglass) -> set[str]:
+    roles = hg.policy.roles
+    return {entry for entry in (*roles.managers, *roles.agents) if entry.startswith("@")}
+
+
+def _stale_handles(hg: Hourglass) -> set[str]:
+    return {handle for handle in policy_handles(hg) if hg.cached_group(handle) is None}
+
+
+def refresh_stale(
+    hg: Hourglass, client: WebClient, user_id: str, now: datetime, others: Iterable[str] = ()
+) -> None:
+    """Bring the user's profile (and `others`') and the policy's user groups up to date
+    where they are missing or stale. Asks Slack: call it after the ack, with no transaction
+    open."""
+    with hg.database.session() as db:
+        profile = UserProfiles.find(db, user_id)
+        fresh = profile is not None and now - profile.fetched_at < PROFILE_TTL
+    if not fresh:
+        refresh_profile(hg, client, user_id, now)
+    for other in others:
+        refresh_profile(hg, client, other, now, people_only=True)
+    refresh_groups_if_stale(hg, client)
+
+
+def refresh_groups_if_stale(hg: Hourglass, client: WebClient) -> None:
+    stale = _stale_handles(hg)
+    if stale:
+        refresh_groups(hg, client, stale)
+
+
+def refresh_profile(
+    hg: Hourglass, client: WebClient, user_id: str, now: datetime, *, people_only: bool = False
+) -> None:
+    """users.info, stored by an upsert. `people_only`: a bot or a deactivated account is
+    not stored (so it is never taken for someone who can take a session)."""
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as exc:
+        log.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
+        return
+    if people_only and (user.get("is_bot") or user.get("deleted")):
+        return
+    tz = user.get("tz") or hg.policy.timezone.key
+    with hg.database.session() as db:
+        UserProfiles.upsert(db, user_id, tz, user.get("real_name") or user.get("name"), now)
+
+
+def refresh_groups(hg: Hourglass, client: WebClient, handles: Iterable[str]) -> None:
+    """Look the groups up; a failed lookup keeps what was known (or nobody), for a while."""
+    wanted = set(handles)
+    found: dict[str, set[str]] = {}
+    try:
+        for group in client.usergroups_list()["usergroups"]:
+            handle = "@" + group.get("handle", "")
+            if handle in wanted:
+                found[handle] = set(client.usergroups_users_list(usergroup=group["id"])["users"])
+    except SlackApiError as exc:
+        log.warning("cannot resolve user groups %s: %s", sorted(wanted), exc.response.get("error"))
+    stamp = time.monotonic()
+    for handle in wanted:
+        known = hg.group_cache.get(handle)
+        members = found.get(handle, known[1] if known else set())
+        hg.group_cache[handle] = (stamp, members)
+
+
+def answer_now(hg: Hourglass, client: WebClient, user_id: str, attempt: Callable[[bool], T]) -> T:
+    """For a modal, whose errors must be in its ack: `attempt(strict=True)` from the cache;
+    only if that needs Slack (someone Hourglass has never seen submits a form as their
+    first request) is Slack asked first, outside the transaction, and the attempt made
+    again. Forms are opened by a command or a button, which has cached the profile."""
+    try:
+        return attempt(True)
+    except Unresolved as missing:
+        refresh_stale(hg, client, user_id, hg.clock.now(), missing.users)
+        return attempt(False)
