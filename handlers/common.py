@@ -151,7 +151,7 @@ def run_command(
     hg = hourglass_of(context)
     now = hg.clock.now()
     text = (command.get("text") or "").strip()
-    context["usage"] = usage
+    context["usage"] = as_typed(usage, command.get("command"))
     with hg.database.session() as db:
         granted = require(db, hg.policy, command["user_id"], role, group_members(hg, client))
         call = CommandCall(
@@ -172,6 +172,14 @@ def run_command(
         if line:
             reply = Reply(f"{reply.text}\n{line}", None)
     ack(**reply.payload())
+
+
+def as_typed(usage: str | None, command: str | None) -> str | None:
+    """The usage line under the command the user typed: `/log …` reached through `/hourglass
+    log …` is shown as `/hourglass log …` (the workspace may not have `/log` at all)."""
+    if not usage or not command or usage.split()[0] == command:
+        return usage
+    return f"{command} {usage.removeprefix('/')}"
 
 
 @dataclass

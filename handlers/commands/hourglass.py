@@ -1,11 +1,17 @@
-"""/hourglass: the managers' admin command (customers, hour blocks, reports, help)."""
+"""/hourglass: the managers' admin command (customers, hour blocks, reports, help), and the
+one entry every other command is also reachable through: `/hourglass log 30m acme` is `/log
+30m acme`, served by the same handler with the same role check (issue 17 item 5), so a
+workspace where `/log` or `/ticket` is taken can install `/hourglass` alone."""
 
 from __future__ import annotations
 
 import logging
 import re
 from datetime import timedelta
+from typing import Any
 
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import customers as customer_service
@@ -17,11 +23,13 @@ from bot.reports import issued as issued_statements
 from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes
 from handlers.channel_check import channel_checker
-from handlers.commands import alerts_failed
+from handlers.commands import alerts_failed, balance, book, ticket, timer
+from handlers.commands import call as call_command
+from handlers.commands import log as log_command
 from handlers.commands import sla as sla_command
 from handlers.commands.customer_set import USAGE as USAGE_CUSTOMER_SET
 from handlers.commands.customer_set import customer_set
-from handlers.common import CommandCall, Reply, subcommands
+from handlers.common import CommandCall, Listener, Reply, subcommands
 from store.models import Customer
 
 log = logging.getLogger("hourglass." + __name__)
@@ -51,6 +59,7 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/hourglass report <customer> [YYYY-MM] [issue]` (`issue` freezes an ended month) · `/hourglass sla [customer] [YYYY-MM]`
 • `/hourglass alerts failed` (lost channels and alerts Slack would not take, with the reason)
 • `/call bill <#id> training|undo` (a long call billed at the training rate, outside the allowance)
+*Where `/log` and the others are taken*, the same commands work after `/hourglass`: `/hourglass log …`, `/hourglass call …`, `/hourglass book …`, `/hourglass timer …`, `/hourglass balance …`, `/hourglass ticket …` (e.g. `/hourglass log 30m acme`).
 Durations: `90m`, `1h30m`, `1.5h`, `1:30`. Dates: `YYYY-MM-DD`, `today`, `yesterday`, `tomorrow HH:MM` (your Slack timezone)."""
 
 
@@ -231,4 +240,24 @@ ROUTES = {
     "": (help_, AGENT, "/hourglass help"),
 }
 
-listener = subcommands(ROUTES, "Try `/hourglass help`.")
+# `/hourglass <name> …` hands the rest to the short command's own listener: same routes,
+# same handlers, same role checks.
+SHORT_COMMANDS: dict[str, Listener] = {
+    "log": log_command.listener,
+    "call": call_command.listener,
+    "book": book.listener,
+    "timer": timer.listener,
+    "balance": balance.listener,
+    "ticket": ticket.listener,
+}
+
+admin_listener = subcommands(ROUTES, "Try `/hourglass help`.")
+
+
+def listener(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    words = (command.get("text") or "").split(maxsplit=1)
+    short = SHORT_COMMANDS.get(words[0].lower()) if words else None
+    if short is None:
+        admin_listener(ack, command, client, context)
+        return
+    short(ack, {**command, "text": words[1] if len(words) > 1 else ""}, client, context)

@@ -100,6 +100,8 @@ def chapter_foundation(demo: Demo) -> None:
     demo.run("/hourglass alerts failed", MANAGER)
     demo.say("Balances")
     demo.run("/balance acme")
+    demo.say("Every command also works after /hourglass, for workspaces where /balance is taken")
+    demo.run("/hourglass balance globex")
 
 
 def chapter_sla(demo: Demo) -> None:
