@@ -102,6 +102,9 @@ def chapter_foundation(demo: Demo) -> None:
     demo.run("/balance acme")
     demo.say("Every command also works after /hourglass, for workspaces where /balance is taken")
     demo.run("/hourglass balance globex")
+    demo.say("A direct message to the app is answered with the help, in the DM")
+    dm = {"type": "message", "channel": "DALEX01", "channel_type": "im", "user": AGENT}
+    demo.local.event({**dm, "text": "how do I log time?", "ts": "1795000000.000100"}, "EvDEMODM1")
 
 
 def chapter_sla(demo: Demo) -> None:
