@@ -5,6 +5,7 @@ phone support now?" that fair use, the call replies, the statement and /balance 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -44,20 +45,9 @@ def add_customer(
     """A new customer with its support channel (shared with the customer: their messages open
     tickets there) and the team's internal channel for it (internal alerts, SPEC §5)."""
     name = parse_name(name)
-    if plan not in policy.plans:
-        raise InputError(f"there is no plan `{plan}` (plans: {', '.join(policy.plans)})")
-    if not 1 <= seats <= MAX_SEATS:
-        raise InputError(f"seats must be a whole number from 1 to {MAX_SEATS}")
-    for given in (channel_id, team_channel):
-        if given is not None and not _CHANNEL_ID.match(given):
-            raise InputError(f"`{given}` is not a Slack channel (pick one with #)")
+    _check_settings(db, policy, None, CustomerSettings(plan, seats, channel_id, team_channel))
     if Customers.by_name(db, name) is not None:
         raise InputError(f"there is already a customer called `{name}`")
-    if channel_id is not None:
-        other = Customers.by_channel(db, channel_id)
-        if other is not None:
-            raise InputError(f"that channel already belongs to `{other.name}`")
-    _check_team_channel(db, policy, channel_id, team_channel)
     return Customers.add(
         db,
         Customer(
@@ -70,6 +60,92 @@ def add_customer(
             created_by=actor,
         ),
     )
+
+
+@dataclass(frozen=True)
+class CustomerSettings:
+    """What `customer edit` may change: the plan, the seats and both channels."""
+
+    plan: str
+    seats: int
+    channel_id: str | None
+    team_channel: str | None
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerSettings:
+        return cls(customer.plan, customer.seats, customer.channel_id, customer.team_channel)
+
+
+def edit_customer(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    wanted: CustomerSettings,
+    *,
+    actor: str,
+    now: datetime,
+) -> CustomerSettings:
+    """Change a customer's plan, seats or channels, checked as `add_customer` checks them.
+    Returns the settings before (the caller says what changed and how to undo it); who and
+    when are kept on the row (`updated_by`, `updated_at`) when anything changed."""
+    lock_customer(db, customer.id)
+    Customers.reload(db, customer)
+    before = CustomerSettings.of(customer)
+    if wanted == before:
+        return before
+    _check_settings(db, policy, customer, wanted)
+    customer.plan, customer.seats = wanted.plan, wanted.seats
+    customer.channel_id, customer.team_channel = wanted.channel_id, wanted.team_channel
+    customer.updated_by, customer.updated_at = actor, now
+    db.flush()
+    return before
+
+
+def _check_settings(
+    db: Session, policy: Policy, customer: Customer | None, wanted: CustomerSettings
+) -> None:
+    """The checks `add_customer` and `edit_customer` share (`customer` None: a new one)."""
+    if wanted.plan not in policy.plans:
+        raise InputError(f"there is no plan `{wanted.plan}` (plans: {', '.join(policy.plans)})")
+    if not 1 <= wanted.seats <= MAX_SEATS:
+        raise InputError(f"seats must be a whole number from 1 to {MAX_SEATS}")
+    for given in (wanted.channel_id, wanted.team_channel):
+        if given is not None and not _CHANNEL_ID.match(given):
+            raise InputError(f"`{given}` is not a Slack channel (pick one with #)")
+    if wanted.channel_id is not None and (
+        customer is None or wanted.channel_id != customer.channel_id
+    ):
+        other = Customers.by_channel(db, wanted.channel_id)
+        if other is not None:
+            raise InputError(f"that channel already belongs to `{other.name}`")
+    _check_team_channel(db, policy, wanted.channel_id, wanted.team_channel)
+
+
+def revert_channel(
+    db: Session,
+    name: str,
+    *,
+    team: bool,
+    now_set: str,
+    back_to: str | None,
+    actor: str,
+    at: datetime,
+) -> bool:
+    """Put back the channel an edit replaced, when Slack then refused the new one
+    (archived); only while the customer still has the new one. True if put back."""
+    customer = Customers.by_name(db, name)
+    if customer is None:
+        return False
+    current = customer.team_channel if team else customer.channel_id
+    if current != now_set:
+        return False
+    if team:
+        customer.team_channel = back_to
+    else:
+        customer.channel_id = back_to
+    customer.updated_by, customer.updated_at = actor, at
+    db.flush()
+    return True
 
 
 def withdraw_customer(db: Session, name: str, channel_id: str) -> bool:

@@ -38,9 +38,16 @@ def invite_line(channel_id: str) -> str:
 
 
 def channel_checker(
-    hg: Hourglass, client: WebClient, *, customer: str, channel_id: str
+    hg: Hourglass,
+    client: WebClient,
+    *,
+    customer: str,
+    channel_id: str,
+    on_archived: Callable[[], str] | None = None,
 ) -> Callable[[], str | None]:
-    """The after-commit step of `customer add`: a line for the reply saying what Slack said."""
+    """The after-commit step of `customer add` (and `edit`): a line for the reply saying
+    what Slack said. An archived channel is refused by `on_archived` (by default: the
+    customer just added is taken back)."""
 
     def check() -> str:
         try:
@@ -54,7 +61,7 @@ def channel_checker(
                 "if alerts there fail, `/hourglass alerts failed` will list them."
             )
         if info.get("is_archived"):
-            return refuse_archived(hg, customer, channel_id)
+            return on_archived() if on_archived else refuse_archived(hg, customer, channel_id)
         if info.get("is_member"):
             return f"I'm in <#{channel_id}>, so alerts can be posted there."
         if info.get("is_private"):

@@ -109,7 +109,7 @@ def run_command(
     `response_url`. Slack calls a reply needs (the CSV upload) run after the ack too.
     A refusal raises out of here; the edge answers it with `usage` under the message."""
     hg = hourglass_of(context)
-    context["usage"] = usage
+    context["usage"] = as_typed(usage, command.get("command"))
     user_id = command["user_id"]
 
     def serve(strict: bool) -> Reply:
@@ -174,6 +174,14 @@ def _serve(
             strict=strict,
         )
         return handler(call)
+
+
+def as_typed(usage: str | None, command: str | None) -> str | None:
+    """The usage line under the command the user typed: `/log …` reached through `/hourglass
+    log …` is shown as `/hourglass log …` (the workspace may not have `/log` at all)."""
+    if not usage or not command or usage.split()[0] == command:
+        return usage
+    return f"{command} {usage.removeprefix('/')}"
 
 
 @dataclass

@@ -136,6 +136,12 @@ class SlackApp:
             reply.body = later[0]
         return reply
 
+    def said(self, reply: Reply) -> str:
+        """The reply and every line that followed it through its response_url (work the
+        command does after the ack, e.g. checking a channel with Slack)."""
+        later = self.standin.responses_to.get(reply.key, [])
+        return "\n".join([reply.text, *(r.get("text", "") for r in later)])
+
     def interaction(self, payload: dict[str, Any], *, secret=SIGNING_SECRET) -> Reply:
         """Post a signed interactivity request (`payload=<json>`), as Slack sends view
         submissions and block actions."""

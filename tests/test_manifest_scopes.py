@@ -38,6 +38,7 @@ EVENT_SCOPES: dict[str, set[str]] = {
     "app_home_opened": set(),
     "message.channels": {"channels:history"},
     "message.groups": {"groups:history"},
+    "message.im": {"im:history"},
     "reaction_added": {"reactions:read"},
     "channel_archive": {"channels:read"},
     "group_archive": {"groups:read"},
@@ -86,6 +87,7 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_code_uses():
 
 def test_every_event_the_app_handles_is_subscribed():
     handled = {
+        "message.im",
         "channel_archive",
         "group_archive",
         "member_left_channel",

@@ -8,7 +8,7 @@ from bot.calls import timers
 from bot.roles import AGENT, MANAGER
 from handlers import paging
 from handlers.actions import bookings, calls, sla
-from handlers.commands import alerts_failed, log, ticket
+from handlers.commands import alerts_failed, customer_edit, log, ticket
 from handlers.later import after_ack
 from handlers.views import book_move
 
@@ -32,6 +32,7 @@ def register(app: App) -> None:
                     ticket.LIST_COMMAND: (ticket.list_, AGENT),
                     log.LIST_COMMAND: (log.list_, AGENT),
                     alerts_failed.LIST_COMMAND: (alerts_failed.alerts_failed, MANAGER),
+                    customer_edit.LIST_COMMAND: (customer_edit.customer_list, AGENT),
                 }
             )
         )

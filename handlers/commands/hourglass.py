@@ -1,27 +1,37 @@
-"""/hourglass: the managers' admin command (customers, hour blocks, reports, help)."""
+"""/hourglass: the managers' admin command (customers, hour blocks, reports, help), and the
+one entry every other command is also reachable through: `/hourglass log 30m acme` is `/log
+30m acme`, served by the same handler with the same role check (issue 17 item 5), so a
+workspace where `/log` or `/ticket` is taken can install `/hourglass` alone."""
 
 from __future__ import annotations
 
 import logging
 import re
 from datetime import timedelta
+from typing import Any
 
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import customers as customer_service
 from bot.alerts.outbox import team_channel
 from bot.billing import hours as hour_blocks
-from bot.parsing import InputError, parse_date, parse_mention, parse_month, split_options
+from bot.parsing import InputError, parse_date, parse_month, split_options
 from bot.policy.model import provider_today
 from bot.reports import issued as issued_statements
 from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes
 from handlers.channel_check import channel_checker
-from handlers.commands import alerts_failed
+from handlers.commands import alerts_failed, balance, book, ticket, timer
+from handlers.commands import call as call_command
+from handlers.commands import customer_edit as edit
+from handlers.commands import log as log_command
 from handlers.commands import sla as sla_command
+from handlers.commands.customer_edit import channel_option, seats_option
 from handlers.commands.customer_set import USAGE as USAGE_CUSTOMER_SET
 from handlers.commands.customer_set import customer_set
-from handlers.common import CommandCall, Reply, subcommands
+from handlers.common import CommandCall, Listener, Reply, subcommands
 from store.models import Customer
 
 log = logging.getLogger("hourglass." + __name__)
@@ -46,11 +56,13 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/ticket open <customer> <priority> <subject…> [opened <date time>]` · `/ticket respond|pause|resume|resolve|why <id>` · `/ticket list [customer]`
 *Managers*
 • `/hourglass customer add <name> plan=<plan> [channel=<#channel>] [team=<#channel>] [seats=<n>]`
+• `/hourglass customer edit <name> [channel=<#channel>|none] [team=<#channel>|none] [seats=<n>] [plan=<plan>]` (the reply gives the undo) · `/hourglass customer list` (agents too)
 • `/hourglass customer set <name> phone=on|off|plan` (the phone support add-on)
 • `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]`
 • `/hourglass report <customer> [YYYY-MM] [issue]` (`issue` freezes an ended month) · `/hourglass sla [customer] [YYYY-MM]`
 • `/hourglass alerts failed` (lost channels and alerts Slack would not take, with the reason)
 • `/call bill <#id> training|undo` (a long call billed at the training rate, outside the allowance)
+*Where `/log` and the others are taken*, the same commands work after `/hourglass`: `/hourglass log …`, `/hourglass call …`, `/hourglass book …`, `/hourglass timer …`, `/hourglass balance …`, `/hourglass ticket …` (e.g. `/hourglass log 30m acme`).
 Durations: `90m`, `1h30m`, `1.5h`, `1:30`. Dates: `YYYY-MM-DD`, `today`, `yesterday`, `tomorrow HH:MM` (your Slack timezone)."""
 
 
@@ -61,10 +73,7 @@ def customer_add(call: CommandCall) -> Reply:
         raise InputError(f"unknown option `{sorted(unknown)[0]}=`")
     if len(words) != 1 or "plan" not in options:
         raise InputError("give one customer name and plan=<plan>")
-    channel_id, team = _channel_option(options, "channel"), _channel_option(options, "team")
-    seats_text = options.get("seats", "1")
-    if not seats_text.isdigit():
-        raise InputError(f"seats must be a whole number, not `{seats_text}`")
+    channel_id, team = channel_option(options, "channel"), channel_option(options, "team")
     customer = customer_service.add_customer(
         call.db,
         call.policy,
@@ -72,7 +81,7 @@ def customer_add(call: CommandCall) -> Reply:
         plan=options["plan"],
         channel_id=channel_id,
         team_channel=team,
-        seats=int(seats_text),
+        seats=seats_option(options.get("seats", "1")),
         actor=call.user_id,
         now=call.now,
     )
@@ -89,15 +98,6 @@ def customer_add(call: CommandCall) -> Reply:
         f"{'with' if plan.phone_support else 'no'} phone support); {where}.",
         after_commit=checks,
     )
-
-
-def _channel_option(options: dict[str, str], name: str) -> str | None:
-    if name not in options:
-        return None
-    mention = parse_mention(options[name])
-    if mention is None or mention.kind != "channel":
-        raise InputError(f"`{options[name]}` is not a channel (pick one with #)")
-    return mention.id
 
 
 def _where_alerts_go(call: CommandCall, customer: Customer) -> str:
@@ -223,6 +223,8 @@ def help_(call: CommandCall) -> Reply:
 ROUTES = {
     "customer add": (customer_add, MANAGER, USAGE_CUSTOMER_ADD),
     "customer set": (customer_set, MANAGER, USAGE_CUSTOMER_SET),
+    "customer edit": (edit.customer_edit, MANAGER, edit.USAGE_EDIT),
+    "customer list": (edit.customer_list, AGENT, edit.USAGE_LIST),
     "hours add": (hours_add, MANAGER, USAGE_HOURS_ADD),
     "report": (report, MANAGER, USAGE_REPORT),
     "sla": (sla_command.sla, MANAGER, sla_command.USAGE),
@@ -231,4 +233,24 @@ ROUTES = {
     "": (help_, AGENT, "/hourglass help"),
 }
 
-listener = subcommands(ROUTES, "Try `/hourglass help`.")
+# `/hourglass <name> …` hands the rest to the short command's own listener: same routes,
+# same handlers, same role checks.
+SHORT_COMMANDS: dict[str, Listener] = {
+    "log": log_command.listener,
+    "call": call_command.listener,
+    "book": book.listener,
+    "timer": timer.listener,
+    "balance": balance.listener,
+    "ticket": ticket.listener,
+}
+
+admin_listener = subcommands(ROUTES, "Try `/hourglass help`.")
+
+
+def listener(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    words = (command.get("text") or "").split(maxsplit=1)
+    short = SHORT_COMMANDS.get(words[0].lower()) if words else None
+    if short is None:
+        admin_listener(ack, command, client, context)
+        return
+    short(ack, {**command, "text": words[1] if len(words) > 1 else ""}, client, context)

@@ -38,6 +38,8 @@ def on_message(
 ) -> None:
     if event.get("subtype") not in WRITTEN_SUBTYPES or event.get("bot_id"):
         return  # our own alerts are bot posts too
+    if event.get("channel_type") == "im":
+        return  # a DM to the app is never a customer's message (handlers/events/direct.py)
     if not event.get("user"):
         return
     channel, ts = event.get("channel"), event.get("ts")

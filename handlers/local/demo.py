@@ -98,6 +98,10 @@ def chapter_foundation(demo: Demo) -> None:
     )
     demo.run("/hourglass customer add umbrella plan=lite channel=<#GUMBRELLA|umbrella>", MANAGER)
     demo.run("/hourglass alerts failed", MANAGER)
+    demo.say("Changing a customer later: audited, and the reply gives the undo")
+    demo.run("/hourglass customer edit globex seats=3 team=<#CGLOBEXTM|globex-team>", MANAGER)
+    demo.run("/hourglass customer edit globex plan=gold", MANAGER)
+    demo.run("/hourglass customer list")
     demo.say("Balances")
     demo.run("/balance acme")
     demo.say(
@@ -107,6 +111,11 @@ def chapter_foundation(demo: Demo) -> None:
     demo.local.standin.rate_limit(retry_after=1)
     demo.run("/balance globex")
     demo.local.standin.lift_rate_limit()
+    demo.say("Every command also works after /hourglass, for workspaces where /balance is taken")
+    demo.run("/hourglass balance globex")
+    demo.say("A direct message to the app is answered with the help, in the DM")
+    dm = {"type": "message", "channel": "DALEX01", "channel_type": "im", "user": AGENT}
+    demo.local.event({**dm, "text": "how do I log time?", "ts": "1795000000.000100"}, "EvDEMODM1")
 
 
 def chapter_sla(demo: Demo) -> None:

@@ -39,6 +39,10 @@ class Customer(Base):
     phone_support: Mapped[bool | None] = mapped_column(Boolean)
     phone_support_by: Mapped[str | None] = mapped_column(String(32))
     phone_support_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who last changed the plan, seats or channels with `customer edit`, and when
+    # (migration 0017); None until the first edit.
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     blocks: Mapped[list[HourBlock]] = relationship(
         back_populates="customer", order_by="HourBlock.purchased"

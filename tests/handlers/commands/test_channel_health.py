@@ -33,14 +33,6 @@ def customer(database, name: str = "acme") -> Customer | None:
         return Customers.by_name(db, name)
 
 
-def said(slack, reply) -> str:
-    """The reply and what followed it through response_url: the channel check runs after the
-    ack (issue 17), so its line comes as a follow-up."""
-    return "\n".join(
-        [reply.text, *(r.get("text", "") for r in slack.standin.responses_to.get(reply.key, []))]
-    )
-
-
 def api_methods(standin) -> list[str]:
     return [c.method for c in standin.calls if c.method.startswith("conversations.")]
 
@@ -58,7 +50,7 @@ def test_a_public_channel_is_joined_after_the_customer_is_saved(slack):
         "/hourglass customer add acme plan=professional channel=<#CPUB01>", MANAGER
     )
     assert "Added customer *acme*" in reply.text
-    assert "I joined <#CPUB01> so that alerts can be posted there." in said(slack, reply)
+    assert "I joined <#CPUB01> so that alerts can be posted there." in slack.said(reply)
     assert api_methods(slack.standin) == ["conversations.info", "conversations.join"]
     assert seen_in_db == [True]
     assert slack.standin.channels["CPUB01"].is_member
@@ -67,7 +59,7 @@ def test_a_public_channel_is_joined_after_the_customer_is_saved(slack):
 def test_a_channel_the_app_is_in_needs_nothing(slack):
     slack.standin.add_channel("CPUB02", "globex", member=True)
     reply = slack.command("/hourglass customer add globex plan=lite channel=<#CPUB02>", MANAGER)
-    assert "I'm in <#CPUB02>" in said(slack, reply)
+    assert "I'm in <#CPUB02>" in slack.said(reply)
     assert api_methods(slack.standin) == ["conversations.info"]
 
 
@@ -76,8 +68,8 @@ def test_a_private_channel_says_how_to_invite_the_app(slack):
     reply = slack.command(
         "/hourglass customer add acme plan=professional channel=<#GPRIV01>", MANAGER
     )
-    assert "I can't see <#GPRIV01>" in said(slack, reply)
-    assert "`/invite @Hourglass`" in said(slack, reply)
+    assert "I can't see <#GPRIV01>" in slack.said(reply)
+    assert "`/invite @Hourglass`" in slack.said(reply)
     assert api_methods(slack.standin) == ["conversations.info"]  # a private one can't be joined
     assert customer(slack.database).channel_id == "GPRIV01"  # kept: inviting the app fixes it
 
@@ -87,7 +79,7 @@ def test_an_archived_channel_is_refused(slack):
     reply = slack.command(
         "/hourglass customer add acme plan=professional channel=<#COLD01>", MANAGER
     )
-    assert "<#COLD01> is archived, so *acme* was not added after all" in said(slack, reply)
+    assert "<#COLD01> is archived, so *acme* was not added after all" in slack.said(reply)
     assert customer(slack.database) is None
     assert api_methods(slack.standin) == ["conversations.info"]
     again = slack.command("/hourglass customer add acme plan=professional", MANAGER)
