@@ -525,9 +525,9 @@ def build_parser() -> argparse.ArgumentParser:
     role_remove.add_argument("user")
     policy = sub.add_parser("policy", help="policy versions")
     policy_sub = policy.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    rerate_cmd = policy_sub.add_parser("rerate", help="re-rate the past with the edited policy file")
+    rerate_cmd = policy_sub.add_parser("rerate", help="re-rate the past")
     rerate_cmd.add_argument("--from", dest="since", required=True, help="YYYY-MM-DD")
-    rerate_cmd.add_argument("--yes", action="store_true", help="commit (else only show before/after)")
+    rerate_cmd.add_argument("--yes", action="store_true", help="commit the re-rate")
     sub.add_parser("migrate", help="alembic upgrade head on DATABASE_URL")
     sub.add_parser("demo", help="a scripted walk through every feature, no Slack needed")
     return parser
