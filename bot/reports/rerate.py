@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -61,8 +61,8 @@ class Rerate:
     def describe(self, currency: str, now: datetime) -> str:
         if self.unchanged_file:
             return (
-                "nothing to re-rate: the policy file's versions are the ones recorded; "
-                "nothing changed."
+                "nothing to re-rate: the policy file's versions are the ones recorded (or "
+                "none are recorded yet); nothing changed."
             )
         head = f"Re-rating from {self.since}: statements whose figures change"
         lines = [
@@ -75,7 +75,7 @@ class Rerate:
         if self.committed:
             lines.append(
                 f"Re-rated: the policy file's versions are recorded from {self.since} (by "
-                f"{BY}, {now:%Y-%m-%d %H:%M} UTC); start-up now accepts the file."
+                f"{BY}, {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC); start-up now accepts the file."
             )
         else:
             lines.append("Nothing has changed yet: run it again with --yes to re-rate.")
