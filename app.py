@@ -51,7 +51,7 @@ from bot.features import SWEEP_RULES
 from bot.parsing import parse_date, parse_month
 from bot.policy.loader import load_policy
 from bot.policy.model import Policy, provider_today
-from bot.reports import issued
+from bot.reports import issued, rerate
 from bot.reports.policy_record import check_recorded
 from handlers import register_listeners
 from handlers.context import Hourglass
@@ -286,8 +286,9 @@ def check_slack(token: str | None, api_url: str) -> None:
         ) from None
 
 
-def open_database(settings: Settings, policy: Policy) -> Database:
-    """The database, migrated (SQLite) or checked (Postgres), and checked against the policy."""
+def open_database(settings: Settings, policy: Policy, *, check_versions: bool = True) -> Database:
+    """The database, migrated (SQLite) or checked (Postgres), and checked against the policy
+    (its versions too, except for `hourglass policy rerate`, which is how they change)."""
     database = Database(settings.database_url)
     ensure_schema(database)
     with database.session() as db:
@@ -298,8 +299,9 @@ def open_database(settings: Settings, policy: Policy) -> Database:
             f"{policy.source}: no plan {plan!r}, but customers are on it "
             f"({', '.join(sorted(names)[:5])}); put the plan back or move them first"
         )
-    with database.session() as db:  # issue 16: a policy edit may not change a day gone by
-        check_recorded(db, policy, SystemClock().now())
+    if check_versions:
+        with database.session() as db:  # issue 16: a policy edit may not change a day gone by
+            check_recorded(db, policy, SystemClock().now())
     return database
 
 
@@ -521,6 +523,11 @@ def build_parser() -> argparse.ArgumentParser:
     role_add.add_argument("role", choices=["agent", "manager"])
     role_remove = role_sub.add_parser("remove")
     role_remove.add_argument("user")
+    policy = sub.add_parser("policy", help="policy versions")
+    policy_sub = policy.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    rerate_cmd = policy_sub.add_parser("rerate", help="re-rate the past")
+    rerate_cmd.add_argument("--from", dest="since", required=True, help="YYYY-MM-DD")
+    rerate_cmd.add_argument("--yes", action="store_true", help="commit the re-rate")
     sub.add_parser("migrate", help="alembic upgrade head on DATABASE_URL")
     sub.add_parser("demo", help="a scripted walk through every feature, no Slack needed")
     return parser
@@ -703,6 +710,18 @@ def _role(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _policy(args: argparse.Namespace, settings: Settings) -> int:
+    """`hourglass policy rerate --from DATE [--yes]` (issue 16): before/after, then commit."""
+    policy = load_policy(settings.policy_path)
+    database = open_database(settings, policy, check_versions=False)
+    now = SystemClock().now()
+    with database.session() as db:
+        since = parse_date(args.since, provider_today(policy, now))
+        result = rerate.rerate(db, policy, since, now, commit=args.yes)
+        print(result.describe(policy.currency, now))
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "demo": _demo,
     "migrate": _migrate,
@@ -714,6 +733,7 @@ COMMANDS: dict[str, Command] = {
     "customer": _customer,
     "hours": _hours,
     "role": _role,
+    "policy": _policy,
 }
 
 LOCAL_WIRING = LocalWiring(

@@ -532,3 +532,29 @@ def test_a_policy_edit_that_reaches_a_day_gone_by_stops_start_up(tmp_path, cli):
         "past; put the change in a [[versions]] table effective from a day to come, or "
         "re-rate the past with `hourglass policy rerate --from 2020-01-01`"
     )
+
+
+def test_policy_rerate_shows_then_commits_and_start_up_accepts_the_file(tmp_path, cli, database):
+    """Issue 16: `hourglass policy rerate --from DATE` changes nothing without --yes; with it,
+    the edited file is recorded and start-up accepts it. Both databases."""
+    env = {"DATABASE_URL": database.url, "HOURGLASS_POLICY": str(tmp_path / "policy.toml")}
+    policy = tmp_path / "policy.toml"
+    text = (ROOT / "bot/policy/bundled/default.toml").read_text()
+    version = '\n[[versions]]\neffective_from = "2020-01-01"\nprovider.hourly_rate = "{}"\n'
+    policy.write_text(text + version.format("120.00"))
+    assert cli("customer", "add", "acme", "--plan", "lite", env=env).returncode == 0
+    policy.write_text(text + version.format("130.00"))
+    assert cli("customer", "add", "beta", "--plan", "lite", env=env).returncode == 2
+    shown = cli("policy", "rerate", "--from", "2020-01-01", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[0] == (
+        "Re-rating from 2020-01-01: no statement's figures change."
+    )
+    assert "run it again with --yes" in shown.stdout
+    assert cli("customer", "add", "beta", "--plan", "lite", env=env).returncode == 2
+    bad = cli("policy", "rerate", "--from", "2020-13-01", env=env)
+    assert (bad.returncode, bad.stdout) == (1, "")
+    assert "is not a date" in bad.stderr
+    done = cli("policy", "rerate", "--from", "2020-01-01", "--yes", env=env)
+    assert done.returncode == 0 and "start-up now accepts the file" in done.stdout
+    assert cli("customer", "add", "beta", "--plan", "lite", env=env).returncode == 0

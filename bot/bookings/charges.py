@@ -61,19 +61,25 @@ def whole_minutes(value: timedelta) -> int:
 # --- the notice rule and the charges ----------------------------------------------------------
 
 
+def free_notice(policy: Policy, now: datetime) -> timedelta:
+    """The notice that makes cancelling or moving at `now` free: the version in force when
+    it is cancelled or moved (issue 16), as are the charges below."""
+    return policy.at(now).cancellation.free_notice
+
+
 def is_late(policy: Policy, start: datetime, now: datetime) -> bool:
     """Cancelling at `now` is late when less than the free notice is left before `start`."""
-    return start - now < policy.cancellation.free_notice
+    return start - now < free_notice(policy, now)
 
 
-def late_charge(policy: Policy) -> int:
-    """The minutes a late cancellation bills."""
-    return whole_minutes(policy.cancellation.late_charge)
+def late_charge(policy: Policy, now: datetime) -> int:
+    """The minutes a late cancellation (or move) at `now` bills."""
+    return whole_minutes(policy.at(now).cancellation.late_charge)
 
 
-def no_show_charge(policy: Policy) -> int:
-    """The minutes a no-show bills."""
-    return whole_minutes(policy.cancellation.no_show_charge)
+def no_show_charge(policy: Policy, now: datetime) -> int:
+    """The minutes a no-show recorded at `now` bills."""
+    return whole_minutes(policy.at(now).cancellation.no_show_charge)
 
 
 def extras(booking: Booking) -> int:
@@ -149,7 +155,8 @@ def _month(db: Session, policy: Policy, customer: Customer, first: date) -> list
     """Bookings billed in the month: starting in it, or cancelled late in it."""
     start, end = month_bounds(first.year, first.month, policy.timezone)
     # A late cancellation in the month may be of a session starting early next month.
-    reach = policy.cancellation.free_notice + timedelta(days=1)
+    history = policy.history.versions if policy.history is not None else (policy,)
+    reach = max(v.cancellation.free_notice for v in history) + timedelta(days=1)
     rows = Bookings.starting_between(db, start, end + reach, customer_id=customer.id)
     return [b for b in rows if work_date(policy, b).replace(day=1) == first.replace(day=1)]
 

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.bookings.charges import check_balance, is_late, kind_of, late_charge
+from bot.bookings.charges import check_balance, free_notice, is_late, kind_of, late_charge
 from bot.bookings.listing import format_span, slack_time
 from bot.bookings.reminders import next_check
 from bot.bookings.sessions import (
@@ -138,7 +138,7 @@ def _check(
     end = start + timedelta(minutes=booking.minutes)
     refuse_clashes(db, engineers, start, end, tz, exclude=booking.id)
     late = is_late(policy, booking.start_at, now)
-    return booking.start_at - now, late_charge(policy) if late else 0
+    return booking.start_at - now, late_charge(policy, now) if late else 0
 
 
 def _make(
@@ -194,7 +194,7 @@ def _announce_move(
         text = (
             f":warning: Moved late: *{customer.name}* moved {kind_of(booking)} #{booking.id} "
             f"({was}) {format_duration(notice)} before the start, less than the "
-            f"{format_duration(policy.cancellation.free_notice)} notice; "
+            f"{format_duration(free_notice(policy, record.moved_at))} notice; "
             f"{format_minutes(record.charge_minutes)} billed. It is now {new}."
         )
         post_alert(
@@ -262,7 +262,8 @@ def quote_text(policy: Policy, quote: MoveQuote, tz: ZoneInfo) -> str:
         f":warning: #{booking.id} for *{booking.customer.name}* starts "
         f"{format_span(booking.start_at, booking.minutes, tz)}, in "
         f"{format_duration(quote.notice)}: less than the "
-        f"{format_duration(policy.cancellation.free_notice)} notice, so moving it to "
+        f"{format_duration(free_notice(policy, booking.start_at - quote.notice))} notice, so "
+        f"moving it to "
         f"{format_span(quote.to_start, booking.minutes, tz)} bills "
         f"{format_minutes(quote.charge_minutes)}, as a late cancellation would. Nothing has "
         f"changed yet: press *Move anyway* to move it and bill "
@@ -278,7 +279,7 @@ def moved_text(policy: Policy, moved: Moved, tz: ZoneInfo) -> str:
     if record.charge_minutes:
         billed = (
             f"moved late ({format_duration(moved.notice)} before the start, less than "
-            f"{format_duration(policy.cancellation.free_notice)} notice): "
+            f"{format_duration(free_notice(policy, record.moved_at))} notice): "
             f"{format_minutes(record.charge_minutes)} billed"
         )
         icon = ":warning:"

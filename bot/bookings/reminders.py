@@ -104,7 +104,7 @@ def _remind_channel(
     channel = customer.channel_id or policy.alert_channel
     people = ", ".join(f"<@{e.user_id}>" for e in booking.engineers)
     cost = (
-        f"bills {format_minutes(late_charge(policy))}."
+        f"bills {format_minutes(late_charge(policy, now))}."
         if is_late(policy, booking.start_at, now)
         else "is free."
     )

@@ -24,6 +24,7 @@ from bot.alerts.outbox import raise_alert
 from bot.bookings.charges import (
     BookingStatus,
     check_balance,
+    free_notice,
     held_minutes,
     is_late,
     kind_of,
@@ -238,8 +239,8 @@ def _announce(
         f":calendar: {kind_of(booking).capitalize()} #{booking.id} booked for "
         f"*{customer.name}*: {slack_time(booking.start_at, policy)}, "
         f"{format_minutes(booking.minutes)} with {who}. Cancelling less than "
-        f"{format_duration(policy.cancellation.free_notice)} before the start bills "
-        f"{format_minutes(late_charge(policy))}.",
+        f"{format_duration(free_notice(policy, now))} before the start bills "
+        f"{format_minutes(late_charge(policy, now))}.",
     )
 
 
@@ -318,7 +319,7 @@ def cancel(db: Session, policy: Policy, text: str, *, actor: str, now: datetime)
         )
     customer = booking.customer
     late = is_late(policy, booking.start_at, now)
-    charge = late_charge(policy) if late else 0
+    charge = late_charge(policy, now) if late else 0
     if late:
         _settle(booking, BookingStatus.LATE_CANCELLED, charge, actor, now)
         _charge(
@@ -329,7 +330,7 @@ def cancel(db: Session, policy: Policy, text: str, *, actor: str, now: datetime)
             f":warning: Late cancellation: *{customer.name}* cancelled "
             f"{kind_of(booking)} #{booking.id} ({slack_time(booking.start_at, policy)}) "
             f"{format_duration(booking.start_at - now)} before the start, less than the "
-            f"{format_duration(policy.cancellation.free_notice)} notice; "
+            f"{format_duration(free_notice(policy, now))} notice; "
             f"{format_minutes(charge)} billed.",
         )
     else:
@@ -355,7 +356,7 @@ def no_show(db: Session, policy: Policy, text: str, *, actor: str, now: datetime
             f"#{booking.id} has not started yet; to call it off use `/book cancel #{booking.id}`"
         )
     customer = booking.customer
-    charge = no_show_charge(policy)
+    charge = no_show_charge(policy, now)
     _settle(booking, BookingStatus.NO_SHOW, charge, actor, now)
     _charge(
         db,

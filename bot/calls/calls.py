@@ -51,6 +51,13 @@ def limits(policy: Policy) -> Limits:
     return Limits.from_policy(policy.fair_use)
 
 
+def call_limits(policy: Policy, started_at: datetime) -> Limits:
+    """The fair-use limits of the version in force on the first day of the call's month
+    (issue 16: an allowance is the month's), as the statement's `calls` rows read them."""
+    year, month = fair_use.month_of(started_at, policy.timezone)
+    return limits(policy.at(date(year, month, 1)))
+
+
 def check_note(note: str | None) -> str | None:
     note = (note or "").strip() or None
     if note is not None and len(note) > MAX_NOTE:
@@ -241,7 +248,7 @@ def record(
             created_at=now,
         ),
     )
-    rules = limits(policy)
+    rules = call_limits(policy, started_at)
     account_rules = rules.for_account(customer.seats)
     year, month = fair_use.month_of(started_at, policy.timezone)
     start, end = month_bounds(year, month, policy.timezone)
@@ -334,7 +341,7 @@ def balance_lines(db: Session, policy: Policy, customer: Customer, now: datetime
     rows = month_rows(db, policy, customer, year, month)
     if not rows:
         return lines
-    rules = limits(policy).for_account(customer.seats)
+    rules = call_limits(policy, now).for_account(customer.seats)
     lines.append(f"Phone calls in {fair_use.month_label(year, month)}:")
     total = 0
     for row in rows:

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.calls import alerts, fair_use
-from bot.calls.calls import limits
+from bot.calls.calls import call_limits
 from bot.calls.fair_use import Status, format_call_time, format_limit
 from bot.parsing import InputError, month_bounds, parse_record_id
 from bot.policy.model import Policy
@@ -95,7 +95,7 @@ def _checked_call(db: Session, policy: Policy, text: str) -> PhoneCall:
             f"#{call.id} is not covered by the {call.customer.plan} plan's phone support, so "
             "it is outside fair use and there is nothing to bill as training; nothing changed"
         )
-    rules = limits(policy)
+    rules = call_limits(policy, call.started_at)
     if not fair_use.is_long_call(call.seconds, rules):
         raise InputError(
             f"#{call.id} lasted {format_call_time(call.seconds)}, not over "
@@ -117,7 +117,7 @@ def decide(
     if changed:
         call.billed_as, call.billed_by, call.billed_at = billing.value, actor, now
         db.flush()
-        alerts.show_billing(db, policy, call, limits(policy), actor, now)
+        alerts.show_billing(db, policy, call, call_limits(policy, call.started_at), actor, now)
     return _remeasure(db, policy, call, changed=changed, now=now)
 
 
@@ -127,7 +127,7 @@ def _remeasure(
     """The caller's and the account's month after the decision; after a change, their
     fair-use alerts are withdrawn (back within a limit) or raised again (over it again)."""
     customer = call.customer
-    rules = limits(policy)
+    rules = call_limits(policy, call.started_at)
     year, month = fair_use.month_of(call.started_at, policy.timezone)
     start, end = month_bounds(year, month, policy.timezone)
     label = fair_use.month_label(year, month)

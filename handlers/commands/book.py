@@ -10,7 +10,7 @@ from bot import customers as customer_service
 from bot.alerts.outbox import destinations
 from bot.bookings import grammar, listing, moves
 from bot.bookings import sessions as bookings
-from bot.bookings.charges import BookingStatus
+from bot.bookings.charges import BookingStatus, free_notice
 from bot.parsing import InputError
 from bot.roles import AGENT
 from bot.units import format_minutes
@@ -71,7 +71,7 @@ def cancel(call: CommandCall) -> Reply:
     if outcome.status == BookingStatus.LATE_CANCELLED:
         return Reply(
             f":warning: #{outcome.booking.id} for *{outcome.customer.name}* ({when}) is cancelled "
-            f"late (less than {bookings.format_duration(call.policy.cancellation.free_notice)} "
+            f"late (less than {bookings.format_duration(free_notice(call.policy, call.now))} "
             f"notice): {format_minutes(outcome.charge_minutes)} billed; "
             f"{_who_is_told(call, outcome.customer)}"
         )

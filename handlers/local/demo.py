@@ -11,13 +11,16 @@ import logging
 import re
 import tempfile
 import textwrap
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot import roles
 from bot.clock import FixedClock
 from bot.customers import get_customer
+from bot.errors import ConfigError
 from bot.policy.loader import default_policy_text, load_policy, parse_policy
+from bot.reports.policy_record import check_recorded
+from bot.reports.rerate import rerate
 from bot.reports.statement import build_statement
 from handlers.local.console import LocalSlack, LocalWiring
 from store.db import Database, migrate
@@ -370,6 +373,33 @@ def chapter_policy_versions(demo: Demo) -> None:
     after = demo.run("/hourglass report globex 2026-11", MANAGER)
     print(f"   (November's statement {'unchanged' if after == before else 'CHANGED'})")
     demo.run("/log 20m globex")  # December's work: at 120.00 GBP/h
+    rerate_december(demo)
+
+
+def rerate_december(demo: Demo) -> None:
+    """December's rate was meant to be 130.00: the edit is refused at start-up, and a
+    manager re-rates from the 1st, first seeing the before/after, then with --yes."""
+    demo.say("A past version edited: refused at start-up until a manager re-rates")
+    recorded = parse_policy(default_policy_text() + DECEMBER_RATE, "policy.toml")
+    edited = parse_policy(
+        default_policy_text() + DECEMBER_RATE.replace("120", "130"), "policy.toml"
+    )
+    now = demo.clock.now()
+    with demo.database.session() as db:
+        check_recorded(db, recorded, now)  # what the restart above recorded
+    print("$ sed -i s/120.00/130.00/ policy.toml && hourglass run")
+    try:
+        with demo.database.session() as db:
+            check_recorded(db, edited, now)
+    except ConfigError as refused:
+        print(textwrap.indent(f"hourglass: {refused}", "   "))
+    for flag in ("", " --yes"):
+        print(f"$ hourglass policy rerate --from 2026-12-01{flag}")
+        with demo.database.session() as db:
+            result = rerate(db, edited, date(2026, 12, 1), now, commit=bool(flag))
+        print(textwrap.indent(result.describe(edited.currency, now), "   "))
+    demo.local.restart(edited)
+    demo.run("/hourglass report globex 2026-12", MANAGER)  # at 130.00 GBP/h now
 
 
 # Time only moves forward through the chapters, as it would for a real team.
