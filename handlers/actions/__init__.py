@@ -7,9 +7,9 @@ from bot.calls import alerts as call_alerts
 from bot.calls import timers
 from bot.roles import AGENT, MANAGER
 from handlers import paging
-from handlers.actions import bookings, calls, sla
+from handlers.actions import bookings, calls, forms, sla
 from handlers.commands import alerts_failed, log, ticket
-from handlers.views import book_move
+from handlers.views import book_move, call_form, log_time
 
 
 def register(app: App) -> None:
@@ -23,6 +23,8 @@ def register(app: App) -> None:
     app.action("sla_take")(sla.on_take)
     app.action(book_move.ACTION_OPEN)(bookings.open_move)
     app.action(moves.ACTION_MOVE_ANYWAY)(bookings.move_anyway)
+    app.action(log_time.ACTION_OPEN)(forms.open_log_time)
+    app.action(call_form.ACTION_OPEN)(forms.open_record_call)
     app.action(paging.ACTION_MORE)(
         paging.more_listener(
             {
