@@ -9,18 +9,22 @@ inside `field("duration")` is shown next to that field by the edge (its `field`)
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.errors import InputError, PermissionDenied
+from bot.policy.model import Policy
 from bot.roles import AGENT, require
 from handlers.common import Reply, group_members
-from handlers.context import hourglass_of
+from handlers.context import Hourglass, hourglass_of
 from store.repositories.core import Customers
 
 log = logging.getLogger("hourglass." + __name__)
@@ -142,3 +146,57 @@ def opening(client: WebClient, trigger_id: str, view: dict[str, Any], says: str)
     reply = Reply(says)
     reply.after_commit.append(lambda: open_view(client, trigger_id, view))
     return reply
+
+
+@dataclass
+class FormCall:
+    """One form submission, with what its handler needs (inside the one transaction)."""
+
+    hg: Hourglass
+    db: Session
+    client: WebClient
+    user_id: str
+    now: datetime
+    view: dict[str, Any]
+
+    @property
+    def policy(self) -> Policy:
+        return self.hg.policy
+
+    def value(self, block_id: str) -> str:
+        return chosen(self.view, block_id)
+
+    def customer_name(self) -> str:
+        name = self.value("customer")
+        if not name:
+            raise FieldError("customer", "pick a customer")
+        return name
+
+
+FormListener = Callable[[Ack, dict[str, Any], dict[str, Any], WebClient, BoltContext], None]
+
+
+def form_listener(handler: Callable[[FormCall], str]) -> FormListener:
+    """A view-submission listener: an agent's form is `handler`'s one transaction, whose
+    answer is DMed once it is over. A refusal raises before the ack, so the edge shows it
+    by its field (`response_action: errors`) and nothing is recorded."""
+
+    def listener(
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        hg = hourglass_of(context)
+        user_id = body["user"]["id"]
+        with hg.database.session() as db:
+            require(db, hg.policy, user_id, AGENT, group_members(hg, client))
+            reply = handler(FormCall(hg, db, client, user_id, hg.clock.now(), view))
+        ack()
+        try:
+            client.chat_postMessage(channel=user_id, text=reply)
+        except SlackApiError as exc:  # what was recorded stands; the lists show it
+            log.warning("could not DM the form's answer: %s", exc.response.get("error"))
+
+    return listener

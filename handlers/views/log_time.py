@@ -6,33 +6,25 @@ receipt. The receipt's lines live here so `/log` and the form say the same thing
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime
 from typing import Any
-
-from slack_bolt import Ack, BoltContext
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.billing import timelog
 from bot.customers import get_customer
 from bot.policy.model import Policy, provider_today
-from bot.roles import AGENT, require
 from bot.units import format_minutes, format_work_date
-from handlers.common import group_members
-from handlers.context import hourglass_of
 from handlers.views.forms import (
     FieldError,
+    FormCall,
     chosen,
     customer_picker,
     field,
+    form_listener,
     input_block,
     modal,
     option,
     text,
 )
-
-log = logging.getLogger("hourglass." + __name__)
 
 CALLBACK_ID = "log_time"
 ACTION_OPEN = "open_log_time"  # App Home's *Log time* button
@@ -110,23 +102,16 @@ def request_from_view(policy: Policy, view: dict[str, Any], today: date) -> time
     return timelog.LogRequest(minutes, customer, kind, None, work_date, note)
 
 
-def submit(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    """Log from the form; a refusal is shown next to its field and nothing is recorded."""
-    hg = hourglass_of(context)
-    now = hg.clock.now()
-    user_id = body["user"]["id"]
-    with hg.database.session() as db:
-        require(db, hg.policy, user_id, AGENT, group_members(hg, client))
-        request = request_from_view(hg.policy, view, provider_today(hg.policy, now))
-        with field("customer"):
-            get_customer(db, request.customer)
-        with field("duration"):  # e.g. more than a day logged on that day
-            result = timelog.log_time(db, hg.policy, request, agent_id=user_id, now=now)
-        receipt = "\n".join([logged_head(result), *outcome_lines(result)])
-    ack()
-    try:
-        client.chat_postMessage(channel=user_id, text=receipt)
-    except SlackApiError as exc:  # the entry stands; /log list shows it
-        log.warning("could not DM the log receipt: %s", exc.response.get("error"))
+def log_from_form(form: FormCall) -> str:
+    """Log from the form as `/log` would; the receipt `/log` answers."""
+    request = request_from_view(form.policy, form.view, provider_today(form.policy, form.now))
+    with field("customer"):
+        get_customer(form.db, request.customer)
+    with field("duration"):  # e.g. more than a day logged on that day
+        result = timelog.log_time(
+            form.db, form.policy, request, agent_id=form.user_id, now=form.now
+        )
+    return "\n".join([logged_head(result), *outcome_lines(result)])
+
+
+submit = form_listener(log_from_form)

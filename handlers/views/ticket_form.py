@@ -5,31 +5,22 @@ reply."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-from slack_bolt import Ack, BoltContext
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.customers import get_customer
 from bot.policy.model import Policy
-from bot.roles import AGENT, require
 from bot.sla import tickets as ticket_service
 from handlers.commands.ticket import opened_text
-from handlers.common import group_members, user_timezone
-from handlers.context import hourglass_of
+from handlers.common import user_timezone
 from handlers.views.forms import (
-    FieldError,
-    chosen,
+    FormCall,
     customer_picker,
     field,
+    form_listener,
     input_block,
     modal,
     option,
 )
-
-log = logging.getLogger("hourglass." + __name__)
 
 CALLBACK_ID = "open_ticket"
 
@@ -59,37 +50,26 @@ def ticket_modal(policy: Policy, customer: str | None, subject: str) -> dict[str
     return modal(CALLBACK_ID, "Open a ticket", "Open", blocks)
 
 
-def submit(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    """Open the ticket; a refusal is shown next to its field and nothing is recorded."""
-    hg = hourglass_of(context)
-    now = hg.clock.now()
-    user_id = body["user"]["id"]
-    with hg.database.session() as db:
-        require(db, hg.policy, user_id, AGENT, group_members(hg, client))
-        if not chosen(view, "customer"):
-            raise FieldError("customer", "pick a customer")
-        with field("customer"):
-            customer = get_customer(db, chosen(view, "customer"))
-        with field("priority"):
-            priority = chosen(view, "priority") or hg.policy.sla.default_priority
-            ticket_service.checked_priority(ticket_service.plan_for(hg.policy, customer), priority)
-        with field("subject"):
-            ticket, clocks = ticket_service.open_ticket(
-                db,
-                hg.policy,
-                customer=customer,
-                priority=priority,
-                subject=chosen(view, "subject"),
-                opened_at=now,
-                actor=user_id,
-                now=now,
-            )
-        zone = user_timezone(hg, db, client, user_id, now)
-        reply = opened_text(hg.policy, ticket, customer, clocks, now, zone)
-    ack()
-    try:
-        client.chat_postMessage(channel=user_id, text=reply)
-    except SlackApiError as exc:  # the ticket stands; /ticket list shows it
-        log.warning("could not DM the ticket reply: %s", exc.response.get("error"))
+def open_from_form(form: FormCall) -> str:
+    """Open the ticket as `/ticket open` would; the reply it answers."""
+    with field("customer"):
+        customer = get_customer(form.db, form.customer_name())
+    with field("priority"):
+        priority = form.value("priority") or form.policy.sla.default_priority
+        ticket_service.checked_priority(ticket_service.plan_for(form.policy, customer), priority)
+    with field("subject"):
+        ticket, clocks = ticket_service.open_ticket(
+            form.db,
+            form.policy,
+            customer=customer,
+            priority=priority,
+            subject=form.value("subject"),
+            opened_at=form.now,
+            actor=form.user_id,
+            now=form.now,
+        )
+    zone = user_timezone(form.hg, form.db, form.client, form.user_id, form.now)
+    return opened_text(form.policy, ticket, customer, clocks, form.now, zone)
+
+
+submit = form_listener(open_from_form)
