@@ -7,7 +7,7 @@ and demo.
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, shortcuts, views
 
 
 def register_listeners(app: App) -> None:
@@ -15,3 +15,4 @@ def register_listeners(app: App) -> None:
     actions.register(app)
     views.register(app)
     events.register(app)
+    shortcuts.register(app)

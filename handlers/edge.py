@@ -81,12 +81,15 @@ def unexpected_text(ref: str) -> str:
 
 def describe(body: dict[str, Any]) -> tuple[str, str]:
     """(kind, what): ("command", "/balance"), ("action", "timer_stop"), ("view", callback id),
+    ("shortcut", callback id),
     ("event", "reaction_added"), or ("other", type) for Slack's own housekeeping."""
     if "command" in body:
         return "command", str(body["command"])
     kind = body.get("type")
     if kind == "block_actions":
         return "action", str((body.get("actions") or [{}])[0].get("action_id", ""))
+    if kind in ("message_action", "shortcut"):
+        return "shortcut", str(body.get("callback_id", ""))
     if kind in ("view_submission", "view_closed"):
         return "view", str((body.get("view") or {}).get("callback_id", ""))
     if kind == "event_callback":
@@ -228,7 +231,7 @@ def _present(
         # A modal shows an error next to a field: the one the error names, else the first.
         errors = {_field(body, getattr(error, "field", None)): field_text}
         return BoltResponse(status=200, body={"response_action": "errors", "errors": errors})
-    if kind == "action":
+    if kind in ("action", "shortcut"):
         tell(body, respond, client, text, replace=False)
         return BoltResponse(status=200, body="")
     # Events: nobody is waiting for a reply. A refusal is final (200); a failure answers 500

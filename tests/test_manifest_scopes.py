@@ -22,6 +22,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     # chat:write.public: the provider's alert channel is posted in without joining it.
     "chat_postMessage": {"chat:write", "chat:write.public"},
     "chat_update": {"chat:write"},
+    "chat_getPermalink": set(),  # the message shortcut's link; no scope needed
     "conversations_open": {"im:write"},
     # A public channel needs channels:read, a private one groups:read.
     "conversations_info": {"channels:read", "groups:read"},

@@ -92,7 +92,7 @@ def open_ticket(
 ) -> tuple[Ticket, TicketClocks]:
     """Open a ticket from a command; InputError for an unknown priority or a bad time."""
     plan = plan_for(policy, customer)
-    priority = _checked_priority(plan, priority)
+    priority = checked_priority(plan, priority)
     subject = _checked_subject(subject)
     _check_opened_at(opened_at, now)
     ticket = Tickets.add(
@@ -113,7 +113,7 @@ def open_ticket(
     return ticket, refresh(db, policy, ticket, customer, now)
 
 
-def _checked_priority(plan: Plan, priority: str) -> str:
+def checked_priority(plan: Plan, priority: str) -> str:
     priority = priority.lower()
     if priority not in plan.priorities:
         raise InputError(

@@ -7,10 +7,10 @@ from bot.calls import alerts as call_alerts
 from bot.calls import timers
 from bot.roles import AGENT, MANAGER
 from handlers import paging
-from handlers.actions import bookings, calls, sla
+from handlers.actions import bookings, calls, forms, sla
 from handlers.commands import alerts_failed, customer_edit, log, ticket
 from handlers.later import after_ack
-from handlers.views import book_move
+from handlers.views import book_move, call_form, log_time
 
 
 def register(app: App) -> None:
@@ -25,6 +25,8 @@ def register(app: App) -> None:
     app.action("sla_take")(after_ack(sla.on_take))
     app.action(book_move.ACTION_OPEN)(after_ack(bookings.open_move))
     app.action(moves.ACTION_MOVE_ANYWAY)(after_ack(bookings.move_anyway))
+    app.action(log_time.ACTION_OPEN)(after_ack(forms.open_log_time))
+    app.action(call_form.ACTION_OPEN)(after_ack(forms.open_record_call))
     app.action(paging.ACTION_MORE)(
         after_ack(
             paging.more_listener(

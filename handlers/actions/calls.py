@@ -1,4 +1,4 @@
-"""Buttons on call alerts: Book training, Bill as training and its Undo (long_call), Stop and
+"""Buttons on call alerts: Book training (opens the booking form prefilled), Bill as training and its Undo (long_call), Stop and
 Keep running (timer_forgotten DM and App Home), Discard (the final timer_forgotten DM of a
 timer past the longest call)."""
 
@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.bookings.sessions import BookingForm
 from bot.calls import timers, training
 from bot.calls.fair_use import format_call_time
 from bot.roles import MANAGER
@@ -17,6 +18,8 @@ from handlers.common import ActionCall, run_action
 from handlers.context import hourglass_of
 from handlers.edge import tell
 from handlers.events.app_home import publish_home
+from handlers.views.book import booking_modal
+from handlers.views.forms import open_view
 
 Body = dict[str, Any]
 
@@ -24,17 +27,23 @@ Body = dict[str, Any]
 def book_training(
     ack: Ack, body: Body, respond: Respond, client: WebClient, context: BoltContext
 ) -> None:
-    def explain(call: ActionCall) -> str:
+    """Open the booking form prefilled: the alert's customer, 1h, training checked. If Slack
+    will not open it, say how to type the booking instead."""
+
+    def prefilled(call: ActionCall) -> tuple[dict[str, Any], str]:
         customer = call.value or "<customer>"
-        return (
+        form = BookingForm(customer=call.value, day="", clock="", duration="1h", training=True)
+        how = (
             f":mortar_board: To book a training session for {customer}, use "
             f"`/book {customer} <date time> 1h training` (e.g. `/book {customer} tomorrow 10:00 "
             f"1h training`). Training is billed at {call.policy.training_rate} "
             f"{call.policy.currency} per hour, outside the phone allowance."
         )
+        return booking_modal(call.db, prefill=form), how
 
-    text = run_action(ack=ack, body=body, client=client, context=context, handler=explain)
-    tell(body, respond, client, text, replace=False)
+    view, how = run_action(ack=ack, body=body, client=client, context=context, handler=prefilled)
+    if open_view(client, body.get("trigger_id", ""), view):
+        tell(body, respond, client, how, replace=False)
 
 
 def _bill(

@@ -10,6 +10,8 @@ from bot.policy.model import provider_today
 from bot.roles import AGENT, MANAGER
 from bot.units import format_work_date
 from handlers.common import CommandCall, Reply, subcommands
+from handlers.views.call_form import call_modal
+from handlers.views.forms import opening
 
 USAGE = "/call <duration> <customer> <caller> [on <date>] [q=1-5] [note…]"
 USAGE_BILL = "/call bill <#id> training|undo"
@@ -58,7 +60,28 @@ def bill(call: CommandCall) -> Reply:
     return Reply(training.describe(call.policy, decision))
 
 
-# `/call bill …` decides how a call is billed; anything else records a call.
+def open_form(call: CommandCall) -> Reply:
+    """`/call` alone opens the *Record a call* form, once the transaction is over."""
+    return opening(
+        call.client,
+        call.trigger_id,
+        call_modal(call.policy, call.now),
+        ":telephone_receiver: Opening the *Record a call* form…",
+    )
+
+
+def help_(call: CommandCall) -> Reply:
+    return Reply(f"Usage: `{USAGE}` or `{USAGE_BILL}`; `/call` alone opens a form.")
+
+
+# `/call bill …` decides how a call is billed; `/call` alone opens the form; anything else
+# records a call.
 listener = subcommands(
-    {"bill": (bill, MANAGER, USAGE_BILL)}, f"Usage: `{USAGE}`.", fallback=(record, AGENT, USAGE)
+    {
+        "": (open_form, AGENT, USAGE),
+        "help": (help_, AGENT, USAGE),
+        "bill": (bill, MANAGER, USAGE_BILL),
+    },
+    f"Usage: `{USAGE}`.",
+    fallback=(record, AGENT, USAGE),
 )

@@ -11,6 +11,8 @@ from bot.roles import AGENT
 from bot.units import format_minutes, format_work_date
 from handlers.common import CommandCall, Reply, subcommands, text_blocks
 from handlers.paging import paged_reply
+from handlers.views.forms import opening
+from handlers.views.log_time import log_modal, logged_head, outcome_lines
 
 USAGE = "/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]"
 USAGE_LIST = "/log list [on <date>]"
@@ -30,33 +32,10 @@ def _reply(lines: list[str]) -> Reply:
     return Reply(text, text_blocks(text))
 
 
-def _outcome_lines(result: timelog.LogResult) -> list[str]:
-    entry = result.entry
-    lines = []
-    if entry.kind == timelog.SupportKind.GENERAL and entry.undone_at is None:
-        lines.append("General support is recorded and never billed.")
-    if result.receipt is not None:
-        lines.append(result.receipt.describe())
-        lines.extend(result.drawn)
-    elif entry.kind != timelog.SupportKind.GENERAL or entry.undone_at is not None:
-        lines.append(
-            f"{result.customer.name}, {format_work_date(entry.work_date)}: "
-            "no 1-on-1 time logged, nothing billed."
-        )
-    if result.remaining_minutes is not None:
-        lines.append(
-            f"{result.customer.name} has {format_minutes(result.remaining_minutes)} of prepaid hours left."
-        )
-    return lines
-
-
 def log(call: CommandCall) -> Reply:
     request = timelog.parse_log(call.tokens, call.policy, _billing_day(call))
     result = timelog.log_time(call.db, call.policy, request, agent_id=call.user_id, now=call.now)
-    head = (
-        f":white_check_mark: Logged {timelog.describe_entry(result.entry, result.customer.name)}."
-    )
-    return _reply([head, *_outcome_lines(result)])
+    return _reply([logged_head(result), *outcome_lines(result)])
 
 
 def list_(call: CommandCall) -> Reply:
@@ -82,9 +61,28 @@ def undo(call: CommandCall) -> Reply:
         raise InputError("`/log undo` takes nothing after it; it undoes your last entry")
     result = timelog.undo_last(call.db, call.policy, agent_id=call.user_id, now=call.now)
     head = f":leftwards_arrow_with_hook: Undid {timelog.describe_entry(result.entry, result.customer.name)}."
-    return _reply([head, *_outcome_lines(result)])
+    return _reply([head, *outcome_lines(result)])
 
 
-ROUTES = {"list": (list_, AGENT, USAGE_LIST), "undo": (undo, AGENT, USAGE_UNDO)}
+def open_form(call: CommandCall) -> Reply:
+    """`/log` alone opens the *Log time* form, once the command's transaction is over."""
+    return opening(
+        call.client,
+        call.trigger_id,
+        log_modal(call.policy, call.now),
+        ":stopwatch: Opening the *Log time* form…",
+    )
+
+
+def help_(call: CommandCall) -> Reply:
+    return _reply([f"Usage: `{USAGE}`, `{USAGE_LIST}`, `{USAGE_UNDO}`; `/log` alone opens a form."])
+
+
+ROUTES = {
+    "": (open_form, AGENT, USAGE),
+    "help": (help_, AGENT, USAGE),
+    "list": (list_, AGENT, USAGE_LIST),
+    "undo": (undo, AGENT, USAGE_UNDO),
+}
 
 listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(log, AGENT, USAGE))

@@ -6,6 +6,7 @@ from datetime import datetime, tzinfo
 
 from bot import customers as customer_service
 from bot.parsing import InputError, parse_datetime
+from bot.policy.model import Policy
 from bot.roles import AGENT
 from bot.sla import tickets as ticket_service
 from bot.sla.clocks import ClockName, ClockState, TicketClocks
@@ -13,6 +14,7 @@ from bot.sla.eventlog import EventKind
 from bot.sla.explain import escape, explain, format_duration
 from handlers.common import CommandCall, Handler, Reply, subcommands, text_blocks
 from handlers.paging import paged_reply
+from store.models import Customer, Ticket
 
 USAGE_OPEN = "/ticket open <customer> <priority> <subject…> [opened <date time>]"
 USAGE_ID = "/ticket {verb} <ticket-id>"
@@ -86,16 +88,27 @@ def open_(call: CommandCall) -> Reply:
         actor=call.user_id,
         now=call.now,
     )
-    zone = call.user_tz()
-    plan = ticket_service.plan_for(call.policy, customer)
+    text = opened_text(call.policy, ticket, customer, clocks, call.now, call.user_tz())
+    return Reply(text, text_blocks(text))
+
+
+def opened_text(
+    policy: Policy,
+    ticket: Ticket,
+    customer: Customer,
+    clocks: TicketClocks,
+    now: datetime,
+    zone: tzinfo,
+) -> str:
+    """What opening a ticket answers, typed or from the form: its plan, calendar and clocks."""
+    plan = ticket_service.plan_for(policy, customer)
     lines = [
         f":ticket: Opened ticket *#{ticket.id}* for *{customer.name}* ({ticket.priority}, "
         f"{plan.name} plan, calendar {plan.calendar.name}): {escape(ticket.subject)}",
         f"Opened {_when(ticket.opened_at, zone)}.",
-        *summary_lines(clocks, call.now, zone),
+        *summary_lines(clocks, now, zone),
     ]
-    text = "\n".join(lines)
-    return Reply(text, text_blocks(text))
+    return "\n".join(lines)
 
 
 def _event(kind: EventKind, verb: str, done: str) -> Handler:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.alerts import health
 from bot.billing import timelog
-from bot.blocks import SURFACE_BLOCKS, button, paginate, section
+from bot.blocks import SURFACE_BLOCKS, actions, button, paginate, section
 from bot.calls import calls, timers
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
@@ -25,6 +25,7 @@ from bot.units import format_minutes
 from handlers.commands import alerts_failed
 from handlers.context import Hourglass, hourglass_of
 from handlers.identity import group_members, refresh_stale, user_timezone
+from handlers.views import call_form, log_time
 
 log = logging.getLogger("hourglass." + __name__)
 
@@ -107,11 +108,19 @@ def _listed(lines: list[str], total: str) -> list[dict[str, Any]]:
 HOME_SECTIONS: list[HomeSection] = [timer_section, calls_today_section, time_today_section]
 
 
+def quick_actions() -> dict[str, Any]:
+    """App Home's buttons for what an agent does most: log time and record a call (forms)."""
+    return actions(
+        button(log_time.ACTION_OPEN, "Log time", "home", style="primary"),
+        button(call_form.ACTION_OPEN, "Record a call", "home"),
+        block_id="quick_actions",
+    )
+
+
 def home_view(hg: Hourglass, db: Session, user_id: str, now: datetime, tz: ZoneInfo) -> dict:
-    blocks: list[dict[str, Any]] = []
+    blocks: list[dict[str, Any]] = [quick_actions()]
     for home_section in HOME_SECTIONS:
-        if blocks:
-            blocks.append({"type": "divider"})
+        blocks.append({"type": "divider"})
         blocks.extend(home_section(db, hg.policy, user_id, now, tz))
     return {"type": "home", "blocks": blocks}
 

@@ -36,6 +36,7 @@ from handlers.local.standin import (
 )
 from store.db import Database
 
+TYPED = {"duration", "note", "caller", "subject"}  # the forms' text fields; the rest are picked
 SHOWN = {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.publish"}
 
 
@@ -163,6 +164,46 @@ class LocalSlack:
             "response_url": self.standin.response_url("action"),
             "actions": [{"type": "button", "action_id": action_id, "value": value}],
         }
+        return self._interact(payload)
+
+    def shortcut(self, callback_id: str, channel_id: str, text: str, user_id: str) -> str:
+        """Fire a message shortcut (e.g. log_time_on_message) on a message reading `text` in
+        `channel_id`, as `user_id`; the form it opens prints as views.open, and any answer
+        sent back is returned."""
+        ts = f"{int(time.time())}.000100"
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "user": {"id": user_id},
+            "trigger_id": "trigger.local",
+            "channel": {"id": channel_id},
+            "message_ts": ts,
+            "message": {"type": "message", "ts": ts, "text": text},
+            "response_url": self.standin.response_url("shortcut"),
+        }
+        return self._interact(payload)
+
+    def submit(self, callback_id: str, values: dict[str, str], user_id: str) -> dict[str, Any]:
+        """Submit one of the forms (log_time, record_call, open_ticket) as `user_id`, each
+        field (block id) holding what was typed or picked; the answer (`errors` by field)."""
+        state = {
+            block: {
+                "value": {"value": value}
+                if block in TYPED
+                else {"selected_option": {"value": value}}
+            }
+            for block, value in values.items()
+        }
+        view = {"type": "modal", "callback_id": callback_id, "state": {"values": state}}
+        payload = {"type": "view_submission", "user": {"id": user_id}, "view": view}
+        body = urlencode({"payload": json.dumps(payload)})
+        headers: dict[str, str | Sequence[str]] = {
+            **signed_headers(self.secret, body, int(time.time()))
+        }
+        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        return json.loads(response.body) if response.body else {}
+
+    def _interact(self, payload: dict[str, Any]) -> str:
         answered = len(self.standin.responses)
         body = urlencode({"payload": json.dumps(payload)})
         headers: dict[str, str | Sequence[str]] = {
@@ -199,7 +240,8 @@ def main(
         with database.session() as db:
             roles.grant(db, user, role, "console", clock.now())
     print(f"Hourglass console on {settings.database_url} as {user} ({role}). Type /hourglass help,")
-    print("`:user U123` to switch user, `:sweep` to run the clock now, `:quit` to leave.")
+    print("`:user U123` to switch user, `:sweep` to run the clock now, `:quit` to leave;")
+    print("`:shortcut log_time_on_message <channel> <text>` fires a message shortcut.")
     try:
         while True:
             try:
@@ -213,6 +255,15 @@ def main(
             if line.startswith(":user "):
                 user = line.split()[1]
                 local.standin.add_user(user, user, tz or policy.timezone.key)
+                continue
+            if line.startswith(":shortcut "):  # :shortcut <callback id> <channel> <text…>
+                parts = line.split(maxsplit=3)
+                if len(parts) < 3:
+                    print(
+                        "  :shortcut log_time_on_message|open_ticket_from_message <channel> <text>"
+                    )
+                    continue
+                print(local.shortcut(parts[1], parts[2], parts[3] if len(parts) > 3 else "", user))
                 continue
             if line == ":sweep":
                 report = local.sweep()

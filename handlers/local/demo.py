@@ -330,6 +330,15 @@ def chapter_time(demo: Demo) -> None:
     demo.run("/log 10m globex on 2026-11-21", KIRI)  # London's Saturday has not started
     demo.run("/log undo", KIRI)
     demo.run("/log undo", KIRI)
+    demo.say("Where people click: `/log` alone opens the Log time form (so does App Home)")
+    demo.run("/log")
+    print('alex (agent)> [Log time on this message, on "Printer queue stuck" in #CACME01]')
+    demo.local.shortcut("log_time_on_message", "CACME01", "Printer queue stuck", AGENT)
+    print("alex (agent)> [the form has acme and the message's link; fills in 25m, submits]")
+    form = {"customer": "acme", "duration": "25m", "date": "2026-11-20", "kind": "1on1"}
+    demo.local.submit("log_time", {**form, "note": "printer queue"}, AGENT)
+    print("alex (agent)> [submits 13h]")
+    print(f"   {demo.local.submit('log_time', {**form, 'duration': '13h'}, AGENT)}")
     demo.say("Refused input changes nothing")
     demo.run("/log 13h acme")
     demo.run("/log 30m acme genral")

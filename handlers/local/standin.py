@@ -318,6 +318,10 @@ class SlackStandIn:
                 "ts": params.get("ts"),
                 "text": params.get("text"),
             }
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts", ""))
+            link = f"https://standin.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "conversations.open":

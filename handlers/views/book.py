@@ -19,6 +19,11 @@ from bot.roles import AGENT, require
 from handlers.context import hourglass_of
 from handlers.identity import Unresolved, answer_now, group_members, user_timezone
 from handlers.views.book_move import reply_blocks
+from handlers.views.forms import MAX_OPTIONS, customer_picker
+from handlers.views.forms import chosen as chosen_value
+from handlers.views.forms import input_block as _input
+from handlers.views.forms import option as _option
+from handlers.views.forms import text as _text
 from store.repositories.core import Customers, UserProfiles
 
 log = logging.getLogger("hourglass." + __name__)
@@ -41,31 +46,32 @@ def check_engineers(db: Session, form: bookings.BookingForm, *, strict: bool) ->
         )
 
 
-def _input(block_id: str, label: str, element: dict, *, optional: bool = False) -> dict:
-    element = {**element, "action_id": "value"}
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": {"type": "plain_text", "text": label},
-        "element": element,
-        "optional": optional,
-    }
-
-
-def _option(value: str, text: str) -> dict:
-    return {"text": {"type": "plain_text", "text": text[:75]}, "value": value}
-
-
-def booking_modal(db: Session, channel_id: str = "") -> dict[str, Any]:
+def booking_modal(
+    db: Session, channel_id: str = "", *, prefill: bookings.BookingForm | None = None
+) -> dict[str, Any]:
+    """The form; up to 100 customers are listed, more are searched (the external select).
+    `prefill` (the long-call alert's *Book training*) fills in customer, duration, training."""
     customers = Customers.all(db)
-    if 0 < len(customers) <= 100:
+    chosen = prefill.customer if prefill is not None else None
+    customer: dict[str, Any] = customer_picker(chosen)
+    if 0 < len(customers) <= MAX_OPTIONS:
         customer = {
             "type": "static_select",
-            "placeholder": {"type": "plain_text", "text": "Pick a customer"},
+            "placeholder": _text("Pick a customer"),
             "options": [_option(c.name, c.name) for c in customers],
         }
-    else:
-        customer = {"type": "plain_text_input", "placeholder": _text("customer name")}
+        if chosen in {c.name for c in customers}:
+            customer["initial_option"] = _option(str(chosen), str(chosen))
+    duration: dict[str, Any] = {"type": "plain_text_input", "placeholder": _text("1h, 90m, 1:30")}
+    if prefill is not None and prefill.duration:
+        duration["initial_value"] = prefill.duration
+    options = [
+        _option("extra", "Engineers above were requested by the customer (extra)"),
+        _option("training", "Training session (billed at the training rate)"),
+    ]
+    checked = {"options": options}
+    if prefill is not None and prefill.training:
+        checked["initial_options"] = [options[1]]
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
@@ -77,35 +83,16 @@ def booking_modal(db: Session, channel_id: str = "") -> dict[str, Any]:
             _input("customer", "Customer", customer),
             _input("date", "Date", {"type": "datepicker"}),
             _input("time", "Start time (your timezone)", {"type": "timepicker"}),
-            _input(
-                "duration",
-                "Duration",
-                {"type": "plain_text_input", "placeholder": _text("1h, 90m, 1:30")},
-            ),
+            _input("duration", "Duration", duration),
             _input(
                 "engineers",
                 "Engineers (empty: you)",
                 {"type": "multi_users_select", "placeholder": _text("Pick engineers")},
                 optional=True,
             ),
-            _input(
-                "options",
-                "Options",
-                {
-                    "type": "checkboxes",
-                    "options": [
-                        _option("extra", "Engineers above were requested by the customer (extra)"),
-                        _option("training", "Training session (billed at the training rate)"),
-                    ],
-                },
-                optional=True,
-            ),
+            _input("options", "Options", {"type": "checkboxes", **checked}, optional=True),
         ],
     }
-
-
-def _text(text: str) -> dict:
-    return {"type": "plain_text", "text": text}
 
 
 def form_from_view(view: dict[str, Any]) -> bookings.BookingForm:
@@ -114,8 +101,7 @@ def form_from_view(view: dict[str, Any]) -> bookings.BookingForm:
     def element(block_id: str) -> dict:
         return (values.get(block_id) or {}).get("value") or {}
 
-    customer = element("customer")
-    name = (customer.get("selected_option") or {}).get("value") or customer.get("value") or ""
+    name = chosen_value(view, "customer")  # a listed, searched or typed customer
     options = {o.get("value") for o in element("options").get("selected_options") or []}
     return bookings.BookingForm(
         customer=name.strip(),

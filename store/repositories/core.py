@@ -123,6 +123,13 @@ class Customers(Repository[Customer]):
         return list(db.scalars(select(Customer).order_by(Customer.name)))
 
     @staticmethod
+    def starting_with(db: Session, prefix: str, limit: int) -> list[Customer]:
+        """The first `limit` customers by name whose name starts with `prefix` (names are
+        stored lower-case; `%` and `_` in the prefix match themselves)."""
+        query = select(Customer).where(Customer.name.startswith(prefix.lower(), autoescape=True))
+        return list(db.scalars(query.order_by(Customer.name).limit(limit)))
+
+    @staticmethod
     def reload(db: Session, customer: Customer) -> None:
         """Read the row again (after `lock_customer`), so a change another transaction
         committed while this one waited for the lock is seen, e.g. the phone add-on."""

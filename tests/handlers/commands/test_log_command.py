@@ -300,7 +300,7 @@ def test_kind_and_activity_only_right_after_the_customer(acme):
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("/log", "give a duration and a customer"),
+        # `/log` alone opens the Log time form (issue 17 item 6): tests/.../test_modals.py
         ("/log 30m", "give a duration and a customer"),
         ("/log thirty acme", "not a duration"),
         ("/log 30x acme", "not a duration"),
