@@ -132,3 +132,37 @@ def test_a_december_calendar_and_target_change_leaves_novembers_sla_unchanged(ac
         assert "First response breached at Fri 20 Nov 21:00 GMT (30m over)" in why
     finally:
         after.close()
+
+
+ONE_RULE_FROM_DECEMBER = {
+    "rate": '[[versions]]\neffective_from = "2026-12-01"\nprovider.hourly_rate = "120.00"\n',
+    "rounding": '[[versions]]\neffective_from = "2026-12-01"\n[versions.billing]\nincrement = "15m"\n',
+    "calendar": (
+        '[[versions]]\neffective_from = "2026-12-01"\n[versions.calendars.always]\n'
+        'timezone = "Europe/London"\nhours = { weekdays = "09:00-17:00" }\n'
+    ),
+    "target": (
+        '[[versions]]\neffective_from = "2026-12-01"\n'
+        '[versions.sla.priorities.immediate]\nfirst_response = "2h"\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(ONE_RULE_FROM_DECEMBER))
+def test_each_rule_changed_in_december_leaves_november_as_it_was(acme, rule):
+    """One test per rule (issue 16): each December change alone would move November's
+    figures if November were re-derived with it; none does."""
+    assert "overage, 90.00 GBP" in acme.command("/log 35m acme", AGENT).text  # 1h billed
+    acme.clock.set(datetime(2026, 11, 20, 20, 0, tzinfo=UTC))
+    acme.command("/ticket open acme immediate Production is down")
+    acme.clock.set(datetime(2026, 11, 20, 21, 30, tzinfo=UTC))  # 1h 30m later: breached
+    acme.command("/ticket respond #1")
+    acme.clock.set(DEC_2)
+    november = acme.command("/hourglass report acme 2026-11", MANAGER).text
+    assert "Billed: 1h; overage 1h; amount due 90.00 GBP" in november
+    assert "1 breached" in november
+    after = restart(acme, default_policy_text() + ONE_RULE_FROM_DECEMBER[rule])
+    try:
+        assert after.command("/hourglass report acme 2026-11", MANAGER).text == november
+    finally:
+        after.close()
