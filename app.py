@@ -316,7 +316,7 @@ def create_app(
 ) -> App:
     """The Bolt app with every listener registered, inside the Slack edge."""
     client = client or slack_client(settings.bot_token, settings.api_url)
-    hourglass = Hourglass(database=database, policy=policy, clock=clock or SystemClock())
+    hourglass = Hourglass(database=database, policy_file=policy, clock=clock or SystemClock())
     app = App(
         client=client,
         signing_secret=settings.signing_secret,
@@ -364,7 +364,8 @@ def _logged(name: str, rule: sweeps.SweepRule, ref: str) -> sweeps.SweepRule:
 def tick(database: Database, policy: Policy, client: WebClient, now: datetime) -> DeliveryReport:
     """One sweep of every alert rule, then one outbox flush."""
     ref = new_ref()
-    sweeps.run_sweep(database, policy, now, [(n, _logged(n, r, ref)) for n, r in SWEEP_RULES])
+    in_force = policy.at(now)  # a version dated from a day to come changes nothing yet
+    sweeps.run_sweep(database, in_force, now, [(n, _logged(n, r, ref)) for n, r in SWEEP_RULES])
     return deliver_due(database, SlackMessenger(client), now)
 
 
@@ -568,8 +569,9 @@ Command = Callable[[argparse.Namespace, Settings], int]
 
 
 def _open(settings: Settings) -> tuple[Policy, Database]:
+    """The policy version in force now (its history attached) and the checked database."""
     policy = load_policy(settings.policy_path)
-    return policy, open_database(settings, policy)
+    return policy.at(SystemClock().now()), open_database(settings, policy)
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -16,13 +16,22 @@ from store.db import Database
 @dataclass
 class Hourglass:
     database: Database
-    policy: Policy
+    # The policy file as loaded: every version, with the newest (which may not be in force
+    # yet) at its head. Requests read `policy`, the version in force now.
+    policy_file: Policy
     clock: Clock
     # user-group handle -> (fetched at, members); membership changes rarely
     group_cache: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
     group_cache_seconds: float = 300.0
     # what runs after the ack (handlers/later.py)
     later: Later = field(default_factory=Later)
+
+    @property
+    def policy(self) -> Policy:
+        """The policy version in force now (issue 16): a version dated from a day to come
+        changes nothing before that day. Rules about an earlier moment (a work date, the
+        day a ticket opened) read their own version with `policy.at(...)`."""
+        return self.policy_file.at(self.clock.now())
 
     def cached_group(self, handle: str) -> set[str] | None:
         hit = self.group_cache.get(handle)

@@ -166,3 +166,23 @@ def test_each_rule_changed_in_december_leaves_november_as_it_was(acme, rule):
         assert after.command("/hourglass report acme 2026-11", MANAGER).text == november
     finally:
         after.close()
+
+
+def test_a_version_from_a_day_to_come_changes_nothing_before_that_day(acme):
+    """Rules about "now" (an alert's words, the limits a command checks) read the version
+    in force now, not the newest in the file (issue 16)."""
+    later = '[[versions]]\neffective_from = "2026-12-01"\nprovider.training_rate = "99.00"\n'
+    before = restart(acme, default_policy_text() + later)  # on Fri 20 Nov
+    try:
+        before.command("/call 16m acme jane")
+        before.sweep()
+        posted = [c.params["text"] for c in before.standin.calls_to("chat.postMessage")]
+        long_call = next(text for text in posted if "*Long call*" in text)
+        assert "Training sessions are 60.00 GBP per hour" in long_call
+        before.clock.set(DEC_2)
+        before.command("/call 17m acme joe")
+        before.sweep()
+        posted = [c.params["text"] for c in before.standin.calls_to("chat.postMessage")]
+        assert any("joe" in text and "99.00 GBP per hour" in text for text in posted)
+    finally:
+        before.close()
