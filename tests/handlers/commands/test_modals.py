@@ -278,6 +278,37 @@ def test_open_a_ticket_from_a_message_opens_it_like_the_command(acme, standin):
         )
 
 
+def test_ticket_alone_opens_the_form_and_its_submission_opens_the_ticket(acme, standin):
+    reply = acme.command("/ticket")
+    assert reply.status == 200 and "Open a ticket" in reply.text, reply.text
+    view = opened(standin)
+    assert view["callback_id"] == "open_ticket"
+    assert [b["block_id"] for b in view["blocks"]] == ["customer", "priority", "subject"]
+    assert block(view, "customer")["element"]["type"] == "external_select"
+    assert "initial_option" not in block(view, "customer")["element"]
+    assert count(acme.database, Ticket) == 0
+    values = {
+        "customer": picked("acme", "customer_search"),
+        "priority": picked("immediate"),
+        "subject": typed("Printer on fire"),
+    }
+    reply = acme.interaction(submission("open_ticket", values))
+    assert "errors" not in reply.body, reply.raw
+    (dm,) = standin.posted(AGENT)
+    assert dm["text"].startswith(":ticket: Opened ticket *#1* for *acme* (immediate")
+    with acme.database.session() as db:
+        (ticket,) = db.scalars(select(Ticket))
+        assert (ticket.subject, ticket.opened_by) == ("Printer on fire", AGENT)
+    assert acme.command("/ticket help").text.startswith("Try `/ticket open <customer>")
+    assert len(standin.calls_to("views.open")) == 1
+
+
+def test_a_stranger_gets_no_ticket_form(acme, standin):
+    reply = acme.command("/ticket", user=STRANGER)
+    assert reply.text.startswith(":no_entry:"), reply.text
+    assert standin.calls_to("views.open") == []
+
+
 def test_the_ticket_form_refuses_by_field(acme):
     values = {
         "customer": picked("acme", "customer_search"),
