@@ -25,7 +25,7 @@ from bot.units import format_minutes
 from handlers.commands import alerts_failed
 from handlers.context import Hourglass, hourglass_of
 from handlers.identity import group_members, refresh_stale, user_timezone
-from handlers.views import call_form, log_time
+from handlers.views import call_form, log_time, ticket_form
 
 log = logging.getLogger("hourglass." + __name__)
 
@@ -109,10 +109,12 @@ HOME_SECTIONS: list[HomeSection] = [timer_section, calls_today_section, time_tod
 
 
 def quick_actions() -> dict[str, Any]:
-    """App Home's buttons for what an agent does most: log time and record a call (forms)."""
+    """App Home's buttons for what an agent does most: log time, record a call and open a
+    ticket (forms)."""
     return actions(
         button(log_time.ACTION_OPEN, "Log time", "home", style="primary"),
         button(call_form.ACTION_OPEN, "Record a call", "home"),
+        button(ticket_form.ACTION_OPEN, "Open a ticket", "home"),
         block_id="quick_actions",
     )
 

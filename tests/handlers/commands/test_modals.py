@@ -212,7 +212,7 @@ def test_app_home_has_a_log_time_button_that_opens_the_form(acme, standin):
     acme.event({"type": "app_home_opened", "user": AGENT, "tab": "home"})
     home = standin.calls_to("views.publish")[-1].params["view"]
     buttons = {e["action_id"] for e in block(home, "quick_actions")["elements"]}
-    assert buttons == {"open_log_time", "open_record_call"}
+    assert buttons == {"open_log_time", "open_record_call", "open_ticket_form"}
     reply = acme.action("open_log_time", "home", view={"type": "home"}, response_url=False)
     assert reply.status == 200
     assert opened(standin)["callback_id"] == "log_time"
@@ -301,6 +301,18 @@ def test_ticket_alone_opens_the_form_and_its_submission_opens_the_ticket(acme, s
         assert (ticket.subject, ticket.opened_by) == ("Printer on fire", AGENT)
     assert acme.command("/ticket help").text.startswith("Try `/ticket open <customer>")
     assert len(standin.calls_to("views.open")) == 1
+
+
+def test_app_home_open_a_ticket_button_opens_the_form(acme, standin):
+    acme.event({"type": "app_home_opened", "user": AGENT, "tab": "home"})
+    home = standin.calls_to("views.publish")[-1].params["view"]
+    labels = [e["text"]["text"] for e in block(home, "quick_actions")["elements"]]
+    assert labels == ["Log time", "Record a call", "Open a ticket"]
+    reply = acme.action("open_ticket_form", "home", view={"type": "home"}, response_url=False)
+    assert reply.status == 200
+    view = opened(standin)
+    assert view["callback_id"] == "open_ticket"
+    assert block(view, "customer")["element"]["type"] == "external_select"
 
 
 def test_a_stranger_gets_no_ticket_form(acme, standin):
