@@ -127,7 +127,9 @@ def manager_section(db: Session, policy: Policy, now: datetime, tz: ZoneInfo) ->
     if not risky:
         blocks.append(section("No customer is low on hours, near a block's expiry or in breach."))
     else:
-        blocks.extend(paginate("", risky, max_blocks=AT_RISK_BLOCKS, max_chars=AT_RISK_CHARS).blocks)
+        blocks.extend(
+            paginate("", risky, max_blocks=AT_RISK_BLOCKS, max_chars=AT_RISK_CHARS).blocks
+        )
     return [*blocks, {"type": "divider"}]
 
 
