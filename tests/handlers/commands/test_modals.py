@@ -251,6 +251,14 @@ def test_a_stranger_is_told_and_gets_no_form(acme, standin):
     assert told["text"].startswith(":no_entry:")
 
 
+def ticket_values(subject: str, priority: str = "immediate") -> dict:
+    return {
+        "customer": picked("acme", "customer_search"),
+        "priority": picked(priority),
+        "subject": typed(subject),
+    }
+
+
 def test_open_a_ticket_from_a_message_opens_it_like_the_command(acme, standin):
     shortcut(acme, "open_ticket_from_message", CHANNEL, "\n  VPN is down for everyone  \nhelp!")
     view = opened(standin)
@@ -259,12 +267,7 @@ def test_open_a_ticket_from_a_message_opens_it_like_the_command(acme, standin):
     assert block(view, "subject")["element"]["initial_value"] == "VPN is down for everyone"
     priorities = [o["value"] for o in block(view, "priority")["element"]["options"]]
     assert "immediate" in priorities
-    values = {
-        "customer": picked("acme", "customer_search"),
-        "priority": picked("immediate"),
-        "subject": typed("VPN is down for everyone"),
-    }
-    reply = acme.interaction(submission("open_ticket", values))
+    reply = acme.interaction(submission("open_ticket", ticket_values("VPN is down for everyone")))
     assert "errors" not in reply.body, reply.raw
     (dm,) = standin.posted(AGENT)
     typed_reply = acme.command("/ticket open acme immediate VPN is down for everyone")
@@ -287,12 +290,7 @@ def test_ticket_alone_opens_the_form_and_its_submission_opens_the_ticket(acme, s
     assert block(view, "customer")["element"]["type"] == "external_select"
     assert "initial_option" not in block(view, "customer")["element"]
     assert count(acme.database, Ticket) == 0
-    values = {
-        "customer": picked("acme", "customer_search"),
-        "priority": picked("immediate"),
-        "subject": typed("Printer on fire"),
-    }
-    reply = acme.interaction(submission("open_ticket", values))
+    reply = acme.interaction(submission("open_ticket", ticket_values("Printer on fire")))
     assert "errors" not in reply.body, reply.raw
     (dm,) = standin.posted(AGENT)
     assert dm["text"].startswith(":ticket: Opened ticket *#1* for *acme* (immediate")
