@@ -10,7 +10,7 @@ from handlers import paging
 from handlers.actions import bookings, calls, forms, sla
 from handlers.commands import alerts_failed, customer_edit, log, ticket
 from handlers.later import after_ack
-from handlers.views import book_move, call_form, log_time
+from handlers.views import book_move, call_form, log_time, ticket_form
 
 
 def register(app: App) -> None:
@@ -27,6 +27,7 @@ def register(app: App) -> None:
     app.action(moves.ACTION_MOVE_ANYWAY)(after_ack(bookings.move_anyway))
     app.action(log_time.ACTION_OPEN)(after_ack(forms.open_log_time))
     app.action(call_form.ACTION_OPEN)(after_ack(forms.open_record_call))
+    app.action(ticket_form.ACTION_OPEN)(after_ack(forms.open_ticket))
     app.action(paging.ACTION_MORE)(
         after_ack(
             paging.more_listener(

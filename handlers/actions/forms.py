@@ -1,4 +1,4 @@
-"""Buttons that open a form: App Home's *Log time* and *Record a call*. The click is acked
+"""Buttons that open a form: App Home's *Log time*, *Record a call* and *Open a ticket*. The click is acked
 first, the role checked in one transaction, and the modal opened after it (Slack is never
 called inside a transaction)."""
 
@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from handlers.common import ActionCall, run_action
 from handlers.edge import tell
-from handlers.views import call_form, log_time
+from handlers.views import call_form, log_time, ticket_form
 from handlers.views.forms import open_view
 
 Body = dict[str, Any]
@@ -35,3 +35,4 @@ def opener(view_for: ViewFor) -> Callable[[Ack, Body, Respond, WebClient, BoltCo
 
 open_log_time = opener(lambda call: log_time.log_modal(call.policy, call.now))
 open_record_call = opener(lambda call: call_form.call_modal(call.policy, call.now))
+open_ticket = opener(lambda call: ticket_form.ticket_modal(call.policy, None, ""))

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
-
 from bot import customers as customer_service
 from bot.parsing import InputError, parse_datetime
-from bot.policy.model import Policy
 from bot.roles import AGENT
 from bot.sla import tickets as ticket_service
-from bot.sla.clocks import ClockName, ClockState, TicketClocks
 from bot.sla.eventlog import EventKind
 from bot.sla.explain import escape, explain, format_duration
 from handlers.common import CommandCall, Handler, Reply, subcommands, text_blocks
 from handlers.paging import paged_reply
-from store.models import Customer, Ticket
+from handlers.views.forms import opening
+from handlers.views.ticket_form import ticket_modal
+from handlers.views.ticket_lines import opened_text, summary_lines
+from handlers.views.ticket_lines import when as _when
 
 USAGE_OPEN = "/ticket open <customer> <priority> <subject…> [opened <date time>]"
 USAGE_ID = "/ticket {verb} <ticket-id>"
@@ -22,46 +21,9 @@ USAGE_LIST = "/ticket list [customer]"
 LIST_COMMAND = "/ticket list"
 HELP = (
     "Try `/ticket open <customer> <priority> <subject…>`, "
-    "`/ticket respond|pause|resume|resolve|why <id>` or `/ticket list [customer]`."
+    "`/ticket respond|pause|resume|resolve|why <id>` or `/ticket list [customer]`; "
+    "`/ticket` alone opens a form."
 )
-
-
-def _when(at: datetime | None, zone: tzinfo) -> str:
-    if at is None:
-        return "—"
-    local = at.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b} {local:%H:%M %Z}"
-
-
-def _late(clock: ClockState, zone: tzinfo) -> str:
-    """A stopped clock past its target: when it was stopped (seed 003's "within" is inclusive,
-    so only a real breach gets here)."""
-    done = "answered" if clock.name == ClockName.FIRST_RESPONSE else "resolved"
-    return f"{done} late at {_when(clock.stopped_at, zone)}"
-
-
-def clock_line(clock: ClockState, now: datetime, zone: tzinfo) -> str:
-    title = clock.name[0].upper() + clock.name[1:]
-    state = clock.state(now)
-    if clock.target is None:
-        return f"{title}: no target"
-    if state == "met":
-        return f"{title} met at {_when(clock.stopped_at, zone)}"
-    if state == "breached" and clock.stopped_at is not None:
-        return f"{title} *breached* at {_when(clock.breached_at, zone)}, {_late(clock, zone)}"
-    if state == "breached":
-        return f"{title} *breached* at {_when(clock.breached_at, zone)}"
-    if state == "paused" and clock.remaining is not None:
-        return f"{title} paused, {format_duration(clock.remaining)} left"
-    internal = (
-        f" (internal {_when(clock.internal_due, zone)})" if clock.internal_due is not None else ""
-    )
-    warn = " :warning:" if state == "warning" else ""
-    return f"{title} due {_when(clock.due, zone)}{internal}{warn}"
-
-
-def summary_lines(clocks: TicketClocks, now: datetime, zone: tzinfo) -> list[str]:
-    return [clock_line(clock, now, zone) for clock in clocks.clocks]
 
 
 def _looks_like_date(token: str) -> bool:
@@ -90,25 +52,6 @@ def open_(call: CommandCall) -> Reply:
     )
     text = opened_text(call.policy, ticket, customer, clocks, call.now, call.user_tz())
     return Reply(text, text_blocks(text))
-
-
-def opened_text(
-    policy: Policy,
-    ticket: Ticket,
-    customer: Customer,
-    clocks: TicketClocks,
-    now: datetime,
-    zone: tzinfo,
-) -> str:
-    """What opening a ticket answers, typed or from the form: its plan, calendar and clocks."""
-    plan = ticket_service.plan_for(policy, customer)
-    lines = [
-        f":ticket: Opened ticket *#{ticket.id}* for *{customer.name}* ({ticket.priority}, "
-        f"{plan.name} plan, calendar {plan.calendar.name}): {escape(ticket.subject)}",
-        f"Opened {_when(ticket.opened_at, zone)}.",
-        *summary_lines(clocks, now, zone),
-    ]
-    return "\n".join(lines)
 
 
 def _event(kind: EventKind, verb: str, done: str) -> Handler:
@@ -182,7 +125,20 @@ def list_(call: CommandCall) -> Reply:
     return paged_reply(call, LIST_COMMAND, head, items)
 
 
+def open_form(call: CommandCall) -> Reply:
+    """`/ticket` alone opens the *Open a ticket* form, once the command's transaction is over
+    (as `/log` alone opens *Log time*)."""
+    view = ticket_modal(call.policy, None, "")
+    return opening(call.client, call.trigger_id, view, ":ticket: Opening the *Open a ticket* form…")
+
+
+def help_(call: CommandCall) -> Reply:
+    return Reply(HELP, text_blocks(HELP))
+
+
 ROUTES = {
+    "": (open_form, AGENT, USAGE_OPEN),
+    "help": (help_, AGENT, USAGE_OPEN),
     "open": (open_, AGENT, USAGE_OPEN),
     "respond": (
         _event(EventKind.RESPONDED, "respond", "first response recorded"),

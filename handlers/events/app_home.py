@@ -1,5 +1,7 @@
-"""App Home for an agent: the running call timer (with Stop), today's calls and today's
-logged time; each is a function in HOME_SECTIONS."""
+"""App Home for an agent: quick buttons for the forms, the running call timer (with Stop),
+today's calls and today's logged time; each is a function in HOME_SECTIONS. A manager sees
+first the alert problems (the first few parked alerts) and the customers at risk
+(bot.reports.at_risk)."""
 
 from __future__ import annotations
 
@@ -16,16 +18,17 @@ from sqlalchemy.orm import Session
 
 from bot.alerts import health
 from bot.billing import timelog
-from bot.blocks import SURFACE_BLOCKS, actions, button, paginate, section
+from bot.blocks import SURFACE_BLOCKS, actions, button, paginate, section, sections
 from bot.calls import calls, timers
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
+from bot.reports.at_risk import at_risk_lines
 from bot.roles import MANAGER, role_of
 from bot.units import format_minutes
 from handlers.commands import alerts_failed
 from handlers.context import Hourglass, hourglass_of
 from handlers.identity import group_members, refresh_stale, user_timezone
-from handlers.views import call_form, log_time
+from handlers.views import call_form, log_time, ticket_form
 
 log = logging.getLogger("hourglass." + __name__)
 
@@ -106,13 +109,37 @@ def _listed(lines: list[str], total: str) -> list[dict[str, Any]]:
 
 
 HOME_SECTIONS: list[HomeSection] = [timer_section, calls_today_section, time_today_section]
+PARKED_SHOWN = 3  # parked alerts listed on a manager's Home; the rest are counted
+AT_RISK_BLOCKS, AT_RISK_CHARS = 8, 1_500  # a manager's at-risk list; past it "… and N more"
+
+
+def manager_section(db: Session, policy: Policy, now: datetime, tz: ZoneInfo) -> list[dict]:
+    """What a manager must see first: alerts that went nowhere, then customers at risk."""
+    found = health.troubles(db)
+    blocks = alerts_failed.home_blocks(len(found))
+    if found:
+        lines = [f"• {t.what}" for t in found[:PARKED_SHOWN]]
+        if len(found) > PARKED_SHOWN:
+            lines.append(f"… and {len(found) - PARKED_SHOWN} more.")
+        blocks.extend(sections("\n".join(lines)))
+    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Customers at risk"}})
+    risky = at_risk_lines(db, policy, now, tz)
+    if not risky:
+        blocks.append(section("No customer is low on hours, near a block's expiry or in breach."))
+    else:
+        blocks.extend(
+            paginate("", risky, max_blocks=AT_RISK_BLOCKS, max_chars=AT_RISK_CHARS).blocks
+        )
+    return [*blocks, {"type": "divider"}]
 
 
 def quick_actions() -> dict[str, Any]:
-    """App Home's buttons for what an agent does most: log time and record a call (forms)."""
+    """App Home's buttons for what an agent does most: log time, record a call and open a
+    ticket (forms)."""
     return actions(
         button(log_time.ACTION_OPEN, "Log time", "home", style="primary"),
         button(call_form.ACTION_OPEN, "Record a call", "home"),
+        button(ticket_form.ACTION_OPEN, "Open a ticket", "home"),
         block_id="quick_actions",
     )
 
@@ -141,8 +168,8 @@ def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
         else:
             tz = user_timezone(hg, db, user_id)
             view = home_view(hg, db, user_id, now, tz)
-        if role == MANAGER:  # what a manager must see first: alerts that went nowhere
-            view["blocks"][:0] = alerts_failed.home_blocks(health.trouble_count(db))
+        if role == MANAGER:
+            view["blocks"][:0] = manager_section(db, hg.policy, now, tz)
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:

@@ -1,7 +1,7 @@
-"""The *Open a ticket* form, opened by the *Open a ticket from this message* shortcut: the
-customer and subject come prefilled; its submission opens the ticket exactly as `/ticket
-open <customer> <priority> <subject…>` would (bot.sla.tickets.open_ticket) and DMs the same
-reply."""
+"""The *Open a ticket* form, opened by `/ticket` alone, App Home's *Open a ticket* button and
+the *Open a ticket from this message* shortcut (which prefills the customer and subject); its
+submission opens the ticket exactly as `/ticket open <customer> <priority> <subject…>` would
+(bot.sla.tickets.open_ticket) and DMs the same reply."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 from bot.customers import get_customer
 from bot.policy.model import Policy
 from bot.sla import tickets as ticket_service
-from handlers.commands.ticket import opened_text
 from handlers.views.forms import (
     FormCall,
     customer_picker,
@@ -20,8 +19,10 @@ from handlers.views.forms import (
     modal,
     option,
 )
+from handlers.views.ticket_lines import opened_text
 
 CALLBACK_ID = "open_ticket"
+ACTION_OPEN = "open_ticket_form"  # App Home's *Open a ticket* button
 
 
 def first_line(message: str) -> str:

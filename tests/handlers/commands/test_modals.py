@@ -212,7 +212,7 @@ def test_app_home_has_a_log_time_button_that_opens_the_form(acme, standin):
     acme.event({"type": "app_home_opened", "user": AGENT, "tab": "home"})
     home = standin.calls_to("views.publish")[-1].params["view"]
     buttons = {e["action_id"] for e in block(home, "quick_actions")["elements"]}
-    assert buttons == {"open_log_time", "open_record_call"}
+    assert buttons == {"open_log_time", "open_record_call", "open_ticket_form"}
     reply = acme.action("open_log_time", "home", view={"type": "home"}, response_url=False)
     assert reply.status == 200
     assert opened(standin)["callback_id"] == "log_time"
@@ -251,6 +251,14 @@ def test_a_stranger_is_told_and_gets_no_form(acme, standin):
     assert told["text"].startswith(":no_entry:")
 
 
+def ticket_values(subject: str, priority: str = "immediate") -> dict:
+    return {
+        "customer": picked("acme", "customer_search"),
+        "priority": picked(priority),
+        "subject": typed(subject),
+    }
+
+
 def test_open_a_ticket_from_a_message_opens_it_like_the_command(acme, standin):
     shortcut(acme, "open_ticket_from_message", CHANNEL, "\n  VPN is down for everyone  \nhelp!")
     view = opened(standin)
@@ -259,12 +267,7 @@ def test_open_a_ticket_from_a_message_opens_it_like_the_command(acme, standin):
     assert block(view, "subject")["element"]["initial_value"] == "VPN is down for everyone"
     priorities = [o["value"] for o in block(view, "priority")["element"]["options"]]
     assert "immediate" in priorities
-    values = {
-        "customer": picked("acme", "customer_search"),
-        "priority": picked("immediate"),
-        "subject": typed("VPN is down for everyone"),
-    }
-    reply = acme.interaction(submission("open_ticket", values))
+    reply = acme.interaction(submission("open_ticket", ticket_values("VPN is down for everyone")))
     assert "errors" not in reply.body, reply.raw
     (dm,) = standin.posted(AGENT)
     typed_reply = acme.command("/ticket open acme immediate VPN is down for everyone")
@@ -276,6 +279,44 @@ def test_open_a_ticket_from_a_message_opens_it_like_the_command(acme, standin):
             second.subject,
             second.opened_by,
         )
+
+
+def test_ticket_alone_opens_the_form_and_its_submission_opens_the_ticket(acme, standin):
+    reply = acme.command("/ticket")
+    assert reply.status == 200 and "Open a ticket" in reply.text, reply.text
+    view = opened(standin)
+    assert view["callback_id"] == "open_ticket"
+    assert [b["block_id"] for b in view["blocks"]] == ["customer", "priority", "subject"]
+    assert block(view, "customer")["element"]["type"] == "external_select"
+    assert "initial_option" not in block(view, "customer")["element"]
+    assert count(acme.database, Ticket) == 0
+    reply = acme.interaction(submission("open_ticket", ticket_values("Printer on fire")))
+    assert "errors" not in reply.body, reply.raw
+    (dm,) = standin.posted(AGENT)
+    assert dm["text"].startswith(":ticket: Opened ticket *#1* for *acme* (immediate")
+    with acme.database.session() as db:
+        (ticket,) = db.scalars(select(Ticket))
+        assert (ticket.subject, ticket.opened_by) == ("Printer on fire", AGENT)
+    assert acme.command("/ticket help").text.startswith("Try `/ticket open <customer>")
+    assert len(standin.calls_to("views.open")) == 1
+
+
+def test_app_home_open_a_ticket_button_opens_the_form(acme, standin):
+    acme.event({"type": "app_home_opened", "user": AGENT, "tab": "home"})
+    home = standin.calls_to("views.publish")[-1].params["view"]
+    labels = [e["text"]["text"] for e in block(home, "quick_actions")["elements"]]
+    assert labels == ["Log time", "Record a call", "Open a ticket"]
+    reply = acme.action("open_ticket_form", "home", view={"type": "home"}, response_url=False)
+    assert reply.status == 200
+    view = opened(standin)
+    assert view["callback_id"] == "open_ticket"
+    assert block(view, "customer")["element"]["type"] == "external_select"
+
+
+def test_a_stranger_gets_no_ticket_form(acme, standin):
+    reply = acme.command("/ticket", user=STRANGER)
+    assert reply.text.startswith(":no_entry:"), reply.text
+    assert standin.calls_to("views.open") == []
 
 
 def test_the_ticket_form_refuses_by_field(acme):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.alerts.outbox import raise_alert
+from tests import factories
 from tests.harness import AGENT, MANAGER
 
 
@@ -22,3 +24,76 @@ def test_app_home_shows_todays_logged_time(slack):
     assert "30m 1-on-1 for acme (setup)" in today
     assert "20m general for acme" in today
     assert today.endswith("Total: 50m")
+
+
+# --- a manager's Home: customers at risk and parked alerts (issue 17 item 6) -----------------
+
+
+def manager_home(slack, user: str = MANAGER) -> list[str]:
+    assert slack.event({"type": "app_home_opened", "user": user, "tab": "home"}).status == 200
+    view = slack.standin.calls_to("views.publish")[-1].params["view"]
+    assert len(view["blocks"]) <= 100
+    return [
+        (b.get("text") or {}).get("text") or b["elements"][0].get("text", "")
+        for b in view["blocks"]
+        if b["type"] in ("section", "header", "context")
+    ]
+
+
+def at_risk_setup(slack) -> None:
+    for name in ("acme", "globex", "initech", "umbrella"):
+        slack.command(f"/hourglass customer add {name} plan=professional", MANAGER)
+    slack.command("/hourglass hours add acme 1", MANAGER)  # 1h left: under the 2h threshold
+    # Bought 80 days ago, valid 90: 10h expire in 10 days.
+    slack.command("/hourglass hours add globex 10 purchased 2026-09-01", MANAGER)
+    slack.command("/ticket open initech immediate Production is down opened today 07:00")
+    slack.command("/hourglass hours add umbrella 10", MANAGER)  # plenty, far from expiry
+    slack.command("/ticket open umbrella normal A question")  # well within its targets
+
+
+def test_a_managers_home_lists_each_kind_of_customer_at_risk(slack):
+    at_risk_setup(slack)
+    texts = manager_home(slack)
+    assert "Customers at risk" in texts
+    risky = "\n".join(t for t in texts if t.startswith("• :"))
+    assert "*acme*: 1h of prepaid hours left (threshold 2h)" in risky
+    assert "*globex*: 10h in block #2 expire in 10 days (2026-11-30)" in risky
+    assert "*initech*: ticket #1 (Production is down) breached its first response target" in risky
+    assert "umbrella" not in risky
+    assert "Customers at risk" not in home_texts(slack)  # an agent's Home has no such list
+
+
+def test_a_long_at_risk_list_says_how_many_more(slack, database, policy, clock):
+    with database.session() as db:
+        for n in range(40):
+            customer = factories.customer(db, policy, f"customer-{n:02d}", now=clock.now())
+            factories.hour_block(db, policy, customer, hours=1, now=clock.now())
+    texts = manager_home(slack)
+    shown = [ln for t in texts for ln in t.split("\n") if ln.startswith("• :battery:")]
+    assert 0 < len(shown) < 40
+    more = next(t for t in texts if t.startswith("… and "))
+    assert more.startswith(f"… and {40 - len(shown)} more")
+
+
+def test_a_managers_home_lists_the_first_parked_alerts(slack):
+    slack.standin.add_channel("GPRIV01", "acme-private", private=True)
+    with slack.database.session() as db:
+        acme = factories.customer(
+            db, slack.policy, "acme", channel="GPRIV01", now=slack.clock.now()
+        )
+        for n in range(5):  # customer-facing notices to a channel the app is not in
+            raise_alert(
+                db,
+                slack.policy,
+                key=f"test:booked:{n}",
+                kind="booking_confirmed",
+                customer=acme,
+                text=f"acme's session {n} is booked",
+                now=slack.clock.now(),
+            )
+    slack.sweep()
+    joined = "\n".join(manager_home(slack))
+    assert "*5 alert problem(s)*" in joined
+    assert joined.count("not delivered: `channel_not_found`") == 3
+    assert "… and 2 more." in joined
+    assert "channel_not_found" not in "\n".join(home_texts(slack))
