@@ -209,6 +209,29 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-c", "import sys, app; sys.exit(app.main(sys.argv[1:]))"]
 
 
+def view_submission(
+    callback_id: str, values: dict, *, user: str = AGENT, private_metadata: str = ""
+) -> dict:
+    """A form's view_submission payload as Slack sends it, each field as
+    {block: {action: state}}; sent signed with `SlackApp.interaction`."""
+    return {
+        "type": "view_submission",
+        "team": {"id": "T00000001"},
+        "user": {"id": user},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "trigger.2",
+        "view": {
+            "id": "V0000001",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "blocks": [{"type": "input", "block_id": block} for block in values],
+            "state": {"values": values},
+        },
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

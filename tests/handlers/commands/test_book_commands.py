@@ -16,7 +16,7 @@ from bot.parsing import InputError
 from bot.reports.statement import build_statement
 from store.models import Alert, Booking, BookingEngineer
 from tests import factories
-from tests.harness import AGENT, MANAGER, STRANGER
+from tests.harness import AGENT, MANAGER, STRANGER, view_submission
 
 CHANNEL = factories.ACME_CHANNEL
 TEAM = factories.ACME_TEAM  # late cancellations are the team's by default (issue 17)
@@ -399,21 +399,7 @@ def test_balance_shows_upcoming_sessions(acme):
 
 
 def submission(values: dict, user: str = AGENT) -> dict:
-    return {
-        "type": "view_submission",
-        "team": {"id": "T00000001"},
-        "user": {"id": user},
-        "api_app_id": "A1",
-        "token": "legacy",
-        "trigger_id": "trigger.2",
-        "view": {
-            "id": "V0000001",
-            "type": "modal",
-            "callback_id": "book_session",
-            "private_metadata": "CSUPPORT",
-            "state": {"values": values},
-        },
-    }
+    return view_submission("book_session", values, user=user, private_metadata="CSUPPORT")
 
 
 def form_values(duration="1h", date="2026-11-23", time="15:00", users=(), options=()):

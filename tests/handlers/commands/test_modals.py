@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.customers import get_customer
 from store.models import PhoneCall, Ticket, TimeEntry
 from tests import factories
-from tests.harness import AGENT, STRANGER
+from tests.harness import AGENT, STRANGER, view_submission
 
 CHANNEL, TEAM = factories.ACME_CHANNEL, factories.ACME_TEAM
 MESSAGE_TS = "1700000123.000200"
@@ -32,23 +32,7 @@ def entries(database) -> list[tuple]:
 
 
 def submission(callback_id: str, values: dict, user: str = AGENT) -> dict:
-    """A view_submission of the form `callback_id`, each field as {block: {action: state}}."""
-    return {
-        "type": "view_submission",
-        "team": {"id": "T00000001"},
-        "user": {"id": user},
-        "api_app_id": "A1",
-        "token": "legacy",
-        "trigger_id": "trigger.2",
-        "view": {
-            "id": "V0000001",
-            "type": "modal",
-            "callback_id": callback_id,
-            "private_metadata": "",
-            "blocks": [{"type": "input", "block_id": block} for block in values],
-            "state": {"values": values},
-        },
-    }
+    return view_submission(callback_id, values, user=user)
 
 
 def picked(value: str, action: str = "value") -> dict:
