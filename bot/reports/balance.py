@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from bot.billing.ledger import charges_for
 from bot.bookings.listing import upcoming_lines
 from bot.calls.calls import balance_lines as call_balance_lines
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
-from bot.billing.ledger import charges_for
 from bot.reports.issued import month_key, monthly_statement
 from bot.reports.statement import BlockRow, Statement
 from bot.units import format_minutes
