@@ -16,7 +16,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import raise_alert, update_alert
+from bot.alerts.follow import raise_or_revive, withdraw
+from bot.alerts.outbox import update_alert
 from bot.billing.blocks import BlockStatement, low_balance
 from bot.billing.ledger import Ledger, ledger_for
 from bot.policy.model import Policy
@@ -89,17 +90,31 @@ def low_balance_key(customer: Customer, newest_block_id: int) -> str:
 
 
 def raise_low_balance_alert(
-    db: Session, policy: Policy, customer: Customer, ledger: Ledger, now: datetime
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    ledger: Ledger,
+    now: datetime,
+    *,
+    cause: str | None = None,
 ) -> bool:
-    """Raise block_low once per purchase when the unexpired balance is at/under the threshold."""
+    """Keep block_low true to the balance: raised once per purchase when the unexpired
+    balance is at/under the threshold; withdrawn in place when a correction (`cause`, e.g.
+    "#12 was undone by @jo") takes it back over; raised again, the same message, if it falls
+    back. True if the alert was raised, withdrawn or raised again."""
     blocks = HourBlocks.for_customer(db, customer.id)
     if not blocks:
         return False
     threshold = int(policy.billing.block_low_threshold.total_seconds()) // 60
     remaining = ledger.allocation.remaining_minutes
-    if not low_balance(remaining, threshold):
-        return False
     newest = max(blocks, key=lambda b: b.id)
+    key = low_balance_key(customer, newest.id)
+    if not low_balance(remaining, threshold):
+        why = (
+            f"*{customer.name}* has {format_minutes(remaining)} of prepaid hours again, over "
+            f"the {format_minutes(threshold)} threshold" + (f" ({cause})" if cause else "")
+        )
+        return withdraw(db, key, why=why, now=now)
     live = [s for s in ledger.allocation.blocks if s.remaining_minutes > 0]
     where = ", ".join(
         f"#{s.block.id}: {format_minutes(s.remaining_minutes)} until {s.block.expires.isoformat()}"
@@ -112,10 +127,10 @@ def raise_low_balance_alert(
         + f" Latest block #{newest.id}. Further 1-on-1 time bills as overage at "
         f"{policy.hourly_rate} {policy.currency}/h once it runs out."
     )
-    return raise_alert(
+    return raise_or_revive(
         db,
         policy,
-        key=low_balance_key(customer, newest.id),
+        key=key,
         kind="block_low",
         customer=customer,
         text=text,

@@ -263,7 +263,7 @@ def log_time(
             created_at=now,
         ),
     )
-    return _result(db, policy, customer, entry, now, check_low=True)
+    return _result(db, policy, customer, entry, now)
 
 
 def _result(
@@ -273,15 +273,15 @@ def _result(
     entry: TimeEntry,
     now: datetime,
     *,
-    check_low: bool,
+    cause: str | None = None,
 ) -> LogResult:
     receipt = day_receipt(db, policy, customer, entry.work_date)
     ledger = ledger_covering(db, policy, customer, entry.work_date, now)
     has_blocks = bool(ledger.allocation.blocks)
     remaining = ledger.allocation.remaining_minutes if has_blocks else None
     sync_recorded_forfeits(db, policy, customer, ledger, now)
-    if check_low and entry.kind == SupportKind.ONE_ON_ONE:
-        raise_low_balance_alert(db, policy, customer, ledger, now)
+    if entry.kind == SupportKind.ONE_ON_ONE:
+        raise_low_balance_alert(db, policy, customer, ledger, now, cause=cause)
     drawn = drawn_lines(ledger, entry.work_date, policy) if receipt else []
     return LogResult(entry, customer, receipt, drawn, remaining)
 
@@ -295,7 +295,8 @@ def undo_last(db: Session, policy: Policy, *, agent_id: str, now: datetime) -> L
     lock_customer(db, customer.id)
     entry.undone_at = now
     db.flush()
-    return _result(db, policy, customer, entry, now, check_low=False)
+    cause = f"{format_minutes(entry.minutes)} logged by <@{agent_id}> was undone"
+    return _result(db, policy, customer, entry, now, cause=cause)
 
 
 def entries_on(db: Session, agent_id: str, work_date: date) -> list[tuple[TimeEntry, str]]:

@@ -43,6 +43,10 @@ class BookingStatus(StrEnum):
     NO_SHOW = "no_show"
 
 
+# The statuses whose charge a manager may waive (`bot.bookings.corrections`).
+WAIVABLE = (BookingStatus.LATE_CANCELLED, BookingStatus.NO_SHOW)
+
+
 def status_of(booking: Booking, now: datetime) -> BookingStatus:
     status = BookingStatus(booking.status)
     if status is BookingStatus.BOOKED and booking.end_at <= now:
@@ -96,7 +100,7 @@ def billed_minutes(booking: Booking, now: datetime) -> int:
     if status is BookingStatus.HELD:
         return held_minutes(booking)
     if status in (BookingStatus.LATE_CANCELLED, BookingStatus.NO_SHOW):
-        return booking.charge_minutes or 0
+        return 0 if booking.waived_at is not None else booking.charge_minutes or 0
     return 0
 
 
@@ -193,18 +197,28 @@ def sessions_rows(
 def _booking_rows(
     db: Session, policy: Policy, customer: Customer, first: date, now: datetime
 ) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": str(b.id),
-            "start": b.start_at.astimezone(UTC).isoformat(),
-            "minutes": b.minutes,
-            "engineers": len(b.engineers),
-            "kind": kind_of(b),
-            "status": status_of(b, now),
-            "billed_minutes": billed_minutes(b, now),
+    return [_booking_row(b, now) for b in _month(db, policy, customer, first)]
+
+
+def _booking_row(booking: Booking, now: datetime) -> dict[str, Any]:
+    """A booking's statement row; a waived charge also says who waived it and why."""
+    row: dict[str, Any] = {
+        "id": str(booking.id),
+        "start": booking.start_at.astimezone(UTC).isoformat(),
+        "minutes": booking.minutes,
+        "engineers": len(booking.engineers),
+        "kind": kind_of(booking),
+        "status": status_of(booking, now),
+        "billed_minutes": billed_minutes(booking, now),
+    }
+    if booking.waived_at is not None and status_of(booking, now) in WAIVABLE:
+        row["waived"] = {
+            "by": booking.waived_by,
+            "on": booking.waived_at.astimezone(UTC).isoformat(),
+            "reason": booking.waive_reason,
+            "minutes": booking.charge_minutes or 0,
         }
-        for b in _month(db, policy, customer, first)
-    ]
+    return row
 
 
 def training_days(

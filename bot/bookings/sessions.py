@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot import customers as customer_service
-from bot.alerts.outbox import raise_alert
+from bot.alerts.follow import raise_or_revive
 from bot.bookings.charges import (
     BookingStatus,
     check_balance,
@@ -305,6 +305,7 @@ def _settle(
     booking.cancelled_at, booking.cancelled_by = now, actor
     booking.charge_minutes = charge
     booking.next_reminder_at = None
+    booking.waived_by = booking.waived_at = booking.waive_reason = None  # a new charge, if any
 
 
 def cancel(db: Session, policy: Policy, text: str, *, actor: str, now: datetime) -> Outcome:
@@ -388,8 +389,9 @@ def post_alert(
     key: str | None = None,
 ) -> None:
     """One alert per key (default `<kind>:<booking id>`: one of a kind per booking), where
-    the policy routes `kind` (bookings to the customer's channel, late charges to the team)."""
-    raise_alert(
+    the policy routes `kind` (bookings to the customer's channel, late charges to the team).
+    One withdrawn by a restore is raised again, in place, by the next cancellation."""
+    raise_or_revive(
         db,
         policy,
         key=key or f"{kind}:{booking.id}",

@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.alerts.follow import WITHDRAWN, raise_or_revive
 from bot.alerts.outbox import raise_alert, update_alert
 from bot.blocks import actions, button, section
 from bot.calls.fair_use import Limits, format_call_time, format_limit
 from bot.policy.model import Policy
 from store.models import Customer, PhoneCall
-from store.repositories.core import Alerts
 
 ACCOUNT = "@account"  # stands for "all callers" in alert keys; never a valid caller name
 
@@ -29,9 +29,6 @@ ACCOUNT = "@account"  # stands for "all callers" in alert keys; never a valid ca
 ACTION_BOOK_TRAINING = "fair_use_book_training"
 ACTION_BILL_TRAINING = "fair_use_bill_training"
 ACTION_BILL_SUPPORT = "fair_use_bill_support"
-
-WITHDRAWN = "withdrawn"
-RAISED = "raised"
 
 
 def long_call_key(call: PhoneCall) -> str:
@@ -122,10 +119,12 @@ def raise_over_limits(
     seconds: int,
     rules: Limits,
     now: datetime,
+    because: str = "a call was billed as training",
 ) -> None:
     """A caller's month (or, with `caller` None, the account's, all callers) over the
     allowance, and over the review limit. Both limits are strict. A month back within a
-    limit has that alert withdrawn; over it again, the alert is raised again in place."""
+    limit has that alert withdrawn (saying `because`: what correction did it); over it
+    again, the alert is raised again in place."""
     who = caller if caller is not None else ACCOUNT
     label = (
         f"{caller} at *{customer.name}*"
@@ -154,7 +153,7 @@ def raise_over_limits(
     for kind, limit_name, limit, text in crossed:
         withdrawn = (
             f":information_source: Withdrawn: {label} is back to {used} of phone support "
-            f"in {month}, within the {limit_name} (a call was billed as training)."
+            f"in {month}, within the {limit_name} ({because})."
         )
         _sync(
             db,
@@ -185,14 +184,7 @@ def _sync(
     it: withdraw the alert if there is one."""
     if not over:
         update_alert(db, key, state=WITHDRAWN, text=text, now=now, data=data)
-    elif not raise_alert(
+        return
+    raise_or_revive(
         db, policy, key=key, kind=kind, customer=customer, text=text, now=now, data=data
-    ):
-        _raise_again(db, key, text, now, data)
-
-
-def _raise_again(db: Session, key: str, text: str, now: datetime, data: dict[str, Any]) -> None:
-    """An alert already raised stays as it is; a withdrawn one is raised again in place."""
-    alert = Alerts.by_key(db, key)
-    if alert is not None and alert.state == WITHDRAWN:
-        update_alert(db, key, state=RAISED, text=text, now=now, data=data)
+    )

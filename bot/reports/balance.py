@@ -1,20 +1,38 @@
-"""A customer's balance: what each block has left, and this month's billing so far."""
+"""A customer's balance: what each block has left, this month's billing so far, and what is
+not yet invoiced across every month still open (ended but not issued, and this one)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from bot.billing.ledger import charges_for
 from bot.bookings.listing import upcoming_lines
 from bot.calls.calls import balance_lines as call_balance_lines
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
-from bot.reports.issued import monthly_statement
+from bot.reports.issued import month_key, monthly_statement
 from bot.reports.statement import BlockRow, Statement
 from bot.units import format_minutes
 from store.models import Customer
+from store.repositories.statements import IssuedStatements
+
+
+@dataclass(frozen=True)
+class OpenMonth:
+    """A month not yet issued, with what it has to invoice (overage, training, adjustments)."""
+
+    year: int
+    month: int
+    amount: Decimal
+    current: bool  # the month we are in: its figures are "so far"
+
+    @property
+    def label(self) -> str:
+        return date(self.year, self.month, 1).strftime("%b %Y")
 
 
 @dataclass
@@ -25,6 +43,17 @@ class Balance:
     month_overage_minutes: int
     month_amount: str
     extra_lines: list[str] = field(default_factory=list)
+    open_months: list[OpenMonth] = field(default_factory=list)
+
+    @property
+    def uninvoiced(self) -> Decimal:
+        """What every open month has to invoice, together."""
+        return sum((m.amount for m in self.open_months), Decimal(0))
+
+    @property
+    def earlier_open(self) -> list[OpenMonth]:
+        """Open months before this one that have something to invoice."""
+        return [m for m in self.open_months if not m.current and m.amount]
 
 
 def balance_for(db: Session, policy: Policy, customer: Customer, now: datetime) -> Balance:
@@ -43,7 +72,36 @@ def balance_for(db: Session, policy: Policy, customer: Customer, now: datetime) 
         + upcoming_lines(db, policy, customer, now)
         + call_balance_lines(db, policy, customer, now)
         + _training_call_lines(statement, policy),
+        open_months=_earlier_open_months(db, policy, customer, now, today)
+        + [OpenMonth(today.year, today.month, Decimal(statement["amount"]), current=True)],
     )
+
+
+def _months(first: date, last: date) -> list[tuple[int, int]]:
+    """Every (year, month) from `first`'s month to `last`'s, oldest first."""
+    months, (year, month) = [], (first.year, first.month)
+    while (year, month) <= (last.year, last.month):
+        months.append((year, month))
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+    return months
+
+
+def _earlier_open_months(
+    db: Session, policy: Policy, customer: Customer, now: datetime, today: date
+) -> list[OpenMonth]:
+    """Months before this one that were never issued, from the customer's first record (or
+    their creation, if earlier): a back-dated entry into last month is still to invoice until
+    that month is issued, so the balance must say so. Issued months are not open: a change
+    to one is carried into this month's figures as an adjustment."""
+    dates = [c.work_date for c in charges_for(db, policy, customer, now)]
+    first = min([provider_today(policy, customer.created_at), *dates])
+    issued = IssuedStatements.months(db, customer.id)
+    months = [m for m in _months(first, today)[:-1] if month_key(*m) not in issued]
+    found = []
+    for year, month in months:
+        report = monthly_statement(db, policy, customer, year, month, now)
+        found.append(OpenMonth(year, month, Decimal(report.statement["amount"]), current=False))
+    return found
 
 
 def _training_call_lines(statement: Statement, policy: Policy) -> list[str]:

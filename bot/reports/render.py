@@ -147,7 +147,15 @@ def _session_line(session: SessionRow) -> str:
         f"  #{session['id']} {session['start'][:16].replace('T', ' ')} "
         f"{session['kind']}, {format_minutes(session['minutes'])} × {session['engineers']}: "
         f"{session['status']}, {format_minutes(session['billed_minutes'])} billed"
+        + _waived(session)
     )
+
+
+def _waived(session: SessionRow) -> str:
+    waived = session.get("waived")
+    if waived is None:
+        return ""
+    return f" ({format_minutes(waived['minutes'])} charge waived: {waived['reason']})"
 
 
 def _block_line(block: BlockRow) -> str:

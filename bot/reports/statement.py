@@ -31,6 +31,14 @@ class SessionRow(TypedDict):
     kind: str
     status: str  # booked, held, cancelled, late_cancelled, no_show or moved_late
     billed_minutes: int
+    waived: NotRequired[WaivedMark]  # a late-cancellation or no-show charge waived
+
+
+class WaivedMark(TypedDict):
+    by: str
+    on: str  # ISO 8601, UTC
+    reason: str
+    minutes: int  # the charge waived (billed as 0)
 
 
 class BlockRow(TypedDict):

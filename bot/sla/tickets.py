@@ -149,8 +149,11 @@ _REFUSALS = {
 
 def can_record(clocks: TicketClocks, kind: EventKind) -> str | None:
     """Why `kind` makes no sense for a ticket in this state, or None if it does."""
-    if clocks.status == TicketStatus.RESOLVED:
-        return "is resolved"
+    resolved = clocks.status == TicketStatus.RESOLVED
+    if kind is EventKind.REOPENED:
+        return None if resolved else "is not resolved"
+    if resolved:
+        return "is resolved (reopen it first with `/ticket reopen`)"
     if kind is EventKind.RESPONDED and clocks.first_response.stopped_at is not None:
         return _REFUSALS[kind]
     if kind is EventKind.PAUSED and clocks.paused:

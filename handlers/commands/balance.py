@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot import customers as customer_service
 from bot.parsing import InputError
-from bot.reports.balance import balance_for
+from bot.reports.balance import Balance, balance_for
 from bot.roles import AGENT
 from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, run_command, text_blocks
@@ -41,9 +41,25 @@ def balance(call: CommandCall) -> Reply:
         f"{format_minutes(summary.month_overage_minutes)} overage; "
         f"{summary.month_amount} {call.policy.currency} to invoice (overage and training)."
     )
+    lines.extend(_open_month_lines(summary, call.policy.currency))
     lines.extend(summary.extra_lines)
     text = "\n".join(lines)
     return Reply(text, text_blocks(text))
+
+
+def _open_month_lines(summary: Balance, currency: str) -> list[str]:
+    """Earlier months that ended without being issued still have money to invoice: name them,
+    and the total across every open month (nothing when this month is the only one)."""
+    earlier = summary.earlier_open
+    if not earlier:
+        return []
+    months = "; ".join(f"{m.label} {m.amount:.2f} {currency}" for m in earlier)
+    noun = "month" if len(earlier) == 1 else "months"
+    return [
+        f":receipt: Not yet invoiced: *{summary.uninvoiced:.2f} {currency}* in all — "
+        f"{months} (ended, not issued: {noun} still open) and this month so far. "
+        "Issue a month with `/hourglass report <customer> <YYYY-MM> issue`."
+    ]
 
 
 def listener(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:

@@ -1,4 +1,5 @@
-"""/book: book, move, cancel, mark a no-show and list 1-on-1 and training sessions."""
+"""/book: book, move, cancel, mark a no-show, restore, waive a charge and list 1-on-1 and
+training sessions."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot import customers as customer_service
 from bot.alerts.outbox import destinations
-from bot.bookings import grammar, listing, moves
+from bot.bookings import corrections, grammar, listing, moves
 from bot.bookings import sessions as bookings
 from bot.bookings.charges import BookingStatus, free_notice
 from bot.parsing import InputError
-from bot.roles import AGENT
+from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, subcommands
 from handlers.views.book import booking_modal, check_engineers
@@ -27,6 +28,8 @@ USAGE_NOSHOW = "/book noshow <booking-id>"
 USAGE_LIST = "/book list [customer]"
 USAGE_MOVE = "/book move <booking-id> <date> <time>"
 USAGE_MOVE_UNDO = "/book move undo <booking-id>"
+USAGE_RESTORE = "/book restore <booking-id>"
+USAGE_WAIVE = "/book waive <booking-id> <reason…>"
 
 
 def book(call: CommandCall) -> Reply:
@@ -134,10 +137,55 @@ def move_undo(call: CommandCall) -> Reply:
     return Reply(moves.undone_text(record, tz))
 
 
+def restore(call: CommandCall) -> Reply:
+    if len(call.tokens) != 1:
+        raise InputError("give one booking id")
+    tz = call.user_tz()
+    result = corrections.restore(
+        call.db, call.policy, call.tokens[0], actor=call.user_id, tz=tz, now=call.now
+    )
+    booking = result.booking
+    when = listing.format_span(booking.start_at, booking.minutes, tz)
+    was = {
+        BookingStatus.CANCELLED: "cancellation",
+        BookingStatus.LATE_CANCELLED: "late cancellation",
+        BookingStatus.NO_SHOW: "no-show",
+    }[result.was]
+    charge = (
+        f"; the {format_minutes(result.charge_minutes)} charge is gone"
+        if result.charge_minutes
+        else ""
+    )
+    return Reply(
+        f":leftwards_arrow_with_hook: #{booking.id} for *{booking.customer.name}* ({when}) is "
+        f"back on: the {was} is undone{charge}."
+    )
+
+
+def waive(call: CommandCall) -> Reply:
+    if len(call.tokens) < 2:
+        raise InputError("give a booking id and the reason")
+    booking = corrections.waive(
+        call.db,
+        call.policy,
+        call.tokens[0],
+        " ".join(call.tokens[1:]),
+        actor=call.user_id,
+        now=call.now,
+    )
+    return Reply(
+        f":handshake: #{booking.id} for *{booking.customer.name}*: the "
+        f"{format_minutes(booking.charge_minutes or 0)} charge is waived "
+        f"({booking.waive_reason}); the statement shows it billed as 0."
+    )
+
+
 ROUTES = {
     "": (open_form, AGENT, USAGE),
     "cancel": (cancel, AGENT, USAGE_CANCEL),
     "noshow": (noshow, AGENT, USAGE_NOSHOW),
+    "restore": (restore, AGENT, USAGE_RESTORE),
+    "waive": (waive, MANAGER, USAGE_WAIVE),
     "no-show": (noshow, AGENT, USAGE_NOSHOW),
     "list": (list_, AGENT, USAGE_LIST),
     "move": (move, AGENT, USAGE_MOVE),

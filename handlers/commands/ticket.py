@@ -1,4 +1,4 @@
-"""/ticket: open, respond, pause, resume, resolve, why and list SLA tickets."""
+"""/ticket: open, respond, pause, resume, resolve, reopen, why and list SLA tickets."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ USAGE_LIST = "/ticket list [customer]"
 LIST_COMMAND = "/ticket list"
 HELP = (
     "Try `/ticket open <customer> <priority> <subject…>`, "
-    "`/ticket respond|pause|resume|resolve|why <id>` or `/ticket list [customer]`; "
+    "`/ticket respond|pause|resume|resolve|reopen|why <id>` or `/ticket list [customer]`; "
     "`/ticket` alone opens a form."
 )
 
@@ -159,6 +159,11 @@ ROUTES = {
         _event(EventKind.RESOLVED, "resolve", "resolved"),
         AGENT,
         USAGE_ID.format(verb="resolve"),
+    ),
+    "reopen": (
+        _event(EventKind.REOPENED, "reopen", "reopened (the resolution clock runs again)"),
+        AGENT,
+        USAGE_ID.format(verb="reopen"),
     ),
     "why": (why, AGENT, USAGE_ID.format(verb="why")),
     "list": (list_, AGENT, USAGE_LIST),

@@ -310,7 +310,7 @@ def chapter_bookings(demo: Demo) -> None:
     demo.run("/book list acme")
     demo.run("/balance acme")
     demo.say("Held sessions bill their length (× engineers billed); training at the training rate")
-    statement(demo, "acme", "2026-11")
+    demo.run("/hourglass report acme 2026-11", MANAGER)  # the JSON is printed once, at the end
 
 
 def chapter_time(demo: Demo) -> None:

@@ -42,6 +42,14 @@ class Booking(Base):
     charge_minutes: Mapped[int | None] = mapped_column(Integer)
     # When the reminder sweep next has something to send for this booking (None: nothing).
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A cancellation or no-show undone (`/book restore`): who, when, and the status it had.
+    restored_by: Mapped[str | None] = mapped_column(String(32))
+    restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    restored_from: Mapped[str | None] = mapped_column(String(20))
+    # A late-cancellation or no-show charge waived (`/book waive`): who, when and why.
+    waived_by: Mapped[str | None] = mapped_column(String(32))
+    waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waive_reason: Mapped[str | None] = mapped_column(String(500))
 
     engineers: Mapped[list[BookingEngineer]] = relationship(
         back_populates="booking", order_by="BookingEngineer.id", lazy="selectin"

@@ -37,6 +37,12 @@ def alerts(database) -> list[Alert]:
         return list(db.scalars(select(Alert).order_by(Alert.id)))
 
 
+def events(database) -> list[TicketEventRecord]:
+    with database.session() as db:
+        query = select(TicketEventRecord).order_by(TicketEventRecord.id)
+        return list(db.scalars(query))
+
+
 def ticket(database, ticket_id: int = 1) -> Ticket:
     with database.session() as db:
         return db.get(Ticket, ticket_id)
@@ -519,3 +525,52 @@ def test_a_subject_cannot_ping_the_channel(acme, standin):
     assert "<!here>" not in post["text"] and "&lt;!here&gt;" in post["text"]
     listed = acme.command("/ticket list").text
     assert "<!channel>" not in listed and "<@UMANAGER1>" not in listed
+
+
+# --- reopen (issue 19 item 1) ------------------------------------------------------------------
+
+
+def test_a_resolved_ticket_can_be_reopened_and_its_clock_resumes_from_the_reopen(acme, clock):
+    acme.command("/ticket open acme immediate Down opened today 09:00")
+    acme.command("/ticket respond 1")
+    clock.advance(timedelta(hours=1))  # 11:00: 2h of resolution time counted
+    acme.command("/ticket resolve 1")
+    assert "No open tickets" in acme.command("/ticket list").text
+    clock.advance(timedelta(hours=3))  # 14:00: the three resolved hours never count
+    reply = acme.command("/ticket reopen #1")
+    assert "Ticket *#1* (acme, immediate) reopened" in reply.text
+    assert ticket(acme.database).status == "responded"
+    assert "#1" in acme.command("/ticket list").text
+    why = acme.command("/ticket why 1").text
+    assert "Fri 20 Nov 09:00–11:00: 2h counted" in why
+    # 8h target − 2h counted = 6h left from 14:00 → due 20:00 on a 24/7 plan
+    assert "Resolution due Fri 20 Nov 20:00 GMT" in why
+    kinds = [e.kind for e in events(acme.database)]
+    assert kinds == ["opened", "responded", "resolved", "reopened"]
+
+
+def test_only_a_resolved_ticket_can_be_reopened(acme):
+    acme.command("/ticket open acme low Question")
+    before = snapshot(acme.database)
+    reply = acme.command("/ticket reopen 1")
+    assert reply.text.startswith(":warning:") and "is not resolved" in reply.text
+    assert snapshot(acme.database) == before
+
+
+def test_a_resolved_ticket_says_how_to_reopen_it(acme):
+    acme.command("/ticket open acme low Question")
+    acme.command("/ticket resolve 1")
+    assert "reopen it first with `/ticket reopen`" in acme.command("/ticket pause 1").text
+
+
+def test_a_reopened_ticket_past_its_target_breaches_again_in_the_same_message(acme, standin, clock):
+    acme.command("/ticket open acme immediate Down opened today 08:50")
+    acme.sweep()  # breached at 09:50
+    acme.command("/ticket resolve 1")
+    acme.sweep()
+    acme.command("/ticket reopen 1")
+    acme.sweep(at=clock.now() + timedelta(hours=10))
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    heads = [u["text"].split(",")[0] for u in standin.updated()]
+    assert heads == [":white_check_mark: Resolved", ":rotating_light: SLA breached"]
+    assert ticket(acme.database).status != "resolved"
