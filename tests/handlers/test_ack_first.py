@@ -79,7 +79,7 @@ def test_a_command_is_not_slowed_by_another_waiting_on_slack(slack):
     first = slack.command("/call 10m acme jane", wait=False)
     balance = slack.command("/balance acme", MANAGER, wait=False)
     assert first.seconds < ACK_BUDGET and first.acked["text"] == WORKING
-    assert balance.seconds < 1.0, balance.seconds
+    assert balance.seconds < ACK_BUDGET, balance.seconds  # not the 5 s the other waits
     assert balance.acked["text"].startswith("*acme*")
     slack.standin.lift_rate_limit()
     slack.bolt.hourglass.later.drain()
