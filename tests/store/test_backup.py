@@ -7,18 +7,19 @@ import shutil
 import sqlite3
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import delete, select
 
 from bot.customers import get_customer
+from bot.policy.model import provider_today
 from bot.reports.issued import monthly_statement
 from store import backup
-from store.db import Database, head_revision
+from store.db import Database, head_revision, migrate
 from store.models import Customer, TimeEntry
 from tests import factories
-from tests.harness import AGENT, run_cli
+from tests.harness import AGENT, MANAGER, AppProcess, run_cli
 
 WRITERS = 3
 
@@ -39,12 +40,20 @@ def _entries(database: Database) -> dict[int, tuple]:
         return {row[0]: tuple(row) for row in rows}
 
 
-def _statement(database: Database, slack) -> dict:
+def _statement(database: Database, policy, now: datetime) -> dict:
     with database.session() as db:
         acme = get_customer(db, "acme")
-        return dict(
-            monthly_statement(db, slack.policy, acme, 2026, 11, slack.clock.now()).statement
-        )
+        today = provider_today(policy, now)  # the billing day /log used
+        return dict(monthly_statement(db, policy, acme, today.year, today.month, now).statement)
+
+
+def _as_at_backup(original: Database, restored: Database) -> set[int]:
+    """Take out of the original the entries made after the backup: what is left is the
+    original as it was at the backup's moment. The ids that were in the backup."""
+    in_backup = set(_entries(restored))
+    with original.session() as db:
+        db.execute(delete(TimeEntry).where(TimeEntry.id.not_in(list(in_backup))))
+    return in_backup
 
 
 def _restore_target(database: Database, request, tmp_path) -> str:
@@ -58,14 +67,16 @@ def _restore_target(database: Database, request, tmp_path) -> str:
 class Writers:
     """Agents logging time over signed HTTP until stopped; every reply is kept."""
 
-    def __init__(self, slack):
+    def __init__(self, slack, on: str = "on 2026-11-{day}"):
         self.slack, self.replies, self.stop = slack, [], threading.Event()
+        self.on = on
         self.threads = [threading.Thread(target=self._log, args=(n,)) for n in range(WRITERS)]
 
     def _log(self, writer: int) -> None:
         number = 0
         while not self.stop.is_set():
-            line = f"/log 7m acme on 2026-11-{12 + writer} writer {writer} entry {number}"
+            on = self.on.format(day=12 + writer)
+            line = f"/log 7m acme {on} writer {writer} entry {number}"
             self.replies.append(self.slack.command(line, AGENT))
             number += 1
 
@@ -115,12 +126,10 @@ def test_a_backup_under_load_restores_to_the_statement_at_its_moment(slack, requ
         assert before <= set(restored_rows)  # acknowledged before the backup: in it
         assert set(restored_rows) < set(original_rows)  # later writes: not in it
         assert all(original_rows[key] == row for key, row in restored_rows.items())
-        # The original as it was at the backup's moment: without the entries made after it.
-        with database.session() as db:
-            db.execute(delete(TimeEntry).where(TimeEntry.id.not_in(list(restored_rows))))
-        expected = _statement(database, slack)
+        _as_at_backup(database, restored)
+        expected = _statement(database, slack.policy, slack.clock.now())
         assert expected["overage_minutes"] > 0 and expected["amount"] != "0.00"
-        assert _statement(restored, slack) == expected
+        assert _statement(restored, slack.policy, slack.clock.now()) == expected
     finally:
         restored.dispose()
 
@@ -214,6 +223,50 @@ def test_without_the_postgres_tools_the_refusal_points_to_the_docs(monkeypatch, 
 
 def _lines(result) -> list[str]:
     return result.stderr.splitlines() + result.stdout.splitlines()
+
+
+@pytest.mark.slow
+def test_hourglass_backup_beside_the_running_app_restores_to_the_same_statement(
+    tmp_path, standin, policy
+):
+    """`hourglass run` serving signed /log commands from three agents' threads while
+    `hourglass backup` runs as another process; `hourglass restore` into a new file."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hourglass.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "backup-secret",
+        "SLACK_API_URL": standin.base_url,
+        "HOURGLASS_CLOCK": "off",
+    }
+    now = datetime.now(UTC)
+    migrate(env["DATABASE_URL"])
+    original = Database(env["DATABASE_URL"])
+    with original.session() as db:
+        factories.role(db, AGENT, "agent", now=now)
+        factories.role(db, MANAGER, "manager", now=now)
+        acme = factories.customer(db, policy, "acme", now=now)
+        factories.hour_block(db, policy, acme, hours=1, now=now)
+    with AppProcess(env, signing_secret="backup-secret", standin=standin) as app:
+        for number in range(8):  # 80 minutes on a 1-hour block: overage
+            assert "Logged" in app.command(f"/log 10m acme before {number}").text
+        with Writers(app, on="") as writers:
+            writers.wait_for(WRITERS)
+            made = run_cli("backup", str(tmp_path / "hourglass.backup"), env=env)
+            writers.wait_for(len(writers.replies) + WRITERS)
+    assert made.returncode == 0, made.stderr
+    assert all("Logged" in reply.text for reply in writers.replies)
+
+    restored_env = {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'restored.db'}"}
+    done = run_cli("restore", str(tmp_path / "hourglass.backup"), "--yes", env=restored_env)
+    assert done.returncode == 0, done.stderr
+    restored = Database(restored_env["DATABASE_URL"])
+    in_backup = _as_at_backup(original, restored)
+    assert len(in_backup) >= 8 + WRITERS  # the early ones and the writers' first ones
+    expected = _statement(original, policy, now)
+    assert expected["amount"] != "0.00"
+    assert _statement(restored, policy, now) == expected
+    original.dispose()
+    restored.dispose()
 
 
 @pytest.mark.slow
