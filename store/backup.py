@@ -6,9 +6,9 @@ inside one read transaction, so the copy is the database as of one commit, taken
 app keeps writing (WAL readers never block writers). The copy is switched to a rollback
 journal (one self-contained file), checked with `PRAGMA integrity_check`, and only then moved
 over the target with a rename. A restore checks the backup the same way, refuses one whose
-schema is newer than this code, and copies it into the live file with the same API: one
-write transaction, so the file is either all old or all restored, never half, and
-connections still open see the restored content, not a torn file.
+schema is newer than this code, refuses while another process has the file open, and copies
+it into the live file with the same API, under SQLite's exclusive lock: one write
+transaction, so the file is either all old or all restored, never half.
 
 Postgres: `pg_dump --format=custom` and `pg_restore --single-transaction`, when they are
 on PATH; for continuous protection (point-in-time recovery) see docs/operations.md.
@@ -162,8 +162,8 @@ def _sqlite_restore(path: Path, source: Path) -> None:
         raise BackupRefused(f"{source} is the database itself")
     if not path.parent.is_dir():
         raise BackupRefused(f"the folder {path.parent} for the SQLite file does not exist")
+    live = _sqlite_alone(path)
     backup_file = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    live = sqlite3.connect(path, timeout=30)
     try:
         live.execute("PRAGMA synchronous=FULL")
         backup_file.backup(live)  # one write transaction on the live file: all or nothing
@@ -172,10 +172,29 @@ def _sqlite_restore(path: Path, source: Path) -> None:
     except sqlite3.Error as exc:
         raise BackupRefused(f"the restore into {path} failed, nothing changed ({exc})") from exc
     finally:
-        live.close()
+        live.close()  # lets go of the exclusive lock
         backup_file.close()
     if problems != ["ok"]:
         raise BackupRefused(f"{path} failed its integrity check after the restore: {problems[0]}")
+
+
+def _sqlite_alone(path: Path) -> sqlite3.Connection:
+    """A connection holding SQLite's exclusive lock on `path` until it is closed, or a
+    refusal if another process has the database open: in WAL mode every connection that has
+    read the file (the app's pooled ones, the clock's) keeps a shared lock on it, so the
+    exclusive one is refused while the web process or the clock runs."""
+    live = sqlite3.connect(path, timeout=1, isolation_level=None)
+    try:
+        live.execute("PRAGMA locking_mode=EXCLUSIVE")
+        live.execute("BEGIN EXCLUSIVE")
+        live.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        live.execute("COMMIT")  # in EXCLUSIVE locking mode the lock stays after the commit
+    except sqlite3.OperationalError as exc:
+        live.close()
+        raise BackupRefused(
+            f"{path} is open in another process ({exc}): stop the app (web and clock), then restore"
+        ) from exc
+    return live
 
 
 # --- Postgres ------------------------------------------------------------------------------

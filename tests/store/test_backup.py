@@ -134,7 +134,9 @@ def test_a_backup_under_load_restores_to_the_statement_at_its_moment(slack, requ
         restored.dispose()
 
 
-def test_a_restore_replaces_the_live_sqlite_file_whole(tmp_path, sqlite_template, policy, clock):
+def test_a_restore_replaces_the_sqlite_file_whole_and_waits_for_the_app_to_stop(
+    tmp_path, sqlite_template, policy, clock
+):
     live_path = tmp_path / "live.db"
     shutil.copy(sqlite_template, live_path)
     live = Database(f"sqlite:///{live_path}")
@@ -143,13 +145,19 @@ def test_a_restore_replaces_the_live_sqlite_file_whole(tmp_path, sqlite_template
     made = backup.backup(live.url, tmp_path / "acme.backup")
     with live.session() as db:
         factories.customer(db, policy, "globex", now=clock.now())
-    backup.restore(live.url, made.path)
-    # A connection the app held open across the restore sees the restored file, not a mix.
+    # The app still holds its pooled connection (idle, between requests): refused.
+    with pytest.raises(backup.BackupRefused, match="open in another process.*stop the app"):
+        backup.restore(live.url, made.path)
     with live.session() as db:
+        assert len(list(db.scalars(select(Customer)))) == 2  # nothing changed
+    live.dispose()  # the app stopped
+    backup.restore(live.url, made.path)
+    restarted = Database(live.url)
+    with restarted.session() as db:
         assert [c.name for c in db.scalars(select(Customer))] == ["acme"]
-    with live.engine.connect() as connection:
+    with restarted.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-    live.dispose()
+    restarted.dispose()
 
 
 def test_damaged_foreign_and_newer_backups_are_refused(tmp_path, sqlite_template):
@@ -229,8 +237,9 @@ def _lines(result) -> list[str]:
 def test_hourglass_backup_beside_the_running_app_restores_to_the_same_statement(
     tmp_path, standin, policy
 ):
-    """`hourglass run` serving signed /log commands from three agents' threads while
-    `hourglass backup` runs as another process; `hourglass restore` into a new file."""
+    """`hourglass run` serving signed /log commands from three threads while `hourglass
+    backup` runs as another process; restoring over the served file is refused; the backup
+    restored into a new file holds the statement as it was when the backup was taken."""
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'hourglass.db'}",
         "SLACK_BOT_TOKEN": "xoxb-test",
@@ -253,13 +262,16 @@ def test_hourglass_backup_beside_the_running_app_restores_to_the_same_statement(
             writers.wait_for(WRITERS)
             made = run_cli("backup", str(tmp_path / "hourglass.backup"), env=env)
             writers.wait_for(len(writers.replies) + WRITERS)
-    assert made.returncode == 0, made.stderr
+        assert made.returncode == 0, made.stderr
+        # Restoring over the database the app is serving is refused, in one line.
+        refused = run_cli("restore", str(tmp_path / "hourglass.backup"), "--yes", env=env)
+        assert refused.returncode == 1 and "stop the app" in refused.stderr, refused.stderr
+        assert len(_lines(refused)) == 1
     assert all("Logged" in reply.text for reply in writers.replies)
 
-    restored_env = {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'restored.db'}"}
-    done = run_cli("restore", str(tmp_path / "hourglass.backup"), "--yes", env=restored_env)
-    assert done.returncode == 0, done.stderr
-    restored = Database(restored_env["DATABASE_URL"])
+    restored_url = f"sqlite:///{tmp_path / 'restored.db'}"  # (the CLI's restore: below)
+    backup.restore(restored_url, tmp_path / "hourglass.backup")
+    restored = Database(restored_url)
     in_backup = _as_at_backup(original, restored)
     assert len(in_backup) >= 8 + WRITERS  # the early ones and the writers' first ones
     expected = _statement(original, policy, now)
