@@ -89,7 +89,7 @@ def check_backup(url: str, source: Path | str) -> BackupFile:
 
 def restore(url: str, source: Path | str) -> BackupFile:
     """Replace everything in the database behind `url` with the backup at `source`, in one
-    transaction. Stop the app (web and clock) first: what it writes meanwhile is lost."""
+    transaction; refused while another process (the app's web or clock) uses the database."""
     checked = check_backup(url, source)
     if make_url(url).get_backend_name() == "sqlite":
         _sqlite_restore(_sqlite_path(url), checked.path)
@@ -245,7 +245,7 @@ def _pg_check(source: Path) -> str:
     )
     lines = data.splitlines()
     starts = [i for i, line in enumerate(lines) if line.startswith("COPY public.alembic_version")]
-    if not starts or lines[starts[0] + 1] == "\\.":
+    if not starts or starts[0] + 1 >= len(lines) or lines[starts[0] + 1] == "\\.":
         raise BackupRefused(f"{source} is not an Hourglass backup (no schema revision)")
     return lines[starts[0] + 1].strip()
 
