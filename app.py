@@ -46,7 +46,7 @@ from bot.alerts.outbox import DeliveryReport, deliver_due
 from bot.billing import hours as hour_blocks
 from bot.clock import Clock, SystemClock
 from bot.customers import plans_missing
-from bot.errors import ConfigError, InputError
+from bot.errors import ConfigError, Conflict, InputError
 from bot.features import SWEEP_RULES
 from bot.parsing import parse_date, parse_month
 from bot.policy.loader import load_policy
@@ -59,6 +59,7 @@ from handlers.edge import as_refusal, install, new_ref
 from handlers.local import console, demo
 from handlers.local.console import LocalWiring
 from handlers.messenger import SlackMessenger
+from store import backup
 from store.db import Database, ensure_schema, migrate
 
 log = logging.getLogger("hourglass.app")
@@ -530,6 +531,11 @@ def build_parser() -> argparse.ArgumentParser:
     rerate_cmd.add_argument("--from", dest="since", required=True, help="YYYY-MM-DD")
     rerate_cmd.add_argument("--yes", action="store_true", help="commit the re-rate")
     sub.add_parser("migrate", help="alembic upgrade head on DATABASE_URL")
+    backup_cmd = sub.add_parser("backup", help="a consistent copy of the database, app running")
+    backup_cmd.add_argument("file")
+    restore_cmd = sub.add_parser("restore", help="replace the database with a backup")
+    restore_cmd.add_argument("file")
+    restore_cmd.add_argument("--yes", action="store_true", help="replace it (stop the app first)")
     sub.add_parser("demo", help="a scripted walk through every feature, no Slack needed")
     return parser
 
@@ -581,6 +587,34 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     migrate(settings.database_url)
     print(f"hourglass: {settings.database_url.split('@')[-1]} is at the latest schema")
+    return 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    """`hourglass backup FILE` (store/backup.py; how often and where: docs/operations.md)."""
+    try:
+        made = backup.backup(settings.database_url, args.file)
+    except backup.BackupRefused as exc:
+        raise Conflict(str(exc)) from None
+    print(f"hourglass: backed up {settings.database_url.split('@')[-1]} to {made.describe()}")
+    return 0
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    """`hourglass restore FILE [--yes]`: checks the backup; replaces the database with --yes."""
+    where = settings.database_url.split("@")[-1]
+    try:
+        if not args.yes:
+            checked = backup.check_backup(settings.database_url, args.file)
+            raise Conflict(
+                f"{checked.describe()} is sound; restoring replaces everything in {where}: "
+                "stop the app (web and clock), then run again with --yes"
+            )
+        restored = backup.restore(settings.database_url, args.file)
+    except backup.BackupRefused as exc:
+        raise Conflict(str(exc)) from None
+    then = "; its schema is older: run `hourglass migrate`" if backup.behind_head(restored) else ""
+    print(f"hourglass: restored {where} from {restored.describe()}{then}")
     return 0
 
 
@@ -727,6 +761,8 @@ def _policy(args: argparse.Namespace, settings: Settings) -> int:
 COMMANDS: dict[str, Command] = {
     "demo": _demo,
     "migrate": _migrate,
+    "backup": _backup,
+    "restore": _restore,
     "console": _console,
     "run": _run,
     "clock": _clock,

@@ -28,8 +28,23 @@ class DatabaseUnavailable(RuntimeError):
     not answer. The message says which, in one line (the edges show it as a ConfigError)."""
 
 
-def make_engine(url: str) -> Engine:
+class NotDurable(DatabaseUnavailable):
+    """The database would acknowledge commits it may lose in a crash (Postgres with
+    `synchronous_commit=off`): Hourglass refuses to start on it rather than tell a user
+    "Logged" for a write that may vanish."""
+
+
+# SQLite's `synchronous` setting. FULL: a commit is on disk (WAL fsynced) before it returns,
+# so an acknowledged command survives a power loss or an OS crash; with NORMAL in WAL mode
+# SQLite may roll back the last transactions after one. The cost is measured by
+# bench/bench_ack_durability.py (docs/performance.md); NORMAL is there only for it.
+SQLITE_SYNCHRONOUS = "FULL"
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = SQLITE_SYNCHRONOUS) -> Engine:
     if url.startswith("sqlite"):
+        if sqlite_synchronous not in ("FULL", "NORMAL"):
+            raise ValueError(f"sqlite_synchronous must be FULL or NORMAL, not {sqlite_synchronous}")
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -41,7 +56,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -166,14 +181,45 @@ def _file_lock(path: str | None) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def commit_durability(engine: Engine) -> str:
+    """The setting that decides whether a commit is on disk when it returns, read back from
+    a live connection: SQLite's `PRAGMA synchronous` (0 off, 1 normal, 2 full, 3 extra) or
+    Postgres's `synchronous_commit` (off, local, remote_write, on, remote_apply)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            return str(connection.exec_driver_sql("PRAGMA synchronous").scalar())
+        return str(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
+
+
+def check_durable(database: Database) -> None:
+    """Refuse a Postgres that acknowledges commits before they are flushed to its WAL.
+
+    A refusal, not a warning: with `synchronous_commit=off` a crash of the server loses the
+    last commits (up to three times `wal_writer_delay`) that Hourglass already answered
+    "Logged" for; a warning in a log nobody reads would not stop that, and the fix is one
+    statement. Reading it from a live connection catches it however it was set (server,
+    database, role, or `options` in DATABASE_URL)."""
+    if database.dialect != "postgresql":
+        return
+    if commit_durability(database.engine) == "off":
+        name = database.engine.url.database
+        raise NotDurable(
+            f"DATABASE_URL: Postgres runs with synchronous_commit=off, so an acknowledged "
+            f"write could be lost in a crash; turn it on (ALTER DATABASE {name} SET "
+            "synchronous_commit = on, and check the role and postgresql.conf)"
+        )
+
+
 def ensure_schema(database: Database) -> None:
     """SQLite (the embedded default) migrates itself; any other database must be migrated
-    by `hourglass migrate` (the Procfile's release step) and is refused if it is behind."""
+    by `hourglass migrate` (the Procfile's release step) and is refused if it is behind,
+    or if it would acknowledge commits it may lose (check_durable)."""
     _check_sqlite_folder(database.url)
     try:
         current = current_revision(database.engine)
     except OperationalError as exc:
         raise unavailable(database.url, exc) from exc
+    check_durable(database)
     if current == head_revision():
         return
     if database.dialect == "sqlite":
