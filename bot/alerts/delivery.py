@@ -207,10 +207,11 @@ def _record(database: Database, held: _Lease, outcome: _Outcome, now: datetime) 
         alert = Alerts.held(db, held.id, held.token)
         if alert is None:
             log.warning(
-                "alert %s: lease lost while delivering (%s); result discarded, the next "
-                "holder reconciles",
+                "alert %s: lease lost while delivering (%s, message %s); result discarded, "
+                "the next holder reconciles",
                 held.key,
                 outcome.action,
+                outcome.posted,
             )
             if outcome.posted is not None:
                 Alerts.redeliver(db, held.id, now)  # our edit may land after the holder's
