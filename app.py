@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from bot import customers, roles
 from bot.alerts import sweeps
-from bot.alerts.outbox import DeliveryReport, deliver_due
+from bot.alerts.delivery import DeliveryReport, deliver_due
 from bot.billing import hours as hour_blocks
 from bot.clock import Clock, SystemClock
 from bot.customers import plans_missing

@@ -27,6 +27,10 @@ METHOD_SCOPES: dict[str, set[str]] = {
     # A public channel needs channels:read, a private one groups:read.
     "conversations_info": {"channels:read", "groups:read"},
     "conversations_join": {"channels:join"},
+    # The outbox looks for an alert whose post's answer was lost: a public channel, a
+    # private one, or a DM to one person.
+    "conversations_history": {"channels:history", "groups:history", "im:history"},
+    "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "users_info": {"users:read"},
     "usergroups_list": {"usergroups:read"},
     "usergroups_users_list": {"usergroups:read"},

@@ -1,16 +1,17 @@
 """Channel health: where Hourglass cannot post, and alerts that were never delivered.
 
 Slack says when a channel is archived or the app is taken out of it; an alert Slack refused
-for good (`not_in_channel`, `is_archived`, …) or that ran out of attempts stops being
-retried. Both are kept here for managers to see (`/hourglass alerts failed`, the count on
-App Home), never only in the server log. A lost channel is also posted, as an internal
+for good (`not_in_channel`, `is_archived`, …) stops being retried; an alert Slack keeps
+failing (down, 5xx, timeouts) is retried for as long as it takes, and once it has been
+failing for FAILING_SHOWN_AFTER it is shown too. All are kept here for managers to see
+(`/hourglass alerts failed`, the count on App Home), never only in the server log. A lost channel is also posted, as an internal
 alert, in the provider's alert channel: never in a customer's channel.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from store.models import Alert
 from store.repositories.core import Alerts, Customers
 
 CHANNEL_LOST = "channel_lost"
+FAILING_SHOWN_AFTER = timedelta(minutes=30)
 LOST_BECAUSE = {
     "archived": "it was archived",
     "removed": "Hourglass was removed from it",
@@ -69,8 +71,9 @@ def record_channel_lost(
     )
 
 
-def troubles(db: Session) -> list[Trouble]:
-    """Lost channels first, then alerts that will not be delivered, oldest first."""
+def troubles(db: Session, now: datetime) -> list[Trouble]:
+    """Lost channels first, then alerts that will not be delivered, then alerts still being
+    retried that have been failing for FAILING_SHOWN_AFTER, oldest first."""
     lost = Alerts.of_kind(db, CHANNEL_LOST)
     found = [Trouble(alert.id, _lost_line(db, alert), alert.created_at) for alert in lost]
     found.extend(
@@ -78,11 +81,11 @@ def troubles(db: Session) -> list[Trouble]:
         for alert in Alerts.given_up(db)
         if alert.kind != CHANNEL_LOST
     )
+    found.extend(
+        Trouble(alert.id, _failing_line(db, alert), alert.failing_since or alert.updated_at)
+        for alert in Alerts.failing_since(db, now - FAILING_SHOWN_AFTER)
+    )
     return found
-
-
-def trouble_count(db: Session) -> int:
-    return len(troubles(db))
 
 
 def _customer_name(db: Session, alert: Alert) -> str | None:
@@ -102,9 +105,24 @@ def _failed_line(db: Session, alert: Alert) -> str:
     name = _customer_name(db, alert)
     whose = f" for {name}" if name else ""
     where = f" in <#{alert.channel}>" if alert.channel else ""
-    summary = " ".join(alert.text.split())
-    summary = summary if len(summary) <= 120 else summary[:119] + "…"
     return (
         f"Alert #{alert.id} ({alert.kind}){whose}{where} not delivered: "
-        f"`{alert.last_error}` after {alert.attempts} attempt(s). {summary}"
+        f"`{alert.last_error}` after {alert.attempts} attempt(s). {_summary(alert)}"
     )
+
+
+def _failing_line(db: Session, alert: Alert) -> str:
+    name = _customer_name(db, alert)
+    whose = f" for {name}" if name else ""
+    where = f" in <#{alert.channel}>" if alert.channel else ""
+    since = f"{alert.failing_since:%Y-%m-%d %H:%M} UTC" if alert.failing_since else "?"
+    return (
+        f"Alert #{alert.id} ({alert.kind}){whose}{where} still failing since {since}: "
+        f"`{alert.last_error}` after {alert.attempts} attempt(s); retried until Slack takes "
+        f"it. {_summary(alert)}"
+    )
+
+
+def _summary(alert: Alert) -> str:
+    summary = " ".join(alert.text.split())
+    return summary if len(summary) <= 120 else summary[:119] + "…"

@@ -1,56 +1,34 @@
 """The alert outbox: every alert Hourglass sends goes through here.
 
 An alert is a row with a unique key, written in the same transaction as the change that
-causes it, so it is never lost and never doubled. The clock delivers due rows: the first
-delivery posts the message, later state changes edit it in place. Slack is reached only
-through a `Messenger`, so this module never imports Slack.
+causes it, so it is never lost and never doubled. The clock delivers due rows
+(`bot.alerts.delivery`): the first delivery posts the message, later state changes edit it
+in place.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.policy.model import Policy
 from bot.policy.routes import CUSTOMER, TEAM
-from store.db import Database
 from store.models import Alert, Customer
 from store.repositories.core import Alerts, insert_if_absent
 
 log = logging.getLogger("hourglass." + __name__)
 
 Blocks = list[dict[str, Any]]
-MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=2)
 DIRECT = "direct"
 CUSTOMER_COPY = ":customer"
 NOWHERE = (
     "no channel to post to: set the customer's team channel (/hourglass customer add … "
     "team=<#channel>) or the provider's alert_channel"
 )
-
-
-class DeliveryError(Exception):
-    """Slack refused or could not be reached; `permanent` errors are not retried."""
-
-    def __init__(self, message: str, *, permanent: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
-
-
-class Messenger(Protocol):
-    def post(
-        self, channel: str, text: str, blocks: Blocks | None, thread_ts: str | None = None
-    ) -> tuple[str, str]:
-        """Post a new message (a reply in `thread_ts`'s thread if given); returns (channel
-        id, message ts)."""
-
-    def update(self, channel: str, ts: str, text: str, blocks: Blocks | None) -> None:
-        """Edit a message already posted."""
 
 
 @dataclass(frozen=True)
@@ -207,110 +185,3 @@ def update_alert(
         moved = True
     db.flush()
     return moved
-
-
-@dataclass
-class DeliveryReport:
-    posted: int = 0
-    updated: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """What one delivery needs, read in the leasing transaction and used outside any."""
-
-    id: int
-    version: int
-    target: str
-    text: str
-    blocks: Blocks | None
-    thread_ts: str | None
-    posted: tuple[str, str] | None  # (channel, ts) once the first delivery is done
-
-
-def deliver_due(
-    database: Database, messenger: Messenger, now: datetime, *, limit: int = 100
-) -> DeliveryReport:
-    """Deliver alerts whose time has come.
-
-    The rows are leased in one short transaction, Slack is called outside any transaction
-    (a rate-limit wait must not hold the database), and the result is written in another.
-    A crash between the post and the write re-posts once the lease runs out: at least once,
-    never silently dropped.
-    """
-    report = DeliveryReport()
-    with database.session() as db:
-        ids = Alerts.due_ids(db, now, limit)
-        Alerts.lease(db, ids, now + LEASE)
-    for alert_id in ids:
-        pending = _pending(database, alert_id)
-        if pending is None:
-            continue
-        try:
-            if pending.posted is None:
-                posted = messenger.post(
-                    pending.target, pending.text, pending.blocks, pending.thread_ts
-                )
-                report.posted += 1
-            else:
-                posted = pending.posted
-                messenger.update(*posted, pending.text, pending.blocks)
-                report.updated += 1
-        except DeliveryError as exc:
-            _record_failure(database, alert_id, exc, now)
-            report.failed += 1
-            report.errors.append(f"{alert_id}: {exc}")
-            continue
-        _record_delivery(database, pending, posted, now)
-    return report
-
-
-def _pending(database: Database, alert_id: int) -> _Pending | None:
-    with database.session() as db:
-        alert = Alerts.find(db, alert_id)
-        if alert is None:
-            return None  # gone since it was leased: nothing left to deliver
-        channel, ts = alert.posted_channel, alert.ts
-        return _Pending(
-            id=alert.id,
-            version=alert.version,
-            target=alert.channel,
-            text=alert.text,
-            blocks=alert.blocks,
-            thread_ts=alert.thread_ts,
-            posted=(channel, ts) if channel is not None and ts is not None else None,
-        )
-
-
-def _record_delivery(
-    database: Database, pending: _Pending, posted: tuple[str, str], now: datetime
-) -> None:
-    with database.session() as db:
-        alert = Alerts.find(db, pending.id)
-        if alert is None:
-            log.warning("alert %s was deleted while it was being delivered", pending.id)
-            return
-        alert.posted_channel, alert.ts = posted
-        alert.delivered_version = max(alert.delivered_version, pending.version)
-        alert.attempts, alert.last_error = 0, None
-        # A state change that arrived while we were posting is delivered next round.
-        alert.next_attempt_at = None if alert.version == pending.version else now
-
-
-def _record_failure(database: Database, alert_id: int, error: DeliveryError, now: datetime) -> None:
-    with database.session() as db:
-        alert = Alerts.find(db, alert_id)
-        if alert is None:
-            log.warning("alert %s was deleted while it was being delivered: %s", alert_id, error)
-            return
-        alert.attempts += 1
-        alert.last_error = str(error)[:1000]
-        if error.permanent or alert.attempts >= MAX_ATTEMPTS:
-            alert.next_attempt_at = None
-            log.error("alert %s not delivered, giving up: %s", alert.key, error)
-        else:
-            backoff = min(timedelta(seconds=30) * 2 ** (alert.attempts - 1), timedelta(hours=1))
-            alert.next_attempt_at = now + backoff
-            log.warning("alert %s not delivered, retry in %s: %s", alert.key, backoff, error)

@@ -15,7 +15,7 @@ LIST_COMMAND = "/hourglass alerts failed"
 def alerts_failed(call: CommandCall) -> Reply:
     if call.tokens:
         raise InputError("`/hourglass alerts failed` takes nothing after it")
-    found = health.troubles(call.db)
+    found = health.troubles(call.db, call.now)
     if not found:
         return Reply(":white_check_mark: Every alert was delivered and no channel was lost.")
     zone = call.user_tz()

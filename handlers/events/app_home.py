@@ -115,7 +115,7 @@ AT_RISK_BLOCKS, AT_RISK_CHARS = 8, 1_500  # a manager's at-risk list; past it "â
 
 def manager_section(db: Session, policy: Policy, now: datetime, tz: ZoneInfo) -> list[dict]:
     """What a manager must see first: alerts that went nowhere, then customers at risk."""
-    found = health.troubles(db)
+    found = health.troubles(db, now)
     blocks = alerts_failed.home_blocks(len(found))
     if found:
         lines = [f"â€¢ {t.what}" for t in found[:PARKED_SHOWN]]

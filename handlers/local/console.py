@@ -22,7 +22,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot import roles
-from bot.alerts.outbox import DeliveryReport
+from bot.alerts.delivery import DeliveryReport
 from bot.clock import Clock, SystemClock
 from bot.policy.model import Policy
 from handlers.common import WORKING

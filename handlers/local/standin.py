@@ -21,6 +21,8 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 
 from slack_sdk.signature import SignatureVerifier
 
+from handlers.local.history import MessageLog, StandInMessage
+
 
 @dataclass
 class ApiCall:
@@ -88,6 +90,11 @@ class SlackStandIn:
         self._failures: dict[str, list[_Failure]] = {}
         # method (or "*" for every method) -> Retry-After seconds, until lifted
         self._rate_limits: dict[str, int] = {}
+        # method (or "*") -> HTTP status answered until `end_outage` (Slack down)
+        self._outages: dict[str, int] = {}
+        # method -> seconds to wait before answering a call already done (Slack slow)
+        self._late: dict[str, float] = {}
+        self.history = MessageLog()
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -185,6 +192,32 @@ class SlackStandIn:
         with self._lock:
             self._rate_limits.clear()
 
+    def outage(self, status: int = 500, methods: Iterable[str] | None = None) -> None:
+        """Answer every call of `methods` (all if None) with HTTP `status` until
+        `end_outage`: nothing is done, as when Slack is down."""
+        with self._lock:
+            for method in ["*"] if methods is None else methods:
+                self._outages[method] = status
+
+    def end_outage(self) -> None:
+        with self._lock:
+            self._outages.clear()
+
+    def answer_late(self, seconds: float, methods: Iterable[str] = ("chat.postMessage",)) -> None:
+        """Do each call of `methods` at once (the message is in the channel) but answer only
+        after `seconds`: longer than the client's timeout, the app never hears it worked."""
+        with self._lock:
+            for method in methods:
+                self._late[method] = seconds
+
+    def answer_on_time(self) -> None:
+        with self._lock:
+            self._late.clear()
+
+    def messages(self, channel: str | None = None) -> list[StandInMessage]:
+        """What the channel shows now: each message posted, with its edits."""
+        return self.history.messages(channel)
+
     def calls_to(self, method: str) -> list[ApiCall]:
         with self._lock:
             return [call for call in self.calls if call.method == method]
@@ -238,17 +271,25 @@ class SlackStandIn:
             limited = self._rate_limits.get(method, self._rate_limits.get("*"))
             if failure is None and limited is not None:
                 failure = _Failure(status=429, retry_after=limited)
+            down = self._outages.get(method, self._outages.get("*"))
+            if failure is None and down is not None:
+                failure = _Failure(status=down)
+            late = self._late.get(method)
         if self.on_call is not None:
             self.on_call(call)
         if failure is not None:
             if failure.status != 200:
                 headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
-                body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+                error = "ratelimited" if failure.status == 429 else "internal_error"
+                body = json.dumps({"ok": False, "error": error}).encode()
                 return self._send(request, failure.status, body, "application/json", headers)
             body = json.dumps({"ok": False, "error": failure.error}).encode()
             return self._send(request, 200, body, "application/json")
         body = json.dumps(self._answer(method, params)).encode()
-        return self._send(request, 200, body, "application/json")
+        if late:
+            time.sleep(late)  # done already; the client may have given up waiting
+        with contextlib.suppress(OSError):
+            self._send(request, 200, body, "application/json")
 
     @staticmethod
     def _params(request: BaseHTTPRequestHandler, raw: bytes) -> dict[str, Any]:
@@ -282,7 +323,8 @@ class SlackStandIn:
 
     def _next_ts(self) -> str:
         with self._lock:
-            return f"1700000000.{next(self._ts):06d}"
+            # Real seconds, as Slack's are (history's `oldest` compares them); unique by count.
+            return f"{int(time.time())}.{next(self._ts):06d}"
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         # One branch per Web API method, in one place: it reads better whole, as a list.
@@ -299,19 +341,28 @@ class SlackStandIn:
             }
         if method in {"conversations.info", "conversations.join"}:
             return self._conversation(method, channel)
+        if method in {"conversations.history", "conversations.replies"}:
+            refused = self._refuses_reading(channel)
+            if refused:
+                return {"ok": False, "error": refused}
+            if method == "conversations.history":
+                return self.history.history(channel, params)
+            return self.history.replies(channel, params)
         if method == "chat.postMessage":
             refused = self._refuses_post(channel)
             if refused:
                 return {"ok": False, "error": refused}
             if channel.startswith(("U", "W")):
                 channel = "D" + channel[1:]
+            posted = self.history.post(channel, self._next_ts(), params)
             return {
                 "ok": True,
                 "channel": channel,
-                "ts": self._next_ts(),
-                "message": {"text": params.get("text"), "blocks": params.get("blocks")},
+                "ts": posted.ts,
+                "message": posted.as_slack(with_metadata=True),
             }
         if method == "chat.update":
+            self.history.update(channel, str(params.get("ts")), params)
             return {
                 "ok": True,
                 "channel": channel,
@@ -391,6 +442,16 @@ class SlackStandIn:
         if already:
             answer["warning"] = "already_in_channel"
         return answer
+
+    def _refuses_reading(self, channel_id: str) -> str | None:
+        """Why conversations.history fails: a bot reads only channels it is in (and its own
+        DMs)."""
+        if channel_id.startswith("D"):
+            return None
+        channel = self.channel(channel_id)
+        if channel.is_private and not channel.is_member:
+            return "channel_not_found"
+        return None if channel.is_member else "not_in_channel"
 
     def _refuses_post(self, channel_id: str) -> str | None:
         """Why chat.postMessage fails in a scripted channel (a public one takes posts from

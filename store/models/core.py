@@ -124,3 +124,13 @@ class Alert(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The fencing lease (migration 0018): who is delivering the row now, until when on the
+    # database's clock. Only the holder of `lease_token` may record the outcome.
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Database time of the first chat.postMessage whose outcome is not known (a timeout, a
+    # crash after sending, a lost lease): while set and `ts` is NULL, the message may be in
+    # the channel, so the next attempt looks for it (by its metadata) before posting.
+    post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the current run of failed deliveries began (the clock's time); NULL once delivered.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

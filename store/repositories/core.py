@@ -6,10 +6,10 @@ Postgres, `insert_if_absent` and `upsert`. Add and flush; never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, inspect, select, update
+from sqlalchemy import Select, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,17 @@ def locked(db: Session, query: Select[Row], *, skip_locked: bool = False) -> Sel
     """The query with row locks on Postgres (SQLite already serialises writers with BEGIN
     IMMEDIATE). `skip_locked`: rows another worker holds are passed over, not waited for."""
     return query.with_for_update(skip_locked=skip_locked) if is_postgres(db) else query
+
+
+def database_time(db: Session) -> datetime:
+    """The database server's wall clock (SQLite: the host's), for leases: a process whose
+    own clock is ahead, or a sweep replayed `--at` a later time, cannot steal a lease."""
+    if is_postgres(db):
+        value = db.scalar(select(func.clock_timestamp()))
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+    text = db.scalar(select(func.strftime("%Y-%m-%d %H:%M:%f", "now")))
+    return datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
 
 
 def lock_customer(db: Session, customer_id: int) -> None:
@@ -196,23 +207,41 @@ class Alerts(Repository[Alert]):
         return db.scalar(select(Alert).where(Alert.key == key))
 
     @staticmethod
-    def due_ids(db: Session, now: datetime, limit: int) -> list[int]:
-        """Alerts waiting for delivery, oldest first, through the next_attempt_at index.
+    def next_due(db: Session, now: datetime, wall: datetime) -> Alert | None:
+        """The oldest alert waiting for delivery (`next_attempt_at` has come by the clock)
+        that nobody holds a live lease on (by the database's clock `wall`), locked.
 
-        On Postgres the rows are locked with SKIP LOCKED so two clocks never take the same one.
+        On Postgres the row is locked with SKIP LOCKED so two clocks never take the same one;
+        SQLite serialises the leasing transactions (BEGIN IMMEDIATE).
         """
         query = (
-            select(Alert.id)
-            .where(Alert.next_attempt_at.is_not(None), Alert.next_attempt_at <= now)
+            select(Alert)
+            .where(
+                Alert.next_attempt_at.is_not(None),
+                Alert.next_attempt_at <= now,
+                or_(Alert.leased_until.is_(None), Alert.leased_until <= wall),
+            )
             .order_by(Alert.next_attempt_at, Alert.id)
-            .limit(limit)
+            .limit(1)
         )
-        return list(db.scalars(locked(db, query, skip_locked=True)))
+        return db.scalar(locked(db, query, skip_locked=True))
 
     @staticmethod
-    def lease(db: Session, ids: Sequence[int], until: datetime) -> None:
-        if ids:
-            db.execute(update(Alert).where(Alert.id.in_(ids)).values(next_attempt_at=until))
+    def held(db: Session, alert_id: int, token: str) -> Alert | None:
+        """The alert, locked, if `token` still holds its lease; None if the lease was lost
+        (another deliverer took the row over) or the row is gone."""
+        query = select(Alert).where(Alert.id == alert_id, Alert.lease_token == token)
+        return db.scalar(locked(db, query))
+
+    @staticmethod
+    def redeliver(db: Session, alert_id: int, now: datetime) -> None:
+        """Deliver the alert's current version once more (an edit that may have landed out
+        of order is overwritten by the next holder's)."""
+        db.execute(
+            update(Alert)
+            .where(Alert.id == alert_id)
+            .values(version=Alert.version + 1, next_attempt_at=now)
+        )
 
     @staticmethod
     def for_customer(db: Session, customer_id: int) -> list[Alert]:
@@ -223,7 +252,7 @@ class Alerts(Repository[Alert]):
     @staticmethod
     def given_up(db: Session) -> list[Alert]:
         """Alerts with a version never delivered and no retry planned: Slack refused them for
-        good, they ran out of attempts, or there was no channel to post to."""
+        good, or there was no channel to post to."""
         return list(
             db.scalars(
                 select(Alert)
@@ -239,3 +268,19 @@ class Alerts(Repository[Alert]):
     @staticmethod
     def of_kind(db: Session, kind: str) -> list[Alert]:
         return list(db.scalars(select(Alert).where(Alert.kind == kind).order_by(Alert.id)))
+
+    @staticmethod
+    def failing_since(db: Session, before: datetime) -> list[Alert]:
+        """Alerts still being retried whose failures began at or before `before`, oldest
+        failure first."""
+        return list(
+            db.scalars(
+                select(Alert)
+                .where(
+                    Alert.next_attempt_at.is_not(None),
+                    Alert.failing_since.is_not(None),
+                    Alert.failing_since <= before,
+                )
+                .order_by(Alert.failing_since, Alert.id)
+            )
+        )

@@ -1,0 +1,264 @@
+"""Delivering the outbox: effectively once as seen in the channel.
+
+The clock leases one due alert at a time with a fencing token (`lease_token`, and
+`leased_until` on the database's clock), calls Slack outside any transaction, and records
+the outcome only if it still holds the lease; a holder that lost it discards its result
+(logged) and the next holder reconciles. Every post carries message metadata naming the
+alert's key, and `post_started_at` is set before the post is sent: when a post's outcome
+is unknown (a timeout, a crash after sending, a lost lease) the next attempt looks for the
+key in the channel's recent history and adopts the message it finds instead of posting
+again. Retryable failures back off to FAILURE_CAP and never give up; permanent ones are
+parked with their reason. Slack is reached only through a `Messenger`, so this module never
+imports Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from store.db import Database
+from store.models import Alert
+from store.repositories.core import Alerts, database_time
+
+log = logging.getLogger("hourglass." + __name__)
+
+Blocks = list[dict[str, Any]]
+LEASE = timedelta(minutes=2)  # far longer than one post can take (one call, its timeout)
+FIRST_BACKOFF = timedelta(seconds=30)
+FAILURE_CAP = timedelta(minutes=15)  # retryable failures are retried at least this often
+# History is searched from this long before the first unknown post: Slack's clock and the
+# database's may differ a little.
+HISTORY_MARGIN = timedelta(minutes=5)
+
+
+class DeliveryError(Exception):
+    """Slack refused or could not be reached.
+
+    `permanent`: retrying will not fix it. `unknown`: the call may have taken effect all the
+    same (a timeout or a server error after the request was sent)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, unknown: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+        self.unknown = unknown
+
+
+class Messenger(Protocol):
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: Blocks | None,
+        thread_ts: str | None = None,
+        key: str | None = None,
+    ) -> tuple[str, str]:
+        """Post a new message (a reply in `thread_ts`'s thread if given), with metadata
+        naming the alert `key`; returns (channel id, message ts)."""
+
+    def update(self, channel: str, ts: str, text: str, blocks: Blocks | None) -> None:
+        """Edit a message already posted."""
+
+    def find(
+        self, channel: str, key: str, oldest: datetime, thread_ts: str | None = None
+    ) -> tuple[str, str] | None:
+        """The (channel id, ts) of a message posted since `oldest` whose metadata names
+        `key` (in `thread_ts`'s thread if given), else None."""
+
+
+@dataclass
+class DeliveryReport:
+    posted: int = 0
+    updated: int = 0
+    failed: int = 0
+    adopted: int = 0  # posts found in the channel after an unknown outcome, not posted again
+    discarded: int = 0  # results of a lost lease, left to the next holder
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Lease:
+    """What one delivery needs, read in the leasing transaction and used outside any."""
+
+    id: int
+    token: str
+    key: str
+    version: int
+    target: str
+    text: str
+    blocks: Blocks | None
+    thread_ts: str | None
+    posted: tuple[str, str] | None  # (channel, ts) once the first delivery is done
+    unknown_since: datetime | None  # a post whose outcome is unknown was sent since then
+
+
+@dataclass
+class _Outcome:
+    action: str  # posted, updated, adopted, or failed
+    posted: tuple[str, str] | None = None  # the message, if one is known to exist
+    error: DeliveryError | None = None
+    # After a failure: nothing this alert's attempts sent can be in the channel.
+    settled: bool = False
+
+
+def deliver_due(
+    database: Database,
+    messenger: Messenger,
+    now: datetime,
+    *,
+    limit: int = 100,
+    lease: timedelta = LEASE,
+) -> DeliveryReport:
+    """Deliver up to `limit` alerts whose time has come, one lease at a time."""
+    report = DeliveryReport()
+    for _ in range(limit):
+        held = _lease_next(database, now, lease)
+        if held is None:
+            break
+        outcome = _attempt(messenger, held)
+        if not _record(database, held, outcome, now):
+            report.discarded += 1
+        elif outcome.error is not None:
+            report.failed += 1
+            report.errors.append(f"{held.id}: {outcome.error}")
+        else:
+            setattr(report, outcome.action, getattr(report, outcome.action) + 1)
+    return report
+
+
+def _lease_next(database: Database, now: datetime, lease: timedelta) -> _Lease | None:
+    """Take the next due alert in one short transaction; a post about to be sent is
+    recorded as started before the transaction commits, so a crash leaves a trace."""
+    with database.session() as db:
+        wall = database_time(db)
+        alert = Alerts.next_due(db, now, wall)
+        if alert is None:
+            return None
+        alert.lease_token, alert.leased_until = uuid.uuid4().hex, wall + lease
+        unknown_since = alert.post_started_at
+        if alert.ts is None and alert.post_started_at is None:
+            alert.post_started_at = wall
+        return _snapshot(alert, unknown_since)
+
+
+def _snapshot(alert: Alert, unknown_since: datetime | None) -> _Lease:
+    channel, ts = alert.posted_channel, alert.ts
+    posted = (channel, ts) if channel is not None and ts is not None else None
+    assert alert.lease_token is not None
+    return _Lease(
+        id=alert.id,
+        token=alert.lease_token,
+        key=alert.key,
+        version=alert.version,
+        target=alert.channel,
+        text=alert.text,
+        blocks=alert.blocks,
+        thread_ts=alert.thread_ts,
+        posted=posted,
+        unknown_since=unknown_since if posted is None else None,
+    )
+
+
+def _attempt(messenger: Messenger, held: _Lease) -> _Outcome:
+    """One delivery: edit the posted message; or adopt the one an earlier unknown post
+    left in the channel; or post. Never inside a transaction."""
+    found, stage = held.posted, "find"
+    try:
+        if found is None and held.unknown_since is not None:
+            found = _find(messenger, held)
+        stage = "edit"
+        if found is not None:
+            messenger.update(*found, held.text, held.blocks)
+            return _Outcome("updated" if held.posted else "adopted", found)
+        stage = "post"
+        posted = messenger.post(held.target, held.text, held.blocks, held.thread_ts, held.key)
+        return _Outcome("posted", posted)
+    except DeliveryError as error:
+        # Settled: the post was refused outright after any earlier unknown post was looked
+        # for and not found, so nothing of this alert's is in the channel.
+        return _Outcome("failed", found, error, settled=stage == "post" and not error.unknown)
+
+
+def _find(messenger: Messenger, held: _Lease) -> tuple[str, str] | None:
+    """The message an earlier post whose outcome is unknown left in the channel, if any.
+    History that can never be read (a permanent error) is not looked at again: the post
+    goes ahead, at least once rather than never."""
+    assert held.unknown_since is not None
+    try:
+        found = messenger.find(
+            held.target, held.key, held.unknown_since - HISTORY_MARGIN, held.thread_ts
+        )
+    except DeliveryError as error:
+        if not error.permanent:
+            raise
+        log.warning("alert %s: cannot read the channel's history (%s); posting", held.key, error)
+        return None
+    if found is not None:
+        log.info("alert %s was already in the channel (%s): adopted", held.key, found)
+    return found
+
+
+def _record(database: Database, held: _Lease, outcome: _Outcome, now: datetime) -> bool:
+    """Write the outcome if `held` still holds the lease; False (logged) if it was lost."""
+    with database.session() as db:
+        alert = Alerts.held(db, held.id, held.token)
+        if alert is None:
+            log.warning(
+                "alert %s: lease lost while delivering (%s, message %s); result discarded, "
+                "the next holder reconciles",
+                held.key,
+                outcome.action,
+                outcome.posted,
+            )
+            if outcome.posted is not None:
+                Alerts.redeliver(db, held.id, now)  # our edit may land after the holder's
+            return False
+        alert.lease_token = alert.leased_until = None
+        if outcome.posted is not None:
+            alert.posted_channel, alert.ts = outcome.posted
+            alert.post_started_at = None
+        if outcome.error is None:
+            _delivered(alert, held, now)
+        else:
+            _failed(alert, outcome, now)
+        return True
+
+
+def _delivered(alert: Alert, held: _Lease, now: datetime) -> None:
+    alert.delivered_version = max(alert.delivered_version, held.version)
+    alert.attempts, alert.last_error, alert.failing_since = 0, None, None
+    # A state change that arrived while we were posting is delivered next round.
+    alert.next_attempt_at = None if alert.version == held.version else now
+
+
+def _failed(alert: Alert, outcome: _Outcome, now: datetime) -> None:
+    error = outcome.error
+    assert error is not None
+    if outcome.settled:
+        alert.post_started_at = None  # nothing of ours is in the channel: post afresh
+    alert.attempts += 1
+    alert.last_error = str(error)[:1000]
+    alert.failing_since = alert.failing_since or now
+    if error.permanent:
+        alert.next_attempt_at = None
+        log.error("alert %s not delivered, parked: %s", alert.key, error)
+        return
+    alert.next_attempt_at = now + backoff(alert.attempts)
+    log.warning(
+        "alert %s not delivered (attempt %s), retry at %s: %s",
+        alert.key,
+        alert.attempts,
+        alert.next_attempt_at,
+        error,
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … doubling up to FAILURE_CAP, then every FAILURE_CAP for as long
+    as it takes: a retryable failure never gives up."""
+    if attempts > 10:
+        return FAILURE_CAP
+    return min(FIRST_BACKOFF * 2 ** (attempts - 1), FAILURE_CAP)

@@ -1,0 +1,218 @@
+"""Delivery that is effectively once as seen in the channel (issue 18 items 1 and 2).
+
+A fencing lease per alert, posts carrying metadata with the alert's key, and a look in the
+channel before posting again after an unknown outcome; against the real database (both
+dialects) and the stand-in over real HTTP, with a client timeout shorter than the
+stand-in's late answers.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+import app as hourglass_app
+from bot.alerts.delivery import FAILURE_CAP, backoff, deliver_due
+from bot.alerts.outbox import raise_alert, update_alert
+from bot.policy.loader import load_policy
+from handlers.messenger import EVENT_TYPE, SlackMessenger
+from store.models import Alert
+
+CHANNEL = "CALERTS"
+
+
+def messenger(standin, timeout: int = 30) -> SlackMessenger:
+    client = hourglass_app.slack_client("xoxb-test", standin.base_url)
+    client.timeout = timeout
+    return SlackMessenger(client)
+
+
+def raise_alerts(database, now, count=1, *, to=None):
+    policy = replace(load_policy(), alert_channel=CHANNEL)
+    keys = [f"block_expiring:{n}:7" for n in range(count)]
+    with database.session() as db:
+        for key in keys:
+            raise_alert(
+                db, policy, key=key, kind="block_expiring", customer=None, text="raised", now=now,
+                to=to,
+            )  # fmt: skip
+    return keys
+
+
+def alert(database, key="block_expiring:0:7") -> Alert:
+    with database.session() as db:
+        return db.scalar(select(Alert).where(Alert.key == key))
+
+
+def keys_in(standin, channel=CHANNEL) -> list[str]:
+    return [m.metadata["event_payload"]["key"] for m in standin.messages(channel) if m.metadata]
+
+
+class CrashAfterPost:
+    """A messenger whose process dies right after Slack accepted the post."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def post(self, *args, **kwargs):
+        self.inner.post(*args, **kwargs)
+        raise RuntimeError("kill -9")
+
+    def update(self, *args, **kwargs):
+        return self.inner.update(*args, **kwargs)
+
+    def find(self, *args, **kwargs):
+        return self.inner.find(*args, **kwargs)
+
+
+class LeaseTakenWhilePosting(CrashAfterPost):
+    """While the post is out, another deliverer takes the row over (the lease ran out)."""
+
+    def __init__(self, inner, database):
+        super().__init__(inner)
+        self.database = database
+
+    def post(self, *args, **kwargs):
+        posted = self.inner.post(*args, **kwargs)
+        with self.database.session() as db:
+            db.execute(update(Alert).values(lease_token="someone-else"))
+        return posted
+
+
+def test_every_post_carries_metadata_naming_the_alert_key(database, standin, clock):
+    (key,) = raise_alerts(database, clock.now())
+    assert deliver_due(database, messenger(standin), clock.now()).posted == 1
+    (posted,) = standin.posted(CHANNEL)
+    assert posted["metadata"] == {"event_type": EVENT_TYPE, "event_payload": {"key": key}}
+    row = alert(database)
+    assert row.lease_token is None and row.post_started_at is None and row.ts
+
+
+def test_a_timeout_after_acceptance_is_adopted_not_posted_again(database, standin, clock):
+    raise_alerts(database, clock.now())
+    standin.answer_late(2.0)  # the message is in the channel; the 1 s client gives up
+    report = deliver_due(database, messenger(standin, timeout=1), clock.now())
+    assert report.failed == 1 and report.posted == 0
+    row = alert(database)
+    assert row.ts is None and row.post_started_at is not None and row.next_attempt_at
+    standin.answer_on_time()
+    clock.advance(timedelta(minutes=1))
+    with database.session() as db:
+        update_alert(db, row.key, state="resolved", text="resolved", now=clock.now())
+    report = deliver_due(database, messenger(standin), clock.now())
+    assert report.adopted == 1 and report.posted == 0
+    (message,) = standin.messages(CHANNEL)
+    assert message.text == "resolved"
+    row = alert(database)
+    assert row.ts == message.ts and row.next_attempt_at is None and row.post_started_at is None
+
+
+def test_a_crash_after_the_post_leaves_one_message(database, standin, clock):
+    raise_alerts(database, clock.now())
+    with pytest.raises(RuntimeError):  # posted, nothing recorded, and the lease runs out
+        deliver_due(database, CrashAfterPost(messenger(standin)), clock.now(), lease=timedelta(0))
+    assert alert(database).ts is None
+    report = deliver_due(database, messenger(standin), clock.now())
+    assert report.adopted == 1 and report.posted == 0
+    assert len(standin.messages(CHANNEL)) == 1
+    assert alert(database).ts == standin.messages(CHANNEL)[0].ts
+
+
+def test_a_lost_lease_discards_the_result_and_the_next_holder_reconciles(database, standin, clock):
+    raise_alerts(database, clock.now())
+    report = deliver_due(
+        database, LeaseTakenWhilePosting(messenger(standin), database), clock.now()
+    )
+    assert report.discarded == 1 and report.posted == 0
+    row = alert(database)
+    assert row.ts is None and row.lease_token == "someone-else"  # nothing of ours was written
+    with database.session() as db:  # the other holder died too: its lease runs out
+        db.execute(update(Alert).values(leased_until=clock.now() - timedelta(days=400)))
+    report = deliver_due(database, messenger(standin), clock.now())
+    assert report.adopted == 1
+    assert len(standin.posted(CHANNEL)) == 1 and len(standin.messages(CHANNEL)) == 1
+
+
+def test_a_live_lease_is_not_taken_even_by_a_clock_hours_ahead(database, standin, clock):
+    raise_alerts(database, clock.now())
+    with pytest.raises(RuntimeError):
+        deliver_due(database, CrashAfterPost(messenger(standin)), clock.now())
+    # Leases run on the database's clock: a sweep `--at` three hours on does not steal it.
+    later = clock.now() + timedelta(hours=3)
+    assert deliver_due(database, messenger(standin), later).adopted == 0
+    assert len(standin.posted(CHANNEL)) == 1
+
+
+def test_a_reply_in_a_thread_is_found_among_the_replies(database, standin, clock):
+    raise_alerts(database, clock.now())
+    parent = messenger(standin).post(CHANNEL, "the ticket", None)[1]
+    with database.session() as db:
+        db.execute(update(Alert).values(thread_ts=parent))
+    standin.answer_late(2.0)
+    deliver_due(database, messenger(standin, timeout=1), clock.now())
+    standin.answer_on_time()
+    clock.advance(timedelta(minutes=1))
+    assert deliver_due(database, messenger(standin), clock.now()).adopted == 1
+    assert len(standin.posted(CHANNEL)) == 2  # the parent and one reply
+
+
+def test_a_direct_message_is_found_in_the_im(database, standin, clock):
+    raise_alerts(database, clock.now(), to="UAGENT001")
+    standin.answer_late(2.0)
+    deliver_due(database, messenger(standin, timeout=1), clock.now())
+    standin.answer_on_time()
+    clock.advance(timedelta(minutes=1))
+    assert deliver_due(database, messenger(standin), clock.now()).adopted == 1
+    assert len(standin.messages("DAGENT001")) == 1
+
+
+def test_back_off_doubles_to_a_cap_and_never_gives_up():
+    assert backoff(1) == timedelta(seconds=30)
+    assert backoff(2) == timedelta(minutes=1)
+    assert backoff(6) == FAILURE_CAP == timedelta(minutes=15)
+    assert backoff(500) == FAILURE_CAP
+
+
+@pytest.mark.slow
+def test_two_deliverers_with_a_slow_slack_post_each_alert_once_with_its_final_text(
+    database, standin, clock
+):
+    """Two deliverers at once, posts accepted but answered after the client's timeout, and
+    leases shorter than a post: each alert is one message, its last edit the final text."""
+    keys = raise_alerts(database, clock.now(), count=6)
+    standin.answer_late(1.5)
+    slow = [messenger(standin, timeout=1) for _ in range(2)]
+    reports = []
+
+    def deliver(each) -> None:
+        reports.append(deliver_due(database, each, clock.now(), lease=timedelta(seconds=0.5)))
+
+    def both_deliver() -> None:
+        threads = [threading.Thread(target=deliver, args=(each,)) for each in slow]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    both_deliver()
+    with database.session() as db:
+        for key in keys:
+            update_alert(db, key, state="resolved", text=f"{key} resolved", now=clock.now())
+    for _ in range(3):
+        clock.advance(timedelta(minutes=1))
+        both_deliver()
+    standin.answer_on_time()
+    clock.advance(timedelta(minutes=1))
+    both_deliver()
+    assert sorted(keys_in(standin)) == sorted(keys)  # one message per alert
+    # Every first post timed out: each was found in the channel and adopted, never reposted.
+    assert sum(r.adopted for r in reports) >= len(keys)
+    for message in standin.messages(CHANNEL):
+        assert message.text == f"{message.metadata['event_payload']['key']} resolved"
+    with database.session() as db:
+        rows = db.scalars(select(Alert)).all()
+    assert all(row.next_attempt_at is None and row.ts for row in rows)
