@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import Block, actions, button, paginate
 from bot.errors import InputError
-from bot.text import parse_whole
+from bot.text import clean, parse_whole
 from handlers.common import ActionCall, CommandCall, Handler, Reply, run_action
 
 log = logging.getLogger("hourglass." + __name__)
@@ -47,7 +47,7 @@ def _wanted(value: str) -> tuple[str, str, int]:
         wanted = json.loads(value)
         return (
             str(wanted["command"]),
-            str(wanted["text"]),
+            clean(str(wanted["text"])),  # JSON escapes inside a value pass the edge's clean
             parse_whole(str(wanted["from"]), "a page"),
         )
     except (ValueError, KeyError, TypeError) as exc:

@@ -4,6 +4,7 @@ customer never reaches an alert, and digits that are not ASCII are refused with 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -127,3 +128,12 @@ def test_a_view_submission_value_is_cleaned_before_it_is_read(acme):
     with acme.database.session() as db:
         notes = db.scalars(select(TimeEntry.note)).all()
     assert notes == ["call back"]
+
+
+def test_a_more_button_whose_json_escapes_a_bidi_override_is_cleaned_too(acme):
+    value = json.dumps({"command": "/ticket list", "text": f"acme{RLO}\u0000", "from": 0})
+    assert "\\u202e" in value  # JSON escapes pass the edge's clean, so paging cleans again
+    reply = acme.action("page_more", value)
+    assert reply.status == 200
+    answers = [a.get("text", "") for a in acme.standin.responses_to.get("action") or []]
+    assert answers and not any(RLO in a or "\x00" in a or ":warning:" in a for a in answers)
