@@ -53,6 +53,7 @@ from bot.policy.loader import load_policy
 from bot.policy.model import Policy, provider_today
 from bot.reports import issued, rerate
 from bot.reports.policy_record import check_recorded
+from bot.text import is_digits
 from handlers import register_listeners
 from handlers.context import Hourglass
 from handlers.edge import as_refusal, install, new_ref
@@ -105,7 +106,7 @@ def _api_url(name: str, url: str) -> str:
 
 
 def _port(name: str, text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not is_digits(text) or not 0 < int(text) < 65536:
         raise ConfigError(f"{name} must be a port number, not {text!r}")
     return int(text)
 

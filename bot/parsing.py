@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.errors import InputError as InputError
+from bot.text import parse_decimal
 
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _COMPOUND = re.compile(
@@ -67,20 +68,18 @@ def format_duration(value: timedelta | int, *, seconds: bool = False) -> str:
 
 def parse_money(text: str) -> Decimal:
     try:
-        amount = Decimal(str(text).strip())
-    except InvalidOperation as exc:
-        raise InputError(f"`{text}` is not an amount of money") from exc
-    if not amount.is_finite() or amount < 0:
-        raise InputError(f"`{text}` is not an amount of money")
+        amount = parse_decimal(str(text), "an amount of money")  # ASCII digits only
+    except InputError:
+        raise InputError(f"`{text}` is not an amount of money") from None
     return amount.quantize(Decimal("0.01"))
 
 
 # A typo such as 0202-11-20 or 9999-12 is refused rather than billed where nobody looks
 # (and calendar arithmetic at year 9999 overflows).
 PLAUSIBLE_YEARS = (1970, 2999)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$", re.ASCII)
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
 
 
 def parse_date(text: str, today: date) -> date:

@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.text import clean
 from handlers.context import Hourglass
 from store.repositories.core import UserProfiles
 
@@ -117,9 +118,11 @@ def refresh_profile(
         return
     if people_only and (user.get("is_bot") or user.get("deleted")):
         return
-    tz = user.get("tz") or hg.policy.timezone.key
+    # Cleaned as a request's text is (handlers/inbound.py): the name is shown in replies.
+    tz = clean(user.get("tz") or "") or hg.policy.timezone.key
+    name = clean(user.get("real_name") or user.get("name") or "") or None
     with hg.database.session() as db:
-        UserProfiles.upsert(db, user_id, tz, user.get("real_name") or user.get("name"), now)
+        UserProfiles.upsert(db, user_id, tz, name, now)
 
 
 def refresh_groups(hg: Hourglass, client: WebClient, handles: Iterable[str]) -> None:

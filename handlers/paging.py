@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import Block, actions, button, paginate
 from bot.errors import InputError
+from bot.text import clean, parse_whole
 from handlers.common import ActionCall, CommandCall, Handler, Reply, run_action
 
 log = logging.getLogger("hourglass." + __name__)
@@ -44,7 +45,11 @@ def paged_reply(
 def _wanted(value: str) -> tuple[str, str, int]:
     try:
         wanted = json.loads(value)
-        return str(wanted["command"]), str(wanted["text"]), int(wanted["from"])
+        return (
+            str(wanted["command"]),
+            clean(str(wanted["text"])),  # JSON escapes inside a value pass the edge's clean
+            parse_whole(str(wanted["from"]), "a page"),
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError("that *More* button is from an older version; run the list again") from exc
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from bot.text import is_digits
 from bot.units import require_minutes
 
 DEFAULT_VALIDITY_DAYS = 90
@@ -158,7 +159,7 @@ def _block_priority(block: HourBlock) -> tuple[date, date, tuple[int, int | str]
 
 
 def _id_order(block_id: str) -> tuple[int, int | str]:
-    return (0, int(block_id)) if block_id.isdigit() else (1, block_id)
+    return (0, int(block_id)) if is_digits(block_id) else (1, block_id)
 
 
 def allocate(charges: Iterable[Charge], blocks: Iterable[HourBlock], as_of: date) -> Allocation:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from bot.billing.blocks import HourBlock as BlockTerms
 from bot.parsing import InputError
 from bot.policy.model import Policy, provider_today
+from bot.text import parse_decimal
 from store.models import Customer, HourBlock
 from store.repositories.core import HourBlocks
 
@@ -19,10 +20,10 @@ MAX_BLOCK_HOURS = Decimal(10_000)
 def parse_hours(text: str) -> int:
     """Hours bought, as whole minutes: `10`, `2.5`, `0.75`."""
     try:
-        hours = Decimal(text)
-    except InvalidOperation:
+        hours = parse_decimal(text, "hours", signed=True)  # ASCII digits only
+    except InputError:
         raise InputError(f"`{text}` is not a number of hours") from None
-    if not hours.is_finite() or hours <= 0 or hours > MAX_BLOCK_HOURS:
+    if hours <= 0 or hours > MAX_BLOCK_HOURS:
         raise InputError(f"hours must be more than 0 and at most {MAX_BLOCK_HOURS}")
     minutes = hours * 60
     if minutes != minutes.to_integral_value():

@@ -39,8 +39,8 @@ KIND_WORDS = {
 }
 KIND_LABELS = {SupportKind.ONE_ON_ONE: "1-on-1", SupportKind.GENERAL: "general"}
 # Words that are clearly an attempt at a kind (2on1, 1to1, 1:2) rather than a note.
-_KIND_LIKE = re.compile(r"^\d+(?:on|-on-|:|to|-to-)\d+$")
-_DATE_LIKE = re.compile(r"^\d")
+_KIND_LIKE = re.compile(r"^\d+(?:on|-on-|:|to|-to-)\d+$", re.ASCII)
+_DATE_LIKE = re.compile(r"^\d", re.ASCII)
 MINUTES_PER_DAY = 24 * 60  # one person cannot log more than a day into a day
 _RELATIVE_DAYS = {"today", "yesterday", "tomorrow"}
 

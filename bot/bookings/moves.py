@@ -41,11 +41,13 @@ from bot.bookings.sessions import (
 )
 from bot.parsing import InputError, format_duration
 from bot.policy.model import Policy
+from bot.text import parse_whole
 from bot.units import format_minutes
 from store.models import Booking, BookingMove
 from store.repositories.bookings import BookingMoves, Bookings
 
 ACTION_MOVE_ANYWAY = "book_move_anyway"
+MAX_SECONDS = 10**11  # a booking id or epoch second in a button: below the year 5000
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,9 @@ def confirm_move(
 def read_token(token: str) -> tuple[int, datetime, datetime]:
     """A *Move anyway* token: (booking id, new start, the start the quote was made against)."""
     try:
-        booking_id, start, quoted = (int(part) for part in token.split("|"))
+        booking_id, start, quoted = (
+            parse_whole(part, "a button's part", high=MAX_SECONDS) for part in token.split("|")
+        )
     except ValueError:
         raise InputError("that button no longer works; type the move again") from None
     return booking_id, _instant(start), _instant(quoted)

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.calendar.business import SEARCH_LIMIT, BusinessCalendar, as_utc
 
-_BUSINESS_DAYS = re.compile(r"^\s*(\d+)\s*bd\s*$", re.IGNORECASE)
+_BUSINESS_DAYS = re.compile(r"^\s*(\d+)\s*bd\s*$", re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from bot.calls.calls import CallOutcome, CallSource, TimerRunning, check_note, r
 from bot.calls.fair_use import format_call_time
 from bot.parsing import InputError, format_duration
 from bot.policy.model import Policy
+from bot.text import is_digits
 from store.models import CallTimer, Customer
 from store.repositories.calls import CallTimers
 
@@ -40,7 +41,7 @@ def timer_token(started_at: datetime) -> str:
 
 
 def token_instant(token: str) -> datetime:
-    if not token.isdigit() or len(token) > 20:
+    if not is_digits(token) or len(token) > 17:  # microseconds up to about the year 5000
         raise InputError("that button no longer belongs to a timer")
     return _EPOCH + int(token) * _MICROSECOND
 

@@ -42,7 +42,7 @@ SPECIAL = (
     Key("hours", REQUIRED, lambda reader, value, path: _shifts(reader, value, path)),
     Key("reason", None, optional(Reader.string)),
 )
-_SHIFT = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)$")
+_SHIFT = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)$", re.ASCII)
 
 
 def _shifts(reader: Reader, value: Any, path: KeyPath) -> Shifts:

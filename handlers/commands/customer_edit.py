@@ -16,6 +16,7 @@ from datetime import tzinfo
 from bot import customers as customer_service
 from bot.customers import CustomerSettings
 from bot.parsing import InputError, parse_mention, split_options
+from bot.text import parse_whole
 from handlers.channel_check import channel_checker
 from handlers.common import CommandCall, Reply
 from handlers.paging import paged_reply
@@ -46,9 +47,7 @@ def channel_option(options: dict[str, str], name: str, *, clearable: bool = Fals
 
 
 def seats_option(text: str) -> int:
-    if not text.isdigit():
-        raise InputError(f"seats must be a whole number, not `{text}`")
-    return int(text)
+    return parse_whole(text, "seats")
 
 
 def _wanted(before: CustomerSettings, options: dict[str, str]) -> CustomerSettings:

@@ -37,7 +37,8 @@ from store.models import Customer
 log = logging.getLogger("hourglass." + __name__)
 
 _TRAILING_PURCHASED = re.compile(
-    r"^(.*?)\s+purchased\s+(\d{4}-\d{2}-\d{2}|today|yesterday)\s*$", re.IGNORECASE | re.DOTALL
+    r"^(.*?)\s+purchased\s+(\d{4}-\d{2}-\d{2}|today|yesterday)\s*$",
+    re.IGNORECASE | re.DOTALL | re.ASCII,
 )
 
 USAGE_CUSTOMER_ADD = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import customers as customer_service
 from bot.parsing import InputError, parse_month
 from bot.sla import goals
+from bot.text import is_digits
 from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, text_blocks
 
@@ -44,7 +45,7 @@ def sla(call: CommandCall) -> Reply:
     tokens = list(call.tokens)
     if len(tokens) > 2:
         raise InputError("give at most a customer and a month")
-    month_token = next((t for t in tokens if t[:1].isdigit()), None)
+    month_token = next((t for t in tokens if is_digits(t[:1])), None)
     if month_token is not None:
         tokens.remove(month_token)
         year, month = parse_month(month_token)

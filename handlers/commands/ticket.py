@@ -8,6 +8,7 @@ from bot.roles import AGENT
 from bot.sla import tickets as ticket_service
 from bot.sla.eventlog import EventKind
 from bot.sla.explain import escape, explain, format_duration
+from bot.text import is_digits
 from handlers.common import CommandCall, Handler, Reply, subcommands, text_blocks
 from handlers.paging import paged_reply
 from handlers.views.forms import opening
@@ -27,7 +28,7 @@ HELP = (
 
 
 def _looks_like_date(token: str) -> bool:
-    return token[:1].isdigit() or token.lower() in {"today", "yesterday", "tomorrow"}
+    return is_digits(token[:1]) or token.lower() in {"today", "yesterday", "tomorrow"}
 
 
 def open_(call: CommandCall) -> Reply:

@@ -55,7 +55,8 @@ def record_from_form(form: FormCall) -> str:
     day = form.value("date")
     with field("date"):
         on = parse_date(day, provider_today(form.policy, form.now)) if day else None
-    quality = int(form.value("quality")) if form.value("quality") else None
+    with field("quality"):
+        quality = calls.parse_quality(form.value("quality")) if form.value("quality") else None
     tz = form.user_tz()
     with field("duration"):  # longer than the longest call, or a date too far back
         outcome = calls.record_call(

@@ -111,7 +111,10 @@ def test_hours_add_with_purchase_date_and_ref(slack):
         ("/hourglass hours add acme ten", "not a number of hours"),
         ("/hourglass hours add acme -5", "more than 0"),
         ("/hourglass hours add acme 0", "more than 0"),
-        ("/hourglass hours add acme 1e9", "at most"),
+        ("/hourglass hours add acme 99999", "at most"),
+        # Only ASCII digits and one point: no exponent, and no other script's digits.
+        ("/hourglass hours add acme 1e9", "not a number of hours"),
+        ("/hourglass hours add acme ١٠", "not a number of hours"),
         ("/hourglass hours add acme 0.001", "whole number of minutes"),
         ("/hourglass hours add nobody 5", "no customer called `nobody`"),
         ("/hourglass hours add acme 5 purchased 2026-13-01", "not a date"),
