@@ -27,7 +27,10 @@ METHOD_SCOPES: dict[str, set[str]] = {
     # A public channel needs channels:read, a private one groups:read.
     "conversations_info": {"channels:read", "groups:read"},
     "conversations_join": {"channels:join"},
+    # `#acme` typed as a name (issue 19 item 6): public and private channels by name.
+    "conversations_list": {"channels:read", "groups:read"},
     "users_info": {"users:read"},
+    "users_list": {"users:read"},  # `@jane` typed as a name
     "usergroups_list": {"usergroups:read"},
     "usergroups_users_list": {"usergroups:read"},
     "files_upload_v2": {"files:write"},
