@@ -12,9 +12,13 @@ from bot.alerts.outbox import NOWHERE
 from handlers.local.console import LocalSlack
 from store.models import AdminChange, Alert, Customer, Role
 from tests import factories
-from tests.harness import AGENT, MANAGER, STRANGER, run_cli
+from tests.harness import AGENT, MANAGER, ROOT, STRANGER, run_cli, view_submission
 
 README_EXAMPLE = "/hourglass customer add acme plan=professional channel=#acme"
+README_STEPS = (
+    "/hourglass customer add acme plan=professional channel=#acme seats=2",
+    "/hourglass hours add acme 10",
+)
 
 
 def role_of(database, user: str) -> str | None:
@@ -152,17 +156,20 @@ def test_customer_edit_takes_a_team_channel_by_name(slack):
 
 
 def test_the_readme_example_works_verbatim_in_the_console(database, policy, clock):
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert all(f"`{step}`" in readme for step in README_STEPS)
     settings = hourglass_app.Settings.from_env({"DATABASE_URL": database.url})
     local = LocalSlack(hourglass_app.LOCAL_WIRING, settings, database, policy, clock, echo=str)
     try:
         local.standin.add_user(MANAGER, "maya")
         with database.session() as db:
             roles.grant(db, MANAGER, "manager", "test", clock.now())
-        reply = local.command(README_EXAMPLE, MANAGER)
+        reply = local.command(README_STEPS[0], MANAGER)
         assert "Added customer *acme*" in reply["text"], reply
         channel = channel_of(database, "acme")
         assert channel is not None and local.standin.channels[channel].name == "acme"
         assert f"<#{channel}> is their support channel" in reply["text"]
+        assert "Added block #1 for *acme*" in local.command(README_STEPS[1], MANAGER)["text"]
         # `#4` stays an id: no channel is made up for it
         local.command("/hourglass hours void #4", MANAGER)
         assert [c.name for c in local.standin.channels.values()] == ["acme"]
@@ -213,3 +220,21 @@ def test_a_long_call_alert_with_nowhere_to_go_is_told_in_the_call_reply(slack):
     # a customer whose alerts have somewhere to go: nothing to say
     add_acme(slack)
     assert ":warning:" not in slack.command("/call 20m acme jane", AGENT).text
+
+
+def test_a_long_call_recorded_with_the_form_says_so_in_its_answer(slack):
+    slack.command("/hourglass customer add hooli plan=enterprise", MANAGER)
+    values = {
+        "customer": {
+            "customer_search": {"type": "static_select", "selected_option": {"value": "hooli"}}
+        },
+        "caller": {"value": {"type": "plain_text_input", "value": "jane"}},
+        "duration": {"value": {"type": "plain_text_input", "value": "20m"}},
+        "date": {"value": {"type": "datepicker", "selected_date": None}},
+        "quality": {"value": {"type": "static_select"}},
+        "note": {"value": {"type": "plain_text_input", "value": ""}},
+    }
+    reply = slack.interaction(view_submission("record_call", values))
+    assert "errors" not in reply.body, reply.raw
+    (dm,) = slack.standin.posted(AGENT)
+    assert ":warning: The long-call alert for *hooli* had nowhere to go" in dm["text"]
