@@ -717,7 +717,8 @@ def _hours(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _role(args: argparse.Namespace, settings: Settings) -> int:
-    """`hourglass role add|remove USER`: the same rules and audit as `/hourglass role`."""
+    """`hourglass role add|remove USER`: audited as `/hourglass role` is. The shell may take
+    the last manager's role: it is where a manager is always made again."""
     if not re.fullmatch(r"[UW][A-Z0-9]{2,}", args.user):
         raise CliError(f"{args.user!r} is not a Slack user ID (U…)")
     user = args.user
@@ -725,11 +726,13 @@ def _role(args: argparse.Namespace, settings: Settings) -> int:
     now = SystemClock().now()
     with database.session() as db:
         if args.action == "add":
-            roles.add_role(db, policy, user, args.role, actor="cli", now=now)
+            roles.add_role(db, policy, user, args.role, actor="cli", now=now, keep_a_manager=False)
             article = "an" if args.role == "agent" else "a"
             print(f"hourglass: {user} is now {article} {args.role}")
         else:
-            removed = roles.remove_role(db, policy, user, actor="cli", now=now)
+            removed = roles.remove_role(
+                db, policy, user, actor="cli", now=now, keep_a_manager=False
+            )
             print(f"hourglass: {user} {'no longer has a role' if removed else 'had no role'}")
     return 0
 

@@ -137,15 +137,17 @@ def add_role(
     actor: str,
     now: datetime,
     group_members: GroupMembers | None = None,
+    keep_a_manager: bool = True,
 ) -> str | None:
     """Give `user_id` the role (replacing the one they had from `role add`), audited.
-    Making the last manager an agent is refused. Returns the stored role before."""
+    Making the last manager an agent is refused (`keep_a_manager`; the shell, which can
+    always make one again, may). Returns the stored role before."""
     role = parse_role(str(role))
     existing = Roles.find(db, user_id)
     before = existing.role if existing is not None else None
     if before == role:
         return before
-    if before == Role.MANAGER:
+    if before == Role.MANAGER and keep_a_manager:
         _check_a_manager_stays(db, policy, user_id, group_members)
     Roles.set(db, user_id, role, actor, now)
     AdminChanges.record(
@@ -168,14 +170,15 @@ def remove_role(
     actor: str,
     now: datetime,
     group_members: GroupMembers | None = None,
+    keep_a_manager: bool = True,
 ) -> str | None:
-    """Take away the role `role add` gave, audited; the last manager's is refused. Returns
-    the role taken (None: they had none from `role add`)."""
+    """Take away the role `role add` gave, audited; the last manager's is refused (unless
+    not `keep_a_manager`: the shell). Returns the role taken (None: they had none)."""
     existing = Roles.find(db, user_id)
     if existing is None:
         return None
     before = existing.role
-    if before == Role.MANAGER:
+    if before == Role.MANAGER and keep_a_manager:
         _check_a_manager_stays(db, policy, user_id, group_members)
     Roles.remove(db, user_id)
     AdminChanges.record(

@@ -162,6 +162,7 @@ def answer_now(hg: Hourglass, client: WebClient, user_id: str, attempt: Callable
 # --- names as typed: `#acme`, `@jane` ------------------------------------------------------
 
 NAME_SIGILS = ("#", "@")
+RECHECK = 30.0  # seconds after which a name not found is looked up again
 
 
 def id_for_name(hg: Hourglass, typed: str, *, strict: bool = False) -> str | None:
@@ -169,11 +170,13 @@ def id_for_name(hg: Hourglass, typed: str, *, strict: bool = False) -> str | Non
     cached; None if there is none. Never looked up: `Unresolved` when `strict`, else None."""
     sigil, name = typed[0], typed[1:].lower()
     hit = hg.directory.get(sigil)
-    if hit is None or time.monotonic() - hit[0] >= hg.group_cache_seconds:
-        if strict:
-            raise Unresolved(f"the id of {typed}", users=[typed])
-        return hit[1].get(name) if hit else None
-    return hit[1].get(name)
+    age = time.monotonic() - hit[0] if hit else None
+    found = hit[1].get(name) if hit else None
+    # Stale, or a name not there a while ago (a channel made since): ask Slack again.
+    recheck = age is None or age >= hg.group_cache_seconds or (found is None and age >= RECHECK)
+    if recheck and strict:
+        raise Unresolved(f"the id of {typed}", users=[typed])
+    return found
 
 
 def refresh_directory(hg: Hourglass, client: WebClient, sigils: Iterable[str]) -> None:

@@ -111,13 +111,21 @@ def test_role_add_refuses_what_is_not_a_person_or_a_role(slack):
     assert role_of(slack.database, STRANGER) is None
 
 
-def test_the_cli_and_slack_share_the_rule_and_the_audit(database, policy, clock):
+def test_the_domain_keeps_a_manager_and_the_shell_may_not_need_to(database, policy, clock):
     with database.session() as db:
         roles.add_role(db, policy, "UBOSS0001", "manager", actor="cli", now=clock.now())
     with database.session() as db, pytest.raises(roles.Conflict):
-        roles.remove_role(db, policy, "UBOSS0001", actor="cli", now=clock.now())
+        roles.remove_role(db, policy, "UBOSS0001", actor="U0OTHER01", now=clock.now())
+    with database.session() as db:  # `hourglass role remove` from the shell
+        taken = roles.remove_role(
+            db, policy, "UBOSS0001", actor="cli", now=clock.now(), keep_a_manager=False
+        )
+        assert taken == "manager"
     with database.session() as db:
-        assert [c.action for c in db.scalars(select(AdminChange))] == ["role.add"]
+        assert [c.action for c in db.scalars(select(AdminChange).order_by(AdminChange.id))] == [
+            "role.add",
+            "role.remove",
+        ]
 
 
 # --- item 6: channels as people type them ----------------------------------------------------
