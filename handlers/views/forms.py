@@ -115,7 +115,8 @@ def customer_options(
         except PermissionDenied:
             ack(options=[])
             return
-        names = [c.name for c in Customers.starting_with(db, typed, MAX_OPTIONS)]
+        found = Customers.starting_with(db, typed, MAX_OPTIONS)
+        names = [c.name for c in found if c.archived_at is None]  # archived: no new work
     ack(options=[option(name, name) for name in names])
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from store.models import AdminChange, Customer, HourBlock
+from store.models import AdminChange, Customer, HourBlock, Ticket
 from tests import factories
 from tests.harness import AGENT, MANAGER
 
@@ -161,3 +161,30 @@ def test_an_archived_customer_refuses_new_work_and_keeps_its_history(blocks):
         "customer.archive",
         "customer.unarchive",
     ]
+
+
+def test_an_archived_customers_channel_opens_no_ticket_and_its_picker_hides_it(blocks):
+    blocks.command("/hourglass customer archive acme", MANAGER)
+    message = {
+        "type": "message",
+        "channel": factories.ACME_CHANNEL,
+        "user": "UCUSTOMER",
+        "text": "printer down",
+        "ts": "1700000101.000100",
+    }
+    assert blocks.event(message, event_id="EvArchived").status == 200
+    with blocks.database.session() as db:
+        assert db.scalars(select(Ticket)).all() == []
+    suggestion = blocks.interaction(
+        {
+            "type": "block_suggestion",
+            "team": {"id": "T00000001"},
+            "user": {"id": AGENT},
+            "api_app_id": "A1",
+            "action_id": "customer_search",
+            "block_id": "customer",
+            "value": "ac",
+            "container": {"type": "view", "view_id": "V0000001"},
+        }
+    )
+    assert suggestion.body.get("options") == []
