@@ -91,8 +91,8 @@ def refresh_stale(
     hg: Hourglass, client: WebClient, user_id: str, now: datetime, others: Iterable[str] = ()
 ) -> None:
     """Bring the user's profile (and `others`': people, or `#`/`@` names to look up) and
-    the policy's user groups up to date where they are missing or stale. Asks Slack: call it after the ack, with no transaction
-    open."""
+    the policy's user groups up to date where they are missing or stale. Asks Slack: call
+    it after the ack, with no transaction open."""
     with hg.database.session() as db:
         profile = UserProfiles.find(db, user_id)
         fresh = profile is not None and now - profile.fetched_at < PROFILE_TTL
@@ -167,7 +167,8 @@ RECHECK = 30.0  # seconds after which a name not found is looked up again
 
 def id_for_name(hg: Hourglass, typed: str, *, strict: bool = False) -> str | None:
     """The id of the channel (`#acme`) or person (`@jane`) of that name in the workspace, as
-    cached; None if there is none. Never looked up: `Unresolved` when `strict`, else None."""
+    cached; None if there is none. Not looked up yet, stale, or not found a while ago:
+    `Unresolved` when `strict` (the request asks Slack after the ack), else the cached answer."""
     sigil, name = typed[0], typed[1:].lower()
     hit = hg.directory.get(sigil)
     age = time.monotonic() - hit[0] if hit else None
