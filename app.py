@@ -57,6 +57,7 @@ from bot.text import is_digits
 from handlers import register_listeners
 from handlers.context import Hourglass
 from handlers.edge import as_refusal, install, new_ref
+from handlers.identity import channel_named
 from handlers.local import console, demo
 from handlers.local.console import LocalWiring
 from handlers.messenger import SlackMessenger
@@ -683,8 +684,8 @@ def _customer(args: argparse.Namespace, settings: Settings) -> int:
             policy,
             name=args.name,
             plan=args.plan,
-            channel_id=args.channel,
-            team_channel=args.team_channel,
+            channel_id=_cli_channel(settings, "--channel", args.channel),
+            team_channel=_cli_channel(settings, "--team-channel", args.team_channel),
             seats=args.seats,
             actor="cli",
             now=SystemClock().now(),
@@ -693,6 +694,24 @@ def _customer(args: argparse.Namespace, settings: Settings) -> int:
             f"hourglass: added customer {customer.name} ({customer.plan}, {customer.seats} seats)"
         )
     return 0
+
+
+def _cli_channel(settings: Settings, option: str, given: str | None) -> str | None:
+    """A channel id as given, or `#name` looked up with Slack (SLACK_BOT_TOKEN needed)."""
+    if given is None or not given.startswith("#"):
+        return given
+    if not settings.bot_token:
+        raise CliError(
+            f"{option} {given}: give the channel's id (C…), or set SLACK_BOT_TOKEN so its "
+            "name can be looked up"
+        )
+    try:
+        found = channel_named(slack_client(settings.bot_token, settings.api_url), given)
+    except SlackApiError as exc:
+        raise CliError(f"{option} {given}: Slack said {exc.response.get('error')}") from None
+    if found is None:
+        raise CliError(f"{option} {given}: there is no channel of that name Hourglass can see")
+    return found
 
 
 def _customer_set(args: argparse.Namespace, settings: Settings) -> int:
@@ -712,7 +731,7 @@ def _hours(args: argparse.Namespace, settings: Settings) -> int:
     policy, database = _open(settings)
     now = SystemClock().now()
     with database.session() as db:
-        customer = customers.get_customer(db, args.customer)
+        customer = customers.customer_for_work(db, args.customer)
         purchased = (
             parse_date(args.purchased, provider_today(policy, now)) if args.purchased else None
         )
@@ -733,17 +752,23 @@ def _hours(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _role(args: argparse.Namespace, settings: Settings) -> int:
+    """`hourglass role add|remove USER`: audited as `/hourglass role` is. The shell may take
+    the last manager's role: it is where a manager is always made again."""
     if not re.fullmatch(r"[UW][A-Z0-9]{2,}", args.user):
         raise CliError(f"{args.user!r} is not a Slack user ID (U…)")
+    user = args.user
     policy, database = _open(settings)
+    now = SystemClock().now()
     with database.session() as db:
         if args.action == "add":
-            roles.grant(db, args.user, args.role, "cli", SystemClock().now())
+            roles.add_role(db, policy, user, args.role, actor="cli", now=now, keep_a_manager=False)
             article = "an" if args.role == "agent" else "a"
-            print(f"hourglass: {args.user} is now {article} {args.role}")
+            print(f"hourglass: {user} is now {article} {args.role}")
         else:
-            removed = roles.revoke(db, args.user)
-            print(f"hourglass: {args.user} {'no longer has a role' if removed else 'had no role'}")
+            removed = roles.remove_role(
+                db, policy, user, actor="cli", now=now, keep_a_manager=False
+            )
+            print(f"hourglass: {user} {'no longer has a role' if removed else 'had no role'}")
     return 0
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.parsing import InputError, parse_name
 from bot.policy.model import Policy
 from store.models import Customer
-from store.repositories.core import Customers, lock_customer
+from store.repositories.core import AdminChanges, Customers, lock_customer
 
 MAX_SEATS = 100_000
 # `phone=` values: the add-on bought, removed, or back to the plan's default (NULL).
@@ -28,6 +28,49 @@ def get_customer(db: Session, name: str) -> Customer:
     if customer is None:
         raise InputError(f"there is no customer called `{name}` (a manager can add one)")
     return customer
+
+
+def customer_for_work(db: Session, name: str) -> Customer:
+    """The named customer, for new work (time, calls, sessions, tickets, hours): an archived
+    customer is refused with the reason; its history stays readable (get_customer)."""
+    customer = get_customer(db, name)
+    refuse_archived(customer)
+    return customer
+
+
+def refuse_archived(customer: Customer) -> None:
+    if customer.archived_at is not None:
+        raise InputError(
+            f"`{customer.name}` is archived and takes no new work (a manager can bring it "
+            f"back with `/hourglass customer unarchive {customer.name}`)"
+        )
+
+
+def set_archived(
+    db: Session, customer: Customer, archived: bool, *, actor: str, now: datetime
+) -> bool:
+    """Archive a customer (it refuses new work, keeps its history) or bring it back,
+    audited (who, when, since when it was archived). False if it already was so."""
+    lock_customer(db, customer.id)
+    Customers.reload(db, customer)
+    if (customer.archived_at is not None) == archived:
+        return False
+    before = {
+        "archived_at": customer.archived_at.isoformat() if customer.archived_at else None,
+        "archived_by": customer.archived_by,
+    }
+    customer.archived_at, customer.archived_by = (now, actor) if archived else (None, None)
+    AdminChanges.record(
+        db,
+        actor=actor,
+        action="customer.archive" if archived else "customer.unarchive",
+        subject=customer.name,
+        now=now,
+        before=before,
+        after={"archived_at": now.isoformat() if archived else None},
+    )
+    db.flush()
+    return True
 
 
 def add_customer(

@@ -16,6 +16,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from bot.alerts import nowhere
 from bot.blocks import sections
 from bot.parsing import InputError
 from bot.policy.model import Policy
@@ -173,7 +174,19 @@ def _serve(
             trigger_id=command.get("trigger_id", ""),
             strict=strict,
         )
-        return handler(call)
+        return with_nowhere_alerts(handler(call), db)
+
+
+def with_nowhere_alerts(reply: Reply, db: Session) -> Reply:
+    """The reply, telling the person of each alert their command raised that has nowhere to
+    be posted (issue 19 item 7): kept in the outbox, but nobody would read it."""
+    lines = [note.line() for note in nowhere.taken(db)]
+    if not lines:
+        return reply
+    reply.text = "\n".join([reply.text, *lines])
+    if reply.blocks is not None:
+        reply.blocks = [*reply.blocks, *text_blocks("\n".join(lines))]
+    return reply
 
 
 def as_typed(usage: str | None, command: str | None) -> str | None:

@@ -23,6 +23,9 @@ class Hourglass:
     # user-group handle -> (fetched at, members); membership changes rarely
     group_cache: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
     group_cache_seconds: float = 300.0
+    # "#" (channel names) and "@" (user names) -> (fetched at, name -> id), for what people
+    # type as `#acme` or `@jane` where Slack sent no mention (handlers/identity.py)
+    directory: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
     # what runs after the ack (handlers/later.py)
     later: Later = field(default_factory=Later)
 

@@ -4,6 +4,9 @@
   day. A stale row is used as it is and refreshed after the ack.
 - User-group membership (a policy's `@handle` role entries): kept in the process for five
   minutes (`Hourglass.group_cache`); a stale list is used and refreshed after the ack.
+- A channel or a person typed by name (`#acme`, `@jane`: the console, the CLI, or Slack
+  sending the text as typed): the workspace's names from conversations.list / users.list,
+  kept for five minutes (`Hourglass.directory`).
 
 Slack is asked only by `refresh_stale`, which runs after the ack and outside any
 transaction; the profile it learns is written with an upsert in its own short transaction.
@@ -36,7 +39,8 @@ T = TypeVar("T")
 
 class Unresolved(Exception):
     """Only Slack knows the answer yet; raised before the ack, never after it. `users`:
-    other people whose profiles are wanted (e.g. the engineers named in a booking)."""
+    other people whose profiles are wanted (e.g. the engineers named in a booking), or
+    names to look up (`#acme`, `@jane`)."""
 
     def __init__(self, what: str, users: Iterable[str] = ()) -> None:
         super().__init__(what)
@@ -87,16 +91,19 @@ def _stale_handles(hg: Hourglass) -> set[str]:
 def refresh_stale(
     hg: Hourglass, client: WebClient, user_id: str, now: datetime, others: Iterable[str] = ()
 ) -> None:
-    """Bring the user's profile (and `others`') and the policy's user groups up to date
-    where they are missing or stale. Asks Slack: call it after the ack, with no transaction
-    open."""
+    """Bring the user's profile (and `others`': people, or `#`/`@` names to look up) and
+    the policy's user groups up to date where they are missing or stale. Asks Slack: call
+    it after the ack, with no transaction open."""
     with hg.database.session() as db:
         profile = UserProfiles.find(db, user_id)
         fresh = profile is not None and now - profile.fetched_at < PROFILE_TTL
     if not fresh:
         refresh_profile(hg, client, user_id, now)
+    names = [other for other in others if other.startswith(NAME_SIGILS)]
     for other in others:
-        refresh_profile(hg, client, other, now, people_only=True)
+        if other not in names:
+            refresh_profile(hg, client, other, now, people_only=True)
+    refresh_directory(hg, client, {name[0] for name in names})
     refresh_groups_if_stale(hg, client)
 
 
@@ -153,3 +160,64 @@ def answer_now(hg: Hourglass, client: WebClient, user_id: str, attempt: Callable
     except Unresolved as missing:
         refresh_stale(hg, client, user_id, hg.clock.now(), missing.users)
         return attempt(False)
+
+
+# --- names as typed: `#acme`, `@jane` ------------------------------------------------------
+
+NAME_SIGILS = ("#", "@")
+RECHECK = 30.0  # seconds after which a name not found is looked up again
+
+
+def id_for_name(hg: Hourglass, typed: str, *, strict: bool = False) -> str | None:
+    """The id of the channel (`#acme`) or person (`@jane`) of that name in the workspace, as
+    cached; None if there is none. Not looked up yet, stale, or not found a while ago:
+    `Unresolved` when `strict` (the request asks Slack after the ack), else the cached answer."""
+    sigil, name = typed[0], typed[1:].lower()
+    hit = hg.directory.get(sigil)
+    age = time.monotonic() - hit[0] if hit else None
+    found = hit[1].get(name) if hit else None
+    # Stale, or a name not there a while ago (a channel made since): ask Slack again.
+    recheck = age is None or age >= hg.group_cache_seconds or (found is None and age >= RECHECK)
+    if recheck and strict:
+        raise Unresolved(f"the id of {typed}", users=[typed])
+    return found
+
+
+def refresh_directory(hg: Hourglass, client: WebClient, sigils: Iterable[str]) -> None:
+    """Look up the workspace's channel names (`#`) or user names (`@`). Asks Slack: after
+    the ack, no transaction open. A failed lookup keeps what was known."""
+    for sigil in sigils:
+        try:
+            names = _channel_names(client) if sigil == "#" else _user_names(client)
+        except SlackApiError as exc:
+            log.warning("cannot look up %s names: %s", sigil, exc.response.get("error"))
+            names = (hg.directory.get(sigil) or (0.0, {}))[1]
+        hg.directory[sigil] = (time.monotonic(), names)
+
+
+def channel_named(client: WebClient, typed: str) -> str | None:
+    """The id of the channel `#name` (for the CLI, which has no request waiting): asks Slack."""
+    return _channel_names(client).get(typed.lstrip("#").lower())
+
+
+def _channel_names(client: WebClient) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for page in client.conversations_list(
+        types="public_channel,private_channel", exclude_archived=False, limit=1000
+    ):
+        for channel in page.get("channels") or []:
+            names.setdefault(str(channel.get("name", "")).lower(), channel["id"])
+    return names
+
+
+def _user_names(client: WebClient) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for page in client.users_list(limit=1000):
+        for user in page.get("members") or []:
+            if user.get("deleted") or user.get("is_bot"):
+                continue
+            profile = user.get("profile") or {}
+            for name in (user.get("name"), profile.get("display_name"), user.get("real_name")):
+                if name:
+                    names.setdefault(str(name).lower(), user["id"])
+    return names

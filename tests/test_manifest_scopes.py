@@ -31,7 +31,10 @@ METHOD_SCOPES: dict[str, set[str]] = {
     # private one, or a DM to one person.
     "conversations_history": {"channels:history", "groups:history", "im:history"},
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
+    # `#acme` typed as a name (issue 19 item 6): public and private channels by name.
+    "conversations_list": {"channels:read", "groups:read"},
     "users_info": {"users:read"},
+    "users_list": {"users:read"},  # `@jane` typed as a name
     "usergroups_list": {"usergroups:read"},
     "usergroups_users_list": {"usergroups:read"},
     "files_upload_v2": {"files:write"},

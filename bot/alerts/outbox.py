@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.alerts import nowhere
 from bot.policy.model import Policy
 from bot.policy.routes import CUSTOMER, TEAM
 from store.models import Alert, Customer
@@ -104,7 +105,9 @@ def raise_alert(
     thread_ts: str | None = None,
 ) -> bool:
     """Record an alert once per key, in the caller's transaction, for each destination
-    `destinations` gives (a DM if `to` names a person). True if any copy is new."""
+    `destinations` gives (a DM if `to` names a person). True if any copy is new. A new copy
+    with nowhere to post is noted for the reply of the command that raised it
+    (bot/alerts/nowhere.py)."""
     new = False
     for where in destinations(policy, kind, key, customer, to=to, thread_ts=thread_ts):
         new |= _record(db, where, kind, customer, text, now, blocks, state, data)
@@ -123,7 +126,7 @@ def _record(
     data: dict[str, Any] | None,
 ) -> bool:
     channel = where.channel
-    return insert_if_absent(
+    new = insert_if_absent(
         db,
         Alert,
         {
@@ -147,6 +150,9 @@ def _record(
         },
         ["key"],
     )
+    if new and not channel:
+        nowhere.note(db, kind, customer.name if customer is not None else None)
+    return new
 
 
 def update_alert(

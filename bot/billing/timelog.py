@@ -242,7 +242,7 @@ class LogResult:
 def log_time(
     db: Session, policy: Policy, request: LogRequest, *, agent_id: str, now: datetime
 ) -> LogResult:
-    customer = customer_service.get_customer(db, request.customer)
+    customer = customer_service.customer_for_work(db, request.customer)
     lock_customer(db, customer.id)
     already = sum(e.minutes for e in TimeEntries.for_agent_on(db, agent_id, request.work_date))
     if already + request.minutes > MINUTES_PER_DAY:

@@ -125,7 +125,7 @@ def book(
 
 def _customer(db: Session, form: BookingForm) -> Customer:
     try:
-        return customer_service.get_customer(db, form.customer)
+        return customer_service.customer_for_work(db, form.customer)
     except InputError as exc:
         raise BookingInputError("customer", str(exc)) from None
 

@@ -35,7 +35,11 @@ def at_risk_lines(db: Session, policy: Policy, now: datetime, zone: tzinfo) -> l
 
 
 def _with_blocks(db: Session) -> list[Customer]:
-    return [c for c in Customers.all(db) if HourBlocks.for_customer(db, c.id)]
+    return [
+        c
+        for c in Customers.all(db)
+        if c.archived_at is None and HourBlocks.for_customer(db, c.id)  # archived: not at risk
+    ]
 
 
 def _low_lines(policy: Policy, ledgers: dict[int, Ledger]) -> list[str]:

@@ -63,8 +63,10 @@ def on_message(
         return None
     role = role_of(user)
     if thread_ts is None or thread_ts == ts:
-        if role is not None:
-            return None  # agents and managers talking in the channel are not tickets
+        if role is not None or customer.archived_at is not None:
+            # agents and managers talking in the channel are not tickets; an archived
+            # customer takes no new work (its open tickets still move in their threads)
+            return None
         ticket = open_from_message(
             db,
             policy,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from bot.calls import calls, training
-from bot.customers import get_customer
+from bot.customers import customer_for_work
 from bot.parsing import InputError, parse_date, parse_duration, parse_name
 from bot.policy.model import provider_today
 from bot.roles import AGENT, MANAGER
@@ -22,7 +22,7 @@ def record(call: CommandCall) -> Reply:
     if len(words) < 3:
         raise InputError("give a duration, a customer and the caller's name")
     duration = parse_duration(words[0])
-    customer = get_customer(call.db, words[1])
+    customer = customer_for_work(call.db, words[1])
     caller = parse_name(words[2], "caller")
     rest = words[3:]
     tz = call.user_tz()

@@ -15,10 +15,11 @@ from datetime import tzinfo
 
 from bot import customers as customer_service
 from bot.customers import CustomerSettings
-from bot.parsing import InputError, parse_mention, split_options
+from bot.parsing import InputError, split_options
 from bot.text import parse_whole
 from handlers.channel_check import channel_checker
 from handlers.common import CommandCall, Reply
+from handlers.mentions import channel_from
 from handlers.paging import paged_reply
 from store.models import Customer
 from store.repositories.core import Customers
@@ -28,33 +29,37 @@ USAGE_EDIT = (
     "[seats=<n>] [plan=<plan>]"
 )
 USAGE_LIST = "/hourglass customer list"
+USAGE_ARCHIVE = "/hourglass customer archive <name>"
+USAGE_UNARCHIVE = "/hourglass customer unarchive <name>"
 LIST_COMMAND = "/hourglass customer list"
 NONE = "none"
 # option -> the CustomerSettings field it sets
 FIELDS = {"plan": "plan", "seats": "seats", "channel": "channel_id", "team": "team_channel"}
 
 
-def channel_option(options: dict[str, str], name: str, *, clearable: bool = False) -> str | None:
-    """`channel=<#C…>` as a channel id; `none` (when `clearable`) for no channel."""
+def channel_option(
+    call: CommandCall, options: dict[str, str], name: str, *, clearable: bool = False
+) -> str | None:
+    """`channel=#acme` (or `<#C…|acme>`, or `C…`) as a channel id; `none` (when
+    `clearable`) for no channel."""
     if name not in options:
         return None
     if clearable and options[name].lower() == NONE:
         return None
-    mention = parse_mention(options[name])
-    if mention is None or mention.kind != "channel":
-        raise InputError(f"`{options[name]}` is not a channel (pick one with #)")
-    return mention.id
+    return channel_from(call, options[name])
 
 
 def seats_option(text: str) -> int:
     return parse_whole(text, "seats")
 
 
-def _wanted(before: CustomerSettings, options: dict[str, str]) -> CustomerSettings:
+def _wanted(
+    call: CommandCall, before: CustomerSettings, options: dict[str, str]
+) -> CustomerSettings:
     """The settings after the edit: each option given replaces its value."""
 
     def channel(option: str, now: str | None) -> str | None:
-        return channel_option(options, option, clearable=True) if option in options else now
+        return channel_option(call, options, option, clearable=True) if option in options else now
 
     return CustomerSettings(
         plan=options.get("plan", before.plan),
@@ -85,7 +90,7 @@ def customer_edit(call: CommandCall) -> Reply:
             "give one customer name and at least one of channel=, team=, seats=, plan="
         )
     customer = customer_service.get_customer(call.db, words[0])
-    wanted = _wanted(CustomerSettings.of(customer), options)
+    wanted = _wanted(call, CustomerSettings.of(customer), options)
     before = customer_service.edit_customer(
         call.db, call.policy, customer, wanted, actor=call.user_id, now=call.now
     )
@@ -159,7 +164,45 @@ def describe(customer: Customer, zone: tzinfo) -> str:
     line = f"• *{customer.name}*: {customer.plan} plan, {seats}; {channel}; {team}"
     if customer.updated_by and customer.updated_at:
         line += f" (edited by <@{customer.updated_by}> on {customer.updated_at.astimezone(zone):%-d %b %Y})"
+    if customer.archived_at is not None:
+        line += (
+            f" — *archived* by {_who(customer.archived_by)} on "
+            f"{customer.archived_at.astimezone(zone):%-d %b %Y}"
+        )
     return line
+
+
+def _who(actor: str | None) -> str:
+    return f"<@{actor}>" if actor and actor[:1] in "UW" else (actor or "someone")
+
+
+def _archive(call: CommandCall, archived: bool) -> Reply:
+    if len(call.tokens) != 1:
+        raise InputError("give one customer name")
+    customer = customer_service.get_customer(call.db, call.tokens[0])
+    name = customer.name
+    changed = customer_service.set_archived(
+        call.db, customer, archived, actor=call.user_id, now=call.now
+    )
+    if not changed:
+        return Reply(
+            f"Nothing changed: *{name}* is already {'archived' if archived else 'active'}."
+        )
+    if archived:
+        return Reply(
+            f":file_cabinet: Archived *{name}*: it takes no new time, calls, sessions, tickets "
+            f"or hours; its history and statements stay. Undo with "
+            f"`/hourglass customer unarchive {name}`."
+        )
+    return Reply(f":white_check_mark: *{name}* is active again and takes new work.")
+
+
+def customer_archive(call: CommandCall) -> Reply:
+    return _archive(call, True)
+
+
+def customer_unarchive(call: CommandCall) -> Reply:
+    return _archive(call, False)
 
 
 def customer_list(call: CommandCall) -> Reply:

@@ -23,7 +23,7 @@ from bot.reports import issued as issued_statements
 from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes
 from handlers.channel_check import channel_checker
-from handlers.commands import alerts_failed, balance, book, ticket, timer
+from handlers.commands import alerts_failed, balance, book, hours, role, ticket, timer
 from handlers.commands import call as call_command
 from handlers.commands import customer_edit as edit
 from handlers.commands import log as log_command
@@ -58,8 +58,9 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 *Managers*
 • `/hourglass customer add <name> plan=<plan> [channel=<#channel>] [team=<#channel>] [seats=<n>]`
 • `/hourglass customer edit <name> [channel=<#channel>|none] [team=<#channel>|none] [seats=<n>] [plan=<plan>]` (the reply gives the undo) · `/hourglass customer list` (agents too)
-• `/hourglass customer set <name> phone=on|off|plan` (the phone support add-on)
-• `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]`
+• `/hourglass customer set <name> phone=on|off|plan` (the phone support add-on) · `/hourglass customer archive|unarchive <name>` (archived: no new work, history kept)
+• `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]` · `/hourglass hours list <customer>` · `/hourglass hours void <#id>` (nothing drawn yet) · `/hourglass hours adjust <#id> <±hours> <reason>`
+• `/hourglass role add <@user> agent|manager` · `/hourglass role remove <@user>` · `/hourglass role list`
 • `/hourglass report <customer> [YYYY-MM] [issue]` (`issue` freezes an ended month) · `/hourglass sla [customer] [YYYY-MM]`
 • `/hourglass alerts failed` (lost channels and alerts Slack would not take, with the reason)
 • `/call bill <#id> training|undo` (a long call billed at the training rate, outside the allowance)
@@ -74,7 +75,8 @@ def customer_add(call: CommandCall) -> Reply:
         raise InputError(f"unknown option `{sorted(unknown)[0]}=`")
     if len(words) != 1 or "plan" not in options:
         raise InputError("give one customer name and plan=<plan>")
-    channel_id, team = channel_option(options, "channel"), channel_option(options, "team")
+    channel_id = channel_option(call, options, "channel")
+    team = channel_option(call, options, "team")
     customer = customer_service.add_customer(
         call.db,
         call.policy,
@@ -96,8 +98,23 @@ def customer_add(call: CommandCall) -> Reply:
     return Reply(
         f":white_check_mark: Added customer *{customer.name}* on the *{customer.plan}* plan "
         f"({customer.seats} seat{'s' if customer.seats != 1 else ''}, "
-        f"{'with' if plan.phone_support else 'no'} phone support); {where}.",
+        f"{'with' if plan.phone_support else 'no'} phone support); {where}."
+        + _nowhere_warning(call, customer),
         after_commit=checks,
+    )
+
+
+def _nowhere_warning(call: CommandCall, customer: Customer) -> str:
+    """Issue 19 item 7: a customer with no channel at all, where the policy has no
+    alert_channel either, is added (its time and hours can be recorded before its channels
+    exist) but the manager is told, and asked for a channel, in so many words."""
+    if customer.channel_id or team_channel(call.policy, customer):
+        return ""
+    return (
+        f"\n:warning: *{customer.name}* has no channel and the policy has no `alert_channel`: "
+        "its alerts would have nowhere to go. Give it one: "
+        f"`/hourglass customer edit {customer.name} team=#channel` (internal alerts) or "
+        "`channel=#channel` (its support channel, shared with the customer)."
     )
 
 
@@ -133,7 +150,7 @@ def hours_add(call: CommandCall) -> Reply:
     words = text.split()
     if len(words) not in (2, 4) or (len(words) == 4 and words[2].lower() != "purchased"):
         raise InputError("give a customer and a number of hours")
-    customer = customer_service.get_customer(call.db, words[0])
+    customer = customer_service.customer_for_work(call.db, words[0])
     minutes = hour_blocks.parse_hours(words[1])
     today = provider_today(call.policy, call.now)
     purchased = (
@@ -226,7 +243,15 @@ ROUTES = {
     "customer set": (customer_set, MANAGER, USAGE_CUSTOMER_SET),
     "customer edit": (edit.customer_edit, MANAGER, edit.USAGE_EDIT),
     "customer list": (edit.customer_list, AGENT, edit.USAGE_LIST),
+    "customer archive": (edit.customer_archive, MANAGER, edit.USAGE_ARCHIVE),
+    "customer unarchive": (edit.customer_unarchive, MANAGER, edit.USAGE_UNARCHIVE),
     "hours add": (hours_add, MANAGER, USAGE_HOURS_ADD),
+    "hours list": (hours.hours_list, MANAGER, hours.USAGE_LIST),
+    "hours void": (hours.hours_void, MANAGER, hours.USAGE_VOID),
+    "hours adjust": (hours.hours_adjust, MANAGER, hours.USAGE_ADJUST),
+    "role add": (role.role_add, MANAGER, role.USAGE_ADD),
+    "role remove": (role.role_remove, MANAGER, role.USAGE_REMOVE),
+    "role list": (role.role_list, MANAGER, role.USAGE_LIST),
     "report": (report, MANAGER, USAGE_REPORT),
     "sla": (sla_command.sla, MANAGER, sla_command.USAGE),
     "alerts failed": (alerts_failed.alerts_failed, MANAGER, alerts_failed.USAGE),

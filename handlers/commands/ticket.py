@@ -40,7 +40,7 @@ def open_(call: CommandCall) -> Reply:
     if len(tokens) >= 6 and tokens[-3].lower() == "opened" and _looks_like_date(tokens[-2]):
         opened_at, _ = parse_datetime(tokens[-2:], call.user_tz(), call.now)
         tokens = tokens[:-3]
-    customer = customer_service.get_customer(call.db, tokens[0])
+    customer = customer_service.customer_for_work(call.db, tokens[0])
     ticket, clocks = ticket_service.open_ticket(
         call.db,
         call.policy,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.calls import calls, timers
 from bot.calls.fair_use import format_call_time
-from bot.customers import get_customer, phone_support
+from bot.customers import customer_for_work, phone_support
 from bot.parsing import InputError, parse_name
 from bot.roles import AGENT
 from handlers.common import CommandCall, Reply, subcommands
@@ -17,7 +17,7 @@ USAGE = "/timer start <customer> <caller> [note…] | stop [q=1-5] [note…] | s
 def start(call: CommandCall) -> Reply:
     if len(call.tokens) < 2:
         raise InputError("give a customer and the caller's name")
-    customer = get_customer(call.db, call.tokens[0])
+    customer = customer_for_work(call.db, call.tokens[0])
     caller = parse_name(call.tokens[1], "caller")
     running = timers.start_timer(
         call.db,

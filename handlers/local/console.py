@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +38,8 @@ from handlers.local.standin import (
 from store.db import Database
 
 TYPED = {"duration", "note", "caller", "subject"}  # the forms' text fields; the rest are picked
+# `#acme` as typed (a name with a letter in it, so `#12` stays an id)
+TYPED_CHANNEL = re.compile(r"(?<![<\w])#([a-z0-9._-]*[a-z][a-z0-9._-]*)", re.IGNORECASE)
 SHOWN = {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.publish"}
 
 
@@ -122,6 +125,7 @@ class LocalSlack:
 
     def command(self, line: str, user_id: str, channel_id: str = "CCONSOLE") -> dict[str, Any]:
         name, text = split_command_line(line)
+        self.channels_named(text)
         body = slash_command_body(
             name,
             text,
@@ -141,6 +145,19 @@ class LocalSlack:
         except ValueError:
             acked = {"text": response.body}
         return self._with_what_followed(acked, answered)
+
+    def channels_named(self, text: str) -> None:
+        """Nobody can create a channel in the console, so a `#name` typed is taken to be one
+        that exists in the workspace: the stand-in gets a public channel of that name (the
+        app not in it yet), which the app then finds by name as it would in Slack."""
+        for name in TYPED_CHANNEL.findall(text):
+            name = name.lower()
+            if any(c.name == name for c in self.standin.channels.values()):
+                continue
+            ident = "C" + re.sub(r"[^A-Z0-9]", "", name.upper())[:20]
+            while ident in self.standin.channels:
+                ident += "0"
+            self.standin.add_channel(ident, name)
 
     def _with_what_followed(self, acked: dict[str, Any], answered: int) -> dict[str, Any]:
         """The ack, and what was sent after it through response_url (the answer to a

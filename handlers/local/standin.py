@@ -392,6 +392,10 @@ class SlackStandIn:
                     "is_bot": profile.is_bot,
                 },
             }
+        if method == "conversations.list":
+            return {"ok": True, "channels": [c.info() for c in self.channels.values()]}
+        if method == "users.list":
+            return {"ok": True, "members": [self._member(u) for u in self.users.values()]}
         if method == "usergroups.list":
             return {
                 "ok": True,
@@ -423,6 +427,16 @@ class SlackStandIn:
         if method in {"views.open", "views.publish", "views.update", "views.push"}:
             return {"ok": True, "view": {"id": "V0000001", **(params.get("view") or {})}}
         return {"ok": True}
+
+    @staticmethod
+    def _member(user: StandInUser) -> dict[str, Any]:
+        return {
+            "id": user.id,
+            "name": user.name,
+            "real_name": user.name,
+            "is_bot": user.is_bot,
+            "profile": {"display_name": user.name},
+        }
 
     def _conversation(self, method: str, channel_id: str) -> dict[str, Any]:
         """conversations.info and .join as Slack answers a bot: a private channel it is not

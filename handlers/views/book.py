@@ -51,7 +51,7 @@ def booking_modal(
 ) -> dict[str, Any]:
     """The form; up to 100 customers are listed, more are searched (the external select).
     `prefill` (the long-call alert's *Book training*) fills in customer, duration, training."""
-    customers = Customers.all(db)
+    customers = [c for c in Customers.all(db) if c.archived_at is None]  # no new work
     chosen = prefill.customer if prefill is not None else None
     customer: dict[str, Any] = customer_picker(chosen)
     if 0 < len(customers) <= MAX_OPTIONS:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.calls import calls
-from bot.customers import get_customer
+from bot.customers import customer_for_work
 from bot.parsing import parse_date, parse_duration, parse_name
 from bot.policy.model import Policy, provider_today
 from bot.units import format_work_date
@@ -47,7 +47,7 @@ def call_modal(policy: Policy, now: datetime, customer: str | None = None) -> di
 def record_from_form(form: FormCall) -> str:
     """Record the call as `/call` would; the reply `/call` answers."""
     with field("customer"):
-        customer = get_customer(form.db, form.customer_name())
+        customer = customer_for_work(form.db, form.customer_name())
     with field("caller"):
         caller = parse_name(form.value("caller"), "caller")
     with field("duration"):

@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.alerts import nowhere
 from bot.errors import InputError, PermissionDenied
 from bot.policy.model import Policy
 from bot.roles import AGENT, require
@@ -114,7 +115,8 @@ def customer_options(
         except PermissionDenied:
             ack(options=[])
             return
-        names = [c.name for c in Customers.starting_with(db, typed, MAX_OPTIONS)]
+        found = Customers.starting_with(db, typed, MAX_OPTIONS)
+        names = [c.name for c in found if c.archived_at is None]  # archived: no new work
     ack(options=[option(name, name) for name in names])
 
 
@@ -202,7 +204,9 @@ def form_listener(handler: Callable[[FormCall], str]) -> FormListener:
             with hg.database.session() as db:
                 require(db, hg.policy, user_id, AGENT, group_members(hg, strict=strict))
                 call = FormCall(hg, db, client, user_id, hg.clock.now(), view, strict)
-                return handler(call)
+                answer = handler(call)
+                # alerts the form raised with nowhere to post (issue 19 item 7)
+                return "\n".join([answer, *(note.line() for note in nowhere.taken(db))])
 
         reply = answer_now(hg, client, user_id, attempt)
         ack()

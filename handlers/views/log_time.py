@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.billing import timelog
-from bot.customers import get_customer
+from bot.customers import customer_for_work
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes, format_work_date
 from handlers.views.forms import (
@@ -106,7 +106,7 @@ def log_from_form(form: FormCall) -> str:
     """Log from the form as `/log` would; the receipt `/log` answers."""
     request = request_from_view(form.policy, form.view, provider_today(form.policy, form.now))
     with field("customer"):
-        get_customer(form.db, request.customer)
+        customer_for_work(form.db, request.customer)
     with field("duration"):  # e.g. more than a day logged on that day
         result = timelog.log_time(
             form.db, form.policy, request, agent_id=form.user_id, now=form.now

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.customers import get_customer
+from bot.customers import customer_for_work
 from bot.policy.model import Policy
 from bot.sla import tickets as ticket_service
 from handlers.views.forms import (
@@ -53,7 +53,7 @@ def ticket_modal(policy: Policy, customer: str | None, subject: str) -> dict[str
 def open_from_form(form: FormCall) -> str:
     """Open the ticket as `/ticket open` would; the reply it answers."""
     with field("customer"):
-        customer = get_customer(form.db, form.customer_name())
+        customer = customer_for_work(form.db, form.customer_name())
     with field("priority"):
         priority = form.value("priority") or form.policy.sla.default_priority
         ticket_service.checked_priority(ticket_service.plan_for(form.policy, customer), priority)

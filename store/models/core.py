@@ -43,6 +43,9 @@ class Customer(Base):
     # (migration 0017); None until the first edit.
     updated_by: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Archived customers refuse new work and keep their history (migration 0022); None: active.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_by: Mapped[str | None] = mapped_column(String(32))
 
     blocks: Mapped[list[HourBlock]] = relationship(
         back_populates="customer", order_by="HourBlock.purchased"
@@ -56,6 +59,23 @@ class Role(Base):
     role: Mapped[str] = mapped_column(String(16))
     granted_by: Mapped[str] = mapped_column(String(32))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdminChange(Base):
+    """The audit of a change made from Slack or the CLI (migration 0022): who, when, the
+    action (`role.add`, `customer.archive`, `block.void`, …), what it was done to, the
+    values before and after, and the reason given."""
+
+    __tablename__ = "admin_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class UserProfile(Base):
@@ -86,6 +106,9 @@ class HourBlock(Base):
     # Set when the expiry was recorded and the remainder forfeited.
     forfeited_minutes: Mapped[int | None] = mapped_column(Integer)
     expired_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a manager voided the block (migration 0022): it counts nowhere, the row stays.
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by: Mapped[str | None] = mapped_column(String(32))
 
     customer: Mapped[Customer] = relationship(back_populates="blocks")
 

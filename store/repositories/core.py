@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import Alert, Base, Customer, HourBlock, Role, UserProfile
+from store.models import AdminChange, Alert, Base, Customer, HourBlock, Role, UserProfile
 
 M = TypeVar("M", bound=Base)
 Row = TypeVar("Row", bound=tuple[Any, ...])
@@ -164,17 +164,66 @@ class Roles(Repository[Role]):
         db.flush()
         return True
 
+    @staticmethod
+    def all(db: Session) -> list[Role]:
+        return list(db.scalars(select(Role).order_by(Role.role.desc(), Role.user_id)))
+
+
+class AdminChanges(Repository[AdminChange]):
+    """The audit of changes made from Slack or the CLI (roles, archives, block corrections)."""
+
+    model = AdminChange
+
+    @staticmethod
+    def record(
+        db: Session,
+        *,
+        actor: str,
+        action: str,
+        subject: str,
+        now: datetime,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> AdminChange:
+        row = AdminChange(
+            at=now,
+            actor=actor,
+            action=action,
+            subject=subject,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+        return AdminChanges.add(db, row)
+
+    @staticmethod
+    def for_subject(db: Session, subject: str) -> list[AdminChange]:
+        query = select(AdminChange).where(AdminChange.subject == subject)
+        return list(db.scalars(query.order_by(AdminChange.at, AdminChange.id)))
+
 
 class HourBlocks(Repository[HourBlock]):
     model = HourBlock
 
     @staticmethod
     def for_customer(db: Session, customer_id: int) -> list[HourBlock]:
+        """The customer's blocks in use (a voided block counts nowhere)."""
         return list(
             db.scalars(
                 select(HourBlock)
-                .where(HourBlock.customer_id == customer_id)
+                .where(HourBlock.customer_id == customer_id, HourBlock.voided_at.is_(None))
                 .order_by(HourBlock.purchased, HourBlock.id)
+            )
+        )
+
+    @staticmethod
+    def voided_for_customer(db: Session, customer_id: int) -> list[HourBlock]:
+        return list(
+            db.scalars(
+                select(HourBlock)
+                .where(HourBlock.customer_id == customer_id, HourBlock.voided_at.is_not(None))
+                .order_by(HourBlock.voided_at, HourBlock.id)
             )
         )
 
@@ -184,7 +233,11 @@ class HourBlocks(Repository[HourBlock]):
         return list(
             db.scalars(
                 select(HourBlock)
-                .where(HourBlock.expires >= first, HourBlock.expires <= last)
+                .where(
+                    HourBlock.expires >= first,
+                    HourBlock.expires <= last,
+                    HourBlock.voided_at.is_(None),
+                )
                 .order_by(HourBlock.expires, HourBlock.id)
             )
         )

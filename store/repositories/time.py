@@ -88,7 +88,11 @@ class BlockExpiries:
         ix_hour_blocks_expiry_unrecorded)."""
         return (
             select(HourBlock)
-            .where(HourBlock.expired_recorded_at.is_(None), HourBlock.expires <= today)
+            .where(
+                HourBlock.expired_recorded_at.is_(None),
+                HourBlock.expires <= today,
+                HourBlock.voided_at.is_(None),
+            )
             .order_by(HourBlock.expires, HourBlock.id)
             .limit(limit)
         )
