@@ -26,7 +26,10 @@ def repeat_question(call: CommandCall, command: str, earlier: str) -> Reply:
         f":repeat: This looks like a repeat of {earlier}, recorded less than a minute ago, so "
         f"nothing was recorded. Press *{LABEL}* to record it a second time."
     )
-    value = json.dumps({"command": command, "text": call.text, "user": call.user_id})
+    # Not ASCII-escaped: a note in any script stays within Slack's 2,000-character value.
+    value = json.dumps(
+        {"command": command, "text": call.text, "user": call.user_id}, ensure_ascii=False
+    )
     return Reply(text, [section(text), actions(button(ACTION_AGAIN, LABEL, value))])
 
 
