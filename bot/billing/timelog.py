@@ -228,7 +228,7 @@ def drawn_lines(ledger: Ledger, work_date: date, policy: Policy) -> list[str]:
     return lines
 
 
-# --- Logging ---------------------------------------------------------------------
+# --- Logging ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

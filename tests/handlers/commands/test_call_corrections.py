@@ -122,3 +122,12 @@ def test_refused_call_corrections_change_nothing(acme, line, message):
 def test_call_help_lists_list_and_undo(acme):
     text = acme.command("/call help").text
     assert "/call list [@agent] [on <date>]" in text and "/call undo [<#id>]" in text
+
+
+def test_an_undone_call_cannot_be_billed_as_training(acme):
+    acme.command("/call 20m acme jane")
+    acme.command("/call undo #1")
+    reply = acme.command("/call bill #1 training", MANAGER)
+    assert "Call #1 was undone" in reply.text
+    with acme.database.session() as db:
+        assert db.get(PhoneCall, 1).billed_as is None
