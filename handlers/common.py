@@ -208,6 +208,7 @@ class ActionCall:
     value: str
     now: datetime
     body: dict[str, Any]
+    role: str = "agent"  # the clicker's own role (at least the one the button needs)
 
     @property
     def policy(self) -> Policy:
@@ -235,8 +236,8 @@ def run_action(
     value = (body.get("actions") or [{}])[0].get("value", "")
     refresh_stale(hg, client, user_id, hg.clock.now())
     with hg.database.session() as db:
-        require(db, hg.policy, user_id, role, group_members(hg))
-        call = ActionCall(hg, db, client, user_id, value, hg.clock.now(), body)
+        granted = require(db, hg.policy, user_id, role, group_members(hg))
+        call = ActionCall(hg, db, client, user_id, value, hg.clock.now(), body, granted)
         return handler(call)
 
 

@@ -75,7 +75,7 @@ def more_listener(lists: Mapping[str, tuple[Handler, str]]) -> Callable[..., Non
                 channel_id=str((body.get("channel") or {}).get("id", "")),
                 text=typed,
                 now=action.now,
-                role=role,
+                role=action.role,
                 tokens=typed.split(),
                 page_from=max(0, start),
             )

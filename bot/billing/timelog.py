@@ -1,4 +1,5 @@
-"""Logged support time: `/log`, its receipts, undo, and the billed days it feeds the ledger.
+"""Logged support time: `/log`, its receipts, and the billed days it feeds the ledger (undo and
+edit: `bot.billing.corrections`).
 
 An entry is minutes of work for a customer on a calendar date, either 1-on-1 (billable)
 or general support (never billed). Nothing about billing is stored with an entry: the day's
@@ -227,7 +228,7 @@ def drawn_lines(ledger: Ledger, work_date: date, policy: Policy) -> list[str]:
     return lines
 
 
-# --- Logging and undoing ---------------------------------------------------------------------
+# --- Logging ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -239,17 +240,32 @@ class LogResult:
     remaining_minutes: int | None  # across unexpired blocks; None when none were ever bought
 
 
+def check_day_cap(
+    db: Session,
+    agent_id: str,
+    work_date: date,
+    minutes: int,
+    *,
+    excluding: TimeEntry | None = None,
+    whose: str = "you",
+) -> None:
+    """Refuse more than a day's minutes logged by one agent into one day (`excluding`: the
+    entry being edited, whose old minutes no longer count)."""
+    entries = TimeEntries.for_agent_on(db, agent_id, work_date)
+    already = sum(e.minutes for e in entries if e is not excluding)
+    if already + minutes > MINUTES_PER_DAY:
+        raise InputError(
+            f"that would make {format_minutes(already + minutes)} logged by {whose} on "
+            f"{format_work_date(work_date)}, more than a day has"
+        )
+
+
 def log_time(
     db: Session, policy: Policy, request: LogRequest, *, agent_id: str, now: datetime
 ) -> LogResult:
     customer = customer_service.customer_for_work(db, request.customer)
     lock_customer(db, customer.id)
-    already = sum(e.minutes for e in TimeEntries.for_agent_on(db, agent_id, request.work_date))
-    if already + request.minutes > MINUTES_PER_DAY:
-        raise InputError(
-            f"that would make {format_minutes(already + request.minutes)} logged by you on "
-            f"{format_work_date(request.work_date)}, more than a day has"
-        )
+    check_day_cap(db, agent_id, request.work_date, request.minutes)
     entry = TimeEntries.add(
         db,
         TimeEntry(
@@ -263,10 +279,10 @@ def log_time(
             created_at=now,
         ),
     )
-    return _result(db, policy, customer, entry, now)
+    return entry_result(db, policy, customer, entry, now)
 
 
-def _result(
+def entry_result(
     db: Session,
     policy: Policy,
     customer: Customer,
@@ -275,6 +291,10 @@ def _result(
     *,
     cause: str | None = None,
 ) -> LogResult:
+    """The entry's day and hours re-derived from every live entry: its day's receipt, what
+    the ledger drew for it, the balance; recorded forfeits kept true, and the low-balance
+    alert kept true to the balance (withdrawn, naming `cause`, when a correction takes it
+    back over the threshold)."""
     receipt = day_receipt(db, policy, customer, entry.work_date)
     ledger = ledger_covering(db, policy, customer, entry.work_date, now)
     has_blocks = bool(ledger.allocation.blocks)
@@ -285,18 +305,7 @@ def _result(
     drawn = drawn_lines(ledger, entry.work_date, policy) if receipt else []
     return LogResult(entry, customer, receipt, drawn, remaining)
 
-
-def undo_last(db: Session, policy: Policy, *, agent_id: str, now: datetime) -> LogResult:
-    """Take back the agent's last live entry; it is kept, marked undone."""
-    entry = TimeEntries.last_live_for_agent(db, agent_id)
-    if entry is None:
-        raise InputError("you have nothing logged to undo")
-    customer = entry.customer
-    lock_customer(db, customer.id)
-    entry.undone_at = now
-    db.flush()
-    cause = f"{format_minutes(entry.minutes)} logged by <@{agent_id}> was undone"
-    return _result(db, policy, customer, entry, now, cause=cause)
+    return entry_result(db, policy, customer, entry, now)
 
 
 def entries_on(db: Session, agent_id: str, work_date: date) -> list[tuple[TimeEntry, str]]:

@@ -109,6 +109,18 @@ def show_billing(
     )
 
 
+def withdraw_long_call(
+    db: Session, policy: Policy, call: PhoneCall, rules: Limits, reason: str, now: datetime
+) -> bool:
+    """The long-call alert of a call that no longer counts (undone) is edited in place to say
+    it was withdrawn, and why; its buttons go. False if the call raised none."""
+    text = long_call_text(policy, call, call.customer, rules)
+    text = f"~{text}~\n:information_source: Withdrawn: {reason}."
+    return update_alert(
+        db, long_call_key(call), state=WITHDRAWN, text=text, now=now, data={"withdrawn": reason}
+    )
+
+
 def raise_over_limits(
     db: Session,
     policy: Policy,
@@ -119,12 +131,12 @@ def raise_over_limits(
     seconds: int,
     rules: Limits,
     now: datetime,
-    because: str = "a call was billed as training",
+    reason: str = "a call was billed as training",
 ) -> None:
     """A caller's month (or, with `caller` None, the account's, all callers) over the
     allowance, and over the review limit. Both limits are strict. A month back within a
-    limit has that alert withdrawn (saying `because`: what correction did it); over it
-    again, the alert is raised again in place."""
+    limit has that alert withdrawn (saying why: `reason`); over it again, the alert is
+    raised again in place."""
     who = caller if caller is not None else ACCOUNT
     label = (
         f"{caller} at *{customer.name}*"
@@ -153,7 +165,7 @@ def raise_over_limits(
     for kind, limit_name, limit, text in crossed:
         withdrawn = (
             f":information_source: Withdrawn: {label} is back to {used} of phone support "
-            f"in {month}, within the {limit_name} ({because})."
+            f"in {month}, within the {limit_name} ({reason})."
         )
         _sync(
             db,

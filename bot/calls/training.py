@@ -90,6 +90,8 @@ def _checked_call(db: Session, policy: Policy, text: str) -> PhoneCall:
         raise InputError(f"there is no call #{call_id}")
     lock_customer(db, call.customer_id)
     db.refresh(call)  # the decision is read after the lock, so two at once are serialised
+    if call.undone_at is not None:
+        raise InputError(f"call #{call.id} was undone, so it is billed as nothing; nothing changed")
     if not call.covered:
         raise InputError(
             f"#{call.id} is not covered by the {call.customer.plan} plan's phone support, so "

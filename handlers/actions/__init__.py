@@ -7,9 +7,11 @@ from bot.calls import alerts as call_alerts
 from bot.calls import timers
 from bot.roles import AGENT, MANAGER
 from handlers import paging
-from handlers.actions import bookings, calls, forms, sla
+from handlers.actions import bookings, calls, forms, repeats, sla
 from handlers.commands import alerts_failed, customer_edit, log, ticket
+from handlers.commands import call as call_command
 from handlers.later import after_ack
+from handlers.repeats import ACTION_AGAIN
 from handlers.views import book_move, call_form, log_time, ticket_form
 
 
@@ -34,9 +36,17 @@ def register(app: App) -> None:
                 {
                     ticket.LIST_COMMAND: (ticket.list_, AGENT),
                     log.LIST_COMMAND: (log.list_, AGENT),
+                    call_command.LIST_COMMAND: (call_command.list_, AGENT),
                     alerts_failed.LIST_COMMAND: (alerts_failed.alerts_failed, MANAGER),
                     customer_edit.LIST_COMMAND: (customer_edit.customer_list, AGENT),
                 }
+            )
+        )
+    )
+    app.action(ACTION_AGAIN)(
+        after_ack(
+            repeats.again_listener(
+                {log.COMMAND: log.log_again, call_command.COMMAND: call_command.record_again}
             )
         )
     )

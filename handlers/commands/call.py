@@ -1,23 +1,46 @@
 """/call <duration> <customer> <caller> [on <date>] [note…]: a finished call, after the fact;
-/call bill <#id> training|undo: a manager bills a long call as training, or undoes it."""
+/call list [@agent] [on <date>] and /call undo [<#id>]: your calls with their ids, and taking
+one back; /call bill <#id> training|undo: a manager bills a long call as training, or undoes
+it."""
 
 from __future__ import annotations
 
-from bot.calls import calls, training
+from datetime import date
+
+from bot.calls import calls, fair_use, training
+from bot.calls import corrections as call_corrections
+from bot.calls.fair_use import format_call_time, format_limit
 from bot.customers import customer_for_work
-from bot.parsing import InputError, parse_date, parse_duration, parse_name
+from bot.parsing import InputError, parse_date, parse_duration, parse_name, parse_record_id
 from bot.policy.model import provider_today
 from bot.roles import AGENT, MANAGER
 from bot.units import format_work_date
+from handlers.commands.log import whose_list
 from handlers.common import CommandCall, Reply, subcommands
+from handlers.paging import paged_reply
+from handlers.repeats import repeat_question
 from handlers.views.call_form import call_modal
 from handlers.views.forms import opening
 
 USAGE = "/call <duration> <customer> <caller> [on <date>] [q=1-5] [note…]"
 USAGE_BILL = "/call bill <#id> training|undo"
+USAGE_LIST = "/call list [@agent] [on <date>]"
+LIST_COMMAND = "/call list"
+USAGE_UNDO = "/call undo [<#id>]"
+COMMAND = "/call"
 
 
 def record(call: CommandCall) -> Reply:
+    """`/call …`: asks first if it looks like a repeat of the last minute's call."""
+    return _record(call, again=False)
+
+
+def record_again(call: CommandCall) -> Reply:
+    """*Log again* pressed under the repeat question: recorded as typed, without asking."""
+    return _record(call, again=True)
+
+
+def _record(call: CommandCall, *, again: bool) -> Reply:
     quality, words = calls.split_quality(call.tokens)
     if len(words) < 3:
         raise InputError("give a duration, a customer and the caller's name")
@@ -32,6 +55,22 @@ def record(call: CommandCall) -> Reply:
             raise InputError("`on` needs a date")
         on = parse_date(rest[1], provider_today(call.policy, call.now))  # a provider day
         rest = rest[2:]
+    if not again:
+        earlier = call_corrections.find_repeat(
+            call.db,
+            call.policy,
+            customer=customer,
+            caller=caller,
+            agent_id=call.user_id,
+            seconds=int(duration.total_seconds()),
+            quality=quality,
+            note=" ".join(rest),
+            on=on,
+            now=call.now,
+        )
+        if earlier is not None:
+            what = call_corrections.describe_call(call.policy, earlier, customer.name)
+            return repeat_question(call, COMMAND, f"call #{earlier.id} ({what})")
     outcome = calls.record_call(
         call.db,
         call.policy,
@@ -60,6 +99,65 @@ def bill(call: CommandCall) -> Reply:
     return Reply(training.describe(call.policy, decision))
 
 
+def list_(call: CommandCall) -> Reply:
+    agent, tokens = whose_list(call, "calls")
+    if tokens and not (len(tokens) == 2 and tokens[0].lower() == "on"):
+        raise InputError("give nothing, `@agent` (managers), or `on <date>`")
+    today = provider_today(call.policy, call.now)
+    day: date = parse_date(tokens[1], today) if tokens else today
+    found = call_corrections.calls_on(call.db, call.policy, agent, day)
+    when = format_work_date(day)
+    if not found:
+        who = "You have" if agent == call.user_id else f"<@{agent}> has"
+        return Reply(f"{who} no calls recorded on {when}.")
+    whose = "Your" if agent == call.user_id else f"<@{agent}>'s"
+    total = sum(c.seconds for c, _ in found)
+    head = (
+        f"{whose} calls on {when} ({call.policy.timezone.key}): {format_call_time(total)} in "
+        f"{len(found)} call{'s' if len(found) != 1 else ''}"
+    )
+    items = [
+        f"• #{c.id} {call_corrections.describe_call(call.policy, c, name)}" for c, name in found
+    ]
+    return paged_reply(call, LIST_COMMAND, head, items)
+
+
+def undo(call: CommandCall) -> Reply:
+    if len(call.tokens) > 1:
+        raise InputError("give one call id (`/call undo #12`), or nothing for your last call")
+    call_id = parse_record_id(call.tokens[0], "call") if call.tokens else None
+    undone = call_corrections.undo_call(
+        call.db, call.policy, call_id, actor=call.user_id, role=call.role, now=call.now
+    )
+    return Reply(describe_undone(call, undone))
+
+
+def describe_undone(call: CommandCall, undone: call_corrections.CallUndone) -> str:
+    """The undo's receipt: what the call was, and its caller's month without it."""
+    done = undone.call
+    owner = "" if done.agent_id == call.user_id else f", recorded by <@{done.agent_id}>"
+    lines = [
+        f":leftwards_arrow_with_hook: Undid call #{done.id}{owner}: "
+        f"{format_call_time(done.seconds)} with {done.caller} ({undone.customer.name}) on "
+        f"{call_corrections.call_day(call.policy, done)}. It is kept, marked undone, and no "
+        "longer counts."
+    ]
+    if not done.covered:
+        lines.append("It was not covered by the plan, so fair use is unchanged.")
+        return "\n".join(lines)
+    lines.append(
+        f"{done.caller}: {format_call_time(undone.caller_seconds)} this month ({undone.month}) "
+        f"of {format_limit(undone.limits.allowance)} allowance — "
+        f"{fair_use.describe_status(undone.caller_status)}."
+    )
+    lines.append(
+        f"{undone.customer.name} account: {format_call_time(undone.account_seconds)} of "
+        f"{format_limit(undone.account_limits.allowance)} — "
+        f"{fair_use.describe_status(undone.account_status)}."
+    )
+    return "\n".join(lines)
+
+
 def open_form(call: CommandCall) -> Reply:
     """`/call` alone opens the *Record a call* form, once the transaction is over."""
     return opening(
@@ -71,7 +169,17 @@ def open_form(call: CommandCall) -> Reply:
 
 
 def help_(call: CommandCall) -> Reply:
-    return Reply(f"Usage: `{USAGE}` or `{USAGE_BILL}`; `/call` alone opens a form.")
+    return Reply(
+        "\n".join(
+            [
+                f"Usage: `{USAGE}`; `/call` alone opens a form.",
+                f"• `{USAGE_LIST}`: your calls of a day, with their ids (`@agent`: managers)",
+                f"• `{USAGE_UNDO}`: take a call back (your last, without an id); yours, or "
+                "anyone's for a manager, kept with who and when. E.g. `/call undo #12`",
+                f"• `{USAGE_BILL}` (managers): bill a long call as training, or undo that",
+            ]
+        )
+    )
 
 
 # `/call bill …` decides how a call is billed; `/call` alone opens the form; anything else
@@ -81,6 +189,8 @@ listener = subcommands(
         "": (open_form, AGENT, USAGE),
         "help": (help_, AGENT, USAGE),
         "bill": (bill, MANAGER, USAGE_BILL),
+        "list": (list_, AGENT, USAGE_LIST),
+        "undo": (undo, AGENT, USAGE_UNDO),
     },
     f"Usage: `{USAGE}`.",
     fallback=(record, AGENT, USAGE),

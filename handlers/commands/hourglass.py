@@ -50,8 +50,8 @@ USAGE_REPORT = "/hourglass report <customer> [YYYY-MM] [issue]"
 HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blocks and SLAs.
 *Agents*
 • `/timer start <customer> <caller> [note…]` · `/timer stop [q=1-5] [note…]` · `/timer status` · `/timer discard`
-• `/call <duration> <customer> <caller> [on <date>] [note…]`
-• `/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]` · `/log list [on <date>]` · `/log undo`
+• `/call <duration> <customer> <caller> [on <date>] [note…]` · `/call list [@agent] [on <date>]` · `/call undo [<#id>]`
+• `/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]` · `/log list [@agent] [on <date>]` · `/log undo [<#id>]` · `/log edit <#id> <duration>|on <date>|customer <name>`
 • `/book <customer> <date time> <duration> [@engineer…] [extra] [training]` · `/book cancel|noshow <id>` · `/book list [customer]`
 • `/balance <customer>`
 • `/ticket open <customer> <priority> <subject…> [opened <date time>]` · `/ticket respond|pause|resume|resolve|why <id>` · `/ticket list [customer]`

@@ -1,23 +1,27 @@
-"""/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…], /log list, /log undo."""
+"""/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…], /log list,
+/log undo [<#id>], /log edit <#id> <duration>|on <date>|customer <name>."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from bot.billing import timelog
-from bot.parsing import InputError, parse_date
+from bot.billing import corrections, timelog
+from bot.parsing import InputError, parse_date, parse_mention, parse_record_id
 from bot.policy.model import provider_today
-from bot.roles import AGENT
+from bot.roles import AGENT, PermissionDenied, Role
 from bot.units import format_minutes, format_work_date
 from handlers.common import CommandCall, Reply, subcommands, text_blocks
 from handlers.paging import paged_reply
+from handlers.repeats import repeat_question
 from handlers.views.forms import opening
 from handlers.views.log_time import log_modal, logged_head, outcome_lines
 
+COMMAND = "/log"
 USAGE = "/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]"
-USAGE_LIST = "/log list [on <date>]"
+USAGE_LIST = "/log list [@agent] [on <date>]"
 LIST_COMMAND = "/log list"
-USAGE_UNDO = "/log undo"
+USAGE_UNDO = "/log undo [<#id>]"
+USAGE_EDIT = "/log edit <#id> [<duration>] [on <date>] [customer <name>]"
 
 
 def _billing_day(call: CommandCall) -> date:
@@ -33,35 +37,96 @@ def _reply(lines: list[str]) -> Reply:
 
 
 def log(call: CommandCall) -> Reply:
+    """`/log …`: asks first if it looks like a repeat of the last minute's entry."""
+    return _record(call, again=False)
+
+
+def log_again(call: CommandCall) -> Reply:
+    """*Log again* pressed under the repeat question: recorded as typed, without asking."""
+    return _record(call, again=True)
+
+
+def _record(call: CommandCall, *, again: bool) -> Reply:
     request = timelog.parse_log(call.tokens, call.policy, _billing_day(call))
+    if not again:
+        earlier = corrections.find_repeat(call.db, request, agent_id=call.user_id, now=call.now)
+        if earlier is not None:
+            what = timelog.describe_entry(earlier, earlier.customer.name)
+            return repeat_question(call, COMMAND, f"#{earlier.id} ({what})")
     result = timelog.log_time(call.db, call.policy, request, agent_id=call.user_id, now=call.now)
     return _reply([logged_head(result), *outcome_lines(result)])
 
 
+def whose_list(call: CommandCall, what: str) -> tuple[str, list[str]]:
+    """`/log list @alex …` (or `/call list`): whose list (a manager may name an agent; the
+    caller's own otherwise), and the words after the name."""
+    tokens = list(call.tokens)
+    mention = parse_mention(tokens[0]) if tokens else None
+    if mention is None or mention.kind != "user":
+        return call.user_id, tokens
+    if mention.id != call.user_id and Role(call.role) is not Role.MANAGER:
+        raise PermissionDenied(f"Sorry, only managers can list someone else's {what}.")
+    return mention.id, tokens[1:]
+
+
 def list_(call: CommandCall) -> Reply:
-    tokens = call.tokens
+    agent, tokens = whose_list(call, "time")
     if tokens and not (len(tokens) == 2 and tokens[0].lower() == "on"):
-        raise InputError("give nothing, or `on <date>`")
+        raise InputError("give nothing, `@agent` (managers), or `on <date>`")
     work_date = parse_date(tokens[1], _billing_day(call)) if tokens else _billing_day(call)
-    entries = timelog.entries_on(call.db, call.user_id, work_date)
+    entries = timelog.entries_on(call.db, agent, work_date)
     when = format_work_date(work_date)
+    who = "You have" if agent == call.user_id else f"<@{agent}> has"
     if not entries:
-        return _reply([f"You have nothing logged on {when}."])
+        return _reply([f"{who} nothing logged on {when}."])
     total = sum(e.minutes for e, _ in entries)
+    whose = "Your" if agent == call.user_id else f"<@{agent}>'s"
     head = (
-        f"Your time on {when}: {format_minutes(total)} in {len(entries)} "
+        f"{whose} time on {when}: {format_minutes(total)} in {len(entries)} "
         f"entr{'y' if len(entries) == 1 else 'ies'}"
     )
     items = [f"• #{e.id} {timelog.describe_entry(e, name, with_date=False)}" for e, name in entries]
     return paged_reply(call, LIST_COMMAND, head, items)
 
 
+def _owner(call: CommandCall, agent_id: str) -> str:
+    return "" if agent_id == call.user_id else f", logged by <@{agent_id}>"
+
+
 def undo(call: CommandCall) -> Reply:
-    if call.tokens:
-        raise InputError("`/log undo` takes nothing after it; it undoes your last entry")
-    result = timelog.undo_last(call.db, call.policy, agent_id=call.user_id, now=call.now)
-    head = f":leftwards_arrow_with_hook: Undid {timelog.describe_entry(result.entry, result.customer.name)}."
+    if len(call.tokens) > 1:
+        raise InputError("give one entry id (`/log undo #12`), or nothing for your last entry")
+    entry_id = parse_record_id(call.tokens[0], "time entry") if call.tokens else None
+    result = corrections.undo_entry(
+        call.db, call.policy, entry_id, actor=call.user_id, role=call.role, now=call.now
+    )
+    entry = result.entry
+    head = (
+        f":leftwards_arrow_with_hook: Undid {timelog.describe_entry(entry, result.customer.name)}."
+        f" Entry #{entry.id}{_owner(call, entry.agent_id)} is kept, marked undone."
+    )
     return _reply([head, *outcome_lines(result)])
+
+
+def edit(call: CommandCall) -> Reply:
+    if not call.tokens:
+        raise InputError("give an entry id and what to change")
+    entry_id = parse_record_id(call.tokens[0], "time entry")
+    change = corrections.parse_edit(call.tokens[1:], call.policy, _billing_day(call))
+    edited = corrections.edit_entry(
+        call.db, call.policy, entry_id, change, actor=call.user_id, role=call.role, now=call.now
+    )
+    result = edited.result
+    entry = result.entry
+    head = (
+        f":pencil2: Edited #{entry.id}{_owner(call, entry.agent_id)}: now "
+        f"{timelog.describe_entry(entry, result.customer.name)} "
+        f"({corrections.describe_change(edited.before, entry)})."
+    )
+    lines = [head, *outcome_lines(result)]
+    if edited.left is not None:
+        lines.extend(outcome_lines(edited.left))
+    return _reply(lines)
 
 
 def open_form(call: CommandCall) -> Reply:
@@ -75,7 +140,17 @@ def open_form(call: CommandCall) -> Reply:
 
 
 def help_(call: CommandCall) -> Reply:
-    return _reply([f"Usage: `{USAGE}`, `{USAGE_LIST}`, `{USAGE_UNDO}`; `/log` alone opens a form."])
+    return _reply(
+        [
+            f"Usage: `{USAGE}`; `/log` alone opens a form.",
+            f"• `{USAGE_LIST}`: your entries of a day, with their ids (`@agent`: managers)",
+            f"• `{USAGE_UNDO}`: take an entry back (your last, without an id)",
+            f"• `{USAGE_EDIT}`: change an entry's duration, date or customer",
+            "Yours, or anyone's for a manager; every correction is kept with who and when. "
+            "E.g. `/log undo #12`, `/log edit #12 45m`, `/log edit #12 on 2026-11-19`, "
+            "`/log edit #12 customer globex`.",
+        ]
+    )
 
 
 ROUTES = {
@@ -83,6 +158,7 @@ ROUTES = {
     "help": (help_, AGENT, USAGE),
     "list": (list_, AGENT, USAGE_LIST),
     "undo": (undo, AGENT, USAGE_UNDO),
+    "edit": (edit, AGENT, USAGE_EDIT),
 }
 
 listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(log, AGENT, USAGE))

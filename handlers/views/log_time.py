@@ -32,8 +32,11 @@ KINDS = {"1on1": "1-on-1 (billable)", "general": "General support (never billed)
 
 
 def logged_head(result: timelog.LogResult, verb: str = "Logged") -> str:
+    entry = result.entry
+    # The id is what `/log undo #id` and `/log edit #id` take.
     return (
-        f":white_check_mark: {verb} {timelog.describe_entry(result.entry, result.customer.name)}."
+        f":white_check_mark: {verb} {timelog.describe_entry(entry, result.customer.name)}."
+        f" Entry #{entry.id}."
     )
 
 

@@ -4,6 +4,7 @@ from store.models.base import Base, UTCDateTime
 from store.models.bookings import Booking, BookingEngineer, BookingMove
 from store.models.calls import CallTimer, PhoneCall
 from store.models.core import AdminChange, Alert, Customer, HourBlock, Role, UserProfile
+from store.models.corrections import Correction
 from store.models.policy import PolicyVersionRecord
 from store.models.sla import SlaPolicyMark, Ticket, TicketEventRecord
 from store.models.statements import IssuedStatement
@@ -17,6 +18,7 @@ __all__ = [
     "BookingEngineer",
     "BookingMove",
     "CallTimer",
+    "Correction",
     "Customer",
     "HourBlock",
     "IssuedStatement",

@@ -42,7 +42,8 @@ class CallTimer(Base):
 
 
 class PhoneCall(Base):
-    """A finished call, from a timer or recorded after the fact with /call."""
+    """A finished call, from a timer or recorded after the fact with /call; `/call undo`
+    marks it, never deletes it."""
 
     __tablename__ = "phone_calls"
     __table_args__ = (
@@ -70,3 +71,6 @@ class PhoneCall(Base):
     billed_as: Mapped[str | None] = mapped_column(String(16))
     billed_by: Mapped[str | None] = mapped_column(String(32))
     billed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by `/call undo`: the row stays for the record (who undid it is in `corrections`)
+    # but no longer counts anywhere: not in fair use, the statement or a list.
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

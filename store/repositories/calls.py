@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from store.models import CallTimer, PhoneCall
 from store.models.calls import BILLED_AS_TRAINING
 from store.repositories.core import Repository, insert_if_absent, locked
+
+
+def _live() -> ColumnElement[bool]:
+    """A call that was not undone (`/call undo` keeps the row, marked)."""
+    return PhoneCall.undone_at.is_(None)
 
 
 class CallTimers:
@@ -89,6 +94,7 @@ class PhoneCalls(Repository[PhoneCall]):
             PhoneCall.customer_id == customer_id,
             PhoneCall.started_at >= start,
             PhoneCall.started_at < end,
+            _live(),
         )
         if caller is not None:
             query = query.where(PhoneCall.caller == caller)
@@ -109,6 +115,7 @@ class PhoneCalls(Repository[PhoneCall]):
             PhoneCall.started_at < end,
             PhoneCall.covered.is_(True),
             PhoneCall.billed_as.is_distinct_from(BILLED_AS_TRAINING),
+            _live(),
         )
         if caller is not None:
             query = query.where(PhoneCall.caller == caller)
@@ -123,7 +130,34 @@ class PhoneCalls(Repository[PhoneCall]):
                     PhoneCall.agent_id == agent_id,
                     PhoneCall.started_at >= start,
                     PhoneCall.started_at < end,
+                    _live(),
                 )
                 .order_by(PhoneCall.started_at, PhoneCall.id)
+            )
+        )
+
+    @staticmethod
+    def find_locked(db: Session, call_id: int) -> PhoneCall | None:
+        """A call by id, its row locked on Postgres until the correction commits."""
+        return db.scalar(locked(db, select(PhoneCall).where(PhoneCall.id == call_id)))
+
+    @staticmethod
+    def last_live_for_agent(db: Session, agent_id: str) -> PhoneCall | None:
+        """The call the agent recorded last and has not undone."""
+        return db.scalar(
+            select(PhoneCall)
+            .where(PhoneCall.agent_id == agent_id, _live())
+            .order_by(PhoneCall.created_at.desc(), PhoneCall.id.desc())
+            .limit(1)
+        )
+
+    @staticmethod
+    def recent_for_agent(db: Session, agent_id: str, since: datetime) -> list[PhoneCall]:
+        """The agent's live calls recorded at or after `since`, newest first."""
+        return list(
+            db.scalars(
+                select(PhoneCall)
+                .where(PhoneCall.agent_id == agent_id, PhoneCall.created_at >= since, _live())
+                .order_by(PhoneCall.created_at.desc(), PhoneCall.id.desc())
             )
         )

@@ -77,6 +77,22 @@ class TimeEntries(Repository[TimeEntry]):
         return db.scalar(locked(db, query, skip_locked=True))
 
     @staticmethod
+    def find_locked(db: Session, entry_id: int) -> TimeEntry | None:
+        """An entry by id, its row locked on Postgres until the correction commits."""
+        return db.scalar(locked(db, select(TimeEntry).where(TimeEntry.id == entry_id)))
+
+    @staticmethod
+    def recent_for_agent(db: Session, agent_id: str, since: datetime) -> list[TimeEntry]:
+        """The agent's live entries recorded at or after `since`, newest first."""
+        return list(
+            db.scalars(
+                select(TimeEntry)
+                .where(TimeEntry.agent_id == agent_id, TimeEntry.created_at >= since, _live())
+                .order_by(TimeEntry.created_at.desc(), TimeEntry.id.desc())
+            )
+        )
+
+    @staticmethod
     def count(db: Session) -> int:
         return db.scalar(select(func.count()).select_from(TimeEntry)) or 0
 

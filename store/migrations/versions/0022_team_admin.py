@@ -10,7 +10,7 @@ history (NULL: active). `hour_blocks.voided_at/voided_by`: a voided block no lon
 anywhere, and its row is kept (NULL: in use).
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0021
 """
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from alembic import op
 from store.models.base import UTCDateTime
 
 revision = "0022"
-down_revision = "0017"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

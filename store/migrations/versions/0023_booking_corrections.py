@@ -8,7 +8,7 @@ audited. `restored_by`/`restored_at`/`restored_from` say who restored it, when, 
 waived the charge, when and why; the charge's minutes stay recorded, billed as 0.
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0022
 """
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from alembic import op
 from store.models.base import UTCDateTime
 
 revision = "0023"
-down_revision = "0017"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

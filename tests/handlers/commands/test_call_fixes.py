@@ -74,6 +74,7 @@ def test_call_without_on_and_on_today_land_in_the_same_providers_month(acme):
     undated = slack.command("/call 20m acme jane")
     assert "20m 00s call with jane (acme) recorded —" in undated.text
     assert "jane: 20m 00s this month (2026-11)" in undated.text
+    slack.clock.advance(timedelta(seconds=61))  # the same call within 60 s asks first
     typed = slack.command("/call 20m acme jane on today")
     assert "recorded on Sun 1 Nov —" in typed.text
     assert "jane: 40m 00s this month (2026-11)" in typed.text

@@ -37,9 +37,19 @@ def acme_channel():
     return "CACME"
 
 
+def spaced(slack, lines):
+    """Each command a minute after the last, as a person records calls: the same call
+    within 60 s asks first (issue 18 item 6)."""
+    replies = []
+    for line in lines:
+        replies.append(slack.command(line))
+        slack.clock.advance(timedelta(seconds=61))
+    return replies
+
+
 def test_done_when_five_calls_make_61_minutes_review_one_long_call_alerts_once(acme):
     slack = acme
-    replies = [slack.command(f"/call {m}m acme jane") for m in (16, 14, 14, 2, 15)]
+    replies = spaced(slack, [f"/call {m}m acme jane" for m in (16, 14, 14, 2, 15)])
     assert all(r.status == 200 for r in replies)
     assert "long call" in replies[0].text and "long call" not in replies[4].text
     assert "jane: 16m 00s this month (2026-11) of 45m allowance — within allowance" in (
@@ -287,8 +297,7 @@ def test_plan_without_phone_support_records_an_uncovered_call(slack):
 
 def test_balance_shows_this_months_calls_per_caller(acme):
     slack = acme
-    for minutes in (16, 14, 14, 2, 15):
-        slack.command(f"/call {minutes}m acme jane")
+    spaced(slack, [f"/call {minutes}m acme jane" for minutes in (16, 14, 14, 2, 15)])
     slack.command("/call 5m acme bob")
     text = slack.command("/balance acme").text
     assert "Phone calls in 2026-11:" in text
@@ -408,8 +417,8 @@ def test_two_calls_at_once_that_cross_the_allowance_together_raise_it(acme):
     slack = acme
     slack.command("/call 40m acme jane")
     replies = run_together(
-        lambda: slack.command("/call 3m acme jane"),
-        lambda: slack.command("/call 3m acme jane"),
+        lambda: slack.command("/call 3m acme jane first"),
+        lambda: slack.command("/call 3m acme jane second"),  # not a repeat: another note
     )
     assert all("recorded" in r.text for r in replies)
     assert any("46m 00s this month" in r.text for r in replies)

@@ -242,11 +242,14 @@ def test_list_shows_the_agents_entries_for_a_day(acme):
     ]
     assert "• #3 2h 1-on-1 for acme" in acme.command("/log list on yesterday", AGENT).text
     assert "nothing logged on Sat 21 Nov" in acme.command("/log list on 2026-11-21", AGENT).text
-    assert "Usage: `/log list [on <date>]`" in acme.command("/log list tomorrow", AGENT).text
+    assert "Usage: `/log list [@agent] [on <date>]`" in (
+        acme.command("/log list tomorrow", AGENT).text
+    )
 
 
 def test_durations_in_every_spelling(acme):
     for spelling in ("90m", "1h30m", "1.5h", "1:30"):
+        acme.clock.advance(timedelta(seconds=61))  # the same entry within 60 s asks first
         assert "Logged 1h 30m 1-on-1" in acme.command(f"/log {spelling} acme", AGENT).text
     assert statement(acme)["days"][0]["logged_minutes"] == 360
 
@@ -265,6 +268,7 @@ def test_typed_dates_are_provider_days_like_work_logged_now(acme, standin, clock
     assert "acme, Fri 20 Nov: 10m logged → 30m billed" in reply.text
     # `on today` is London's Friday too, not Auckland's Saturday: one day, rounded once
     # (before, it landed on Saturday and the two 10-minute entries billed 30m each).
+    clock.advance(timedelta(seconds=61))  # the same entry within 60 s asks first
     reply = acme.command("/log 10m acme on today", "UKIWI0001")
     assert "Logged 10m 1-on-1 for acme on Fri 20 Nov." in reply.text
     assert "acme, Fri 20 Nov: 10m + 10m = 20m logged → 30m billed" in reply.text
@@ -318,7 +322,7 @@ def test_kind_and_activity_only_right_after_the_customer(acme):
         ("/log 30m acme on tomorrow", "in the future"),
         ("/log 30m acme on 2026-13-01", "not a date"),
         ("/log 30m acme on 20-11-2026", "not a date"),
-        ("/log undo please", "takes nothing after it"),
+        ("/log undo please", "`please` is not a time entry id"),
         ("/log 30m acme " + "x" * 1001, "limited to 1000 characters"),
     ],
 )
@@ -362,6 +366,7 @@ def test_block_low_is_raised_once_when_the_balance_crosses_the_threshold(acme, s
     acme.sweep()
     assert standin.posted(CHANNEL) == []
     acme.command("/log 31m acme", AGENT)  # the day is now 1h 30m billed: 1h 30m left
+    acme.clock.advance(timedelta(seconds=61))  # the same entry within 60 s asks first
     acme.command("/log 30m acme", AGENT)  # 2h billed: 1h left, still low, not re-sent
     acme.sweep()
     assert standin.posted(CHANNEL) == []  # low balance is the team's (issue 17)

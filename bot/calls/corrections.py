@@ -1,0 +1,206 @@
+"""Corrections of recorded calls, all from Slack and all audited: `/call list` shows an
+agent's calls with their ids, `/call undo [<#id>]` takes one back; and the repeat check
+that asks before the same `/call` is recorded twice within a minute.
+
+Every correction of a call goes through `undo_call`, which ends in `_rederive`: the one
+place where what follows a correction happens (the caller's and the account's month
+re-measured from the remaining calls, the fair-use alerts withdrawn or raised again, the
+long-call alert withdrawn; the alerts that follow their cause hook in there). An undone
+call is kept, marked (`undone_at`), with a `corrections` row saying who, when and what it
+was; it no longer counts in fair use, on the statement, or in a list.
+
+Agents undo their own calls; a manager may undo anyone's (`check_may_correct`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.billing.corrections import REPEAT_WINDOW, UNDO, check_may_correct
+from bot.calls import alerts, fair_use
+from bot.calls.calls import CallSource, call_limits, check_note
+from bot.calls.fair_use import Limits, Status, format_call_time
+from bot.errors import InputError, NotFound
+from bot.parsing import month_bounds
+from bot.policy.model import Policy, provider_today
+from bot.roles import Role
+from bot.units import format_work_date
+from store.models import Customer, PhoneCall
+from store.models.calls import BILLED_AS_TRAINING
+from store.repositories.calls import PhoneCalls
+from store.repositories.core import lock_customer
+from store.repositories.corrections import Corrections
+
+SUBJECT = "phone_call"
+
+
+def snapshot(call: PhoneCall) -> dict[str, Any]:
+    """What a call was, for the audit trail."""
+    return {
+        "customer": call.customer.name,
+        "customer_id": call.customer_id,
+        "agent_id": call.agent_id,
+        "caller": call.caller,
+        "started_at": call.started_at.astimezone(UTC).isoformat(),
+        "seconds": call.seconds,
+        "quality": call.quality,
+        "note": call.note,
+        "covered": call.covered,
+        "source": call.source,
+        "billed_as": call.billed_as,
+    }
+
+
+def _call(db: Session, call_id: int | None, actor: str) -> PhoneCall:
+    """The call `#id` names; without an id, the actor's last live call."""
+    if call_id is None:
+        last = PhoneCalls.last_live_for_agent(db, actor)
+        if last is None:
+            raise InputError("you have no call to undo")
+        return last
+    found = PhoneCalls.find(db, call_id)
+    if found is None:
+        raise NotFound(f"there is no call #{call_id} (`/call list` shows your ids)")
+    return found
+
+
+@dataclass(frozen=True)
+class CallUndone:
+    """An undone call and its month measured again without it."""
+
+    call: PhoneCall
+    customer: Customer
+    month: str
+    caller_seconds: int
+    caller_status: Status
+    limits: Limits
+    account_seconds: int
+    account_status: Status
+    account_limits: Limits
+
+
+def undo_call(
+    db: Session, policy: Policy, call_id: int | None, *, actor: str, role: Role | str, now: datetime
+) -> CallUndone:
+    """Take back call `#call_id` (None: the actor's last live call). It is kept, marked
+    undone, and the correction is audited; its month is re-measured from the other calls."""
+    call = _call(db, call_id, actor)
+    check_may_correct(call.agent_id, actor, role, f"call #{call.id}")
+    # The customer's lock first, as recording a call and billing one as training take it.
+    lock_customer(db, call.customer_id)
+    db.refresh(call)
+    if call.undone_at is not None:
+        raise InputError(f"call #{call.id} was already undone; nothing changed")
+    before = snapshot(call)
+    call.undone_at = now
+    db.flush()
+    Corrections.record(
+        db, subject=SUBJECT, subject_id=call.id, action=UNDO, actor=actor, at=now, before=before
+    )
+    return _rederive(db, policy, call, f"call #{call.id} was undone by <@{actor}>", now)
+
+
+def _rederive(
+    db: Session, policy: Policy, call: PhoneCall, reason: str, now: datetime
+) -> CallUndone:
+    """What follows every correction of a call, in the correction's transaction: the
+    caller's and the account's month measured from the remaining calls, their fair-use
+    alerts withdrawn (back within a limit, saying `reason`) or raised again, and the call's
+    long-call alert withdrawn. Alerts whose cause a correction removes (issue 19 item 2)
+    are to be re-evaluated here, the one place for them."""
+    customer = call.customer
+    rules = call_limits(policy, call.started_at)
+    account_rules = rules.for_account(customer.seats)
+    year, month = fair_use.month_of(call.started_at, policy.timezone)
+    start, end = month_bounds(year, month, policy.timezone)
+    label = fair_use.month_label(year, month)
+    caller_seconds = PhoneCalls.covered_seconds(db, customer.id, start, end, call.caller)
+    account_seconds = PhoneCalls.covered_seconds(db, customer.id, start, end)
+    if call.covered:
+        alerts.withdraw_long_call(db, policy, call, rules, reason, now)
+        for caller, seconds, limits in (
+            (call.caller, caller_seconds, rules),
+            (None, account_seconds, account_rules),
+        ):
+            alerts.raise_over_limits(
+                db,
+                policy,
+                customer,
+                caller=caller,
+                month=label,
+                seconds=seconds,
+                rules=limits,
+                now=now,
+                reason=reason,
+            )
+    return CallUndone(
+        call=call,
+        customer=customer,
+        month=label,
+        caller_seconds=caller_seconds,
+        caller_status=fair_use.status_for(caller_seconds, rules),
+        limits=rules,
+        account_seconds=account_seconds,
+        account_status=fair_use.status_for(account_seconds, account_rules),
+        account_limits=account_rules,
+    )
+
+
+def calls_on(db: Session, policy: Policy, agent_id: str, day: date) -> list[tuple[PhoneCall, str]]:
+    """The agent's live calls on a provider day (the day `/call … on <date>` records them
+    on), oldest first, each with its customer's name."""
+    start = datetime.combine(day, time(0), tzinfo=policy.timezone)
+    end = start + timedelta(days=1)
+    return [(c, c.customer.name) for c in PhoneCalls.by_agent(db, agent_id, start, end)]
+
+
+def describe_call(policy: Policy, call: PhoneCall, customer_name: str) -> str:
+    """`10:05 20m 00s call with jane (acme) — long call: "reset"`, for a list."""
+    at = call.started_at.astimezone(policy.timezone)
+    text = f"{at:%H:%M} {format_call_time(call.seconds)} call with {call.caller} ({customer_name})"
+    flags = []
+    if not call.covered:
+        flags.append("not covered by the plan")
+    elif fair_use.is_long_call(call.seconds, call_limits(policy, call.started_at)):
+        flags.append("long call")
+    if call.billed_as == BILLED_AS_TRAINING:
+        flags.append("billed as training")
+    if flags:
+        text += " — " + ", ".join(flags)
+    if call.note:
+        text += f': "{call.note}"'
+    return text
+
+
+def call_day(policy: Policy, call: PhoneCall) -> str:
+    return format_work_date(call.started_at.astimezone(policy.timezone).date())
+
+
+def find_repeat(
+    db: Session,
+    policy: Policy,
+    *,
+    customer: Customer,
+    caller: str,
+    agent_id: str,
+    seconds: int,
+    quality: int | None,
+    note: str | None,
+    on: date | None,
+    now: datetime,
+) -> PhoneCall | None:
+    """The agent's live call, recorded with `/call` within `REPEAT_WINDOW`, that these
+    values would record again: the same customer, caller, duration, quality, note and day
+    (the same `/call` text, as it reads). None: not a repeat."""
+    day = on or provider_today(policy, now)
+    wanted = (customer.id, caller, seconds, quality, check_note(note))
+    for call in PhoneCalls.recent_for_agent(db, agent_id, now - REPEAT_WINDOW):
+        got = (call.customer_id, call.caller, call.seconds, call.quality, call.note)
+        same_day = call.started_at.astimezone(policy.timezone).date() == day
+        if got == wanted and same_day and call.source == CallSource.MANUAL:
+            return call
+    return None
