@@ -26,6 +26,7 @@ from handlers.common import WORKING
 from handlers.local.standin import (
     SlackStandIn,
     event_callback,
+    new_trigger_id,
     signed_headers,
     slash_command_body,
     split_command_line,
@@ -72,7 +73,13 @@ class SlackApp:
     """The Bolt app on a free port, driven like Slack drives it: signed HTTP posts."""
 
     def __init__(
-        self, database: Database, policy: Policy, standin: SlackStandIn, clock: FixedClock
+        self,
+        database: Database,
+        policy: Policy,
+        standin: SlackStandIn,
+        clock: FixedClock,
+        *,
+        team_id: str | None = None,
     ):
         self.database, self.policy, self.standin, self.clock = database, policy, standin, clock
         settings = hourglass_app.Settings.from_env(
@@ -85,7 +92,12 @@ class SlackApp:
         )
         self.client = hourglass_app.slack_client("xoxb-test", standin.base_url)
         self.bolt = hourglass_app.create_app(
-            settings, database=database, policy=policy, clock=clock, client=self.client
+            settings,
+            database=database,
+            policy=policy,
+            clock=clock,
+            client=self.client,
+            team_id=team_id,  # None: the stand-in's auth.test workspace, T00000001
         )
         self.server = hourglass_app.serve_http(self.bolt, 0, host="127.0.0.1")
         self.thread = threading.Thread(
@@ -165,7 +177,7 @@ class SlackApp:
             "user": {"id": user, "name": user.lower()},
             "api_app_id": "A00000001",
             "token": "legacy-unused",
-            "trigger_id": "trigger.1",
+            "trigger_id": new_trigger_id(),
             "container": container or {"type": "message"},
             "actions": [
                 {
@@ -190,10 +202,12 @@ class SlackApp:
         event_id: str = "Ev00000001",
         retry_num: int | None = None,
         secret: str = SIGNING_SECRET,
+        **envelope: Any,
     ) -> Reply:
-        """An Events API callback, signed like Slack signs it (retries carry X-Slack-Retry-Num)."""
+        """An Events API callback, signed like Slack signs it (retries carry X-Slack-Retry-Num);
+        `envelope`: team_id or authorizations other than the installed workspace's."""
         body, headers = event_callback(
-            event, signing_secret=secret, event_id=event_id, retry_num=retry_num
+            event, signing_secret=secret, event_id=event_id, retry_num=retry_num, **envelope
         )
         return self.post(body, headers)
 
@@ -220,7 +234,7 @@ def view_submission(
         "user": {"id": user},
         "api_app_id": "A1",
         "token": "legacy",
-        "trigger_id": "trigger.2",
+        "trigger_id": new_trigger_id(),
         "view": {
             "id": "V0000001",
             "type": "modal",

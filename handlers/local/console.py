@@ -30,6 +30,7 @@ from handlers.local.standin import (
     ApiCall,
     SlackStandIn,
     event_callback,
+    new_trigger_id,
     signed_headers,
     slash_command_body,
     split_command_line,
@@ -159,7 +160,7 @@ class LocalSlack:
         payload = {
             "type": "block_actions",
             "user": {"id": user_id},
-            "trigger_id": "trigger.local",
+            "trigger_id": new_trigger_id(),
             "container": {"type": "message"},
             "response_url": self.standin.response_url("action"),
             "actions": [{"type": "button", "action_id": action_id, "value": value}],
@@ -175,7 +176,7 @@ class LocalSlack:
             "type": "message_action",
             "callback_id": callback_id,
             "user": {"id": user_id},
-            "trigger_id": "trigger.local",
+            "trigger_id": new_trigger_id(),
             "channel": {"id": channel_id},
             "message_ts": ts,
             "message": {"type": "message", "ts": ts, "text": text},
@@ -195,7 +196,12 @@ class LocalSlack:
             for block, value in values.items()
         }
         view = {"type": "modal", "callback_id": callback_id, "state": {"values": state}}
-        payload = {"type": "view_submission", "user": {"id": user_id}, "view": view}
+        payload = {
+            "type": "view_submission",
+            "user": {"id": user_id},
+            "trigger_id": new_trigger_id(),
+            "view": view,
+        }
         body = urlencode({"payload": json.dumps(payload)})
         headers: dict[str, str | Sequence[str]] = {
             **signed_headers(self.secret, body, int(time.time()))

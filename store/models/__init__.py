@@ -5,6 +5,7 @@ from store.models.bookings import Booking, BookingEngineer, BookingMove
 from store.models.calls import CallTimer, PhoneCall
 from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
 from store.models.policy import PolicyVersionRecord
+from store.models.requests import SeenRequest
 from store.models.sla import SlaPolicyMark, Ticket, TicketEventRecord
 from store.models.statements import IssuedStatement
 from store.models.time_entries import TimeEntry
@@ -22,6 +23,7 @@ __all__ = [
     "PhoneCall",
     "PolicyVersionRecord",
     "Role",
+    "SeenRequest",
     "SlaPolicyMark",
     "Ticket",
     "TicketEventRecord",
