@@ -45,6 +45,7 @@ class Reply:
     seconds: float = 0.0  # how long Slack waited for the HTTP answer (the ack)
     acked: dict[str, Any] = field(default_factory=dict)  # the ack's own body
     key: str = ""  # a command's response_url key: stand-in responses_to[key] followed the ack
+    trigger_id: str = ""  # a command's trigger_id (a form it opens is opened with it)
 
     @property
     def text(self) -> str:
@@ -133,16 +134,17 @@ class SlackApp:
         """A signed slash command. If it was acknowledged with "One moment" (it had to ask
         Slack first), the reply is the answer that followed through response_url."""
         name, text = split_command_line(line)
-        key = f"command-{next(_keys)}"
+        key, trigger_id = f"command-{next(_keys)}", new_trigger_id()
         body = slash_command_body(
             name,
             text,
             user_id=user,
             channel_id=channel,
             response_url=self.standin.response_url(key),
+            trigger_id=trigger_id,
         )
         reply = self.post(body, signed_headers(secret, body, int(time.time())), wait=wait)
-        reply.key = key
+        reply.key, reply.trigger_id = key, trigger_id
         if wait and reply.body.get("text") == WORKING:
             later = self.standin.responses_to.get(key) or [{}]
             reply.body = later[0]
@@ -199,13 +201,15 @@ class SlackApp:
         self,
         event: dict[str, Any],
         *,
-        event_id: str = "Ev00000001",
+        event_id: str | None = None,
         retry_num: int | None = None,
         secret: str = SIGNING_SECRET,
         **envelope: Any,
     ) -> Reply:
         """An Events API callback, signed like Slack signs it (retries carry X-Slack-Retry-Num);
-        `envelope`: team_id or authorizations other than the installed workspace's."""
+        each event its own id unless one is given; `envelope`: team_id or authorizations
+        other than the installed workspace's."""
+        event_id = event_id or f"Ev{next(_keys):08d}"
         body, headers = event_callback(
             event, signing_secret=secret, event_id=event_id, retry_num=retry_num, **envelope
         )

@@ -27,6 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.policy.model import Policy
 from handlers.common import WORKING
 from handlers.local.standin import (
+    STANDIN_TEAM,
     ApiCall,
     SlackStandIn,
     event_callback,
@@ -159,6 +160,7 @@ class LocalSlack:
         sent back to the message, if any."""
         payload = {
             "type": "block_actions",
+            "team": {"id": STANDIN_TEAM},
             "user": {"id": user_id},
             "trigger_id": new_trigger_id(),
             "container": {"type": "message"},
@@ -175,6 +177,7 @@ class LocalSlack:
         payload = {
             "type": "message_action",
             "callback_id": callback_id,
+            "team": {"id": STANDIN_TEAM},
             "user": {"id": user_id},
             "trigger_id": new_trigger_id(),
             "channel": {"id": channel_id},
@@ -198,6 +201,7 @@ class LocalSlack:
         view = {"type": "modal", "callback_id": callback_id, "state": {"values": state}}
         payload = {
             "type": "view_submission",
+            "team": {"id": STANDIN_TEAM},
             "user": {"id": user_id},
             "trigger_id": new_trigger_id(),
             "view": view,

@@ -22,6 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 
 from slack_sdk.signature import SignatureVerifier
 
+STANDIN_TEAM = "T00000001"  # the stand-in's workspace: auth.test says the bot is installed here
+
 
 @dataclass
 class ApiCall:
@@ -294,7 +296,7 @@ class SlackStandIn:
                 "url": "https://standin.slack.com/",
                 "team": "Stand-in",
                 "user": "hourglass",
-                "team_id": "T00000001",
+                "team_id": STANDIN_TEAM,
                 "user_id": "UHOURGLASS",
                 "bot_id": "BHOURGLASS",
             }
@@ -437,7 +439,7 @@ def slash_command_body(
     user_id: str,
     channel_id: str = "CSUPPORT",
     response_url: str = "",
-    team_id: str = "T00000001",
+    team_id: str = STANDIN_TEAM,
     trigger_id: str | None = None,
 ) -> str:
     return urlencode(
@@ -462,7 +464,7 @@ def event_callback(
     signing_secret: str,
     event_id: str,
     retry_num: int | None = None,
-    team_id: str = "T00000001",
+    team_id: str = STANDIN_TEAM,
     authorizations: list[dict[str, Any]] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """An Events API callback body and its signed headers; Slack's retries carry
