@@ -35,7 +35,6 @@ log = logging.getLogger("hourglass.requests")
 # Bolt accepts a timestamp up to five minutes either side of now, so a signature can pass
 # for ten minutes at most; remembering it a little longer loses nothing.
 FORGET_AFTER = timedelta(minutes=15)
-REPLAY_REFUSED = BoltResponse(status=401, body={"error": "invalid request"})
 
 
 def stranger_text(team: str | None) -> str:
@@ -87,7 +86,7 @@ def gate(
             first = SeenRequests.remember(db, key, at)
         if not first:
             refused("replay", "signature already served", request, context)
-            return REPLAY_REFUSED
+            return BoltResponse(status=401, body={"error": "invalid request"})
     next()
     return None
 
