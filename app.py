@@ -57,6 +57,7 @@ from bot.text import is_digits
 from handlers import register_listeners
 from handlers.context import Hourglass
 from handlers.edge import as_refusal, install, new_ref
+from handlers.gate import forget_seen
 from handlers.identity import channel_named
 from handlers.local import console, demo
 from handlers.local.console import LocalWiring
@@ -104,6 +105,12 @@ def _api_url(name: str, url: str) -> str:
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{name} must be an http(s) URL, not {url!r}")
     return url if url.endswith("/") else url + "/"
+
+
+def _team_id(name: str, text: str) -> str:
+    if not re.fullmatch(r"T[A-Z0-9]{2,}", text):
+        raise ConfigError(f"{name} must be a Slack workspace ID (T…), not {text!r}")
+    return text
 
 
 def _port(name: str, text: str) -> int:
@@ -165,6 +172,7 @@ SETTINGS = (
         "SLACK_APP_TOKEN", "app_token", None, _prefixed("xapp-", "an app-level token (xapp-…)")
     ),
     Setting("SLACK_API_URL", "api_url", DEFAULT_API_URL, _api_url),
+    Setting("SLACK_TEAM_ID", "team_id", None, _team_id),
     Setting("PORT", "port", "3000", _port),
     Setting("HOURGLASS_SWEEP_SECONDS", "sweep_seconds", "30", _seconds),
     Setting("HOURGLASS_CLOCK", "clock_enabled", "on", _on_off),
@@ -181,6 +189,7 @@ class Settings:
     signing_secret: str | None
     app_token: str | None
     api_url: str
+    team_id: str | None  # None: the workspace the bot token belongs to (auth.test)
     port: int
     sweep_seconds: float
     clock_enabled: bool
@@ -272,10 +281,11 @@ _SLACK_CHECK_LOG = logging.Logger("hourglass.app.slack_check")
 _SLACK_CHECK_LOG.addHandler(logging.NullHandler())
 
 
-def check_slack(token: str | None, api_url: str) -> None:
-    """auth.test once at start-up: an unreachable Slack or a refused token is one line."""
+def check_slack(token: str | None, api_url: str, team_id: str | None = None) -> str | None:
+    """auth.test once at start-up: an unreachable Slack or a refused token is one line, and
+    so is a token of another workspace than SLACK_TEAM_ID. The installed workspace."""
     try:
-        WebClient(token=token, base_url=api_url, logger=_SLACK_CHECK_LOG).auth_test()
+        answer = WebClient(token=token, base_url=api_url, logger=_SLACK_CHECK_LOG).auth_test()
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else exc
         raise ConfigError(
@@ -287,6 +297,13 @@ def check_slack(token: str | None, api_url: str) -> None:
         raise ConfigError(
             f"cannot reach Slack at {api_url} ({reason}); check SLACK_API_URL"
         ) from None
+    token_team = answer.get("team_id")
+    if team_id and token_team and token_team != team_id:
+        raise ConfigError(
+            f"SLACK_TEAM_ID is {team_id}, but SLACK_BOT_TOKEN belongs to workspace "
+            f"{token_team}; set the ID of the workspace the app is installed in"
+        )
+    return team_id or (str(token_team) if token_team else None)
 
 
 def open_database(settings: Settings, policy: Policy, *, check_versions: bool = True) -> Database:
@@ -316,10 +333,17 @@ def create_app(
     clock: Clock | None = None,
     client: WebClient | None = None,
     verify_token: bool = True,
+    team_id: str | None = None,
 ) -> App:
-    """The Bolt app with every listener registered, inside the Slack edge."""
+    """The Bolt app with every listener registered, inside the Slack edge. `team_id`: the
+    installed workspace as checked at start (default SLACK_TEAM_ID, else Bolt's auth.test)."""
     client = client or slack_client(settings.bot_token, settings.api_url)
-    hourglass = Hourglass(database=database, policy_file=policy, clock=clock or SystemClock())
+    hourglass = Hourglass(
+        database=database,
+        policy_file=policy,
+        clock=clock or SystemClock(),
+        team_id=team_id or settings.team_id,
+    )
     app = App(
         client=client,
         signing_secret=settings.signing_secret,
@@ -365,11 +389,14 @@ def _logged(name: str, rule: sweeps.SweepRule, ref: str) -> sweeps.SweepRule:
 
 
 def tick(database: Database, policy: Policy, client: WebClient, now: datetime) -> DeliveryReport:
-    """One sweep of every alert rule, then one outbox flush."""
+    """One sweep of every alert rule, then one outbox flush; and the signatures too old to
+    be replayed are forgotten (handlers/gate.py)."""
     ref = new_ref()
     in_force = policy.at(now)  # a version dated from a day to come changes nothing yet
     sweeps.run_sweep(database, in_force, now, [(n, _logged(n, r, ref)) for n, r in SWEEP_RULES])
-    return deliver_due(database, SlackMessenger(client), now)
+    report = deliver_due(database, SlackMessenger(client), now)
+    forget_seen(database, now)
+    return report
 
 
 def start_clock(
@@ -435,8 +462,33 @@ def serve_http(bolt_app: App, port: int, host: str = "0.0.0.0") -> WSGIServer:  
     return make_server(host, port, wsgi_app(bolt_app), _ThreadingWSGIServer, _QuietHandler)
 
 
+def web_parts() -> tuple[Settings, Policy, Database]:
+    """What `gunicorn app:wsgi` serves with, checked as `hourglass run` checks it: the
+    settings, the policy in force and the checked database. Raises the CLI's errors."""
+    load_dotenv()
+    settings = Settings.from_env()
+    configure_logging(settings.log_level or "INFO", settings.log_format)
+    policy, database = _open(settings)
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    return settings, policy, database
+
+
+def check_web() -> int:
+    """gunicorn.conf.py's `on_starting` hook, in gunicorn's master before it listens: 0 if
+    the web app can start; else the exit code, after the one line the CLI prints for the
+    same mistake (a bad setting or policy, an unusable database, a refused token)."""
+    try:
+        settings, _policy, database = web_parts()
+        database.dispose()  # the master forks the workers: each opens its own
+        check_slack(settings.bot_token, settings.api_url, settings.team_id)
+    except Exception as exc:  # noqa: BLE001 - the web's start-up edge, as the CLI's
+        return cli_failure(exc)
+    return 0
+
+
 def _lazy_wsgi() -> WSGIApplication:
-    """`gunicorn app:wsgi`: the app is built on the first request in each worker."""
+    """`gunicorn app:wsgi`: the app is built on the first request in each worker, from what
+    the master checked before it listened (`check_web`, run by gunicorn.conf.py)."""
     state: dict[str, WSGIApplication] = {}
     lock = threading.Lock()
 
@@ -444,12 +496,7 @@ def _lazy_wsgi() -> WSGIApplication:
         if "app" not in state:
             with lock:
                 if "app" not in state:
-                    load_dotenv()
-                    settings = Settings.from_env()
-                    configure_logging(settings.log_level or "INFO", settings.log_format)
-                    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-                    policy = load_policy(settings.policy_path)
-                    database = open_database(settings, policy)
+                    settings, policy, database = web_parts()
                     bolt = create_app(settings, database=database, policy=policy)
                     state["app"] = wsgi_app(bolt)
         return state["app"](environ, start_response)
@@ -633,7 +680,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _clock(args: argparse.Namespace, settings: Settings) -> int:
     policy, database = _open(settings)
     settings.require("SLACK_BOT_TOKEN")
-    check_slack(settings.bot_token, settings.api_url)
+    check_slack(settings.bot_token, settings.api_url, settings.team_id)
     client = slack_client(settings.bot_token, settings.api_url)
     log.info("clock: sweeping every %ss", settings.sweep_seconds)
     start_clock(database, policy, client, SystemClock(), settings.sweep_seconds, block=True)
@@ -813,8 +860,8 @@ def run(settings: Settings, database: Database, policy: Policy, clock: Clock) ->
     settings.require("SLACK_BOT_TOKEN")
     if not settings.app_token:
         settings.require("SLACK_SIGNING_SECRET")
-    check_slack(settings.bot_token, settings.api_url)
-    bolt = create_app(settings, database=database, policy=policy, clock=clock)
+    team_id = check_slack(settings.bot_token, settings.api_url, settings.team_id)
+    bolt = create_app(settings, database=database, policy=policy, clock=clock, team_id=team_id)
     scheduler = None
     if settings.clock_enabled:
         scheduler = start_clock(

@@ -20,6 +20,9 @@ class Hourglass:
     # yet) at its head. Requests read `policy`, the version in force now.
     policy_file: Policy
     clock: Clock
+    # The installed workspace (SLACK_TEAM_ID, or auth.test's at start); None: the token's
+    # workspace as Bolt's own auth.test found it (handlers/gate.py)
+    team_id: str | None = None
     # user-group handle -> (fetched at, members); membership changes rarely
     group_cache: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
     group_cache_seconds: float = 300.0

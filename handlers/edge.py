@@ -3,7 +3,8 @@
 Installed on the Bolt app in one place (`install`), with Bolt's own hooks:
 
 - a global middleware gives each request a reference (`ref`, six hex characters) and puts
-  the `Hourglass` services on the context;
+  the `Hourglass` services on the context; the next one (handlers/gate.py) refuses
+  requests from another workspace and replayed signatures;
 - the app's error handler is the one place an exception becomes a reply: a refusal
   (`bot.errors.HourglassError`) is answered as the user's mistake, a lost race
   (`IntegrityError`) as a Conflict in plain words, and anything else as
@@ -42,6 +43,7 @@ from bot.errors import (
 )
 from handlers.common import Reply, error_reply
 from handlers.context import Hourglass
+from handlers.gate import gate
 from store.db import DatabaseUnavailable, NotMigrated
 
 log = logging.getLogger("hourglass.requests")
@@ -125,6 +127,7 @@ def install(app: App, hourglass: Hourglass) -> None:
         context["started"] = time.monotonic()
         next()
 
+    app.middleware(gate)  # strangers and replays, before any listener (handlers/gate.py)
     app.error(on_error)
     hourglass.later.on_error = late_error
     hourglass.later.on_done = log_line

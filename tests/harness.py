@@ -26,6 +26,7 @@ from handlers.common import WORKING
 from handlers.local.standin import (
     SlackStandIn,
     event_callback,
+    new_trigger_id,
     signed_headers,
     slash_command_body,
     split_command_line,
@@ -44,6 +45,7 @@ class Reply:
     seconds: float = 0.0  # how long Slack waited for the HTTP answer (the ack)
     acked: dict[str, Any] = field(default_factory=dict)  # the ack's own body
     key: str = ""  # a command's response_url key: stand-in responses_to[key] followed the ack
+    trigger_id: str = ""  # a command's trigger_id (a form it opens is opened with it)
 
     @property
     def text(self) -> str:
@@ -72,7 +74,13 @@ class SlackApp:
     """The Bolt app on a free port, driven like Slack drives it: signed HTTP posts."""
 
     def __init__(
-        self, database: Database, policy: Policy, standin: SlackStandIn, clock: FixedClock
+        self,
+        database: Database,
+        policy: Policy,
+        standin: SlackStandIn,
+        clock: FixedClock,
+        *,
+        team_id: str | None = None,
     ):
         self.database, self.policy, self.standin, self.clock = database, policy, standin, clock
         settings = hourglass_app.Settings.from_env(
@@ -85,7 +93,12 @@ class SlackApp:
         )
         self.client = hourglass_app.slack_client("xoxb-test", standin.base_url)
         self.bolt = hourglass_app.create_app(
-            settings, database=database, policy=policy, clock=clock, client=self.client
+            settings,
+            database=database,
+            policy=policy,
+            clock=clock,
+            client=self.client,
+            team_id=team_id,  # None: the stand-in's auth.test workspace, T00000001
         )
         self.server = hourglass_app.serve_http(self.bolt, 0, host="127.0.0.1")
         self.thread = threading.Thread(
@@ -121,16 +134,17 @@ class SlackApp:
         """A signed slash command. If it was acknowledged with "One moment" (it had to ask
         Slack first), the reply is the answer that followed through response_url."""
         name, text = split_command_line(line)
-        key = f"command-{next(_keys)}"
+        key, trigger_id = f"command-{next(_keys)}", new_trigger_id()
         body = slash_command_body(
             name,
             text,
             user_id=user,
             channel_id=channel,
             response_url=self.standin.response_url(key),
+            trigger_id=trigger_id,
         )
         reply = self.post(body, signed_headers(secret, body, int(time.time())), wait=wait)
-        reply.key = key
+        reply.key, reply.trigger_id = key, trigger_id
         if wait and reply.body.get("text") == WORKING:
             later = self.standin.responses_to.get(key) or [{}]
             reply.body = later[0]
@@ -165,7 +179,7 @@ class SlackApp:
             "user": {"id": user, "name": user.lower()},
             "api_app_id": "A00000001",
             "token": "legacy-unused",
-            "trigger_id": "trigger.1",
+            "trigger_id": new_trigger_id(),
             "container": container or {"type": "message"},
             "actions": [
                 {
@@ -187,13 +201,17 @@ class SlackApp:
         self,
         event: dict[str, Any],
         *,
-        event_id: str = "Ev00000001",
+        event_id: str | None = None,
         retry_num: int | None = None,
         secret: str = SIGNING_SECRET,
+        **envelope: Any,
     ) -> Reply:
-        """An Events API callback, signed like Slack signs it (retries carry X-Slack-Retry-Num)."""
+        """An Events API callback, signed like Slack signs it (retries carry X-Slack-Retry-Num);
+        each event its own id unless one is given; `envelope`: team_id or authorizations
+        other than the installed workspace's."""
+        event_id = event_id or f"Ev{next(_keys):08d}"
         body, headers = event_callback(
-            event, signing_secret=secret, event_id=event_id, retry_num=retry_num
+            event, signing_secret=secret, event_id=event_id, retry_num=retry_num, **envelope
         )
         return self.post(body, headers)
 
@@ -220,7 +238,7 @@ def view_submission(
         "user": {"id": user},
         "api_app_id": "A1",
         "token": "legacy",
-        "trigger_id": "trigger.2",
+        "trigger_id": new_trigger_id(),
         "view": {
             "id": "V0000001",
             "type": "modal",

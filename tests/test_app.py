@@ -62,6 +62,7 @@ def cli(monkeypatch, capsys):
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL must be an http(s) URL"),
         ({"SLACK_BOT_TOKEN": "abc"}, "SLACK_BOT_TOKEN must be a bot token"),
         ({"SLACK_APP_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN must be an app-level token"),
+        ({"SLACK_TEAM_ID": "acme"}, "SLACK_TEAM_ID must be a Slack workspace ID (T…)"),
     ],
 )
 def test_malformed_settings_are_named(env, message):

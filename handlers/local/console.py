@@ -28,9 +28,11 @@ from bot.clock import Clock, SystemClock
 from bot.policy.model import Policy
 from handlers.common import WORKING
 from handlers.local.standin import (
+    STANDIN_TEAM,
     ApiCall,
     SlackStandIn,
     event_callback,
+    new_trigger_id,
     signed_headers,
     slash_command_body,
     split_command_line,
@@ -175,8 +177,9 @@ class LocalSlack:
         sent back to the message, if any."""
         payload = {
             "type": "block_actions",
+            "team": {"id": STANDIN_TEAM},
             "user": {"id": user_id},
-            "trigger_id": "trigger.local",
+            "trigger_id": new_trigger_id(),
             "container": {"type": "message"},
             "response_url": self.standin.response_url("action"),
             "actions": [{"type": "button", "action_id": action_id, "value": value}],
@@ -191,8 +194,9 @@ class LocalSlack:
         payload = {
             "type": "message_action",
             "callback_id": callback_id,
+            "team": {"id": STANDIN_TEAM},
             "user": {"id": user_id},
-            "trigger_id": "trigger.local",
+            "trigger_id": new_trigger_id(),
             "channel": {"id": channel_id},
             "message_ts": ts,
             "message": {"type": "message", "ts": ts, "text": text},
@@ -212,7 +216,13 @@ class LocalSlack:
             for block, value in values.items()
         }
         view = {"type": "modal", "callback_id": callback_id, "state": {"values": state}}
-        payload = {"type": "view_submission", "user": {"id": user_id}, "view": view}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": STANDIN_TEAM},
+            "user": {"id": user_id},
+            "trigger_id": new_trigger_id(),
+            "view": view,
+        }
         body = urlencode({"payload": json.dumps(payload)})
         headers: dict[str, str | Sequence[str]] = {
             **signed_headers(self.secret, body, int(time.time()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -22,6 +23,8 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 from slack_sdk.signature import SignatureVerifier
 
 from handlers.local.history import MessageLog, StandInMessage
+
+STANDIN_TEAM = "T00000001"  # the stand-in's workspace: auth.test says the bot is installed here
 
 
 @dataclass
@@ -335,7 +338,7 @@ class SlackStandIn:
                 "url": "https://standin.slack.com/",
                 "team": "Stand-in",
                 "user": "hourglass",
-                "team_id": "T00000001",
+                "team_id": STANDIN_TEAM,
                 "user_id": "UHOURGLASS",
                 "bot_id": "BHOURGLASS",
             }
@@ -495,6 +498,15 @@ def signed_headers(signing_secret: str, body: str, timestamp: int) -> dict[str, 
     }
 
 
+_triggers = itertools.count(1)
+
+
+def new_trigger_id() -> str:
+    """A fresh trigger_id: Slack gives every command and interaction its own, so no two
+    requests it signs are the same bytes (handlers/gate.py refuses a repeated signature)."""
+    return f"{next(_triggers)}.{secrets.token_hex(6)}"
+
+
 def slash_command_body(
     command: str,
     text: str,
@@ -502,8 +514,8 @@ def slash_command_body(
     user_id: str,
     channel_id: str = "CSUPPORT",
     response_url: str = "",
-    team_id: str = "T00000001",
-    trigger_id: str = "trigger.1",
+    team_id: str = STANDIN_TEAM,
+    trigger_id: str | None = None,
 ) -> str:
     return urlencode(
         {
@@ -516,29 +528,37 @@ def slash_command_body(
             "command": command,
             "text": text,
             "response_url": response_url,
-            "trigger_id": trigger_id,
+            "trigger_id": trigger_id or new_trigger_id(),
         }
     )
 
 
 def event_callback(
-    event: dict[str, Any], *, signing_secret: str, event_id: str, retry_num: int | None = None
+    event: dict[str, Any],
+    *,
+    signing_secret: str,
+    event_id: str,
+    retry_num: int | None = None,
+    team_id: str = STANDIN_TEAM,
+    authorizations: list[dict[str, Any]] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """An Events API callback body and its signed headers; Slack's retries carry
-    X-Slack-Retry-Num."""
-    body = json.dumps(
-        {
-            "token": "legacy-unused",
-            "team_id": "T00000001",
-            "api_app_id": "A00000001",
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "event": event,
-        }
-    )
+    X-Slack-Retry-Num and are signed again when sent, so each has its own signature (here
+    its timestamp is `retry_num` seconds on, as if sent that much later)."""
+    envelope: dict[str, Any] = {
+        "token": "legacy-unused",
+        "team_id": team_id,
+        "api_app_id": "A00000001",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "event": event,
+    }
+    if authorizations is not None:  # a shared channel's event: which installation sees it
+        envelope["authorizations"] = authorizations
+    body = json.dumps(envelope)
     headers = {
-        **signed_headers(signing_secret, body, int(time.time())),
+        **signed_headers(signing_secret, body, int(time.time()) + (retry_num or 0)),
         "content-type": "application/json",
     }
     if retry_num is not None:

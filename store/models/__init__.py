@@ -6,6 +6,7 @@ from store.models.calls import CallTimer, PhoneCall
 from store.models.core import AdminChange, Alert, Customer, HourBlock, Role, UserProfile
 from store.models.corrections import Correction
 from store.models.policy import PolicyVersionRecord
+from store.models.requests import SeenRequest
 from store.models.sla import SlaPolicyMark, Ticket, TicketEventRecord
 from store.models.statements import IssuedStatement
 from store.models.time_entries import TimeEntry
@@ -25,6 +26,7 @@ __all__ = [
     "PhoneCall",
     "PolicyVersionRecord",
     "Role",
+    "SeenRequest",
     "SlaPolicyMark",
     "Ticket",
     "TicketEventRecord",

@@ -419,7 +419,7 @@ def test_book_with_no_text_opens_the_form(acme, standin):
     reply = acme.command("/book")
     assert reply.status == 200
     (call,) = standin.calls_to("views.open")
-    assert call.params["trigger_id"] == "trigger.1"
+    assert call.params["trigger_id"] == reply.trigger_id
     view = call.params["view"]
     assert view["callback_id"] == "book_session"
     ids = [b["block_id"] for b in view["blocks"]]
