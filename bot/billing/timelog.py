@@ -27,7 +27,7 @@ from bot.policy.model import Policy, provider_today
 from bot.policy.rounding import RoundingRule
 from bot.units import format_minutes, format_work_date, overage_amount
 from store.models import Customer, TimeEntry
-from store.repositories.core import lock_customer
+from store.repositories.core import lock_customer, lock_key
 from store.repositories.time import TimeEntries
 
 MAX_NOTE = 1000
@@ -243,6 +243,9 @@ def log_time(
     db: Session, policy: Policy, request: LogRequest, *, agent_id: str, now: datetime
 ) -> LogResult:
     customer = customer_service.get_customer(db, request.customer)
+    # The day cap is the agent's, across customers: its lock first, then the customer's
+    # (the order in store.repositories.core.lock_key).
+    lock_key(db, "agent-day", agent_id, request.work_date.isoformat())
     lock_customer(db, customer.id)
     already = sum(e.minutes for e in TimeEntries.for_agent_on(db, agent_id, request.work_date))
     if already + request.minutes > MINUTES_PER_DAY:
