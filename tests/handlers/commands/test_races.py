@@ -5,14 +5,14 @@ on threads, each its own HTTP request and so its own session and connection."""
 from __future__ import annotations
 
 import threading
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from store.models import TimeEntry
+from store.models import Alert, Booking, CallTimer, Customer, PhoneCall, TimeEntry
 from tests.harness import AGENT, MANAGER
 
 pytestmark = pytest.mark.slow  # a few dozen signed requests per test, several at once
@@ -35,6 +35,15 @@ def together(*actions: Callable[[], Any]) -> list[Any]:
     return results
 
 
+def count(slack, model, *where) -> int:
+    with slack.database.session() as db:
+        return db.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def texts(replies) -> list[str]:
+    return [reply.text for reply in replies]
+
+
 def add_customers(slack, names):
     for name in names:
         slack.command(f"/hourglass customer add {name} plan=professional", MANAGER)
@@ -45,7 +54,10 @@ def test_four_logs_of_12h_for_four_customers_at_once_leave_at_most_a_day(slack):
     add_customers(slack, names)
     for day in ("2026-11-16", "2026-11-17", "2026-11-18"):
         replies = together(
-            *(lambda name=name: slack.command(f"/log 12h {name} on {day}") for name in names)
+            *(
+                lambda name=name, day=day: slack.command(f"/log 12h {name} on {day}")
+                for name in names
+            )
         )
         logged = [r for r in replies if "Logged 12h" in r.text]
         refused = [r for r in replies if "more than a day has" in r.text]
@@ -58,3 +70,86 @@ def test_four_logs_of_12h_for_four_customers_at_once_leave_at_most_a_day(slack):
                 )
             )
         assert total == 24 * 60
+
+
+def test_four_timer_starts_at_once_leave_one_timer_running(slack):
+    add_customers(slack, ["acme"])
+    callers = ["jane", "bob", "ann", "joe"]
+    replies = together(
+        *(lambda caller=caller: slack.command(f"/timer start acme {caller}") for caller in callers)
+    )
+    assert sum("Timer started" in r.text for r in replies) == 1, texts(replies)
+    assert sum("is already running" in r.text for r in replies) == 3, texts(replies)
+    assert count(slack, CallTimer) == 1
+
+
+def test_four_bookings_of_one_engineer_in_one_slot_leave_one(slack):
+    names = ["acme", "globex", "initech", "umbrella"]
+    add_customers(slack, names)
+    replies = together(
+        *(lambda name=name: slack.command(f"/book {name} tomorrow 10:00 1h") for name in names)
+    )
+    assert sum("Booked #" in r.text for r in replies) == 1, texts(replies)
+    assert sum("That clashes" in r.text for r in replies) == 3, texts(replies)
+    assert count(slack, Booking) == 1
+
+
+def test_calls_at_once_across_the_allowance_each_see_the_others_and_alert_once(slack, standin):
+    slack.command(
+        "/hourglass customer add acme plan=professional channel=<#CACME|acme> team=<#CTEAM|t>",
+        MANAGER,
+    )
+    slack.command("/call 40m acme jane")
+    replies = together(*(lambda: slack.command("/call 3m acme jane") for _ in range(4)))
+    assert all("recorded" in r.text for r in replies), texts(replies)
+    # Serialised per customer: each call's month includes the ones recorded before it.
+    months = sorted(
+        m
+        for m in ("43m 00s", "46m 00s", "49m 00s", "52m 00s")
+        for r in replies
+        if f"{m} this month" in r.text
+    )
+    assert months == ["43m 00s", "46m 00s", "49m 00s", "52m 00s"], texts(replies)
+    assert count(slack, PhoneCall) == 5
+    assert count(slack, Alert, Alert.kind == "fair_use_allowance") == 2  # jane's, the account's
+    slack.sweep()
+    posted = [p["text"] for p in standin.posted("CTEAM") if "Phone allowance used" in p["text"]]
+    assert len(posted) == 2 and sum("jane at *acme*" in t for t in posted) == 1, posted
+
+
+def test_a_late_cancellation_and_a_log_at_once_raise_block_low_once(slack, standin):
+    slack.command(
+        "/hourglass customer add acme plan=professional channel=<#CACME|acme> team=<#CTEAM|t>",
+        MANAGER,
+    )
+    slack.command("/hourglass hours add acme 3.25 purchased 2026-11-01", MANAGER)
+    slack.command("/log 30m acme on 2026-11-19")  # 2h 45m left; the threshold is 2h
+    slack.command("/book acme tomorrow 09:00 1h")  # 23 h ahead: cancelling now bills 30m
+    # Either alone leaves 2h 15m; together 1h 45m, under the threshold: one of them sees both.
+    replies = together(
+        lambda: slack.command("/book cancel #1"),
+        lambda: slack.command("/log 30m acme"),
+    )
+    assert "cancelled late" in replies[0].text and "Logged 30m" in replies[1].text, texts(replies)
+    assert count(slack, Alert, Alert.kind == "block_low") == 1
+    slack.sweep()
+    assert sum("low on prepaid hours" in p["text"] for p in standin.posted("CTEAM")) == 1
+
+
+def test_two_customers_added_at_once_with_one_channel_or_name_keep_them_unique(slack):
+    replies = together(
+        lambda: slack.command(
+            "/hourglass customer add beta plan=professional channel=<#CSHARED|s>", MANAGER
+        ),
+        lambda: slack.command(
+            "/hourglass customer add gamma plan=professional channel=<#CSHARED|s>", MANAGER
+        ),
+    )
+    assert sum("already belongs to" in r.text for r in replies) == 1, texts(replies)
+    assert count(slack, Customer, Customer.channel_id == "CSHARED") == 1
+    replies = together(
+        *(lambda: slack.command("/hourglass customer add delta plan=lite", MANAGER) for _ in "ab")
+    )
+    assert sum("already a customer called" in r.text for r in replies) == 1, texts(replies)
+    assert all(r.status == 200 for r in replies)
+    assert count(slack, Customer, Customer.name == "delta") == 1
