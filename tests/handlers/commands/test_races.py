@@ -12,7 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from store.models import Alert, Booking, CallTimer, Customer, PhoneCall, TimeEntry
+from store.models import (
+    Alert,
+    Booking,
+    CallTimer,
+    Customer,
+    PhoneCall,
+    Ticket,
+    TicketEventRecord,
+    TimeEntry,
+)
 from tests.harness import AGENT, MANAGER
 
 pytestmark = pytest.mark.slow  # a few dozen signed requests per test, several at once
@@ -153,3 +162,30 @@ def test_two_customers_added_at_once_with_one_channel_or_name_keep_them_unique(s
     assert sum("already a customer called" in r.text for r in replies) == 1, texts(replies)
     assert all(r.status == 200 for r in replies)
     assert count(slack, Customer, Customer.name == "delta") == 1
+
+
+def test_one_customer_message_delivered_four_times_at_once_opens_one_ticket(slack):
+    slack.command(
+        "/hourglass customer add acme plan=professional channel=<#CACME|acme> team=<#CTEAM|t>",
+        MANAGER,
+    )
+    event = {
+        "type": "message",
+        "channel": "CACME",
+        "user": "UCUSTOMER1",
+        "text": "help",
+        "ts": "1700000100.000100",
+    }
+    # Slack's retries of one event, and the same message under another event id.
+    deliveries = [("EvOPEN1", None), ("EvOPEN1", 1), ("EvOPEN1", 2), ("EvOPEN2", None)]
+    replies = together(
+        *(
+            lambda event_id=event_id, retry=retry: slack.event(
+                event, event_id=event_id, retry_num=retry
+            )
+            for event_id, retry in deliveries
+        )
+    )
+    assert all(r.status == 200 for r in replies)
+    assert count(slack, Ticket) == 1
+    assert count(slack, TicketEventRecord) == 1

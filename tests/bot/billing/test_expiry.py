@@ -1,0 +1,90 @@
+"""The block_expired sweep against work logged at the same moment, and against another clock
+(bot/billing/expiry.py), on SQLite and Postgres."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+
+from sqlalchemy import func, select, text
+
+from bot.billing import timelog
+from bot.billing.expiry import sweep_block_expired
+from bot.billing.rounding import SupportKind
+from store.db import Database
+from store.models import Alert, HourBlock
+from tests import factories
+from tests.harness import AGENT
+
+
+def expired_blocks(database: Database, policy, now, names: list[str]) -> None:
+    """Per customer, a 2-hour block bought 2026-08-01: expired on 2026-10-30, unrecorded."""
+    with database.session() as db:
+        for name in names:
+            customer = factories.customer(db, policy, name, now=now, team=f"C{name.upper()}T")
+            factories.hour_block(db, policy, customer, hours=2, now=now, purchased=date(2026, 8, 1))
+
+
+def wait_until_blocked(database: Database) -> None:
+    """Until another transaction waits for a lock (Postgres); SQLite: a moment, for the
+    sweep to reach BEGIN IMMEDIATE (if it has not, it only runs later: same outcome)."""
+    if database.dialect != "postgresql":
+        time.sleep(0.3)
+        return
+    for _ in range(200):
+        with database.engine.connect() as connection:
+            if connection.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+                return
+        time.sleep(0.05)
+    raise AssertionError("the sweep never waited for the logging transaction")
+
+
+def test_work_logged_into_an_expired_block_while_the_sweep_runs_is_in_its_forfeit(
+    database, policy, clock
+):
+    expired_blocks(database, policy, clock.now(), ["acme"])
+    request = timelog.LogRequest(60, "acme", SupportKind.ONE_ON_ONE, None, date(2026, 10, 15), None)
+    swept = threading.Thread(
+        target=lambda: _sweep(database, policy, clock.now()), name="sweep", daemon=True
+    )
+    with database.session() as db:
+        timelog.log_time(db, policy, request, agent_id=AGENT, now=clock.now())
+        swept.start()  # the clock sweeps while the back-dated /log is still uncommitted
+        wait_until_blocked(database)
+    swept.join(30)
+    with database.session() as db:
+        block = db.scalar(select(HourBlock))
+        assert (block.forfeited_minutes, block.expired_recorded_at) == (60, clock.now())
+        alert = db.scalar(select(Alert).where(Alert.kind == "block_expired"))
+        assert "1h used, 1h unused and forfeited" in alert.text, alert.text
+
+
+def test_four_clocks_sweeping_expired_blocks_at_once_record_each_once(database, policy, clock):
+    names = ["acme", "globex", "initech", "umbrella", "hooli", "stark"]
+    expired_blocks(database, policy, clock.now(), names)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        barrier.wait()
+        try:
+            _sweep(database, policy, clock.now())
+        except BaseException as exc:  # a deadlock would surface here
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sweep) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with database.session() as db:
+        recorded = db.scalar(select(func.count()).where(HourBlock.expired_recorded_at.is_not(None)))
+        kinds = list(db.scalars(select(Alert.kind).where(Alert.kind == "block_expired")))
+    assert recorded == len(names) and len(kinds) == len(names)
+
+
+def _sweep(database: Database, policy, now) -> None:
+    with database.session() as db:
+        sweep_block_expired(db, policy, now)
