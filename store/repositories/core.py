@@ -78,8 +78,8 @@ def lock_key(db: Session, scope: str, *parts: str | int) -> None:
 
     1. the rows it acts on (a booking, a timer, a time entry; sweeps take theirs with SKIP
        LOCKED, so they never wait there);
-    2. `("customer-registry",)`: adding a customer or changing its channels (names and
-       channels are unique across customers);
+    2. whole-table keys: `("customer-registry",)`, adding a customer or changing its
+       channels (names and channels are unique across customers); `("policy-versions",)`;
     3. people: `("agent-day", agent, day)` and `("engineer", user)`;
     4. customers (`lock_customer`, a row lock on `customers`).
 
