@@ -189,3 +189,18 @@ def test_one_customer_message_delivered_four_times_at_once_opens_one_ticket(slac
     assert all(r.status == 200 for r in replies)
     assert count(slack, Ticket) == 1
     assert count(slack, TicketEventRecord) == 1
+
+
+def test_two_bookings_moved_into_one_slot_at_once_leave_one_there(slack):
+    add_customers(slack, ["acme", "globex"])
+    assert "Booked #1" in slack.command("/book acme 2026-11-24 10:00 1h").text
+    assert "Booked #2" in slack.command("/book globex 2026-11-24 12:00 1h").text
+    replies = together(
+        lambda: slack.command("/book move #1 2026-11-25 09:00"),
+        lambda: slack.command("/book move #2 2026-11-25 09:30"),
+    )
+    assert sum("Moved #" in r.text for r in replies) == 1, texts(replies)
+    assert sum("That clashes" in r.text for r in replies) == 1, texts(replies)
+    with slack.database.session() as db:
+        spans = sorted((b.start_at, b.end_at) for b in db.scalars(select(Booking)))
+    assert spans[0][1] <= spans[1][0], spans  # no two of the engineer's sessions overlap
