@@ -138,4 +138,3 @@ class BookingMoves:
                 .order_by(BookingMove.moved_at, BookingMove.id)
             )
         )
-

@@ -83,8 +83,11 @@ def lock_key(db: Session, scope: str, *parts: str | int) -> None:
     3. people: `("agent-day", agent, day)` and `("engineer", user)`;
     4. customers (`lock_customer`, a row lock on `customers`).
 
-    A customer lock is therefore always the last one taken: never lock a person, or a row
-    of the kinds in 1, while holding one.
+    So never take a person's or a whole-table lock while holding a customer's. Rows written
+    under a customer lock (its entries, calls, alerts, recorded blocks) are either rows
+    whose other lockers never wait for a customer (the outbox's lease) or disjoint from
+    what they lock (the expiry sweep locks only blocks not yet recorded; the drawdown
+    writes only recorded ones).
     """
     if is_postgres(db):
         db.execute(select(func.pg_advisory_xact_lock(lock_id(scope, *parts))))
