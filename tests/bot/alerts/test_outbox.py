@@ -6,6 +6,7 @@ import threading
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.alerts.outbox import NOWHERE, raise_alert, update_alert
@@ -109,6 +110,7 @@ def test_raise_alert_is_part_of_the_callers_transaction(database, clock):
         assert db.scalar(select(Alert)) is None
 
 
+@pytest.mark.slow  # issue 18's proof: transactions at once
 def test_one_key_raised_by_four_transactions_at_once_is_one_alert(database, clock):
     """INSERT … ON CONFLICT DO NOTHING on the unique key: on Postgres the later inserts wait
     for the first to commit and then add nothing; exactly one of them says it was new."""

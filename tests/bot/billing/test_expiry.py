@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select, text
 
 from bot.billing import timelog
@@ -16,6 +17,8 @@ from store.db import Database
 from store.models import Alert, HourBlock
 from tests import factories
 from tests.harness import AGENT
+
+pytestmark = pytest.mark.slow  # issue 18's proof: transactions at once
 
 
 def expired_blocks(database: Database, policy, now, names: list[str]) -> None:
@@ -34,7 +37,11 @@ def wait_until_blocked(database: Database) -> None:
         return
     for _ in range(200):
         with database.engine.connect() as connection:
-            if connection.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+            waiting = text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if connection.scalar(waiting):
                 return
         time.sleep(0.05)
     raise AssertionError("the sweep never waited for the logging transaction")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.policy.loader import default_policy_text, parse_policy
@@ -19,6 +20,7 @@ TEXT = (
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
+@pytest.mark.slow  # issue 18's proof: transactions at once
 def test_four_processes_starting_at_once_record_the_versions_once(database):
     """The web workers and the clock start together on an empty table: the check reads
     nothing recorded and inserts, under one lock, so the versions are in force once."""

@@ -24,7 +24,7 @@ from store.models import (
 )
 from tests.harness import AGENT, MANAGER
 
-pytestmark = pytest.mark.slow  # a few dozen signed requests per test, several at once
+pytestmark = pytest.mark.slow  # issue 18's proof: signed requests at once
 
 
 def together(*actions: Callable[[], Any]) -> list[Any]:
