@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bot.billing import timelog
 from bot.billing.expiry import sweep_block_expired
@@ -16,6 +15,7 @@ from bot.billing.rounding import SupportKind
 from store.db import Database
 from store.models import Alert, HourBlock
 from tests import factories
+from tests.concurrency import together, wait_until_blocked
 from tests.harness import AGENT
 
 pytestmark = pytest.mark.slow  # issue 18's proof: transactions at once
@@ -27,24 +27,6 @@ def expired_blocks(database: Database, policy, now, names: list[str]) -> None:
         for name in names:
             customer = factories.customer(db, policy, name, now=now, team=f"C{name.upper()}T")
             factories.hour_block(db, policy, customer, hours=2, now=now, purchased=date(2026, 8, 1))
-
-
-def wait_until_blocked(database: Database) -> None:
-    """Until another transaction waits for a lock (Postgres); SQLite: a moment, for the
-    sweep to reach BEGIN IMMEDIATE (if it has not, it only runs later: same outcome)."""
-    if database.dialect != "postgresql":
-        time.sleep(0.3)
-        return
-    for _ in range(200):
-        with database.engine.connect() as connection:
-            waiting = text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if connection.scalar(waiting):
-                return
-        time.sleep(0.05)
-    raise AssertionError("the sweep never waited for the logging transaction")
 
 
 def test_work_logged_into_an_expired_block_while_the_sweep_runs_is_in_its_forfeit(
@@ -70,22 +52,8 @@ def test_work_logged_into_an_expired_block_while_the_sweep_runs_is_in_its_forfei
 def test_four_clocks_sweeping_expired_blocks_at_once_record_each_once(database, policy, clock):
     names = ["acme", "globex", "initech", "umbrella", "hooli", "stark"]
     expired_blocks(database, policy, clock.now(), names)
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def sweep() -> None:
-        barrier.wait()
-        try:
-            _sweep(database, policy, clock.now())
-        except BaseException as exc:  # a deadlock would surface here
-            errors.append(exc)
-
-    threads = [threading.Thread(target=sweep) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    results = together(*(lambda: _sweep(database, policy, clock.now()) for _ in range(4)))
+    assert [r for r in results if isinstance(r, Exception)] == []  # no deadlock, nothing lost
     with database.session() as db:
         recorded = db.scalar(select(func.count()).where(HourBlock.expired_recorded_at.is_not(None)))
         kinds = list(db.scalars(select(Alert.kind).where(Alert.kind == "block_expired")))

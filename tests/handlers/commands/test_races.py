@@ -4,10 +4,7 @@ on threads, each its own HTTP request and so its own session and connection."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -22,26 +19,10 @@ from store.models import (
     TicketEventRecord,
     TimeEntry,
 )
+from tests.concurrency import together
 from tests.harness import AGENT, MANAGER
 
 pytestmark = pytest.mark.slow  # issue 18's proof: signed requests at once
-
-
-def together(*actions: Callable[[], Any]) -> list[Any]:
-    """Run the actions on threads released at once by a barrier; their results in order."""
-    barrier = threading.Barrier(len(actions))
-    results: list[Any] = [None] * len(actions)
-
-    def run(index: int, action: Callable[[], Any]) -> None:
-        barrier.wait()
-        results[index] = action()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def count(slack, model, *where) -> int:
