@@ -14,6 +14,7 @@ from store.models import (
     Booking,
     CallTimer,
     Customer,
+    IssuedStatement,
     PhoneCall,
     Ticket,
     TicketEventRecord,
@@ -185,3 +186,23 @@ def test_two_bookings_moved_into_one_slot_at_once_leave_one_there(slack):
     with slack.database.session() as db:
         spans = sorted((b.start_at, b.end_at) for b in db.scalars(select(Booking)))
     assert spans[0][1] <= spans[1][0], spans  # no two of the engineer's sessions overlap
+
+
+def test_a_booking_cancelled_twice_at_once_is_charged_once(slack):
+    add_customers(slack, ["acme"])
+    slack.command("/book acme tomorrow 09:00 1h")  # 23 h ahead: cancelling now bills 30m
+    replies = together(*(lambda: slack.command("/book cancel #1") for _ in range(3)))
+    assert sum("30m billed" in r.text for r in replies) == 1, texts(replies)
+    assert sum("was already cancelled late" in r.text for r in replies) == 2, texts(replies)
+    assert count(slack, Alert, Alert.kind == "late_cancellation") == 1
+
+
+def test_a_statement_issued_twice_at_once_is_issued_once(slack):
+    add_customers(slack, ["acme"])
+    slack.command("/log 1h acme on 2026-10-15")
+    replies = together(
+        *(lambda: slack.command("/hourglass report acme 2026-10 issue", MANAGER) for _ in "ab")
+    )
+    assert all(r.status == 200 for r in replies), texts(replies)
+    assert sum("Already issued" in r.text for r in replies) == 1, texts(replies)
+    assert count(slack, IssuedStatement) == 1
