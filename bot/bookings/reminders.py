@@ -43,8 +43,10 @@ def reminder_sweep(db: Session, policy: Policy, now: datetime) -> int:
     """
     raised = 0
     due = Bookings.reminders_due(db, now)
-    # The held ones draw on their customers' blocks: every customer locked up front, in
-    # order, so two clocks sweeping different bookings never deadlock (lock_customers).
+    # The held ones draw on their customers' blocks (read under the customer's lock). Every
+    # customer in the batch is locked up front, in order, not only theirs: a reminder's
+    # alert row takes a key-share lock on its customer, which would otherwise wait for
+    # another clock holding that customer while it waits for ours (lock_customers).
     lock_customers(db, (b.customer_id for b in due if b.status == BookingStatus.BOOKED))
     for booking in due:
         if booking.status != BookingStatus.BOOKED:
