@@ -13,9 +13,12 @@ from sqlalchemy.orm import Session
 from bot.parsing import InputError, parse_name
 from bot.policy.model import Policy
 from store.models import Customer
-from store.repositories.core import AdminChanges, Customers, lock_customer
+from store.repositories.core import AdminChanges, Customers, lock_customer, lock_key
 
 MAX_SEATS = 100_000
+# The advisory lock under which names and channels are checked unique across customers and
+# then written: two `customer add`s at once cannot take one name or one channel.
+REGISTRY = "customer-registry"
 # `phone=` values: the add-on bought, removed, or back to the plan's default (NULL).
 PHONE_SETTINGS: dict[str, bool | None] = {"on": True, "off": False, "plan": None}
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
@@ -88,6 +91,7 @@ def add_customer(
     """A new customer with its support channel (shared with the customer: their messages open
     tickets there) and the team's internal channel for it (internal alerts, SPEC §5)."""
     name = parse_name(name)
+    lock_key(db, REGISTRY)
     _check_settings(db, policy, None, CustomerSettings(plan, seats, channel_id, team_channel))
     if Customers.by_name(db, name) is not None:
         raise InputError(f"there is already a customer called `{name}`")
@@ -131,6 +135,7 @@ def edit_customer(
     """Change a customer's plan, seats or channels, checked as `add_customer` checks them.
     Returns the settings before (the caller says what changed and how to undo it); who and
     when are kept on the row (`updated_by`, `updated_at`) when anything changed."""
+    lock_key(db, REGISTRY)  # before the customer's own lock (the order in lock_key)
     lock_customer(db, customer.id)
     Customers.reload(db, customer)
     before = CustomerSettings.of(customer)
@@ -176,6 +181,7 @@ def revert_channel(
 ) -> bool:
     """Put back the channel an edit replaced, when Slack then refused the new one
     (archived); only while the customer still has the new one. True if put back."""
+    lock_key(db, REGISTRY)
     customer = Customers.by_name(db, name)
     if customer is None:
         return False

@@ -29,7 +29,7 @@ from bot.policy.model import Policy
 from bot.roles import Role
 from bot.units import format_minutes, format_work_date
 from store.models import TimeEntry
-from store.repositories.core import Customers, lock_customer
+from store.repositories.core import Customers, lock_customer, lock_customers, lock_key
 from store.repositories.corrections import Corrections
 from store.repositories.time import TimeEntries
 
@@ -172,10 +172,12 @@ def edit_entry(
     check_may_correct(entry.agent_id, actor, role, f"#{entry.id}")
     was = entry.customer
     now_for = customer_service.customer_for_work(db, change.customer) if change.customer else was
-    for customer_id in sorted({was.id, now_for.id}):  # one order: two edits never deadlock
-        lock_customer(db, customer_id)
     minutes = change.minutes if change.minutes is not None else entry.minutes
     work_date = change.work_date or entry.work_date
+    # The day cap is the agent's: its lock before the customers' (store.repositories.core
+    # lock_key's order), as /log takes it.
+    lock_key(db, "agent-day", entry.agent_id, work_date.isoformat())
+    lock_customers(db, [was.id, now_for.id])
     if (minutes, work_date, now_for.id) == (entry.minutes, entry.work_date, entry.customer_id):
         raise InputError(
             f"#{entry.id} is already {timelog.describe_entry(entry, was.name)}; nothing changed"

@@ -23,14 +23,19 @@ from bot.billing.ledger import Ledger, ledger_for
 from bot.policy.model import Policy
 from bot.units import format_minutes
 from store.models import Customer, HourBlock
-from store.repositories.core import HourBlocks
+from store.repositories.core import HourBlocks, lock_customer
 
 
 def after_drawdown(
     db: Session, policy: Policy, customer: Customer, now: datetime, *, check_low: bool = True
 ) -> int:
-    """Keep recorded forfeits true and check block_low; returns alerts raised or moved."""
+    """Keep recorded forfeits true and check block_low; returns alerts raised or moved.
+
+    Under the customer's lock, taken before the ledger is read: of two drawdowns at once
+    (a late cancellation and a /log), the second sees the first, so neither misses the
+    balance reaching the threshold."""
     db.flush()  # the ledger must see the change that caused the drawdown
+    lock_customer(db, customer.id)
     ledger = ledger_for(db, policy, customer, now)
     moved = sync_recorded_forfeits(db, policy, customer, ledger, now)
     if check_low:

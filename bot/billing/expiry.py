@@ -19,7 +19,7 @@ from bot.billing.ledger import Ledger, ledger_for
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes
 from store.models import Customer, HourBlock
-from store.repositories.core import Alerts, HourBlocks
+from store.repositories.core import Alerts, HourBlocks, lock_customers
 from store.repositories.time import BlockExpiries
 
 EXPIRED_BATCH = 200
@@ -78,7 +78,11 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
     """Record each expired block's forfeited remainder once, and say so in the channel."""
     today = provider_today(policy, now)
     raised = 0
-    for block in BlockExpiries.unrecorded_expired(db, today, EXPIRED_BATCH):
+    blocks = BlockExpiries.unrecorded_expired(db, today, EXPIRED_BATCH)
+    # The forfeit is read from the ledger: a /log back-dated into the block's validity at
+    # the same moment must be in it, or recorded after it (lock_customers, in order).
+    lock_customers(db, (block.customer_id for block in blocks))
+    for block in blocks:
         customer = block.customer
         ledger = ledger_for(db, policy, customer, now, as_of=today)
         statement = ledger.allocation.statement_for(str(block.id))

@@ -12,7 +12,7 @@ from bot.parsing import InputError
 from bot.policy.model import Policy, provider_today
 from bot.text import parse_decimal
 from store.models import Customer, HourBlock
-from store.repositories.core import HourBlocks
+from store.repositories.core import HourBlocks, lock_customer
 
 MAX_BLOCK_HOURS = Decimal(10_000)
 
@@ -49,6 +49,9 @@ def add_hours(
     if ref is not None and len(ref) > 200:
         raise InputError("ref= is limited to 200 characters")
     expires = BlockTerms.expiry_for(purchased, policy.billing.block_validity_days)
+    # A /log at the same moment either sees this block (so no block_low for a balance it
+    # tops up) or is seen by whatever reads the ledger next.
+    lock_customer(db, customer.id)
     return HourBlocks.add(
         db,
         HourBlock(

@@ -28,7 +28,7 @@ from bot.policy.model import Policy, provider_today
 from bot.policy.rounding import RoundingRule
 from bot.units import format_minutes, format_work_date, overage_amount
 from store.models import Customer, TimeEntry
-from store.repositories.core import lock_customer
+from store.repositories.core import lock_customer, lock_key
 from store.repositories.time import TimeEntries
 
 MAX_NOTE = 1000
@@ -264,6 +264,9 @@ def log_time(
     db: Session, policy: Policy, request: LogRequest, *, agent_id: str, now: datetime
 ) -> LogResult:
     customer = customer_service.customer_for_work(db, request.customer)
+    # The day cap is the agent's, across customers: its lock first, then the customer's
+    # (the order in store.repositories.core.lock_key).
+    lock_key(db, "agent-day", agent_id, request.work_date.isoformat())
     lock_customer(db, customer.id)
     check_day_cap(db, agent_id, request.work_date, request.minutes)
     entry = TimeEntries.add(

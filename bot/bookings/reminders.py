@@ -20,6 +20,7 @@ from bot.policy.model import Policy
 from bot.units import format_minutes
 from store.models import Booking
 from store.repositories.bookings import Bookings
+from store.repositories.core import lock_customers
 
 
 def _reminder_offsets(policy: Policy) -> list[timedelta]:
@@ -41,7 +42,13 @@ def reminder_sweep(db: Session, policy: Policy, now: datetime) -> int:
     offsets passed, only the nearest is sent (a 24 h reminder an hour before helps no one).
     """
     raised = 0
-    for booking in Bookings.reminders_due(db, now):
+    due = Bookings.reminders_due(db, now)
+    # The held ones draw on their customers' blocks (read under the customer's lock). Every
+    # customer in the batch is locked up front, in order, not only theirs: a reminder's
+    # alert row takes a key-share lock on its customer, which would otherwise wait for
+    # another clock holding that customer while it waits for ours (lock_customers).
+    lock_customers(db, (b.customer_id for b in due if b.status == BookingStatus.BOOKED))
+    for booking in due:
         if booking.status != BookingStatus.BOOKED:
             booking.next_reminder_at = None
             continue

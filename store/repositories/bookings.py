@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import Function
 
 from store.models import Booking, BookingEngineer, BookingMove
-from store.repositories.core import is_postgres, locked
-
-# First half of the two-int advisory lock key, so these locks never collide with others'.
-_LOCK_CLASS = 0x484B  # "HK"
+from store.repositories.core import lock_keys, locked
 
 
 class Bookings:
@@ -23,15 +17,11 @@ class Bookings:
     def lock_engineers(db: Session, user_ids: Iterable[str]) -> None:
         """Serialise bookings per engineer until the transaction ends.
 
-        Postgres: a transaction-scoped advisory lock per engineer, taken in a fixed order so
-        two bookings sharing engineers never deadlock. SQLite already serialises writers
-        (BEGIN IMMEDIATE), so there is nothing more to do there.
+        Postgres: a transaction-scoped advisory lock `("engineer", user)` per engineer, taken
+        in sorted order so two bookings sharing engineers never deadlock (`lock_key`).
+        SQLite already serialises writers (BEGIN IMMEDIATE).
         """
-        if not is_postgres(db):
-            return
-        for user_id in sorted(set(user_ids)):
-            key = zlib.crc32(user_id.encode()) & 0x7FFFFFFF
-            db.execute(select(_advisory_lock(_LOCK_CLASS, key)))
+        lock_keys(db, "engineer", user_ids)
 
     @staticmethod
     def clashes(
@@ -148,7 +138,3 @@ class BookingMoves:
                 .order_by(BookingMove.moved_at, BookingMove.id)
             )
         )
-
-
-def _advisory_lock(class_id: int, key: int) -> Function[Any]:
-    return func.pg_advisory_xact_lock(class_id, key)

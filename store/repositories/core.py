@@ -1,11 +1,13 @@
 """Queries and inserts for the foundation tables, and what every repository shares: the
-typed `Repository` base (`get` raises `RowMissing`, `find` returns None), row locks on
-Postgres, `insert_if_absent` and `upsert`. Add and flush; never commit.
+typed `Repository` base (`get` raises `RowMissing`, `find` returns None), row and
+advisory locks on Postgres (`locked`, `lock_customer`, `lock_key`), `insert_if_absent` and
+`upsert`. Add and flush; never commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -71,13 +73,70 @@ def database_time(db: Session) -> datetime:
     return datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
 
 
+def lock_key(db: Session, scope: str, *parts: str | int) -> None:
+    """Hold a transaction-scoped lock on `(scope, *parts)` until the transaction ends: the
+    guard of a check-then-insert rule about something that has no row of its own to lock,
+    e.g. `("agent-day", agent_id, "2026-11-20")` for the 24 hours an agent may log into a day.
+
+    Postgres: `pg_advisory_xact_lock` on a stable 64-bit hash of the key (the same in every
+    process and release), released at COMMIT or ROLLBACK. SQLite: nothing to do, BEGIN
+    IMMEDIATE already serialises writers. The table of which lock guards which rule is in
+    docs/architecture.md ("Locks").
+
+    Lock order, so that two transactions never wait for each other in a circle (Postgres
+    would abort one with a deadlock, a 500): a transaction takes its locks in this order,
+    and several of one kind sorted (`lock_keys`, `lock_customers`):
+
+    1. the rows it acts on (a booking, a timer, a time entry; sweeps take theirs with SKIP
+       LOCKED, so they never wait there);
+    2. whole-table keys: `("customer-registry",)`, adding a customer or changing its
+       channels (names and channels are unique across customers); `("policy-versions",)`;
+    3. people: `("agent-day", agent, day)` and `("engineer", user)`;
+    4. customers (`lock_customer`, a row lock on `customers`).
+
+    So never take a person's or a whole-table lock while holding a customer's. Rows written
+    under a customer lock (its entries, calls, alerts, recorded blocks) are either rows
+    whose other lockers never wait for a customer (the outbox's lease) or disjoint from
+    what they lock (the expiry sweep locks only blocks not yet recorded; the drawdown
+    writes only recorded ones).
+    """
+    if is_postgres(db):
+        db.execute(select(func.pg_advisory_xact_lock(lock_id(scope, *parts))))
+
+
+def lock_keys(db: Session, scope: str, keys: Iterable[str]) -> None:
+    """`lock_key` for each of several keys of one scope, in sorted order (see there)."""
+    for key in sorted(set(keys)):
+        lock_key(db, scope, key)
+
+
+def lock_id(scope: str, *parts: str | int) -> int:
+    """The signed 64-bit advisory-lock id of a key: BLAKE2b of its parts, so it is stable
+    (Python's `hash` is salted per process) and two keys share an id only by a 2**-64 chance
+    (which would only make one wait for the other, never break a rule)."""
+    text = "\x1f".join(str(part) for part in (scope, *parts))
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def lock_customer(db: Session, customer_id: int) -> None:
     """Serialise billing and call accounting for one customer until the transaction ends.
 
     Two entries (or calls) recorded at once must see each other, e.g. so neither misses the
-    moment the balance crosses the low-balance threshold or a fair-use limit.
+    moment the balance crosses the low-balance threshold or a fair-use limit. The lock is
+    taken before the ledger is read, so whoever takes it second sees the first's commit.
+    The last lock in the order `lock_key` describes.
     """
     db.execute(locked(db, select(Customer.id).where(Customer.id == customer_id)))
+
+
+def lock_customers(db: Session, customer_ids: Iterable[int]) -> None:
+    """`lock_customer` for several customers at once (a sweep's batch), by ascending id, so
+    two clocks sweeping different rows of the same customers never deadlock."""
+    ids = sorted(set(customer_ids))
+    if ids:
+        query = select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id)
+        db.execute(locked(db, query))
 
 
 def insert_if_absent(

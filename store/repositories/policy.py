@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from store.models import PolicyVersionRecord
-from store.repositories.core import locked
+from store.repositories.core import lock_key, locked
 
 Version = tuple[date | None, dict[str, Any]]
 
@@ -24,7 +24,10 @@ def fingerprint(content: dict[str, Any]) -> str:
 class PolicyVersions:
     @staticmethod
     def current(db: Session) -> list[Version]:
-        """The versions in force, oldest first (locked on Postgres until the transaction ends)."""
+        """The versions in force, oldest first, locked until the transaction ends: on
+        Postgres by an advisory lock, which also holds when nothing is recorded yet (the
+        first start of the web workers and the clock at once records them once)."""
+        lock_key(db, "policy-versions")
         query = select(PolicyVersionRecord).where(PolicyVersionRecord.superseded_at.is_(None))
         rows = db.scalars(locked(db, query)).all()
         return sorted(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from bot.alerts.outbox import NOWHERE, raise_alert, update_alert
 from bot.policy.loader import load_policy
@@ -106,3 +108,24 @@ def test_raise_alert_is_part_of_the_callers_transaction(database, clock):
         pass
     with database.session() as db:
         assert db.scalar(select(Alert)) is None
+
+
+@pytest.mark.slow  # issue 18's proof: transactions at once
+def test_one_key_raised_by_four_transactions_at_once_is_one_alert(database, clock):
+    """INSERT … ON CONFLICT DO NOTHING on the unique key: on Postgres the later inserts wait
+    for the first to commit and then add nothing; exactly one of them says it was new."""
+    barrier = threading.Barrier(4)
+    results: list[bool] = []
+
+    def raise_it() -> None:
+        barrier.wait()
+        results.append(raise_test_alert(database, clock.now()))
+
+    threads = [threading.Thread(target=raise_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == [False, False, False, True]
+    with database.session() as db:
+        assert db.scalar(select(func.count()).select_from(Alert)) == 1

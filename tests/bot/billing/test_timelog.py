@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -15,6 +17,7 @@ from bot.parsing import InputError
 from bot.policy.loader import load_policy
 from bot.reports.statement import build_statement
 from tests import factories
+from tests.concurrency import wait_until_blocked
 
 POLICY = load_policy(None)
 TODAY = date(2026, 11, 20)
@@ -155,3 +158,37 @@ def test_recording_order_never_changes_the_statement(database, entries, blocks, 
     used = sum(b["used_minutes"] for b in statements[2]["blocks"])
     overage = sum(s["overage_minutes"] for s in statements[:3])
     assert used + overage == billed
+
+
+@pytest.mark.slow  # issue 18's proof: transactions at once
+def test_a_log_for_another_customer_waits_for_the_agents_day_and_is_refused(database, clock):
+    """The day cap is the agent's: a /log for globex waits for an uncommitted /log for acme
+    on the same day (not only for globex's lock), then sees it and refuses."""
+    policy = load_policy()
+    with database.session() as db:
+        for name in ("acme", "globex"):
+            factories.customer(db, policy, name, now=clock.now())
+    day = date(2026, 11, 19)
+    first = timelog.LogRequest(12 * 60, "acme", SupportKind.ONE_ON_ONE, None, day, None)
+    second = timelog.LogRequest(11 * 60, "globex", SupportKind.GENERAL, None, day, None)
+    with database.session() as db:  # 2h already logged that day
+        timelog.log_time(db, policy, replace(first, minutes=120), agent_id="U1", now=clock.now())
+    outcome: list[object] = []
+
+    def log_second() -> None:
+        try:
+            with database.session() as db:
+                timelog.log_time(db, policy, second, agent_id="U1", now=clock.now())
+            outcome.append("logged")
+        except InputError as exc:
+            outcome.append(str(exc))
+
+    other = threading.Thread(target=log_second, daemon=True)
+    with database.session() as db:
+        timelog.log_time(db, policy, first, agent_id="U1", now=clock.now())
+        other.start()
+        wait_until_blocked(database)
+    other.join(30)
+    assert outcome == ["that would make 25h logged by you on Thu 19 Nov, more than a day has"], (
+        outcome
+    )
