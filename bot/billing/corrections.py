@@ -241,7 +241,9 @@ def find_repeat(
 ) -> TimeEntry | None:
     """The agent's live entry, recorded within `REPEAT_WINDOW`, that `request` would record
     again: the same customer, minutes, kind, activity, day and note (the same `/log` text,
-    as it reads). None: not a repeat."""
+    as it reads). None: not a repeat. Takes the agent-day lock `log_time` takes, so two
+    identical `/log`s at once are serialised: the second sees the first and is asked about."""
+    lock_key(db, "agent-day", agent_id, request.work_date.isoformat())
     customer = request.customer.lower()
     wanted = (
         request.minutes,

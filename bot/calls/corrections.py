@@ -32,7 +32,7 @@ from bot.units import format_work_date
 from store.models import Customer, PhoneCall
 from store.models.calls import BILLED_AS_TRAINING
 from store.repositories.calls import PhoneCalls
-from store.repositories.core import lock_customer
+from store.repositories.core import lock_customer, lock_key
 from store.repositories.corrections import Corrections
 
 SUBJECT = "phone_call"
@@ -195,7 +195,10 @@ def find_repeat(
 ) -> PhoneCall | None:
     """The agent's live call, recorded with `/call` within `REPEAT_WINDOW`, that these
     values would record again: the same customer, caller, duration, quality, note and day
-    (the same `/call` text, as it reads). None: not a repeat."""
+    (the same `/call` text, as it reads). None: not a repeat. Under the agent's lock (a
+    person's lock, taken before any customer's), so two identical `/call`s at once are
+    serialised: the second sees the first and is asked about."""
+    lock_key(db, "agent-calls", agent_id)
     day = on or provider_today(policy, now)
     wanted = (customer.id, caller, seconds, quality, check_note(note))
     for call in PhoneCalls.recent_for_agent(db, agent_id, now - REPEAT_WINDOW):

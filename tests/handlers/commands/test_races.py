@@ -91,8 +91,11 @@ def test_calls_at_once_across_the_allowance_each_see_the_others_and_alert_once(s
         MANAGER,
     )
     slack.command("/call 40m acme jane")
-    replies = together(*(lambda: slack.command("/call 3m acme jane") for _ in range(4)))
-    assert all("recorded" in r.text for r in replies), texts(replies)
+    # Four different calls (a note each): the same words twice would be a likely repeat.
+    replies = together(
+        *(lambda n=n: slack.command(f"/call 3m acme jane line {n}") for n in range(4))
+    )
+    assert all("recorded. Call #" in r.text for r in replies), texts(replies)
     # Serialised per customer: each call's month includes the ones recorded before it.
     months = sorted(
         m
@@ -206,3 +209,15 @@ def test_a_statement_issued_twice_at_once_is_issued_once(slack):
     assert all(r.status == 200 for r in replies), texts(replies)
     assert sum("Already issued" in r.text for r in replies) == 1, texts(replies)
     assert count(slack, IssuedStatement) == 1
+
+
+def test_the_same_words_four_times_at_once_record_once_and_ask_three_times(slack):
+    """A double-press at the same moment is still a likely repeat: the check and the insert
+    are under the agent's lock on Postgres too, not only SQLite's single writer."""
+    slack.command("/hourglass customer add acme plan=professional", MANAGER)
+    for line in ("/call 3m acme jane", "/log 30m acme"):
+        replies = together(*(lambda line=line: slack.command(line) for _ in range(4)))
+        asked = [r for r in replies if "This looks like a repeat of" in r.text]
+        assert len(asked) == 3, texts(replies)
+    assert count(slack, PhoneCall) == 1
+    assert count(slack, TimeEntry) == 1
