@@ -45,7 +45,9 @@ def record(call: CommandCall) -> Reply:
         note=" ".join(rest),
         now=call.now,
     )
-    when = "" if on is None else f" on {format_work_date(on)}"
+    when = (
+        "" if on is None else f" on {format_work_date(on, provider_today(call.policy, call.now))}"
+    )
     return Reply(":white_check_mark: " + outcome.summary(when))
 
 

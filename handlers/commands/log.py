@@ -44,7 +44,7 @@ def list_(call: CommandCall) -> Reply:
         raise InputError("give nothing, or `on <date>`")
     work_date = parse_date(tokens[1], _billing_day(call)) if tokens else _billing_day(call)
     entries = timelog.entries_on(call.db, call.user_id, work_date)
-    when = format_work_date(work_date)
+    when = format_work_date(work_date, _billing_day(call))
     if not entries:
         return _reply([f"You have nothing logged on {when}."])
     total = sum(e.minutes for e, _ in entries)
@@ -60,7 +60,8 @@ def undo(call: CommandCall) -> Reply:
     if call.tokens:
         raise InputError("`/log undo` takes nothing after it; it undoes your last entry")
     result = timelog.undo_last(call.db, call.policy, agent_id=call.user_id, now=call.now)
-    head = f":leftwards_arrow_with_hook: Undid {timelog.describe_entry(result.entry, result.customer.name)}."
+    undone = timelog.describe_entry(result.entry, result.customer.name, today=result.today)
+    head = f":leftwards_arrow_with_hook: Undid {undone}."
     return _reply([head, *outcome_lines(result)])
 
 

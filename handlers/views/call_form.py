@@ -71,7 +71,9 @@ def record_from_form(form: FormCall) -> str:
             note=form.value("note"),
             now=form.now,
         )
-    when = "" if on is None else f" on {format_work_date(on)}"
+    when = (
+        "" if on is None else f" on {format_work_date(on, provider_today(form.policy, form.now))}"
+    )
     return ":white_check_mark: " + outcome.summary(when)
 
 

@@ -33,7 +33,8 @@ KINDS = {"1on1": "1-on-1 (billable)", "general": "General support (never billed)
 
 def logged_head(result: timelog.LogResult, verb: str = "Logged") -> str:
     return (
-        f":white_check_mark: {verb} {timelog.describe_entry(result.entry, result.customer.name)}."
+        f":white_check_mark: {verb} "
+        f"{timelog.describe_entry(result.entry, result.customer.name, today=result.today)}."
     )
 
 
@@ -44,11 +45,11 @@ def outcome_lines(result: timelog.LogResult) -> list[str]:
     if entry.kind == timelog.SupportKind.GENERAL and entry.undone_at is None:
         lines.append("General support is recorded and never billed.")
     if result.receipt is not None:
-        lines.append(result.receipt.describe())
+        lines.append(result.receipt.describe(result.today))
         lines.extend(result.drawn)
     elif entry.kind != timelog.SupportKind.GENERAL or entry.undone_at is not None:
         lines.append(
-            f"{result.customer.name}, {format_work_date(entry.work_date)}: "
+            f"{result.customer.name}, {format_work_date(entry.work_date, result.today)}: "
             "no 1-on-1 time logged, nothing billed."
         )
     if result.remaining_minutes is not None:
