@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.calls import calls, training
 from bot.customers import get_customer
-from bot.parsing import InputError, parse_date, parse_duration, parse_name
+from bot.parsing import InputError, parse_date, parse_name, take_date, take_duration
 from bot.policy.model import provider_today
 from bot.roles import AGENT, MANAGER
 from bot.units import format_work_date
@@ -21,17 +23,14 @@ def record(call: CommandCall) -> Reply:
     quality, words = calls.split_quality(call.tokens)
     if len(words) < 3:
         raise InputError("give a duration, a customer and the caller's name")
-    duration = parse_duration(words[0])
-    customer = get_customer(call.db, words[1])
-    caller = parse_name(words[2], "caller")
-    rest = words[3:]
+    duration, used = take_duration(words)
+    if len(words) < used + 2:
+        raise InputError("give a duration, a customer and the caller's name")
+    customer = get_customer(call.db, words[used])
+    caller = parse_name(words[used + 1], "caller")
+    rest = words[used + 2 :]
     tz = call.user_tz()
-    on = None
-    if rest and rest[0].lower() == "on":
-        if len(rest) < 2:
-            raise InputError("`on` needs a date")
-        on = parse_date(rest[1], provider_today(call.policy, call.now))  # a provider day
-        rest = rest[2:]
+    on, rest = _call_date(call, rest)
     outcome = calls.record_call(
         call.db,
         call.policy,
@@ -49,6 +48,23 @@ def record(call: CommandCall) -> Reply:
         "" if on is None else f" on {format_work_date(on, provider_today(call.policy, call.now))}"
     )
     return Reply(":white_check_mark: " + outcome.summary(when))
+
+
+def _call_date(call: CommandCall, rest: list[str]) -> tuple[date | None, list[str]]:
+    """`on <date>` or a bare date (`yesterday`, `monday`, `27 Nov`) right after the caller,
+    read as a provider day; the rest is the note."""
+    today = provider_today(call.policy, call.now)
+    on_word = bool(rest) and rest[0].lower() == "on"
+    if on_word and len(rest) < 2:
+        raise InputError("`on` needs a date")
+    words = rest[1:] if on_word else rest
+    taken = take_date(words, today, order=call.policy.date_order)
+    if taken is None and on_word:
+        taken = parse_date(words[0], today, order=call.policy.date_order), 1
+    if taken is None:
+        return None, rest
+    on, used = taken
+    return on, words[used:]
 
 
 def bill(call: CommandCall) -> Reply:

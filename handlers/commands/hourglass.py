@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot import customers as customer_service
 from bot.alerts.outbox import team_channel
 from bot.billing import hours as hour_blocks
-from bot.parsing import InputError, parse_date, parse_month, split_options
+from bot.parsing import UNIT_WORDS, InputError, parse_date, parse_month, split_options
 from bot.policy.model import provider_today
 from bot.reports import issued as issued_statements
 from bot.roles import AGENT, MANAGER
@@ -130,13 +130,17 @@ def hours_add(call: CommandCall) -> Reply:
             ref, text = trailing.group(1), f"{text} purchased {trailing.group(2)}"
         ref = ref.strip() or None
     words = text.split()
+    if len(words) in (3, 5) and words[2].lower() in UNIT_WORDS:  # `10 hours`
+        words[1:3] = [words[1] + words[2]]
     if len(words) not in (2, 4) or (len(words) == 4 and words[2].lower() != "purchased"):
         raise InputError("give a customer and a number of hours")
     customer = customer_service.get_customer(call.db, words[0])
     minutes = hour_blocks.parse_hours(words[1])
     today = provider_today(call.policy, call.now)
     purchased = (
-        parse_date(words[3], call.now.astimezone(call.user_tz()).date())
+        parse_date(
+            words[3], call.now.astimezone(call.user_tz()).date(), order=call.policy.date_order
+        )
         if len(words) == 4
         else None
     )
