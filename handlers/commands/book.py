@@ -15,6 +15,7 @@ from bot.parsing import InputError
 from bot.roles import AGENT
 from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, subcommands
+from handlers.help import Help
 from handlers.views.book import booking_modal, check_engineers
 from handlers.views.book_move import quote_blocks, reply_blocks
 from store.models import Customer
@@ -134,6 +135,14 @@ def move_undo(call: CommandCall) -> Reply:
     return Reply(moves.undone_text(record, tz))
 
 
+HELP = Help(
+    USAGE,
+    ("/book acme tomorrow 10:00 1h", "/book acme 2026-12-03 3pm 90m <@U123|jane> training"),
+    (USAGE_CANCEL, USAGE_NOSHOW, USAGE_LIST, USAGE_MOVE, USAGE_MOVE_UNDO),
+    "`/book` alone opens a form. Dates: `2026-12-03`, `tomorrow`, `monday` (the next one), "
+    "`03/12/2026`; times: `15:00`, `3pm`, `3:30pm`.",
+)
+
 ROUTES = {
     "": (open_form, AGENT, USAGE),
     "cancel": (cancel, AGENT, USAGE_CANCEL),
@@ -145,4 +154,4 @@ ROUTES = {
 }
 
 # `/book` alone opens the form; `/book acme tomorrow 10:00 1h` books.
-listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(book, AGENT, USAGE))
+listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(book, AGENT, USAGE), help=HELP)

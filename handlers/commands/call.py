@@ -12,6 +12,7 @@ from bot.policy.model import provider_today
 from bot.roles import AGENT, MANAGER
 from bot.units import format_work_date
 from handlers.common import CommandCall, Reply, subcommands
+from handlers.help import Help
 from handlers.views.call_form import call_modal
 from handlers.views.forms import opening
 
@@ -88,8 +89,13 @@ def open_form(call: CommandCall) -> Reply:
     )
 
 
-def help_(call: CommandCall) -> Reply:
-    return Reply(f"Usage: `{USAGE}` or `{USAGE_BILL}`; `/call` alone opens a form.")
+HELP = Help(
+    USAGE,
+    ("/call 20m acme jane", "/call 25 mins acme jane yesterday q=4 licence question"),
+    (USAGE_BILL,),
+    "`/call` alone opens a form. The date may be `on 2026-11-27`, `yesterday`, `monday` or "
+    "`27 Nov`, at most 366 days back.",
+)
 
 
 # `/call bill …` decides how a call is billed; `/call` alone opens the form; anything else
@@ -97,9 +103,9 @@ def help_(call: CommandCall) -> Reply:
 listener = subcommands(
     {
         "": (open_form, AGENT, USAGE),
-        "help": (help_, AGENT, USAGE),
         "bill": (bill, MANAGER, USAGE_BILL),
     },
     f"Usage: `{USAGE}`.",
     fallback=(record, AGENT, USAGE),
+    help=HELP,
 )

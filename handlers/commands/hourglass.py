@@ -63,7 +63,9 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/hourglass alerts failed` (lost channels and alerts Slack would not take, with the reason)
 • `/call bill <#id> training|undo` (a long call billed at the training rate, outside the allowance)
 *Where `/log` and the others are taken*, the same commands work after `/hourglass`: `/hourglass log …`, `/hourglass call …`, `/hourglass book …`, `/hourglass timer …`, `/hourglass balance …`, `/hourglass ticket …` (e.g. `/hourglass log 30m acme`).
-Durations: `90m`, `1h30m`, `1.5h`, `1:30`. Dates: `YYYY-MM-DD`, `today`, `yesterday`, `tomorrow HH:MM` (your Slack timezone)."""
+Examples: `/hourglass hours add acme 10h purchased 2026-11-02`, `/hourglass report acme 2026-11 issue`.
+Usage: `/hourglass <command> …`; every command answers `help` (e.g. `/log help`).
+Durations: `90m`, `1h30`, `1h 30m`, `1.5h`, `2 hours`, `1:30`. Dates: `2026-11-27`, `today`, `yesterday`, `monday`, `27 Nov`, numeric dates in the policy's `date_order` (`27/11/2026`); times: `15:00`, `3pm` (your Slack timezone)."""
 
 
 def customer_add(call: CommandCall) -> Reply:

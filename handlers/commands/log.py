@@ -10,6 +10,7 @@ from bot.policy.model import provider_today
 from bot.roles import AGENT
 from bot.units import format_minutes, format_work_date
 from handlers.common import CommandCall, Reply, subcommands, text_blocks
+from handlers.help import Help
 from handlers.paging import paged_reply
 from handlers.views.forms import opening
 from handlers.views.log_time import log_modal, logged_head, outcome_lines
@@ -75,15 +76,19 @@ def open_form(call: CommandCall) -> Reply:
     )
 
 
-def help_(call: CommandCall) -> Reply:
-    return _reply([f"Usage: `{USAGE}`, `{USAGE_LIST}`, `{USAGE_UNDO}`; `/log` alone opens a form."])
-
+HELP = Help(
+    USAGE,
+    ("/log 30m acme", "/log 1h 30m acme yesterday setup call with Jane"),
+    (USAGE_LIST, USAGE_UNDO),
+    "`/log` alone opens a form. Durations: `90m`, `1h30`, `1.5h`, `2 hours`; dates: `on "
+    "2026-11-27`, `yesterday`, `monday`, `27 Nov`. A note that starts with a date word goes "
+    "in quotes or after `note=`.",
+)
 
 ROUTES = {
     "": (open_form, AGENT, USAGE),
-    "help": (help_, AGENT, USAGE),
     "list": (list_, AGENT, USAGE_LIST),
     "undo": (undo, AGENT, USAGE_UNDO),
 }
 
-listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(log, AGENT, USAGE))
+listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(log, AGENT, USAGE), help=HELP)
