@@ -53,7 +53,9 @@ class Help:
         lines = [f"Usage: `{as_typed(self.usage, command)}`"]
         if self.more:
             lines.append("Also: " + " · ".join(f"`{as_typed(m, command)}`" for m in self.more))
-        lines.append("Examples: " + ", ".join(f"`{as_typed(e, command)}`" for e in self.examples))
+        base = self.usage.split()[0]
+        examples = (as_typed(e, command) if e.split()[0] == base else e for e in self.examples)
+        lines.append("Examples: " + ", ".join(f"`{e}`" for e in examples))
         if self.note:
             lines.append(self.note)
         return "\n".join(lines)
