@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.billing import timelog
-from bot.parsing import InputError, parse_date
+from bot.parsing import InputError, parse_date, take_date
 from bot.policy.model import provider_today
 from bot.roles import AGENT
 from bot.units import format_minutes, format_work_date
@@ -41,9 +41,16 @@ def log(call: CommandCall) -> Reply:
 
 def list_(call: CommandCall) -> Reply:
     tokens = call.tokens
-    if tokens and not (len(tokens) == 2 and tokens[0].lower() == "on"):
-        raise InputError("give nothing, or `on <date>`")
-    work_date = parse_date(tokens[1], _billing_day(call)) if tokens else _billing_day(call)
+    today = _billing_day(call)
+    work_date = today
+    if tokens:
+        words = tokens[1:] if tokens[0].lower() == "on" else tokens
+        taken = take_date(words, today, order=call.policy.date_order)
+        if taken is None and words:  # `on 20-11-2026`: say why it is not a date
+            taken = parse_date(words[0], today, order=call.policy.date_order), 1
+        if taken is None or taken[1] != len(words):
+            raise InputError("give nothing, or `on <date>`")
+        work_date = taken[0]
     entries = timelog.entries_on(call.db, call.user_id, work_date)
     when = format_work_date(work_date, _billing_day(call))
     if not entries:

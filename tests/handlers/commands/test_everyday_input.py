@@ -103,6 +103,8 @@ def test_a_date_in_another_year_shows_its_year(acme):
     assert "acme, Mon 1 Dec 2025: 30m logged" in reply.text
     listed = acme.command("/log list on 2025-12-01", AGENT)
     assert "Your time on Mon 1 Dec 2025" in listed.text
+    for typed in ("1 Dec 2025", "on 1 Dec 2025", "01/12/2025"):
+        assert "Your time on Mon 1 Dec 2025" in acme.command(f"/log list {typed}", AGENT).text
 
 
 def test_call_takes_the_same_bound_and_a_bare_date(acme):
