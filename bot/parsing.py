@@ -92,23 +92,34 @@ def parse_duration(text: str) -> timedelta:
 
 
 def take_duration(tokens: Sequence[str]) -> tuple[timedelta, int]:
-    """A duration from the front of `tokens`, as typed: one token (`90m`, `1h30`) or two
-    (`1h 30m`, `2 hours`, `30 mins`). Returns it and how many tokens it used. A second token
-    joins only when it carries a unit, so `/log 1h 30 acme` never reads 30 as minutes."""
+    """A duration from the front of `tokens`, as typed: one token (`90m`, `1h30`) or more
+    (`1h 30m`, `2 hours`, `30 mins`, `1 hour 30 minutes`, `1h 1m 01s`). Returns it and how
+    many tokens it used. A further token joins only when it carries its unit, so
+    `/log 1h 30 acme` never reads 30 as minutes."""
     if not tokens:
         raise InputError("a duration is missing")
-    if len(tokens) >= 2 and _PART.match(tokens[1].lower()) is None:
-        word = tokens[1].lower()
-        if word in UNIT_WORDS and _BARE_NUMBER.match(tokens[0]):
-            return parse_duration(tokens[0] + word), 2
-    elif len(tokens) >= 2 and not _BARE_NUMBER.match(tokens[1]):
-        parts = _duration_parts(_DECIMAL_COMMA.sub(".", tokens[1].lower()))
-        first = _DECIMAL_COMMA.sub(".", tokens[0].lower())
-        if parts is not None and _duration_parts(first) is not None:
-            joined = _duration_parts(first + tokens[1].lower())
-            if joined is not None:
-                return parse_duration(first + tokens[1].lower()), 2
-    return parse_duration(tokens[0]), 1
+    joined, used = tokens[0], 1
+    if len(tokens) >= 2 and _BARE_NUMBER.match(joined) and tokens[1].lower() in UNIT_WORDS:
+        joined, used = joined + tokens[1].lower(), 2  # `2 hours`
+    while used < len(tokens) and _duration_parts(_normal(joined)) is not None:
+        word = tokens[used].lower()
+        if _BARE_NUMBER.match(word):  # `1 hour 30 minutes`
+            unit = tokens[used + 1].lower() if used + 1 < len(tokens) else ""
+            candidate, extra = joined + word + unit, 2
+            if unit not in UNIT_WORDS:
+                break
+        elif word[:1].isdigit():  # `1h 30m`
+            candidate, extra = joined + word, 1
+        else:
+            break
+        if _duration_parts(_normal(candidate)) is None:
+            break
+        joined, used = candidate, used + extra
+    return parse_duration(joined), used
+
+
+def _normal(text: str) -> str:
+    return _DECIMAL_COMMA.sub(".", text.lower())
 
 
 def format_duration(value: timedelta | int, *, seconds: bool = False) -> str:

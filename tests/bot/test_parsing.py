@@ -142,6 +142,8 @@ def test_record_ids_past_what_the_database_holds_are_simply_unknown():
         ("30min", 30, 1),
         ("45 minutes", 45, 2),
         ("1hr 15mins", 75, 2),
+        ("1 hour 30 minutes", 90, 4),
+        ("1h 1m 30s", 61.5, 3),
         ("1h 30 acme", 60, 1),  # a bare number after the duration is not minutes
         ("30m acme", 30, 1),
         ("1h 3com", 60, 1),
@@ -150,6 +152,7 @@ def test_record_ids_past_what_the_database_holds_are_simply_unknown():
 def test_durations_as_people_type_them(typed, minutes, used):
     tokens = typed.split() + ["acme"]
     assert take_duration(tokens) == (timedelta(minutes=minutes), used)
+    assert take_duration(typed.split()) == (timedelta(minutes=minutes), used)
 
 
 @pytest.mark.parametrize("typed", ["90", "90 acme", "1,5", "2.5"])
@@ -257,3 +260,17 @@ def test_every_duration_we_print_reads_back_to_the_same_minutes(minutes):
             len(printed.split()),
         )
         assert parse_duration(printed) == timedelta(minutes=minutes)
+
+
+@given(st.integers(min_value=0, max_value=100 * 3600))
+def test_every_duration_with_seconds_we_print_reads_back(seconds):
+    """The running timer's and the calls' `14m 05s`, `61m 00s`, read back as typed."""
+    from bot.calls.fair_use import format_call_time, format_limit
+
+    for printed in (
+        format_duration(timedelta(seconds=seconds), seconds=True),
+        format_call_time(seconds),
+        format_limit(seconds),
+    ):
+        words = printed.split()
+        assert take_duration([*words, "acme"]) == (timedelta(seconds=seconds), len(words))
