@@ -6,7 +6,7 @@ becomes a reply in one place, the Slack edge (handlers/edge.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -236,6 +236,7 @@ def subcommands(
     *,
     fallback: Route | None = None,
     help: Help | None = None,  # noqa: A002 (the word the user types)
+    known: Iterable[str] = (),
 ) -> Listener:
     """A listener that routes `/cmd word …` to a handler by its first word(s).
 
@@ -244,7 +245,9 @@ def subcommands(
     fallback: the route for text that starts with no known word (e.g. `/log 30m acme`);
     without one, such text is refused with `help_text` and the nearest subcommand.
     help: `/cmd help` and `/cmd <sub> help` answer with it (usage and two examples).
+    known: more words a typo may be near, served elsewhere (`/hourglass lgo` -> `log`).
     """
+    nearby = [*routes, *known]
 
     def listener(
         ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext
@@ -262,7 +265,7 @@ def subcommands(
             route, rest = _help_route(help, typed, extra), ""
         if route is None and not words and "" in routes:
             route = routes[""]
-        nearest = suggest(words, routes) if route is None else None
+        nearest = suggest(words, nearby) if route is None else None
         if route is None and fallback is not None:
             route = fallback if nearest is None else _suggesting(fallback, nearest, help, typed)
         if route is None:

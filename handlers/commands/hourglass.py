@@ -250,7 +250,7 @@ SHORT_COMMANDS: dict[str, Listener] = {
     "ticket": ticket.listener,
 }
 
-admin_listener = subcommands(ROUTES, "Try `/hourglass help`.")
+admin_listener = subcommands(ROUTES, "Try `/hourglass help`.", known=SHORT_COMMANDS)
 
 
 def listener(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:

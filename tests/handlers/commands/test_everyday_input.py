@@ -220,6 +220,7 @@ def test_empty_commands_without_a_form_give_help(acme):
         ("/timer stpo", "did you mean `/timer stop`?"),
         ("/hourglass custmer add x plan=lite", "did you mean `/hourglass customer add`?"),
         ("/hourglass log lst", "did you mean `/hourglass log list`?"),
+        ("/hourglass lgo 30m acme", "did you mean `/hourglass log`?"),
     ],
 )
 def test_an_unknown_subcommand_suggests_the_nearest(acme, typed, suggestion):
