@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.billing import timelog
-from bot.customers import get_customer
+from bot.customers import check_since_added, get_customer
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes, format_work_date
 from handlers.views.forms import (
@@ -107,7 +107,9 @@ def log_from_form(form: FormCall) -> str:
     """Log from the form as `/log` would; the receipt `/log` answers."""
     request = request_from_view(form.policy, form.view, provider_today(form.policy, form.now))
     with field("customer"):
-        get_customer(form.db, request.customer)
+        customer = get_customer(form.db, request.customer)
+    with field("date"):
+        check_since_added(customer, request.work_date, form.policy)
     with field("duration"):  # e.g. more than a day logged on that day
         result = timelog.log_time(
             form.db, form.policy, request, agent_id=form.user_id, now=form.now

@@ -234,3 +234,24 @@ def test_a_user_without_a_role_is_told_their_own_id(acme):
         f"Ask a manager to run `/hourglass role add <@{STRANGER}> agent` (your id is {STRANGER})."
         in reply.text
     )
+
+
+# --- The forms say the same, on the date field ------------------------------------------------
+
+
+def test_the_forms_refuse_a_day_before_the_customer_was_added_on_the_date_field(slack):
+    from tests.handlers.commands.test_modals import day, log_values, picked, submission, typed
+
+    slack.command("/hourglass customer add globex plan=professional", MANAGER)
+    values = log_values(customer="globex", on="2026-11-19")
+    log = slack.interaction(submission("log_time", values))
+    assert "Globex was added on 2026-11-20" in log.body["errors"]["date"], log.raw
+    call = {
+        "customer": picked("globex", "customer_search"),
+        "caller": typed("jane"),
+        "duration": typed("10m"),
+        "date": day("2026-11-19"),
+    }
+    reply = slack.interaction(submission("record_call", call))
+    assert "a call cannot be recorded on 2026-11-19" in reply.body["errors"]["date"], reply.raw
+    assert entries(slack) == []
