@@ -38,7 +38,9 @@ def open_(call: CommandCall) -> Reply:
     opened_at = call.now
     # `opened <date> <time>` at the end; "opened" elsewhere is just part of the subject.
     if len(tokens) >= 6 and tokens[-3].lower() == "opened" and _looks_like_date(tokens[-2]):
-        opened_at, _ = parse_datetime(tokens[-2:], call.user_tz(), call.now)
+        opened_at, _ = parse_datetime(
+            tokens[-2:], call.user_tz(), call.now, order=call.policy.date_order
+        )
         tokens = tokens[:-3]
     customer = customer_service.get_customer(call.db, tokens[0])
     ticket, clocks = ticket_service.open_ticket(
