@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,17 @@ REGISTRY = "customer-registry"
 PHONE_SETTINGS: dict[str, bool | None] = {"on": True, "off": False, "plan": None}
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+
+def check_since_added(customer: Customer, day: date, policy: Policy, what: str = "work") -> None:
+    """Refuse recording `what` on a day before the customer was added (in the provider's
+    timezone): it would bill a month in which they were not a customer."""
+    added = customer.created_at.astimezone(policy.timezone).date()
+    if day < added:
+        raise InputError(
+            f"{customer.name} was added on {added.isoformat()}; {what} cannot be recorded on "
+            f"{day.isoformat()}, before that (check the date)"
+        )
 
 
 def get_customer(db: Session, name: str) -> Customer:

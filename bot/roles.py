@@ -66,8 +66,8 @@ def require(
     role = role_of(db, policy, user_id, group_members)
     if role is None:
         raise PermissionDenied(
-            "Sorry, only support agents and managers can use Hourglass. "
-            "A manager can add you with `hourglass role add <your-user-id> agent`."
+            "Sorry, only support agents and managers can use Hourglass. Ask a manager to run "
+            f"`/hourglass role add <@{user_id}> agent` (your id is {user_id})."
         )
     if RANKS[role] < RANKS[Role(needed)]:
         raise PermissionDenied(f"Sorry, only managers can do that (you are an {role}).")

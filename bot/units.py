@@ -32,9 +32,13 @@ def format_minutes(minutes: int) -> str:
     return f"{hours}h {rest}m"
 
 
-def format_work_date(work_date: date) -> str:
-    """Short receipt date, e.g. ``Fri 20 Nov``."""
-    return f"{_WEEKDAYS[work_date.weekday()]} {work_date.day} {_MONTHS[work_date.month - 1]}"
+def format_work_date(work_date: date, today: date | None = None) -> str:
+    """Short receipt date, e.g. ``Fri 20 Nov``; with the year (``Thu 1 Dec 2016``) when it is
+    not `today`'s year, so a date in another year never reads as this one's."""
+    text = f"{_WEEKDAYS[work_date.weekday()]} {work_date.day} {_MONTHS[work_date.month - 1]}"
+    return (
+        text if today is not None and today.year == work_date.year else f"{text} {work_date.year}"
+    )
 
 
 def overage_amount(overage_minutes: int, hourly_rate: Decimal) -> Decimal:

@@ -6,7 +6,7 @@ becomes a reply in one place, the Slack edge (handlers/edge.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -22,6 +22,8 @@ from bot.parsing import InputError
 from bot.policy.model import Policy
 from bot.roles import require
 from handlers.context import Hourglass, hourglass_of
+from handlers.help import Help, suggest
+from handlers.help import as_typed as typed_usage
 from handlers.identity import Unresolved, group_members, refresh_stale, user_timezone
 
 T = TypeVar("T")
@@ -190,11 +192,8 @@ def with_nowhere_alerts(reply: Reply, db: Session) -> Reply:
 
 
 def as_typed(usage: str | None, command: str | None) -> str | None:
-    """The usage line under the command the user typed: `/log …` reached through `/hourglass
-    log …` is shown as `/hourglass log …` (the workspace may not have `/log` at all)."""
-    if not usage or not command or usage.split()[0] == command:
-        return usage
-    return f"{command} {usage.removeprefix('/')}"
+    """The usage line under the command the user typed (handlers.help.as_typed)."""
+    return typed_usage(usage, command) if usage else usage
 
 
 @dataclass
@@ -246,39 +245,45 @@ Listener = Callable[[Ack, dict[str, Any], WebClient, BoltContext], None]
 
 
 def subcommands(
-    routes: Mapping[str, Route], help_text: str, *, fallback: Route | None = None
+    routes: Mapping[str, Route],
+    help_text: str,
+    *,
+    fallback: Route | None = None,
+    help: Help | None = None,  # noqa: A002 (the word the user types)
+    known: Iterable[str] = (),
 ) -> Listener:
     """A listener that routes `/cmd word …` to a handler by its first word(s).
 
-    routes: words -> (handler, role needed, usage line); the key "" serves an empty command.
+    routes: words -> (handler, role needed, usage line); the key "" serves an empty command
+    (with no trigger_id, which only Slack sends, an empty command gets the help instead).
     fallback: the route for text that starts with no known word (e.g. `/log 30m acme`);
-    without one, such text is refused with `help_text`.
+    without one, such text is refused with `help_text` and the nearest subcommand.
+    help: `/cmd help` and `/cmd <sub> help` answer with it (usage and two examples).
+    known: more words a typo may be near, served elsewhere (`/hourglass lgo` -> `log`).
     """
+    nearby = [*routes, *known]
 
     def listener(
         ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         text = (command.get("text") or "").strip()
         words = text.split()
-        route, rest = None, text
-        for size in (2, 1):
-            key = " ".join(words[:size]).lower()
-            if len(words) >= size and key in routes:
-                # The rest as typed, so free text (notes, subjects) keeps its spacing.
-                parts = text.split(maxsplit=size)
-                route, rest = routes[key], parts[size] if len(parts) > size else ""
-                break
+        typed = command.get("command")
+        route, rest = _match(routes, text)
+        if help is not None and (
+            (route is None and words and words[0].lower() == "help")
+            or (route is not None and rest.lower() == "help")
+            or (not words and ("" not in routes or not command.get("trigger_id")))
+        ):
+            extra = route[2] if route is not None and words else None
+            route, rest = _help_route(help, typed, extra), ""
         if route is None and not words and "" in routes:
             route = routes[""]
+        nearest = suggest(words, nearby) if route is None else None
         if route is None and fallback is not None:
-            route = fallback
+            route = fallback if nearest is None else _suggesting(fallback, nearest, help, typed)
         if route is None:
-
-            def unknown(call: CommandCall) -> Reply:
-                said = " ".join(words[:2]) or "(nothing)"
-                raise InputError(f"I don't know `{said}`. {help_text}")
-
-            route = (unknown, "agent", None)
+            route = _unknown(words, help_text, nearest, help, typed)
         handler, role, usage = route
         run_command(
             ack=ack,
@@ -291,3 +296,64 @@ def subcommands(
         )
 
     return listener
+
+
+def _match(routes: Mapping[str, Route], text: str) -> tuple[Route | None, str]:
+    """The route the first two words or the first word name, and the rest as typed (so free
+    text such as notes and subjects keeps its spacing)."""
+    words = text.split()
+    for size in (2, 1):
+        key = " ".join(words[:size]).lower()
+        if len(words) >= size and key in routes:
+            parts = text.split(maxsplit=size)
+            return routes[key], parts[size] if len(parts) > size else ""
+    return None, text
+
+
+def _help_route(help: Help, typed: str | None, usage: str | None) -> Route:  # noqa: A002
+    def show(call: CommandCall) -> Reply:
+        text = help.text(typed)
+        if usage and usage != help.usage:
+            text = f"Usage: `{as_typed(usage, typed)}`\n{text.replace('Usage:', 'Also:', 1)}"
+        return Reply(text, text_blocks(text))
+
+    return (show, "agent", None)
+
+
+def _did_you_mean(word: str, nearest: str, help: Help | None, typed: str | None) -> str:  # noqa: A002
+    base = help.usage.split()[0] if help is not None else (typed or "")
+    return (
+        f"`{word}` is not a `{as_typed(base, typed)}` command; did you mean "
+        f"`{as_typed(f'{base} {nearest}', typed)}`?"
+    )
+
+
+def _suggesting(route: Route, nearest: str, help: Help | None, typed: str | None) -> Route:  # noqa: A002
+    """The fallback, but a refusal of a first word close to a subcommand (`/log lst`)
+    suggests that subcommand instead of the fallback's complaint."""
+    handler, role, usage = route
+
+    def suggesting(call: CommandCall) -> Reply:
+        try:
+            return handler(call)
+        except InputError:
+            word = call.tokens[0] if call.tokens else ""
+            raise InputError(_did_you_mean(word, nearest, help, typed)) from None
+
+    return (suggesting, role, usage)
+
+
+def _unknown(
+    words: list[str],
+    help_text: str,
+    nearest: str | None,
+    help: Help | None,  # noqa: A002
+    typed: str | None,
+) -> Route:
+    def unknown(call: CommandCall) -> Reply:
+        if nearest is not None:
+            raise InputError(_did_you_mean(words[0], nearest, help, typed))
+        said = " ".join(words[:2]) or "(nothing)"
+        raise InputError(f"I don't know `{said}`. {help_text}")
+
+    return (unknown, "agent", help.usage if help is not None else None)

@@ -10,7 +10,7 @@ Each takes an open session and leaves the commit to the caller, like the domain 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -34,10 +34,13 @@ def customer(
     channel: str | None = None,
     seats: int = 1,
     team: str | None = None,
+    added: datetime | None = None,
 ) -> Customer:
     """A customer on a plan, with seats and (optionally) its support channel, shared with the
-    customer, and the team's internal channel for it."""
-    return customers.add_customer(
+    customer, and the team's internal channel for it. It was added to Hourglass `added`
+    (by default two years before `now`: a customer of long standing, so work may be
+    back-dated for it; `/log` refuses days before a customer was added)."""
+    customer = customers.add_customer(
         db,
         policy,
         name=name,
@@ -48,6 +51,9 @@ def customer(
         actor=ACTOR,
         now=now,
     )
+    customer.created_at = added or now - timedelta(days=730)
+    db.flush()
+    return customer
 
 
 def hour_block(

@@ -62,13 +62,13 @@ class DayReceipt:
         if self.billed_minutes != self.rule.apply(self.logged_minutes):
             raise ValueError("billed_minutes must be logged_minutes rounded by the rule")
 
-    def describe(self) -> str:
+    def describe(self, today: date | None = None) -> str:
         logged = format_minutes(self.logged_minutes)
         if len(self.entries_minutes) > 1:
             parts = " + ".join(format_minutes(m) for m in self.entries_minutes)
             logged = f"{parts} = {logged}"
         return (
-            f"{self.customer}, {format_work_date(self.work_date)}: {logged} logged → "
+            f"{self.customer}, {format_work_date(self.work_date, today)}: {logged} logged → "
             f"{format_minutes(self.billed_minutes)} billed ({self.rule.describe()})"
         )
 

@@ -23,7 +23,14 @@ from bot.billing.blocks import Charge
 from bot.billing.drawdown import raise_low_balance_alert, sync_recorded_forfeits
 from bot.billing.ledger import Ledger, ledger_for
 from bot.billing.rounding import ADHOC_DAY_SOURCE, DayReceipt, SupportKind, daily_receipts
-from bot.parsing import InputError, parse_date, parse_duration
+from bot.parsing import (
+    InputError,
+    check_days_back,
+    parse_date,
+    parse_duration,
+    take_date,
+    take_duration,
+)
 from bot.policy.model import Policy, provider_today
 from bot.policy.rounding import RoundingRule
 from bot.units import format_minutes, format_work_date, overage_amount
@@ -43,7 +50,7 @@ KIND_LABELS = {SupportKind.ONE_ON_ONE: "1-on-1", SupportKind.GENERAL: "general"}
 _KIND_LIKE = re.compile(r"^\d+(?:on|-on-|:|to|-to-)\d+$", re.ASCII)
 _DATE_LIKE = re.compile(r"^\d", re.ASCII)
 MINUTES_PER_DAY = 24 * 60  # one person cannot log more than a day into a day
-_RELATIVE_DAYS = {"today", "yesterday", "tomorrow"}
+_QUOTES = {'"': '"', "\u201c": "\u201d", "'": "'", "\u2018": "\u2019"}
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,10 @@ def _looks_like_kind(word: str) -> bool:
 
 
 def parse_entry_minutes(text: str, policy: Policy) -> int:
-    duration = parse_duration(text)
+    return entry_minutes(parse_duration(text), text, policy)
+
+
+def entry_minutes(duration: timedelta, text: str, policy: Policy) -> int:
     seconds = int(duration.total_seconds())
     if seconds <= 0:
         raise InputError("log at least one minute")
@@ -85,54 +95,83 @@ def parse_entry_minutes(text: str, policy: Policy) -> int:
     return seconds // 60
 
 
-def parse_work_date(text: str, policy: Policy, today: date) -> date:
-    """A typed work date. `today` is the provider's today, the billing day: relative words
-    name provider days (an agent ahead of London cannot log onto a London day that has not
-    started), and `future_days` counts from it. `YYYY-MM-DD` stays as typed."""
-    work_date = parse_date(text, today)
+def check_work_date(work_date: date, policy: Policy, today: date) -> date:
+    """A work date within what may be recorded: not after `future_days`, not more than
+    MAX_DAYS_BACK before today (the same bound as /call and hour blocks)."""
     latest = today + timedelta(days=policy.billing.future_days)
     if work_date > latest:
-        up_to = format_work_date(latest)
+        up_to = format_work_date(latest, today)
         if latest == today:
             up_to = f"today, {up_to} in {policy.timezone.key} (billing days are counted there)"
         raise InputError(
             f"{work_date.isoformat()} is in the future; work can be logged up to {up_to}"
         )
+    check_days_back(work_date, today)
     return work_date
+
+
+def parse_work_date(text: str, policy: Policy, today: date) -> date:
+    """A typed work date. `today` is the provider's today, the billing day: relative words
+    name provider days (an agent ahead of London cannot log onto a London day that has not
+    started), and `future_days` counts from it. `YYYY-MM-DD` stays as typed."""
+    return check_work_date(parse_date(text, today, order=policy.date_order), policy, today)
+
+
+def _take_work_date(rest: list[str], policy: Policy, today: date) -> tuple[date | None, int]:
+    """`on <date>` or a bare date (`yesterday`, `monday`, `27 Nov`, `27/11/2026`) at the front
+    of `rest`: the date and how many words it took, or (None, 0) when they are the note."""
+    words = rest[1:] if rest and rest[0].lower() == "on" else rest
+    taken = take_date(words, today, order=policy.date_order)
+    if taken is None and words is not rest and words and words[0][:1].isdigit():
+        taken = parse_date(words[0], today, order=policy.date_order), 1  # `on 20-11-2026`: refused
+    if taken is None:
+        return None, 0
+    work_date, used = taken
+    return check_work_date(work_date, policy, today), used + len(rest) - len(words)
+
+
+def _note(rest: list[str]) -> str | None:
+    """The rest as the note: `note=…` takes everything after it, and a quoted note loses its
+    quotes (both are how a note that starts with a date word is written)."""
+    text = " ".join(rest).strip()
+    if text[:5].lower() == "note=":
+        text = text[5:].strip()
+    elif len(text) >= 2 and text[0] in _QUOTES and text[-1] == _QUOTES[text[0]]:
+        text = text[1:-1].strip()
+    if len(text) > MAX_NOTE:
+        raise InputError(f"the note is limited to {MAX_NOTE} characters")
+    return text or None
 
 
 def parse_log(tokens: list[str], policy: Policy, today: date) -> LogRequest:
     """Read the `/log` grammar. `today` is the provider's billing day (`provider_today`):
-    work without a date belongs to it, and `on today`/`on yesterday` are read from it, so
-    typing `on today` lands where no date would (days are summed and rounded in the
-    provider's timezone, seed 001 and SPEC §3).
+    work without a date belongs to it, and `today`/`yesterday` are read from it, so typing
+    `today` lands where no date would (days are summed and rounded in the provider's
+    timezone, seed 001 and SPEC §3).
 
-    Only the words right after the customer can be a kind, an activity or `on <date>`, in
-    that order; everything after them is the note, stored as typed.
+    Only the words right after the customer can be a kind, an activity or a date (`on
+    <date>` or a bare `yesterday`, `monday`, `27 Nov`), in that order; everything after them
+    is the note, stored as typed (a note that starts with a date word is quoted or given as
+    `note=…`).
     """
     if len(tokens) < 2:
         raise InputError("give a duration and a customer")
-    minutes = parse_entry_minutes(tokens[0], policy)
-    customer = tokens[1]
-    rest = tokens[2:]
+    duration, used = take_duration(tokens)
+    minutes = entry_minutes(duration, " ".join(tokens[:used]), policy)
+    if len(tokens) <= used:
+        raise InputError("give a duration and a customer")
+    customer = tokens[used]
+    rest = tokens[used + 1 :]
     kind = SupportKind.ONE_ON_ONE
     activity = None
-    work_date = today
     if rest and rest[0].lower() in KIND_WORDS:
         kind = KIND_WORDS[rest.pop(0).lower()]
     elif rest and _looks_like_kind(rest[0].lower()):
         raise InputError(f"`{rest[0]}` is not a kind of support (use 1on1 or general)")
     if rest and rest[0].lower() in policy.activities:
         activity = rest.pop(0).lower()
-    if len(rest) >= 2 and rest[0].lower() == "on":
-        word = rest[1].lower()
-        if _DATE_LIKE.match(word) or word in _RELATIVE_DAYS:
-            work_date = parse_work_date(rest[1], policy, today)
-            rest = rest[2:]
-    note = " ".join(rest).strip() or None
-    if note is not None and len(note) > MAX_NOTE:
-        raise InputError(f"the note is limited to {MAX_NOTE} characters")
-    return LogRequest(minutes, customer, kind, activity, work_date, note)
+    work_date, used = _take_work_date(rest, policy, today)
+    return LogRequest(minutes, customer, kind, activity, work_date or today, _note(rest[used:]))
 
 
 # --- Billing views of logged time -------------------------------------------------------------
@@ -238,6 +277,7 @@ class LogResult:
     receipt: DayReceipt | None
     drawn: list[str]
     remaining_minutes: int | None  # across unexpired blocks; None when none were ever bought
+    today: date | None = None  # the provider's today: a date in another year shows its year
 
 
 def check_day_cap(
@@ -248,6 +288,7 @@ def check_day_cap(
     *,
     excluding: TimeEntry | None = None,
     whose: str = "you",
+    today: date | None = None,
 ) -> None:
     """Refuse more than a day's minutes logged by one agent into one day (`excluding`: the
     entry being edited, whose old minutes no longer count)."""
@@ -256,7 +297,7 @@ def check_day_cap(
     if already + minutes > MINUTES_PER_DAY:
         raise InputError(
             f"that would make {format_minutes(already + minutes)} logged by {whose} on "
-            f"{format_work_date(work_date)}, more than a day has"
+            f"{format_work_date(work_date, today)}, more than a day has"
         )
 
 
@@ -264,11 +305,14 @@ def log_time(
     db: Session, policy: Policy, request: LogRequest, *, agent_id: str, now: datetime
 ) -> LogResult:
     customer = customer_service.customer_for_work(db, request.customer)
+    customer_service.check_since_added(customer, request.work_date, policy)
     # The day cap is the agent's, across customers: its lock first, then the customer's
     # (the order in store.repositories.core.lock_key).
     lock_key(db, "agent-day", agent_id, request.work_date.isoformat())
     lock_customer(db, customer.id)
-    check_day_cap(db, agent_id, request.work_date, request.minutes)
+    check_day_cap(
+        db, agent_id, request.work_date, request.minutes, today=provider_today(policy, now)
+    )
     entry = TimeEntries.add(
         db,
         TimeEntry(
@@ -306,7 +350,7 @@ def entry_result(
     if entry.kind == SupportKind.ONE_ON_ONE:
         raise_low_balance_alert(db, policy, customer, ledger, now, cause=cause)
     drawn = drawn_lines(ledger, entry.work_date, policy) if receipt else []
-    return LogResult(entry, customer, receipt, drawn, remaining)
+    return LogResult(entry, customer, receipt, drawn, remaining, provider_today(policy, now))
 
     return entry_result(db, policy, customer, entry, now)
 
@@ -315,11 +359,13 @@ def entries_on(db: Session, agent_id: str, work_date: date) -> list[tuple[TimeEn
     return [(e, e.customer.name) for e in TimeEntries.for_agent_on(db, agent_id, work_date)]
 
 
-def describe_entry(entry: TimeEntry, customer_name: str, *, with_date: bool = True) -> str:
+def describe_entry(
+    entry: TimeEntry, customer_name: str, *, with_date: bool = True, today: date | None = None
+) -> str:
     kind = KIND_LABELS[SupportKind(entry.kind)]
     text = f"{format_minutes(entry.minutes)} {kind} for {customer_name}"
     if with_date:
-        text += f" on {format_work_date(entry.work_date)}"
+        text += f" on {format_work_date(entry.work_date, today)}"
     if entry.activity:
         text += f" ({entry.activity})"
     if entry.note:

@@ -136,7 +136,7 @@ def parse_start(
     """A session's start typed or picked in `tz`: in the future, within max_ahead_days."""
     today = now.astimezone(tz).date()
     try:
-        day = parse_date(day_text, today)
+        day = parse_date(day_text, today, order=policy.date_order, ahead=True)
     except InputError as exc:
         raise BookingInputError("date", str(exc)) from None
     try:

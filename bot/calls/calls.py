@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from bot.calls import alerts, fair_use
 from bot.calls.fair_use import CallRecord, Limits, Status, format_call_time, format_limit
-from bot.customers import describe_phone_support, phone_support
+from bot.customers import check_since_added, describe_phone_support, phone_support
 from bot.errors import Conflict
-from bot.parsing import InputError, format_duration, month_bounds
+from bot.parsing import MAX_DAYS_BACK, InputError, check_days_back, format_duration, month_bounds
 from bot.policy.model import Policy, provider_today
 from store.models import Customer, PhoneCall
 from store.models.calls import BILLED_AS_TRAINING as TRAINING
@@ -33,7 +33,7 @@ MAX_NOTE = 500
 # and the provider's). A call from longer ago would count in a fair-use month long since
 # settled and post its long-call and fair-use alerts now; a year (and a day, for leap years)
 # covers any real correction.
-MAX_CALL_AGE_DAYS = 366
+MAX_CALL_AGE_DAYS = MAX_DAYS_BACK  # the same bound as /log and hour blocks
 
 
 class TimerRunning(Conflict):
@@ -194,10 +194,9 @@ def record_call(
     today = max(now.astimezone(user_tz).date(), provider_today(policy, now))
     if on is not None and on > today:
         raise InputError("a call cannot be recorded for a future date")
-    if on is not None and on < today - timedelta(days=MAX_CALL_AGE_DAYS):
-        raise InputError(
-            f"a call can be recorded at most {MAX_CALL_AGE_DAYS} days back, not on {on:%Y-%m-%d}"
-        )
+    if on is not None:
+        check_days_back(on, today, "a call")
+        check_since_added(customer, on, policy, "a call")
     note = check_note(note)
     return record(
         db,

@@ -17,7 +17,7 @@ policy for customers paying for phone support, and applies to calls over 15 minu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -28,7 +28,7 @@ from bot.calls import alerts, fair_use
 from bot.calls.calls import call_limits
 from bot.calls.fair_use import Status, format_call_time, format_limit
 from bot.parsing import InputError, month_bounds, parse_record_id
-from bot.policy.model import Policy
+from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes, format_work_date, overage_amount
 from store.models import Customer, PhoneCall
 from store.models.calls import BILLED_AS_TRAINING
@@ -80,6 +80,7 @@ class BillingDecision:
     caller_seconds: int
     caller_status: Status
     allowance: int
+    today: date | None = None  # the provider's today: a date in another year shows its year
 
 
 def _checked_call(db: Session, policy: Policy, text: str) -> PhoneCall:
@@ -158,13 +159,14 @@ def _remeasure(
         caller_seconds=caller_seconds,
         caller_status=fair_use.status_for(caller_seconds, rules),
         allowance=rules.allowance,
+        today=provider_today(policy, now),
     )
 
 
 def describe(policy: Policy, decision: BillingDecision) -> str:
     """The reply to a decision, in plain words."""
     call = decision.call
-    day = format_work_date(call.started_at.astimezone(policy.timezone).date())
+    day = format_work_date(call.started_at.astimezone(policy.timezone).date(), decision.today)
     what = (
         f"#{call.id} ({format_call_time(call.seconds)} call with {call.caller} at "
         f"*{decision.customer.name}* on {day})"
@@ -178,7 +180,7 @@ def describe(policy: Policy, decision: BillingDecision) -> str:
         if not decision.changed:
             return (
                 f":information_source: {what} is already billed as training (by "
-                f"{_decided(policy, call)}); nothing changed."
+                f"{_decided(policy, call, decision.today)}); nothing changed."
             )
         return (
             f":mortar_board: {what} is billed as training: "
@@ -195,12 +197,12 @@ def describe(policy: Policy, decision: BillingDecision) -> str:
     )
 
 
-def _decided(policy: Policy, call: PhoneCall) -> str:
+def _decided(policy: Policy, call: PhoneCall, today: date | None) -> str:
     """Who made the call's billing decision, and on which day (provider's timezone)."""
     if call.billed_at is None:
         return f"<@{call.billed_by}>"
     day = call.billed_at.astimezone(policy.timezone).date()
-    return f"<@{call.billed_by}> on {format_work_date(day)}"
+    return f"<@{call.billed_by}> on {format_work_date(day, today)}"
 
 
 # --- the statement --------------------------------------------------------------------------

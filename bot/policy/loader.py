@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.calendar.business import BusinessCalendar
+from bot.parsing import DATE_ORDERS
 from bot.policy.calendars import read_calendars as _calendars
 from bot.policy.calendars import read_target
 from bot.policy.model import (
@@ -90,6 +91,33 @@ def _reminders(reader: Reader, value: Any, path: KeyPath) -> tuple[timedelta, ..
     return tuple(sorted(offsets, reverse=True))
 
 
+# The order people type a numeric date in, by the provider's locale (`27/11/2026` in
+# Britain, `11/27/2026` in the US); `date_order` in the file overrides it.
+_MDY_LOCALES = {"en_US", "en_PH", "es_US", "fr_CA"}
+_YMD_LANGUAGES = {"ja", "zh", "ko", "hu", "lt", "mn"}
+
+
+def _locale(reader: Reader, value: Any, path: KeyPath) -> str:
+    locale = reader.string(value, path).replace("-", "_")
+    if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", locale):
+        raise reader.fail(path, 'must be a locale like "en_GB" or "en_US"')
+    return locale
+
+
+def _date_order(reader: Reader, value: Any, path: KeyPath) -> str:
+    order = reader.string(value, path).upper()
+    if order not in DATE_ORDERS:
+        raise reader.fail(path, 'must be "DMY", "MDY" or "YMD"')
+    return order
+
+
+def date_order_for(locale: str) -> str:
+    """The locale's order for numeric dates: MDY for en_US, YMD for ja_JP, else DMY."""
+    if locale in _MDY_LOCALES:
+        return "MDY"
+    return "YMD" if locale.split("_")[0] in _YMD_LANGUAGES else "DMY"
+
+
 def _members(reader: Reader, value: Any, path: KeyPath) -> tuple[str, ...]:
     members = reader.strings(value, path)
     for member in members:
@@ -146,6 +174,8 @@ PROVIDER = (
     Key("training_rate", "60.00", Reader.money),
     Key("alert_channel", None, optional(Reader.string)),
     Key("activities", list(ACTIVITIES), Reader.strings),
+    Key("locale", "en_GB", _locale),
+    Key("date_order", None, optional(_date_order)),  # None: the locale's
 )
 SECTIONS: dict[str, tuple[Key, ...]] = {
     "billing": (
@@ -280,6 +310,7 @@ def build_policy(reader: Reader, raw: dict[str, Any]) -> Policy:
     origin = reader.origin
     raw = reader.table(raw, (), TOP_LEVEL)
     provider = read_keys(reader, raw.get("provider"), ("provider",), PROVIDER)
+    provider["date_order"] = provider["date_order"] or date_order_for(provider["locale"])
     sections = {
         name: read_keys(reader, raw.get(name), (name,), keys) for name, keys in SECTIONS.items()
     }

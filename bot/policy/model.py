@@ -143,6 +143,8 @@ class Policy:
     roles: Roles = Roles()
     alerts: AlertRoutes = AlertRoutes()  # who each alert kind is for (SPEC §5)
     activities: tuple[str, ...] = ACTIVITIES
+    locale: str = "en_GB"
+    date_order: str = "DMY"  # how numeric dates are typed: DMY, MDY or YMD (bot.parsing)
     source: str = field(default="", compare=False)
     effective_from: date | None = field(default=None, compare=False)  # None: the beginning
     history: PolicyHistory | None = field(default=None, compare=False, repr=False)

@@ -28,7 +28,13 @@ Build = Callable[[Reader, dict[str, Any]], Policy]
 Table = Mapping[str, Any]
 Recorded = Sequence[tuple[date | None, Table]]
 
-FIXED: tuple[KeyPath, ...] = (("provider", "timezone"), ("provider", "currency"), ("roles",))
+FIXED: tuple[KeyPath, ...] = (
+    ("provider", "timezone"),
+    ("provider", "currency"),
+    ("provider", "locale"),
+    ("provider", "date_order"),
+    ("roles",),
+)
 # Keys that change no figure (who is alerted where, reminders), so editable at any time.
 UNDATED: tuple[KeyPath, ...] = (
     ("roles",),

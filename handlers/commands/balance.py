@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt import Ack, BoltContext
-from slack_sdk import WebClient
-
 from bot import customers as customer_service
 from bot.parsing import InputError
 from bot.reports.balance import Balance, balance_for
 from bot.roles import AGENT
 from bot.units import format_minutes
-from handlers.common import CommandCall, Reply, run_command, text_blocks
+from handlers.common import CommandCall, Reply, subcommands, text_blocks
+from handlers.help import Help
 
 USAGE = "/balance <customer>"
 
@@ -62,13 +58,10 @@ def _open_month_lines(summary: Balance, currency: str) -> list[str]:
     ]
 
 
-def listener(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    run_command(
-        ack=ack,
-        command=command,
-        client=client,
-        context=context,
-        handler=balance,
-        role=AGENT,
-        usage=USAGE,
-    )
+HELP = Help(
+    USAGE,
+    ("/balance acme", "/hourglass balance acme"),
+    note="Hour blocks, what is left, and this month's billed time and overage.",
+)
+
+listener = subcommands({}, f"Usage: `{USAGE}`.", fallback=(balance, AGENT, USAGE), help=HELP)

@@ -16,6 +16,7 @@ from bot.parsing import InputError
 from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes
 from handlers.common import CommandCall, Reply, subcommands
+from handlers.help import Help
 from handlers.views.book import booking_modal, check_engineers
 from handlers.views.book_move import quote_blocks, reply_blocks
 from store.models import Customer
@@ -180,6 +181,22 @@ def waive(call: CommandCall) -> Reply:
     )
 
 
+HELP = Help(
+    USAGE,
+    ("/book acme tomorrow 10:00 1h", "/book acme 2026-12-03 3pm 90m <@U123|jane> training"),
+    (
+        USAGE_CANCEL,
+        USAGE_NOSHOW,
+        USAGE_LIST,
+        USAGE_MOVE,
+        USAGE_MOVE_UNDO,
+        USAGE_RESTORE,
+        USAGE_WAIVE,
+    ),
+    "`/book` alone opens a form. Dates: `2026-12-03`, `tomorrow`, `monday` (the next one), "
+    "`03/12/2026`; times: `15:00`, `3pm`, `3:30pm`.",
+)
+
 ROUTES = {
     "": (open_form, AGENT, USAGE),
     "cancel": (cancel, AGENT, USAGE_CANCEL),
@@ -193,4 +210,4 @@ ROUTES = {
 }
 
 # `/book` alone opens the form; `/book acme tomorrow 10:00 1h` books.
-listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(book, AGENT, USAGE))
+listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(book, AGENT, USAGE), help=HELP)

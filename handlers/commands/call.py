@@ -11,12 +11,20 @@ from bot.calls import calls, fair_use, training
 from bot.calls import corrections as call_corrections
 from bot.calls.fair_use import format_call_time, format_limit
 from bot.customers import customer_for_work
-from bot.parsing import InputError, parse_date, parse_duration, parse_name, parse_record_id
+from bot.parsing import (
+    InputError,
+    parse_date,
+    parse_name,
+    parse_record_id,
+    take_date,
+    take_duration,
+)
 from bot.policy.model import provider_today
 from bot.roles import AGENT, MANAGER
 from bot.units import format_work_date
 from handlers.commands.log import whose_list
 from handlers.common import CommandCall, Reply, subcommands
+from handlers.help import Help
 from handlers.paging import paged_reply
 from handlers.repeats import repeat_question
 from handlers.views.call_form import call_modal
@@ -44,17 +52,14 @@ def _record(call: CommandCall, *, again: bool) -> Reply:
     quality, words = calls.split_quality(call.tokens)
     if len(words) < 3:
         raise InputError("give a duration, a customer and the caller's name")
-    duration = parse_duration(words[0])
-    customer = customer_for_work(call.db, words[1])
-    caller = parse_name(words[2], "caller")
-    rest = words[3:]
+    duration, used = take_duration(words)
+    if len(words) < used + 2:
+        raise InputError("give a duration, a customer and the caller's name")
+    customer = customer_for_work(call.db, words[used])
+    caller = parse_name(words[used + 1], "caller")
+    rest = words[used + 2 :]
     tz = call.user_tz()
-    on = None
-    if rest and rest[0].lower() == "on":
-        if len(rest) < 2:
-            raise InputError("`on` needs a date")
-        on = parse_date(rest[1], provider_today(call.policy, call.now))  # a provider day
-        rest = rest[2:]
+    on, rest = _call_date(call, rest)
     if not again:
         earlier = call_corrections.find_repeat(
             call.db,
@@ -84,8 +89,27 @@ def _record(call: CommandCall, *, again: bool) -> Reply:
         note=" ".join(rest),
         now=call.now,
     )
-    when = "" if on is None else f" on {format_work_date(on)}"
+    when = (
+        "" if on is None else f" on {format_work_date(on, provider_today(call.policy, call.now))}"
+    )
     return Reply(":white_check_mark: " + outcome.summary(when))
+
+
+def _call_date(call: CommandCall, rest: list[str]) -> tuple[date | None, list[str]]:
+    """`on <date>` or a bare date (`yesterday`, `monday`, `27 Nov`) right after the caller,
+    read as a provider day; the rest is the note."""
+    today = provider_today(call.policy, call.now)
+    on_word = bool(rest) and rest[0].lower() == "on"
+    if on_word and len(rest) < 2:
+        raise InputError("`on` needs a date")
+    words = rest[1:] if on_word else rest
+    taken = take_date(words, today, order=call.policy.date_order)
+    if taken is None and on_word:
+        taken = parse_date(words[0], today, order=call.policy.date_order), 1
+    if taken is None:
+        return None, rest
+    on, used = taken
+    return on, words[used:]
 
 
 def bill(call: CommandCall) -> Reply:
@@ -168,18 +192,15 @@ def open_form(call: CommandCall) -> Reply:
     )
 
 
-def help_(call: CommandCall) -> Reply:
-    return Reply(
-        "\n".join(
-            [
-                f"Usage: `{USAGE}`; `/call` alone opens a form.",
-                f"• `{USAGE_LIST}`: your calls of a day, with their ids (`@agent`: managers)",
-                f"• `{USAGE_UNDO}`: take a call back (your last, without an id); yours, or "
-                "anyone's for a manager, kept with who and when. E.g. `/call undo #12`",
-                f"• `{USAGE_BILL}` (managers): bill a long call as training, or undo that",
-            ]
-        )
-    )
+HELP = Help(
+    USAGE,
+    ("/call 20m acme jane", "/call 25 mins acme jane yesterday q=4 licence question"),
+    (USAGE_LIST, USAGE_UNDO, USAGE_BILL),
+    "`/call` alone opens a form. The date may be `on 2026-11-27`, `yesterday`, `monday` or "
+    "`27 Nov`, at most 366 days back. `/call list` shows your calls of a day with their ids "
+    "(`@agent`: managers); `/call undo #12` takes one back (yours, or anyone's for a "
+    "manager), kept with who and when; `/call bill` (managers) bills a long call as training.",
+)
 
 
 # `/call bill …` decides how a call is billed; `/call` alone opens the form; anything else
@@ -187,11 +208,11 @@ def help_(call: CommandCall) -> Reply:
 listener = subcommands(
     {
         "": (open_form, AGENT, USAGE),
-        "help": (help_, AGENT, USAGE),
         "bill": (bill, MANAGER, USAGE_BILL),
         "list": (list_, AGENT, USAGE_LIST),
         "undo": (undo, AGENT, USAGE_UNDO),
     },
     f"Usage: `{USAGE}`.",
     fallback=(record, AGENT, USAGE),
+    help=HELP,
 )

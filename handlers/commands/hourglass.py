@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot import customers as customer_service
 from bot.alerts.outbox import team_channel
 from bot.billing import hours as hour_blocks
-from bot.parsing import InputError, parse_date, parse_month, split_options
+from bot.parsing import UNIT_WORDS, InputError, parse_date, parse_month, split_options
 from bot.policy.model import provider_today
 from bot.reports import issued as issued_statements
 from bot.roles import AGENT, MANAGER
@@ -65,7 +65,9 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/hourglass alerts failed` (lost channels and alerts Slack would not take, with the reason)
 • `/call bill <#id> training|undo` (a long call billed at the training rate, outside the allowance)
 *Where `/log` and the others are taken*, the same commands work after `/hourglass`: `/hourglass log …`, `/hourglass call …`, `/hourglass book …`, `/hourglass timer …`, `/hourglass balance …`, `/hourglass ticket …` (e.g. `/hourglass log 30m acme`).
-Durations: `90m`, `1h30m`, `1.5h`, `1:30`. Dates: `YYYY-MM-DD`, `today`, `yesterday`, `tomorrow HH:MM` (your Slack timezone)."""
+Examples: `/hourglass hours add acme 10h purchased 2026-11-02`, `/hourglass report acme 2026-11 issue`.
+Usage: `/hourglass <command> …`; every command answers `help` (e.g. `/log help`).
+Durations: `90m`, `1h30`, `1h 30m`, `1.5h`, `2 hours`, `1:30`. Dates: `2026-11-27`, `today`, `yesterday`, `monday`, `27 Nov`, numeric dates in the policy's `date_order` (`27/11/2026`); times: `15:00`, `3pm` (your Slack timezone)."""
 
 
 def customer_add(call: CommandCall) -> Reply:
@@ -148,13 +150,17 @@ def hours_add(call: CommandCall) -> Reply:
             ref, text = trailing.group(1), f"{text} purchased {trailing.group(2)}"
         ref = ref.strip() or None
     words = text.split()
+    if len(words) in (3, 5) and words[2].lower() in UNIT_WORDS:  # `10 hours`
+        words[1:3] = [words[1] + words[2]]
     if len(words) not in (2, 4) or (len(words) == 4 and words[2].lower() != "purchased"):
         raise InputError("give a customer and a number of hours")
     customer = customer_service.customer_for_work(call.db, words[0])
     minutes = hour_blocks.parse_hours(words[1])
     today = provider_today(call.policy, call.now)
     purchased = (
-        parse_date(words[3], call.now.astimezone(call.user_tz()).date())
+        parse_date(
+            words[3], call.now.astimezone(call.user_tz()).date(), order=call.policy.date_order
+        )
         if len(words) == 4
         else None
     )
@@ -270,7 +276,7 @@ SHORT_COMMANDS: dict[str, Listener] = {
     "ticket": ticket.listener,
 }
 
-admin_listener = subcommands(ROUTES, "Try `/hourglass help`.")
+admin_listener = subcommands(ROUTES, "Try `/hourglass help`.", known=SHORT_COMMANDS)
 
 
 def listener(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 from bot.billing import corrections, timelog
-from bot.parsing import InputError, parse_date, parse_mention, parse_record_id
+from bot.parsing import InputError, parse_date, parse_mention, parse_record_id, take_date
 from bot.policy.model import provider_today
 from bot.roles import AGENT, PermissionDenied, Role
 from bot.units import format_minutes, format_work_date
 from handlers.common import CommandCall, Reply, subcommands, text_blocks
+from handlers.help import Help
 from handlers.paging import paged_reply
 from handlers.repeats import repeat_question
 from handlers.views.forms import opening
@@ -71,11 +72,18 @@ def whose_list(call: CommandCall, what: str) -> tuple[str, list[str]]:
 
 def list_(call: CommandCall) -> Reply:
     agent, tokens = whose_list(call, "time")
-    if tokens and not (len(tokens) == 2 and tokens[0].lower() == "on"):
-        raise InputError("give nothing, `@agent` (managers), or `on <date>`")
-    work_date = parse_date(tokens[1], _billing_day(call)) if tokens else _billing_day(call)
+    today = _billing_day(call)
+    work_date = today
+    if tokens:
+        words = tokens[1:] if tokens[0].lower() == "on" else tokens
+        taken = take_date(words, today, order=call.policy.date_order)
+        if taken is None and words:  # `on 20-11-2026`: say why it is not a date
+            taken = parse_date(words[0], today, order=call.policy.date_order), 1
+        if taken is None or taken[1] != len(words):
+            raise InputError("give nothing, `@agent` (managers), or `on <date>`")
+        work_date = taken[0]
     entries = timelog.entries_on(call.db, agent, work_date)
-    when = format_work_date(work_date)
+    when = format_work_date(work_date, today)
     who = "You have" if agent == call.user_id else f"<@{agent}> has"
     if not entries:
         return _reply([f"{who} nothing logged on {when}."])
@@ -102,7 +110,7 @@ def undo(call: CommandCall) -> Reply:
     )
     entry = result.entry
     head = (
-        f":leftwards_arrow_with_hook: Undid {timelog.describe_entry(entry, result.customer.name)}."
+        f":leftwards_arrow_with_hook: Undid {timelog.describe_entry(entry, result.customer.name, today=result.today)}."
         f" Entry #{entry.id}{_owner(call, entry.agent_id)} is kept, marked undone."
     )
     return _reply([head, *outcome_lines(result)])
@@ -139,26 +147,21 @@ def open_form(call: CommandCall) -> Reply:
     )
 
 
-def help_(call: CommandCall) -> Reply:
-    return _reply(
-        [
-            f"Usage: `{USAGE}`; `/log` alone opens a form.",
-            f"• `{USAGE_LIST}`: your entries of a day, with their ids (`@agent`: managers)",
-            f"• `{USAGE_UNDO}`: take an entry back (your last, without an id)",
-            f"• `{USAGE_EDIT}`: change an entry's duration, date or customer",
-            "Yours, or anyone's for a manager; every correction is kept with who and when. "
-            "E.g. `/log undo #12`, `/log edit #12 45m`, `/log edit #12 on 2026-11-19`, "
-            "`/log edit #12 customer globex`.",
-        ]
-    )
-
+HELP = Help(
+    USAGE,
+    ("/log 30m acme", "/log 1h 30m acme yesterday setup call with Jane"),
+    (USAGE_LIST, USAGE_UNDO, USAGE_EDIT),
+    "`/log` alone opens a form. Durations: `90m`, `1h30`, `1.5h`, `2 hours`; dates: `on "
+    "2026-11-27`, `yesterday`, `monday`, `27 Nov`. A note that starts with a date word goes "
+    "in quotes or after `note=`. Corrections are yours, or anyone's for a manager, and kept "
+    "with who and when: `/log undo #12`, `/log edit #12 45m`, `/log edit #12 customer globex`.",
+)
 
 ROUTES = {
     "": (open_form, AGENT, USAGE),
-    "help": (help_, AGENT, USAGE),
     "list": (list_, AGENT, USAGE_LIST),
     "undo": (undo, AGENT, USAGE_UNDO),
     "edit": (edit, AGENT, USAGE_EDIT),
 }
 
-listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(log, AGENT, USAGE))
+listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", fallback=(log, AGENT, USAGE), help=HELP)

@@ -10,6 +10,7 @@ from bot.sla.eventlog import EventKind
 from bot.sla.explain import escape, explain, format_duration
 from bot.text import is_digits
 from handlers.common import CommandCall, Handler, Reply, subcommands, text_blocks
+from handlers.help import Help
 from handlers.paging import paged_reply
 from handlers.views.forms import opening
 from handlers.views.ticket_form import ticket_modal
@@ -38,7 +39,9 @@ def open_(call: CommandCall) -> Reply:
     opened_at = call.now
     # `opened <date> <time>` at the end; "opened" elsewhere is just part of the subject.
     if len(tokens) >= 6 and tokens[-3].lower() == "opened" and _looks_like_date(tokens[-2]):
-        opened_at, _ = parse_datetime(tokens[-2:], call.user_tz(), call.now)
+        opened_at, _ = parse_datetime(
+            tokens[-2:], call.user_tz(), call.now, order=call.policy.date_order
+        )
         tokens = tokens[:-3]
     customer = customer_service.customer_for_work(call.db, tokens[0])
     ticket, clocks = ticket_service.open_ticket(
@@ -133,13 +136,16 @@ def open_form(call: CommandCall) -> Reply:
     return opening(call.client, call.trigger_id, view, ":ticket: Opening the *Open a ticket* form…")
 
 
-def help_(call: CommandCall) -> Reply:
-    return Reply(HELP, text_blocks(HELP))
-
+TICKET_HELP = Help(
+    USAGE_OPEN,
+    ("/ticket open acme priority Login page returns 500", "/ticket resolve 12"),
+    ("/ticket respond|pause|resume|resolve|why <ticket-id>", USAGE_LIST),
+    "`/ticket` alone opens a form. `opened` takes a date and time: `opened yesterday 3pm`, "
+    "`opened 2026-11-27 15:00`.",
+)
 
 ROUTES = {
     "": (open_form, AGENT, USAGE_OPEN),
-    "help": (help_, AGENT, USAGE_OPEN),
     "open": (open_, AGENT, USAGE_OPEN),
     "respond": (
         _event(EventKind.RESPONDED, "respond", "first response recorded"),
@@ -170,4 +176,4 @@ ROUTES = {
     "list": (list_, AGENT, USAGE_LIST),
 }
 
-listener = subcommands(ROUTES, HELP)
+listener = subcommands(ROUTES, HELP, help=TICKET_HELP)

@@ -8,6 +8,7 @@ from bot.customers import customer_for_work, phone_support
 from bot.parsing import InputError, parse_name
 from bot.roles import AGENT
 from handlers.common import CommandCall, Reply, subcommands
+from handlers.help import Help
 
 USAGE_START = "/timer start <customer> <caller> [note…]"
 USAGE_STOP = "/timer stop [q=1-5] [note…]"
@@ -84,12 +85,27 @@ def discard(call: CommandCall) -> Reply:
     )
 
 
+HELP = Help(
+    USAGE_START,
+    ("/timer start acme jane", "/timer stop q=5 password reset"),
+    (USAGE_STOP, "/timer status", "/timer discard"),
+)
+
+
+def idle(call: CommandCall) -> Reply:
+    """`/timer` alone: the running timer, or, with none, how to start one."""
+    reply = status(call)
+    if timers.timer_status(call.db, call.user_id, call.now) is None:
+        reply = Reply(f"{reply.text}\n{HELP.text()}")
+    return reply
+
+
 ROUTES = {
     "start": (start, AGENT, USAGE_START),
     "stop": (stop, AGENT, USAGE_STOP),
     "status": (status, AGENT, "/timer status"),
     "discard": (discard, AGENT, "/timer discard"),
-    "": (status, AGENT, "/timer status"),
+    "": (idle, AGENT, "/timer status"),
 }
 
-listener = subcommands(ROUTES, f"Usage: `{USAGE}`.")
+listener = subcommands(ROUTES, f"Usage: `{USAGE}`.", help=HELP)

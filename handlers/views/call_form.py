@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.calls import calls
-from bot.customers import customer_for_work
-from bot.parsing import parse_date, parse_duration, parse_name
+from bot.customers import check_since_added, customer_for_work
+from bot.parsing import check_days_back, parse_date, parse_duration, parse_name
 from bot.policy.model import Policy, provider_today
 from bot.units import format_work_date
 from handlers.views.forms import (
@@ -55,6 +55,9 @@ def record_from_form(form: FormCall) -> str:
     day = form.value("date")
     with field("date"):
         on = parse_date(day, provider_today(form.policy, form.now)) if day else None
+        if on is not None:  # the date's own refusals on the date, not on the duration
+            check_days_back(on, provider_today(form.policy, form.now), "a call")
+            check_since_added(customer, on, form.policy, "a call")
     with field("quality"):
         quality = calls.parse_quality(form.value("quality")) if form.value("quality") else None
     tz = form.user_tz()
@@ -72,7 +75,9 @@ def record_from_form(form: FormCall) -> str:
             note=form.value("note"),
             now=form.now,
         )
-    when = "" if on is None else f" on {format_work_date(on)}"
+    when = (
+        "" if on is None else f" on {format_work_date(on, provider_today(form.policy, form.now))}"
+    )
     return ":white_check_mark: " + outcome.summary(when)
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.billing import timelog
-from bot.customers import customer_for_work
+from bot.customers import check_since_added, customer_for_work
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes, format_work_date
 from handlers.views.forms import (
@@ -35,7 +35,8 @@ def logged_head(result: timelog.LogResult, verb: str = "Logged") -> str:
     entry = result.entry
     # The id is what `/log undo #id` and `/log edit #id` take.
     return (
-        f":white_check_mark: {verb} {timelog.describe_entry(entry, result.customer.name)}."
+        f":white_check_mark: {verb} "
+        f"{timelog.describe_entry(entry, result.customer.name, today=result.today)}."
         f" Entry #{entry.id}."
     )
 
@@ -47,11 +48,11 @@ def outcome_lines(result: timelog.LogResult) -> list[str]:
     if entry.kind == timelog.SupportKind.GENERAL and entry.undone_at is None:
         lines.append("General support is recorded and never billed.")
     if result.receipt is not None:
-        lines.append(result.receipt.describe())
+        lines.append(result.receipt.describe(result.today))
         lines.extend(result.drawn)
     elif entry.kind != timelog.SupportKind.GENERAL or entry.undone_at is not None:
         lines.append(
-            f"{result.customer.name}, {format_work_date(entry.work_date)}: "
+            f"{result.customer.name}, {format_work_date(entry.work_date, result.today)}: "
             "no 1-on-1 time logged, nothing billed."
         )
     if result.remaining_minutes is not None:
@@ -109,7 +110,9 @@ def log_from_form(form: FormCall) -> str:
     """Log from the form as `/log` would; the receipt `/log` answers."""
     request = request_from_view(form.policy, form.view, provider_today(form.policy, form.now))
     with field("customer"):
-        customer_for_work(form.db, request.customer)
+        customer = customer_for_work(form.db, request.customer)
+    with field("date"):
+        check_since_added(customer, request.work_date, form.policy)
     with field("duration"):  # e.g. more than a day logged on that day
         result = timelog.log_time(
             form.db, form.policy, request, agent_id=form.user_id, now=form.now

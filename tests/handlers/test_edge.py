@@ -127,7 +127,7 @@ def test_a_lost_race_is_a_conflict_in_plain_words(acme, monkeypatch, caplog):
 def test_every_request_logs_one_line_with_who_what_outcome_and_time(acme, caplog):
     acme.command("/balance acme")
     acme.command("/balance acme", STRANGER)
-    acme.command("/balance")
+    acme.command("/balance acme globex")
     lines = request_lines(caplog)
     assert [(r.target, r.user, r.team, r.outcome) for r in lines] == [
         ("/balance", AGENT, "T00000001", "ok"),
@@ -141,5 +141,5 @@ def test_every_request_logs_one_line_with_who_what_outcome_and_time(acme, caplog
 
 
 def test_a_refused_command_keeps_its_usage_line(acme):
-    reply = acme.command("/balance")
+    reply = acme.command("/balance acme globex")
     assert reply.text == ":warning: Give one customer.\nUsage: `/balance <customer>`"

@@ -104,7 +104,7 @@ def test_receipts_round_each_day_separately_and_sort_by_date():
 
 def test_describe_matches_the_receipt_wording():
     [receipt] = daily_receipts("acme", [(FRI, 5), (FRI, 30)], UP)
-    assert receipt.describe() == (
+    assert receipt.describe(FRI) == (
         "acme, Fri 20 Nov: 5m + 30m = 35m logged → 1h billed "
         "(30-minute increments, rounded once daily)"
     )
@@ -112,9 +112,14 @@ def test_describe_matches_the_receipt_wording():
 
 def test_describe_single_entry_and_mixed_hours():
     [receipt] = daily_receipts("acme", [(FRI, 70)], UP)
-    assert receipt.describe() == (
+    assert receipt.describe(FRI) == (
         "acme, Fri 20 Nov: 1h 10m logged → 1h 30m billed (30-minute increments, rounded once daily)"
     )
+
+
+def test_a_receipt_in_another_year_shows_its_year():
+    [receipt] = daily_receipts("acme", [(FRI, 70)], UP)
+    assert receipt.describe(date(2027, 1, 4)).startswith("acme, Fri 20 Nov 2026: 1h 10m logged")
 
 
 def test_format_minutes():

@@ -201,12 +201,12 @@ def test_missing_file_is_named(tmp_path):
         (
             'currency = "GBP"',
             'currency = "POUND"',
-            "line 8: provider.currency: must be a three-letter currency code",
+            "line 7: provider.currency: must be a three-letter currency code",
         ),
         (
             'hourly_rate = "90.00"',
             'hourly_rate = "ninety"',
-            "line 9: provider.hourly_rate: `ninety` is not an amount of money",
+            "line 8: provider.hourly_rate: `ninety` is not an amount of money",
         ),
         (
             'default_priority = "priority"',

@@ -202,7 +202,7 @@ def test_two_stops_at_once_record_one_call(acme):
         ("/call 10m acme jane q=x", "quality score (q=) must be from 1 to 5"),
         ("/timer start nobody jane", "no customer called"),
         ("/timer start acme", "give a customer and the caller"),
-        ("/timer begin acme jane", "I don't know `begin acme`"),
+        ("/timer begin acme jane", "did you mean `/timer start`?"),
     ],
 )
 def test_refused_inputs_change_nothing(acme, line, message):

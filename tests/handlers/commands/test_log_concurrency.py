@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
-from store.models import Alert, TimeEntry
+from store.models import Alert, Customer, TimeEntry
 from store.repositories.time import BlockExpiries
 from tests.harness import AGENT, MANAGER
 
@@ -22,6 +23,8 @@ def test_simultaneous_logs_are_all_kept_and_block_low_is_raised_once(slack, stan
         MANAGER,
     )
     slack.command("/hourglass hours add acme 3 purchased 2026-11-01", MANAGER)
+    with slack.database.session() as db:  # a customer of long standing: days may be back-dated
+        db.execute(update(Customer).values(created_at=datetime(2026, 1, 1, tzinfo=UTC)))
     slack.command("/log 30m acme", AGENT)  # 2h 30m left
     # Four more 30-minute entries on other days, all at once: the balance falls to 30m.
     replies = _at_once(slack, [f"/log 30m acme on 2026-11-{d}" for d in (16, 17, 18, 19)])

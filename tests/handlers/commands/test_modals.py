@@ -281,7 +281,7 @@ def test_ticket_alone_opens_the_form_and_its_submission_opens_the_ticket(acme, s
     with acme.database.session() as db:
         (ticket,) = db.scalars(select(Ticket))
         assert (ticket.subject, ticket.opened_by) == ("Printer on fire", AGENT)
-    assert acme.command("/ticket help").text.startswith("Try `/ticket open <customer>")
+    assert acme.command("/ticket help").text.startswith("Usage: `/ticket open <customer>")
     assert len(standin.calls_to("views.open")) == 1
 
 
