@@ -25,7 +25,7 @@ from bot.billing import timelog
 from bot.billing.timelog import LogRequest, LogResult
 from bot.errors import InputError, NotFound, PermissionDenied
 from bot.parsing import parse_name
-from bot.policy.model import Policy
+from bot.policy.model import Policy, provider_today
 from bot.roles import Role
 from bot.units import format_minutes, format_work_date
 from store.models import TimeEntry
@@ -180,7 +180,7 @@ def edit_entry(
     lock_customers(db, [was.id, now_for.id])
     if (minutes, work_date, now_for.id) == (entry.minutes, entry.work_date, entry.customer_id):
         raise InputError(
-            f"#{entry.id} is already {timelog.describe_entry(entry, was.name)}; nothing changed"
+            f"#{entry.id} is already {timelog.describe_entry(entry, was.name, today=provider_today(policy, now))}; nothing changed"
         )
     whose = "you" if entry.agent_id == actor else f"<@{entry.agent_id}>"
     timelog.check_day_cap(db, entry.agent_id, work_date, minutes, excluding=entry, whose=whose)
@@ -259,7 +259,7 @@ def find_repeat(
     return None
 
 
-def describe_change(before: dict[str, Any], entry: TimeEntry) -> str:
+def describe_change(before: dict[str, Any], entry: TimeEntry, today: date | None = None) -> str:
     """`was 3h for acme on Fri 20 Nov`: the parts an edit changed, as they were."""
     parts = []
     if before["minutes"] != entry.minutes:
@@ -267,5 +267,5 @@ def describe_change(before: dict[str, Any], entry: TimeEntry) -> str:
     if before["customer_id"] != entry.customer_id:
         parts.append(f"for {before['customer']}")
     if before["work_date"] != entry.work_date.isoformat():
-        parts.append(f"on {format_work_date(date.fromisoformat(before['work_date']))}")
+        parts.append(f"on {format_work_date(date.fromisoformat(before['work_date']), today)}")
     return "was " + " ".join(parts)

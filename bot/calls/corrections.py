@@ -176,8 +176,10 @@ def describe_call(policy: Policy, call: PhoneCall, customer_name: str) -> str:
     return text
 
 
-def call_day(policy: Policy, call: PhoneCall) -> str:
-    return format_work_date(call.started_at.astimezone(policy.timezone).date())
+def call_day(policy: Policy, call: PhoneCall, now: datetime) -> str:
+    """The call's day in the provider's timezone, with its year when not this year's."""
+    day = call.started_at.astimezone(policy.timezone).date()
+    return format_work_date(day, provider_today(policy, now))
 
 
 def find_repeat(

@@ -130,7 +130,7 @@ def list_(call: CommandCall) -> Reply:
     today = provider_today(call.policy, call.now)
     day: date = parse_date(tokens[1], today) if tokens else today
     found = call_corrections.calls_on(call.db, call.policy, agent, day)
-    when = format_work_date(day)
+    when = format_work_date(day, today)
     if not found:
         who = "You have" if agent == call.user_id else f"<@{agent}> has"
         return Reply(f"{who} no calls recorded on {when}.")
@@ -163,7 +163,7 @@ def describe_undone(call: CommandCall, undone: call_corrections.CallUndone) -> s
     lines = [
         f":leftwards_arrow_with_hook: Undid call #{done.id}{owner}: "
         f"{format_call_time(done.seconds)} with {done.caller} ({undone.customer.name}) on "
-        f"{call_corrections.call_day(call.policy, done)}. It is kept, marked undone, and no "
+        f"{call_corrections.call_day(call.policy, done, call.now)}. It is kept, marked undone, and no "
         "longer counts."
     ]
     if not done.covered:

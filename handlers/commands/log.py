@@ -52,7 +52,7 @@ def _record(call: CommandCall, *, again: bool) -> Reply:
     if not again:
         earlier = corrections.find_repeat(call.db, request, agent_id=call.user_id, now=call.now)
         if earlier is not None:
-            what = timelog.describe_entry(earlier, earlier.customer.name)
+            what = timelog.describe_entry(earlier, earlier.customer.name, today=_billing_day(call))
             return repeat_question(call, COMMAND, f"#{earlier.id} ({what})")
     result = timelog.log_time(call.db, call.policy, request, agent_id=call.user_id, now=call.now)
     return _reply([logged_head(result), *outcome_lines(result)])
@@ -128,8 +128,8 @@ def edit(call: CommandCall) -> Reply:
     entry = result.entry
     head = (
         f":pencil2: Edited #{entry.id}{_owner(call, entry.agent_id)}: now "
-        f"{timelog.describe_entry(entry, result.customer.name)} "
-        f"({corrections.describe_change(edited.before, entry)})."
+        f"{timelog.describe_entry(entry, result.customer.name, today=result.today)} "
+        f"({corrections.describe_change(edited.before, entry, result.today)})."
     )
     lines = [head, *outcome_lines(result)]
     if edited.left is not None:

@@ -4,7 +4,7 @@ on threads, each its own HTTP request and so its own session and connection."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -43,7 +43,8 @@ def add_customers(slack, names):
 def test_four_logs_of_12h_for_four_customers_at_once_leave_at_most_a_day(slack):
     names = ["acme", "globex", "initech", "umbrella"]
     add_customers(slack, names)
-    for day in ("2026-11-16", "2026-11-17", "2026-11-18"):
+    slack.clock.advance(timedelta(days=4))  # work is never dated before a customer was added
+    for day in ("2026-11-21", "2026-11-22", "2026-11-23"):
         replies = together(
             *(
                 lambda name=name, day=day: slack.command(f"/log 12h {name} on {day}")
@@ -117,7 +118,8 @@ def test_a_late_cancellation_and_a_log_at_once_raise_block_low_once(slack, stand
         MANAGER,
     )
     slack.command("/hourglass hours add acme 3.25 purchased 2026-11-01", MANAGER)
-    slack.command("/log 30m acme on 2026-11-19")  # 2h 45m left; the threshold is 2h
+    slack.clock.advance(timedelta(days=1))  # a day after acme was added
+    slack.command("/log 30m acme on 2026-11-20")  # 2h 45m left; the threshold is 2h
     slack.command("/book acme tomorrow 09:00 1h")  # 23 h ahead: cancelling now bills 30m
     # Either alone leaves 2h 15m; together 1h 45m, under the threshold: one of them sees both.
     replies = together(
