@@ -271,3 +271,39 @@ def test_docs_commands_lists_every_correction():
     text = Path(ROOT / "docs" / "commands.md").read_text()
     missing = [c for c in CORRECTIONS if f"`{c}" not in text]
     assert missing == []
+
+
+def test_log_edit_cannot_move_work_before_the_customer_was_added(acme):
+    acme.command("/hourglass customer add globex plan=professional", MANAGER)  # added today
+    acme.command("/log 30m acme on 2026-11-01", AGENT)  # #1, acme is of long standing
+    acme.command("/log 30m globex", AGENT)  # #2
+    for line in ("/log edit #2 on 2026-11-01", "/log edit #1 customer globex"):
+        reply = acme.command(line, AGENT)
+        assert "Globex was added on 2026-11-20; work cannot be recorded on 2026-11-" in (
+            reply.text
+        ), reply.text
+    with acme.database.session() as db:
+        rows = db.scalars(select(TimeEntry).order_by(TimeEntry.id))
+        assert [(e.customer.name, e.work_date.isoformat()) for e in rows] == [
+            ("acme", "2026-11-01"),
+            ("globex", "2026-11-20"),
+        ]
+    assert "Edited #1" in acme.command("/log edit #1 on 2026-11-02", AGENT).text
+
+
+def test_more_seats_withdraw_the_account_allowance_alert_fewer_raise_it_again(acme, standin):
+    account = "fair_use_allowance:1:@account:2026-11"
+    acme.command("/call 20m acme jane")
+    acme.command("/call 35m acme bob")  # the account: 55m of 45m (1 seat)
+    acme.sweep()
+    assert alert_messages(acme)[account][0] == "raised"
+    reply = acme.command("/hourglass customer edit acme seats=2", MANAGER)
+    assert "seats 1 → 2" in reply.text
+    assert alert_messages(acme)[account][0] == "withdrawn"
+    acme.sweep()
+    edit = standin.updated()[-1]
+    assert "Withdrawn" in edit["text"] and f"by <@{MANAGER}>" in edit["text"], edit["text"]
+    acme.command("/hourglass customer edit acme seats=1", MANAGER)
+    assert alert_messages(acme)[account][0] == "raised"
+    acme.sweep()
+    assert len([p for p in standin.posted(ACME_TEAM) if "allowance" in p["text"]]) == 1
