@@ -152,6 +152,28 @@ def take_date(
     return parse_date(tokens[0], today, order=order, ahead=ahead), 1
 
 
+def date_length(tokens: Sequence[str]) -> int:
+    """How many of `tokens` the date at their front is typed in: 2 for `27 Nov`, 3 for
+    `27 Nov 2026`, else 1 (`2026-11-27`, `tomorrow`, `27/11/2026`). For grammars that read a
+    date, then more fields (`/book acme 27 Nov 3pm 1h`)."""
+    pair = _day_month(tokens)
+    if pair is None:
+        return 1
+    used = pair[2]
+    year = len(tokens) > used and re.fullmatch(r"\d{4}", tokens[used], re.ASCII)
+    return used + 1 if year else used
+
+
+def parse_day_words(text: str, today: date, *, order: str = "DMY", ahead: bool = False) -> date:
+    """A whole field that is one date in any of the forms `take_date` reads (`27 Nov`,
+    `tomorrow`, `27/11/2026`); anything more or else is refused as not a date."""
+    words = text.split()
+    taken = take_date(words, today, order=order, ahead=ahead)
+    if taken is not None and taken[1] == len(words):
+        return taken[0]
+    return parse_date(text, today, order=order, ahead=ahead)
+
+
 def looks_like_date(word: str) -> bool:
     """Whether a word is meant as a date: a date word, a weekday or starts like 2026-, 27/."""
     word = word.strip().lower()

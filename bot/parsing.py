@@ -18,8 +18,10 @@ from bot.dates import DATE_ORDERS as DATE_ORDERS
 from bot.dates import MAX_DAYS_BACK as MAX_DAYS_BACK
 from bot.dates import PLAUSIBLE_YEARS as PLAUSIBLE_YEARS
 from bot.dates import check_days_back as check_days_back
+from bot.dates import date_length as date_length
 from bot.dates import looks_like_date as looks_like_date
 from bot.dates import parse_date as parse_date
+from bot.dates import parse_day_words as parse_day_words
 from bot.dates import take_date as take_date
 from bot.errors import InputError as InputError
 from bot.text import parse_decimal

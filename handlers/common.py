@@ -320,7 +320,8 @@ def _help_route(help: Help, typed: str | None, usage: str | None) -> Route:  # n
     return (show, "agent", None)
 
 
-def _did_you_mean(word: str, nearest: str, help: Help | None, typed: str | None) -> str:  # noqa: A002
+def _did_you_mean(words: list[str], nearest: str, help: Help | None, typed: str | None) -> str:  # noqa: A002
+    word = " ".join(words[: len(nearest.split())])  # `hours remove` for `hours void`
     base = help.usage.split()[0] if help is not None else (typed or "")
     return (
         f"`{word}` is not a `{as_typed(base, typed)}` command; did you mean "
@@ -337,8 +338,7 @@ def _suggesting(route: Route, nearest: str, help: Help | None, typed: str | None
         try:
             return handler(call)
         except InputError:
-            word = call.tokens[0] if call.tokens else ""
-            raise InputError(_did_you_mean(word, nearest, help, typed)) from None
+            raise InputError(_did_you_mean(list(call.tokens), nearest, help, typed)) from None
 
     return (suggesting, role, usage)
 
@@ -352,7 +352,7 @@ def _unknown(
 ) -> Route:
     def unknown(call: CommandCall) -> Reply:
         if nearest is not None:
-            raise InputError(_did_you_mean(words[0], nearest, help, typed))
+            raise InputError(_did_you_mean(words, nearest, help, typed))
         said = " ".join(words[:2]) or "(nothing)"
         raise InputError(f"I don't know `{said}`. {help_text}")
 

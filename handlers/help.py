@@ -8,34 +8,37 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Words people use for a subcommand under another name; offered only where the target exists.
-SYNONYMS = {
-    "close": "resolve",
-    "closed": "resolve",
-    "done": "resolve",
-    "finish": "resolve",
-    "delete": "undo",
-    "del": "undo",
-    "remove": "undo",
-    "rm": "undo",
-    "cancel": "undo",
-    "revert": "undo",
-    "ls": "list",
-    "show": "list",
-    "all": "list",
-    "new": "open",
-    "create": "open",
-    "add": "open",
-    "reply": "respond",
-    "answer": "respond",
-    "hold": "pause",
-    "wait": "pause",
-    "unpause": "resume",
-    "continue": "resume",
-    "begin": "start",
-    "end": "stop",
-    "reschedule": "move",
-    "absent": "noshow",
+# Words people use for a subcommand under another name; the first target that exists is
+# offered (`remove` is `/log undo`, `/hourglass hours void`, `/hourglass customer archive`).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "close": ("resolve",),
+    "closed": ("resolve",),
+    "done": ("resolve",),
+    "finish": ("resolve",),
+    "delete": ("undo", "void", "archive", "remove"),
+    "del": ("undo", "void", "archive", "remove"),
+    "remove": ("undo", "void", "archive"),
+    "rm": ("undo", "void", "archive", "remove"),
+    "cancel": ("undo", "void"),
+    "revert": ("undo",),
+    "ls": ("list",),
+    "show": ("list",),
+    "all": ("list",),
+    "new": ("open", "add"),
+    "create": ("open", "add"),
+    "add": ("open",),
+    "change": ("edit", "adjust"),
+    "fix": ("edit", "adjust"),
+    "reply": ("respond",),
+    "answer": ("respond",),
+    "hold": ("pause",),
+    "wait": ("pause",),
+    "unpause": ("resume",),
+    "continue": ("resume",),
+    "begin": ("start",),
+    "end": ("stop",),
+    "reschedule": ("move",),
+    "absent": ("noshow",),
 }
 
 
@@ -71,19 +74,31 @@ def as_typed(usage: str | None, command: str | None) -> str:
 
 def suggest(words: list[str], keys: Iterable[str]) -> str | None:
     """The subcommand nearest to what was typed: a synonym (`close` -> `resolve`), then the
-    closest two-word key (`custmer add` -> `customer add`), then the closest first word."""
+    closest two-word key (`custmer add` -> `customer add`), then, after a group's own word
+    (`hours remove`), the nearest in that group (`hours void`), else the closest first word."""
     if not words or not words[0][:1].isalpha():
         return None
     keys = [key for key in keys if key and key != "help"]
     firsts = list(dict.fromkeys(key.split()[0] for key in keys))
     typed = words[0].lower()
-    synonym = SYNONYMS.get(typed)
-    if synonym in firsts:
+    synonym = _synonym(typed, firsts)
+    if synonym is not None:
         return synonym
     if len(words) >= 2:
-        pair = f"{typed} {words[1].lower()}"
+        second = words[1].lower()
+        group = [k.split()[1] for k in keys if " " in k and k.split()[0] == typed]
+        if _synonym(second, group) is not None:
+            return f"{typed} {_synonym(second, group)}"
+        pair = f"{typed} {second}"
         near = difflib.get_close_matches(pair, [k for k in keys if " " in k], 1, 0.75)
         if near:
             return near[0]
+        if group:
+            within = difflib.get_close_matches(second, group, 1, 0.6)
+            return f"{typed} {within[0]}" if within else None
     near = difflib.get_close_matches(typed, firsts, 1, 0.6)
-    return near[0] if near else None
+    return near[0] if near and near[0] != typed else None  # `hours` alone names no command
+
+
+def _synonym(word: str, subcommands: list[str]) -> str | None:
+    return next((t for t in SYNONYMS.get(word, ()) if t in subcommands), None)

@@ -174,6 +174,8 @@ def edit_entry(
     now_for = customer_service.customer_for_work(db, change.customer) if change.customer else was
     minutes = change.minutes if change.minutes is not None else entry.minutes
     work_date = change.work_date or entry.work_date
+    if (work_date, now_for.id) != (entry.work_date, entry.customer_id):  # as /log refuses
+        customer_service.check_since_added(now_for, work_date, policy)
     # The day cap is the agent's: its lock before the customers' (store.repositories.core
     # lock_key's order), as /log takes it.
     lock_key(db, "agent-day", entry.agent_id, work_date.isoformat())

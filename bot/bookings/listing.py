@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.bookings.charges import BookingStatus, billed_minutes, kind_of, status_of
 from bot.policy.model import Policy
-from bot.units import format_minutes
+from bot.units import format_minutes, format_work_date
 from store.models import Booking, Customer
 from store.repositories.bookings import Bookings
 from store.repositories.core import UserProfiles
@@ -26,13 +26,17 @@ def engineer_name(db: Session, user_id: str, labels: dict[str, str] | None = Non
     return profile.name if profile is not None and profile.name else f"<@{user_id}>"
 
 
-def format_span(start: datetime, minutes: int, tz: ZoneInfo, *, day: bool = True) -> str:
-    """`Mon 23 Nov 15:00–16:00 GMT` in the reader's timezone."""
+def format_span(
+    start: datetime, minutes: int, tz: ZoneInfo, *, now: datetime | None, day: bool = True
+) -> str:
+    """`Mon 23 Nov 15:00–16:00 GMT` in the reader's timezone; `Tue 5 Jan 2027 10:00–11:00 GMT`
+    when the day is not in `now`'s year (a booking may be a year ahead)."""
     local = start.astimezone(tz)
     end = (start + timedelta(minutes=minutes)).astimezone(tz)
     text = f"{local:%H:%M}–{end:%H:%M}"
     if day:
-        text = f"{local:%a} {local.day} {local:%b} {text}"
+        today = now.astimezone(tz).date() if now is not None else None
+        text = f"{format_work_date(local.date(), today)} {text}"
     return f"{text} {local:%Z}"
 
 
@@ -65,7 +69,7 @@ def describe(db: Session, booking: Booking, tz: ZoneInfo, now: datetime) -> str:
     tail = f", {format_minutes(billed)} billed" if billed else ""
     return (
         f"#{booking.id} {booking.customer.name} "
-        f"{format_span(booking.start_at, booking.minutes, tz)}, "
+        f"{format_span(booking.start_at, booking.minutes, tz, now=now)}, "
         f"{kind_of(booking)}, {people}: {status.replace('_', ' ')}{tail}"
     )
 

@@ -228,7 +228,8 @@ def undo_move(
     _refuse_started(booking, now)
     if record.from_start <= now:
         raise InputError(
-            f"#{booking.id} was moved from {format_span(record.from_start, booking.minutes, tz)}, "
+            f"#{booking.id} was moved from "
+            f"{format_span(record.from_start, booking.minutes, tz, now=now)}, "
             f"which has passed; nothing changed"
         )
     engineers = [e.user_id for e in booking.engineers]
@@ -262,13 +263,14 @@ def undo_move(
 def quote_text(policy: Policy, quote: MoveQuote, tz: ZoneInfo) -> str:
     """The answer to a late move, before anything changes."""
     booking = quote.booking
+    now = booking.start_at - quote.notice
     return (
         f":warning: #{booking.id} for *{booking.customer.name}* starts "
-        f"{format_span(booking.start_at, booking.minutes, tz)}, in "
+        f"{format_span(booking.start_at, booking.minutes, tz, now=now)}, in "
         f"{format_duration(quote.notice)}: less than the "
         f"{format_duration(free_notice(policy, booking.start_at - quote.notice))} notice, so "
         f"moving it to "
-        f"{format_span(quote.to_start, booking.minutes, tz)} bills "
+        f"{format_span(quote.to_start, booking.minutes, tz, now=now)} bills "
         f"{format_minutes(quote.charge_minutes)}, as a late cancellation would. Nothing has "
         f"changed yet: press *Move anyway* to move it and bill "
         f"{format_minutes(quote.charge_minutes)}."
@@ -278,8 +280,8 @@ def quote_text(policy: Policy, quote: MoveQuote, tz: ZoneInfo) -> str:
 def moved_text(policy: Policy, moved: Moved, tz: ZoneInfo) -> str:
     """The answer to a move made."""
     booking, record = moved.booking, moved.move
-    span = format_span(record.to_start, booking.minutes, tz)
-    was = format_span(record.from_start, booking.minutes, tz)
+    span = format_span(record.to_start, booking.minutes, tz, now=record.moved_at)
+    was = format_span(record.from_start, booking.minutes, tz, now=record.moved_at)
     if record.charge_minutes:
         billed = (
             f"moved late ({format_duration(moved.notice)} before the start, less than "
@@ -305,5 +307,5 @@ def undone_text(record: BookingMove, tz: ZoneInfo) -> str:
     )
     return (
         f":leftwards_arrow_with_hook: #{booking.id} for *{booking.customer.name}* is back at "
-        f"{format_span(record.from_start, booking.minutes, tz)}{withdrawn}."
+        f"{format_span(record.from_start, booking.minutes, tz, now=record.undone_at)}{withdrawn}."
     )

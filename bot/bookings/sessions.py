@@ -39,7 +39,7 @@ from bot.parsing import (
     format_duration,
     local_to_utc,
     parse_clock_time,
-    parse_date,
+    parse_day_words,
     parse_duration,
     parse_record_id,
 )
@@ -136,7 +136,7 @@ def parse_start(
     """A session's start typed or picked in `tz`: in the future, within max_ahead_days."""
     today = now.astimezone(tz).date()
     try:
-        day = parse_date(day_text, today, order=policy.date_order, ahead=True)
+        day = parse_day_words(day_text, today, order=policy.date_order, ahead=True)
     except InputError as exc:
         raise BookingInputError("date", str(exc)) from None
     try:
@@ -213,7 +213,7 @@ def refuse_clashes(
     raise BookingInputError(
         "engineers",
         f"that clashes: {engineer_name(db, user_id, labels)} is already booked with "
-        f"{other.customer.name} {format_span(other.start_at, other.minutes, tz, day=False)} "
+        f"{other.customer.name} {format_span(other.start_at, other.minutes, tz, now=None, day=False)} "
         f"(#{other.id})",
     )
 
@@ -257,7 +257,7 @@ def confirmation(db: Session, policy: Policy, booking: Booking, tz: ZoneInfo) ->
     )
     return (
         f":calendar: Booked #{booking.id}: {kind_of(booking)} for *{booking.customer.name}* "
-        f"{format_span(booking.start_at, booking.minutes, tz)}, "
+        f"{format_span(booking.start_at, booking.minutes, tz, now=booking.created_at)}, "
         f"{format_minutes(booking.minutes)} with {people}. Bills "
         f"{format_minutes(held_minutes(booking))} once held{rate}. "
         f"Cancel with `/book cancel #{booking.id}`, move with `/book move #{booking.id} "

@@ -150,6 +150,28 @@ def _rederive(
     )
 
 
+def refresh_account(
+    db: Session, policy: Policy, customer: Customer, *, reason: str, now: datetime
+) -> None:
+    """After a customer's seats change (`/hourglass customer edit … seats=`), this month's
+    account allowance is measured again: its fair-use alerts are withdrawn when the account
+    is back within the new limits (saying `reason`) or raised again in place when over."""
+    year, month = fair_use.month_of(now, policy.timezone)
+    start, end = month_bounds(year, month, policy.timezone)
+    seconds = PhoneCalls.covered_seconds(db, customer.id, start, end)
+    alerts.raise_over_limits(
+        db,
+        policy,
+        customer,
+        caller=None,
+        month=fair_use.month_label(year, month),
+        seconds=seconds,
+        rules=call_limits(policy, now).for_account(customer.seats),
+        now=now,
+        reason=reason,
+    )
+
+
 def calls_on(db: Session, policy: Policy, agent_id: str, day: date) -> list[tuple[PhoneCall, str]]:
     """The agent's live calls on a provider day (the day `/call … on <date>` records them
     on), oldest first, each with its customer's name."""

@@ -34,7 +34,7 @@ def open_move(
         if booking is None:
             raise InputError(f"there is no booking #{call.value}")
         tz = user_timezone(call.hg, call.db, call.user_id)
-        return booking.id, move_modal(booking, tz)
+        return booking.id, move_modal(booking, tz, call.now)
 
     booking_id, view = run_action(
         ack=ack, body=body, client=client, context=context, handler=form, role=AGENT

@@ -71,7 +71,9 @@ def cancel(call: CommandCall) -> Reply:
     outcome = bookings.cancel(
         call.db, call.policy, call.tokens[0], actor=call.user_id, now=call.now
     )
-    when = listing.format_span(outcome.booking.start_at, outcome.booking.minutes, call.user_tz())
+    when = listing.format_span(
+        outcome.booking.start_at, outcome.booking.minutes, call.user_tz(), now=call.now
+    )
     if outcome.status == BookingStatus.LATE_CANCELLED:
         return Reply(
             f":warning: #{outcome.booking.id} for *{outcome.customer.name}* ({when}) is cancelled "
@@ -91,7 +93,9 @@ def noshow(call: CommandCall) -> Reply:
     outcome = bookings.no_show(
         call.db, call.policy, call.tokens[0], actor=call.user_id, now=call.now
     )
-    when = listing.format_span(outcome.booking.start_at, outcome.booking.minutes, call.user_tz())
+    when = listing.format_span(
+        outcome.booking.start_at, outcome.booking.minutes, call.user_tz(), now=call.now
+    )
     return Reply(
         f":warning: #{outcome.booking.id} for *{outcome.customer.name}* ({when}) is marked as a "
         f"no-show: {format_minutes(outcome.charge_minutes)} billed; "
@@ -115,10 +119,11 @@ def list_(call: CommandCall) -> Reply:
 
 def move(call: CommandCall) -> Reply:
     """A free move is made at once; a late one answers with its charge and *Move anyway*."""
-    if len(call.tokens) != 3:
+    if not 3 <= len(call.tokens) <= 5:  # the date may be `27 Nov` or `27 Nov 2026`
         raise InputError("give a booking id, a new date and a new start time")
     tz = call.user_tz()
-    booking_id, day, clock = call.tokens
+    booking_id, *day_words, clock = call.tokens
+    day = " ".join(day_words)
     result = moves.move(
         call.db, call.policy, booking_id, day, clock, actor=call.user_id, tz=tz, now=call.now
     )
@@ -146,7 +151,7 @@ def restore(call: CommandCall) -> Reply:
         call.db, call.policy, call.tokens[0], actor=call.user_id, tz=tz, now=call.now
     )
     booking = result.booking
-    when = listing.format_span(booking.start_at, booking.minutes, tz)
+    when = listing.format_span(booking.start_at, booking.minutes, tz, now=call.now)
     was = {
         BookingStatus.CANCELLED: "cancellation",
         BookingStatus.LATE_CANCELLED: "late cancellation",
@@ -193,7 +198,7 @@ HELP = Help(
         USAGE_RESTORE,
         USAGE_WAIVE,
     ),
-    "`/book` alone opens a form. Dates: `2026-12-03`, `tomorrow`, `monday` (the next one), "
+    "`/book` alone opens a form. Dates: `2026-12-03`, `3 Dec`, `tomorrow`, `monday` (the next one), "
     "`03/12/2026`; times: `15:00`, `3pm`, `3:30pm`.",
 )
 

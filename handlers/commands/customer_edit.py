@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import tzinfo
 
 from bot import customers as customer_service
+from bot.calls import corrections as call_corrections
 from bot.customers import CustomerSettings
 from bot.parsing import InputError, split_options
 from bot.text import parse_whole
@@ -95,6 +96,14 @@ def customer_edit(call: CommandCall) -> Reply:
         call.db, call.policy, customer, wanted, actor=call.user_id, now=call.now
     )
     changed = [f for f in FIELDS.values() if getattr(before, f) != getattr(wanted, f)]
+    if "seats" in changed:  # the account's phone allowance follows its seats (issue 19 item 2)
+        call_corrections.refresh_account(
+            call.db,
+            call.policy,
+            customer,
+            reason=f"its seats went from {before.seats} to {wanted.seats} by <@{call.user_id}>",
+            now=call.now,
+        )
     if not changed:
         return Reply(f"Nothing changed: *{customer.name}* already has those settings.")
     what = "; ".join(

@@ -50,9 +50,9 @@ def _text(text: str) -> dict[str, str]:
     return {"type": "plain_text", "text": text}
 
 
-def move_modal(booking: Booking, tz: ZoneInfo) -> dict[str, Any]:
+def move_modal(booking: Booking, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
     local = booking.start_at.astimezone(tz)
-    now_at = format_span(booking.start_at, booking.minutes, tz)
+    now_at = format_span(booking.start_at, booking.minutes, tz, now=now)
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
