@@ -64,11 +64,13 @@ class AuditLog(Repository[AuditEntry]):
         end: datetime | None = None,
         limit: int | None = None,
     ) -> list[AuditEntry]:
-        """Corrections, newest first: of one customer; or made by or to one user (a role
-        given or taken); from `start` (inclusive) to `end` (exclusive)."""
+        """Corrections, newest first: of one customer (the one a row concerned, or the one
+        an edit moved it to: `after.customer_id`); or made by or to one user (a role given
+        or taken); from `start` (inclusive) to `end` (exclusive)."""
         query = select(AuditEntry)
         if customer_id is not None:
-            query = query.where(AuditEntry.customer_id == customer_id)
+            moved_to = AuditEntry.after["customer_id"].as_integer() == customer_id
+            query = query.where(or_(AuditEntry.customer_id == customer_id, moved_to))
         if user_id is not None:
             to_them = and_(AuditEntry.subject_kind == "user", AuditEntry.subject_id == user_id)
             query = query.where(or_(AuditEntry.actor == user_id, to_them))

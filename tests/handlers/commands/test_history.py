@@ -208,6 +208,19 @@ def test_history_of_a_customer_a_person_and_a_month(busy):
     )
 
 
+def test_an_entry_moved_to_another_customer_is_in_both_histories(busy):
+    with busy.database.session() as db:
+        factories.customer(db, busy.policy, "initech", channel="CINITECH1", now=busy.clock.now())
+    busy.command("/log 45m acme", AGENT)  # #3
+    assert "Usage" not in busy.command("/log edit #3 customer initech", AGENT).text
+    moved = (
+        f"Tue 1 Dec 08:00 <@{AGENT}> edited time entry #3: acme → initech (was 45m 1-on-1 for "
+        "acme on Tue 1 Dec)"
+    )
+    assert history_lines(busy, "acme")[0] == moved
+    assert history_lines(busy, "initech") == [moved]
+
+
 def test_history_is_for_managers_only(busy):
     reply = busy.command("/hourglass history", STRANGER)
     assert ":no_entry:" in reply.text and "corrections" not in reply.text.lower()
