@@ -5,15 +5,17 @@ phone support now?" that fair use, the call replies, the statement and /balance 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.parsing import InputError, parse_name
 from bot.policy.model import Policy
 from store.models import Customer
-from store.repositories.core import AdminChanges, Customers, lock_customer, lock_key
+from store.repositories.audit import AuditLog
+from store.repositories.core import Customers, lock_customer, lock_key
 
 MAX_SEATS = 100_000
 # The advisory lock under which names and channels are checked unique across customers and
@@ -70,20 +72,20 @@ def set_archived(
     if (customer.archived_at is not None) == archived:
         return False
     before = {
+        "customer": customer.name,
         "archived_at": customer.archived_at.isoformat() if customer.archived_at else None,
         "archived_by": customer.archived_by,
     }
     customer.archived_at, customer.archived_by = (now, actor) if archived else (None, None)
-    AdminChanges.record(
+    _audit(
         db,
+        customer,
+        "customer.archive" if archived else "customer.unarchive",
         actor=actor,
-        action="customer.archive" if archived else "customer.unarchive",
-        subject=customer.name,
         now=now,
         before=before,
         after={"archived_at": now.isoformat() if archived else None},
     )
-    db.flush()
     return True
 
 
@@ -156,8 +158,39 @@ def edit_customer(
     customer.plan, customer.seats = wanted.plan, wanted.seats
     customer.channel_id, customer.team_channel = wanted.channel_id, wanted.team_channel
     customer.updated_by, customer.updated_at = actor, now
-    db.flush()
+    was, now_is = asdict(before), asdict(wanted)
+    changed = [f for f in was if was[f] != now_is[f]]
+    before_audit = {"customer": customer.name} | {f: was[f] for f in changed}
+    after = {f: now_is[f] for f in changed}
+    _audit(db, customer, "customer.edit", actor=actor, now=now, before=before_audit, after=after)
     return before
+
+
+def _audit(
+    db: Session,
+    customer: Customer,
+    action: str,
+    *,
+    actor: str,
+    now: datetime,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    reason: str | None = None,
+) -> None:
+    """A change to a customer, in the audit log (flushed with it)."""
+    db.flush()
+    AuditLog.record(
+        db,
+        actor=actor,
+        action=action,
+        subject_kind="customer",
+        subject_id=customer.id,
+        at=now,
+        customer_id=customer.id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
 
 
 def _check_settings(
@@ -199,12 +232,19 @@ def revert_channel(
     current = customer.team_channel if team else customer.channel_id
     if current != now_set:
         return False
-    if team:
-        customer.team_channel = back_to
-    else:
-        customer.channel_id = back_to
+    field = "team_channel" if team else "channel_id"
+    setattr(customer, field, back_to)
     customer.updated_by, customer.updated_at = actor, at
-    db.flush()
+    _audit(
+        db,
+        customer,
+        "customer.edit",
+        actor=actor,
+        now=at,
+        before={"customer": customer.name, field: now_set},
+        after={field: back_to},
+        reason="Slack says the new channel is archived",
+    )
     return True
 
 
@@ -342,7 +382,15 @@ def set_phone_support(
     if before is not setting:
         customer.phone_support = setting
         customer.phone_support_by, customer.phone_support_at = actor, now
-        db.flush()
+        _audit(
+            db,
+            customer,
+            "customer.phone",
+            actor=actor,
+            now=now,
+            before={"customer": customer.name, "phone_support": before},
+            after={"phone_support": setting},
+        )
     return before
 
 

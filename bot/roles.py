@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from bot.errors import Conflict, InputError
 from bot.errors import PermissionDenied as PermissionDenied
 from bot.policy.model import Policy
-from store.repositories.core import AdminChanges, Roles
+from store.repositories.audit import AuditLog
+from store.repositories.core import Roles
 
 
 class Role(StrEnum):
@@ -150,12 +151,13 @@ def add_role(
     if before == Role.MANAGER and keep_a_manager:
         _check_a_manager_stays(db, policy, user_id, group_members)
     Roles.set(db, user_id, role, actor, now)
-    AdminChanges.record(
+    AuditLog.record(
         db,
         actor=actor,
         action="role.add",
-        subject=user_id,
-        now=now,
+        subject_kind="user",
+        subject_id=user_id,
+        at=now,
         before={"role": before},
         after={"role": str(role)},
     )
@@ -181,12 +183,13 @@ def remove_role(
     if before == Role.MANAGER and keep_a_manager:
         _check_a_manager_stays(db, policy, user_id, group_members)
     Roles.remove(db, user_id)
-    AdminChanges.record(
+    AuditLog.record(
         db,
         actor=actor,
         action="role.remove",
-        subject=user_id,
-        now=now,
+        subject_kind="user",
+        subject_id=user_id,
+        at=now,
         before={"role": before, "granted_by": existing.granted_by},
         after={"role": None},
     )

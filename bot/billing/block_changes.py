@@ -1,6 +1,6 @@
 """Correcting hour blocks from Slack (issue 19 item 1): list a customer's blocks with what
 is drawn from each, void a block nothing is drawn from, adjust a block's hours with a
-reason. Each change is audited (`admin_changes`: who, when, what it was) and re-derives the
+reason. Each change is audited (`audit_log`: who, when, what it was) and re-derives the
 drawdown and its alerts in the same transaction, as any change to billing does."""
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from bot.billing.ledger import ledger_for
 from bot.errors import Conflict, InputError
 from bot.policy.model import Policy
 from bot.units import format_minutes
-from store.models import AdminChange, Customer, HourBlock
-from store.repositories.core import AdminChanges, Customers, HourBlocks, lock_customer
+from store.models import AuditEntry, Customer, HourBlock
+from store.repositories.audit import AuditLog
+from store.repositories.core import Customers, HourBlocks, lock_customer
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,8 @@ class BlockLine:
     status: str
 
 
-def subject(block_id: int) -> str:
-    """How a block's changes are filed in the audit."""
-    return f"block#{block_id}"
+# How a block's changes are filed in the audit log.
+SUBJECT = "hour_block"
 
 
 def blocks_of(
@@ -56,8 +56,8 @@ def blocks_of(
     return lines, HourBlocks.voided_for_customer(db, customer.id)
 
 
-def changes_to(db: Session, block: HourBlock) -> list[AdminChange]:
-    return AdminChanges.for_subject(db, subject(block.id))
+def changes_to(db: Session, block: HourBlock) -> list[AuditEntry]:
+    return AuditLog.for_subject(db, SUBJECT, block.id)
 
 
 def _block(db: Session, block_id: int) -> tuple[HourBlock, Customer]:
@@ -101,12 +101,14 @@ def void_block(
             f"voided; correct its hours with `/hourglass hours adjust #{block.id} <±hours> <reason>`"
         )
     block.voided_at, block.voided_by = now, actor
-    AdminChanges.record(
+    AuditLog.record(
         db,
         actor=actor,
         action="block.void",
-        subject=subject(block.id),
-        now=now,
+        subject_kind=SUBJECT,
+        subject_id=block.id,
+        at=now,
+        customer_id=customer.id,
         before=_as_it_was(block, customer),
     )
     after_drawdown(db, policy, customer, now)
@@ -146,13 +148,15 @@ def adjust_block(
     if after > MAX_BLOCK_HOURS * 60:
         raise InputError(f"a block holds at most {MAX_BLOCK_HOURS} hours")
     block.minutes = after
-    AdminChanges.record(
+    AuditLog.record(
         db,
         actor=actor,
         action="block.adjust",
-        subject=subject(block.id),
-        now=now,
-        before={"minutes": before},
+        subject_kind=SUBJECT,
+        subject_id=block.id,
+        at=now,
+        customer_id=customer.id,
+        before={"customer": customer.name, "minutes": before},
         after={"minutes": after},
         reason=reason.strip(),
     )

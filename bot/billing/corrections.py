@@ -6,8 +6,8 @@ Every correction of a time entry goes through exactly one of two functions, `und
 and `edit_entry`, and both end in `_rederive`: the one place where what follows a
 correction happens (the day's receipt, the ledger, recorded forfeits, the low-balance
 check; the alerts that follow their cause hook in there). A correction never deletes: an
-undo marks the entry (`undone_at`), an edit changes it in place, and each writes a
-`corrections` row with who, when and the values before (and after).
+undo marks the entry (`undone_at`), an edit changes it in place, and each writes an
+`audit_log` row with who, when and the values before (and after).
 
 Agents correct their own entries; a manager may correct anyone's (`check_may_correct`).
 """
@@ -29,8 +29,8 @@ from bot.policy.model import Policy, provider_today
 from bot.roles import Role
 from bot.units import format_minutes, format_work_date
 from store.models import TimeEntry
+from store.repositories.audit import AuditLog
 from store.repositories.core import Customers, lock_customer, lock_customers, lock_key
-from store.repositories.corrections import Corrections
 from store.repositories.time import TimeEntries
 
 SUBJECT = "time_entry"
@@ -138,8 +138,15 @@ def undo_entry(
     before = snapshot(entry)
     entry.undone_at = now
     db.flush()
-    Corrections.record(
-        db, subject=SUBJECT, subject_id=entry.id, action=UNDO, actor=actor, at=now, before=before
+    AuditLog.record(
+        db,
+        actor=actor,
+        action=f"{SUBJECT}.{UNDO}",
+        subject_kind=SUBJECT,
+        subject_id=entry.id,
+        at=now,
+        customer_id=entry.customer_id,
+        before=before,
     )
     by = f" by <@{actor}>" if actor != entry.agent_id else ""
     cause = f"{format_minutes(entry.minutes)} logged by <@{entry.agent_id}> was undone{by}"
@@ -191,13 +198,14 @@ def edit_entry(
     entry.minutes, entry.work_date, entry.customer_id = minutes, work_date, now_for.id
     entry.customer = now_for
     db.flush()
-    Corrections.record(
+    AuditLog.record(
         db,
-        subject=SUBJECT,
-        subject_id=entry.id,
-        action=EDIT,
         actor=actor,
+        action=f"{SUBJECT}.{EDIT}",
+        subject_kind=SUBJECT,
+        subject_id=entry.id,
         at=now,
+        customer_id=was.id,  # the customer it was for; `after` names the one it is for
         before=before,
         after=snapshot(entry),
     )

@@ -1,4 +1,5 @@
-"""Booking corrections from Slack (issue 19 item 1), each audited on the booking's row:
+"""Booking corrections from Slack (issue 19 item 1), each audited on the booking's row and
+in the audit log (who, when, what it was):
 
 * `restore`: a cancellation or a no-show made by mistake is undone — the booking is back on
   (held, and billed as held, if its time has passed), the late charge goes with it, and its
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -28,6 +30,7 @@ from bot.errors import InputError, NotFound
 from bot.policy.model import Policy
 from bot.units import format_minutes
 from store.models import Booking
+from store.repositories.audit import AuditLog
 from store.repositories.bookings import Bookings
 from store.repositories.core import Alerts
 
@@ -62,6 +65,7 @@ def restore(
     Bookings.lock_engineers(db, user_ids)
     refuse_clashes(db, user_ids, booking.start_at, booking.end_at, tz, exclude=booking.id)
     charged = 0 if booking.waived_at is not None else booking.charge_minutes or 0
+    before = _as_it_was(booking)
     booking.status = BookingStatus.BOOKED
     booking.restored_by, booking.restored_at, booking.restored_from = actor, now, was
     booking.charge_minutes = None
@@ -69,6 +73,7 @@ def restore(
     if booking.end_at > now:
         booking.next_reminder_at = next_check(policy, booking.start_at, booking.end_at, now)
     db.flush()
+    _audit(db, booking, "booking.restore", actor, now, before)
     why = f"{kind_of(booking)} #{booking.id} was restored by <@{actor}>" + (
         f"; the {format_minutes(charged)} charge is gone" if charged else ""
     )
@@ -110,11 +115,51 @@ def waive(
         raise InputError(
             f"#{booking.id}'s charge was already waived by <@{booking.waived_by}>; nothing changed"
         )
+    before = _as_it_was(booking)
     booking.waived_by, booking.waived_at, booking.waive_reason = actor, now, reason
     db.flush()
+    _audit(db, booking, "booking.waive", actor, now, before, reason=reason)
     _alert_waived(db, booking, reason, actor, now)
     check_balance(db, policy, booking, now)
     return booking
+
+
+def _as_it_was(booking: Booking) -> dict[str, Any]:
+    """What a booking was, for the audit log."""
+    return {
+        "customer": booking.customer.name,
+        "kind": kind_of(booking),
+        "start_at": booking.start_at.isoformat(),
+        "minutes": booking.minutes,
+        "status": booking.status,
+        "charge_minutes": booking.charge_minutes,
+        "waived_by": booking.waived_by,
+        "waive_reason": booking.waive_reason,
+    }
+
+
+def _audit(
+    db: Session,
+    booking: Booking,
+    action: str,
+    actor: str,
+    now: datetime,
+    before: dict[str, Any],
+    *,
+    reason: str | None = None,
+) -> None:
+    AuditLog.record(
+        db,
+        actor=actor,
+        action=action,
+        subject_kind="booking",
+        subject_id=booking.id,
+        at=now,
+        customer_id=booking.customer_id,
+        before=before,
+        after=_as_it_was(booking),
+        reason=reason,
+    )
 
 
 def _alert_waived(db: Session, booking: Booking, reason: str, actor: str, now: datetime) -> None:

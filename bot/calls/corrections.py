@@ -6,7 +6,7 @@ Every correction of a call goes through `undo_call`, which ends in `_rederive`: 
 place where what follows a correction happens (the caller's and the account's month
 re-measured from the remaining calls, the fair-use alerts withdrawn or raised again, the
 long-call alert withdrawn; the alerts that follow their cause hook in there). An undone
-call is kept, marked (`undone_at`), with a `corrections` row saying who, when and what it
+call is kept, marked (`undone_at`), with an `audit_log` row saying who, when and what it
 was; it no longer counts in fair use, on the statement, or in a list.
 
 Agents undo their own calls; a manager may undo anyone's (`check_may_correct`).
@@ -31,9 +31,9 @@ from bot.roles import Role
 from bot.units import format_work_date
 from store.models import Customer, PhoneCall
 from store.models.calls import BILLED_AS_TRAINING
+from store.repositories.audit import AuditLog
 from store.repositories.calls import PhoneCalls
 from store.repositories.core import lock_customer, lock_key
-from store.repositories.corrections import Corrections
 
 SUBJECT = "phone_call"
 
@@ -98,8 +98,15 @@ def undo_call(
     before = snapshot(call)
     call.undone_at = now
     db.flush()
-    Corrections.record(
-        db, subject=SUBJECT, subject_id=call.id, action=UNDO, actor=actor, at=now, before=before
+    AuditLog.record(
+        db,
+        actor=actor,
+        action=f"{SUBJECT}.{UNDO}",
+        subject_kind=SUBJECT,
+        subject_id=call.id,
+        at=now,
+        customer_id=call.customer_id,
+        before=before,
     )
     return _rederive(db, policy, call, f"call #{call.id} was undone by <@{actor}>", now)
 

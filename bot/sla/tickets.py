@@ -20,6 +20,7 @@ from bot.sla.escalation import alert_state, ping_escalation, sync_alert
 from bot.sla.eventlog import EventKind, TicketEvent, TicketStatus
 from bot.sla.targets import escalations_for, plan_for, targets_for
 from store.models import Customer, Ticket
+from store.repositories.audit import AuditLog
 from store.repositories.sla import TicketEvents, Tickets
 
 MAX_SUBJECT = 300
@@ -179,7 +180,40 @@ def record(
     if why_not:
         raise InputError(f"ticket #{ticket.id} {why_not}")
     TicketEvents.add(db, ticket_id=ticket.id, kind=kind, at=now, actor=actor, now=now)
-    return refresh(db, policy, ticket, customer, now)
+    after = refresh(db, policy, ticket, customer, now)
+    if kind is EventKind.REOPENED:  # a correction (issue 19 item 1): in the audit log too
+        _audit_reopen(db, ticket, customer, before, after, actor=actor, now=now)
+    return after
+
+
+def _audit_reopen(
+    db: Session,
+    ticket: Ticket,
+    customer: Customer,
+    before: TicketClocks,
+    after: TicketClocks,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    resolved = before.resolution.stopped_at
+    AuditLog.record(
+        db,
+        actor=actor,
+        action="ticket.reopen",
+        subject_kind="ticket",
+        subject_id=ticket.id,
+        at=now,
+        customer_id=customer.id,
+        before={
+            "customer": customer.name,
+            "subject": ticket.subject,
+            "priority": ticket.priority,
+            "status": str(before.status),
+            "resolved_at": resolved.isoformat() if resolved else None,
+        },
+        after={"status": str(after.status)},
+    )
 
 
 def acknowledge(

@@ -8,7 +8,7 @@ from bot.calls import timers
 from bot.roles import AGENT, MANAGER
 from handlers import paging
 from handlers.actions import bookings, calls, forms, repeats, sla
-from handlers.commands import alerts_failed, customer_edit, log, ticket
+from handlers.commands import alerts_failed, customer_edit, history, log, ticket
 from handlers.commands import call as call_command
 from handlers.later import after_ack
 from handlers.repeats import ACTION_AGAIN
@@ -39,6 +39,7 @@ def register(app: App) -> None:
                     call_command.LIST_COMMAND: (call_command.list_, AGENT),
                     alerts_failed.LIST_COMMAND: (alerts_failed.alerts_failed, MANAGER),
                     customer_edit.LIST_COMMAND: (customer_edit.customer_list, AGENT),
+                    history.LIST_COMMAND: (history.history_, MANAGER),
                 }
             )
         )

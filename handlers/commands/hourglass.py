@@ -23,7 +23,7 @@ from bot.reports import issued as issued_statements
 from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes
 from handlers.channel_check import channel_checker
-from handlers.commands import alerts_failed, balance, book, hours, role, ticket, timer
+from handlers.commands import alerts_failed, balance, book, history, hours, role, ticket, timer
 from handlers.commands import call as call_command
 from handlers.commands import customer_edit as edit
 from handlers.commands import log as log_command
@@ -63,6 +63,7 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/hourglass role add <@user> agent|manager` · `/hourglass role remove <@user>` · `/hourglass role list`
 • `/hourglass report <customer> [YYYY-MM] [issue]` (`issue` freezes an ended month) · `/hourglass sla [customer] [YYYY-MM]`
 • `/hourglass alerts failed` (lost channels and alerts Slack would not take, with the reason)
+• `/hourglass history [customer|@user] [YYYY-MM]` (every correction: who, when, what it was; newest first)
 • `/call bill <#id> training|undo` (a long call billed at the training rate, outside the allowance)
 *Where `/log` and the others are taken*, the same commands work after `/hourglass`: `/hourglass log …`, `/hourglass call …`, `/hourglass book …`, `/hourglass timer …`, `/hourglass balance …`, `/hourglass ticket …` (e.g. `/hourglass log 30m acme`).
 Examples: `/hourglass hours add acme 10h purchased 2026-11-02`, `/hourglass report acme 2026-11 issue`.
@@ -261,6 +262,7 @@ ROUTES = {
     "report": (report, MANAGER, USAGE_REPORT),
     "sla": (sla_command.sla, MANAGER, sla_command.USAGE),
     "alerts failed": (alerts_failed.alerts_failed, MANAGER, alerts_failed.USAGE),
+    "history": (history.history_, MANAGER, history.USAGE),
     "help": (help_, AGENT, "/hourglass help"),
     "": (help_, AGENT, "/hourglass help"),
 }

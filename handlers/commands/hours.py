@@ -12,7 +12,7 @@ from bot.billing.block_changes import BlockLine
 from bot.parsing import InputError, parse_record_id
 from bot.units import format_minutes
 from handlers.common import CommandCall, Reply
-from store.models import AdminChange, HourBlock
+from store.models import AuditEntry, HourBlock
 
 USAGE_LIST = "/hourglass hours list <customer>"
 USAGE_VOID = "/hourglass hours void <#id>"
@@ -27,7 +27,7 @@ def _signed(minutes: int) -> str:
     return ("+" if minutes > 0 else "−") + format_minutes(abs(minutes))
 
 
-def _adjustments(changes: list[AdminChange], zone: tzinfo) -> str:
+def _adjustments(changes: list[AuditEntry], zone: tzinfo) -> str:
     notes = []
     for change in changes:
         if change.action != "block.adjust" or not change.before or not change.after:
@@ -40,7 +40,7 @@ def _adjustments(changes: list[AdminChange], zone: tzinfo) -> str:
     return f"; adjusted {', '.join(notes)}" if notes else ""
 
 
-def _line(line: BlockLine, changes: list[AdminChange], zone: tzinfo) -> str:
+def _line(line: BlockLine, changes: list[AuditEntry], zone: tzinfo) -> str:
     block = line.block
     through = block.expires - timedelta(days=1)
     forfeited = (

@@ -61,23 +61,6 @@ class Role(Base):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class AdminChange(Base):
-    """The audit of a change made from Slack or the CLI (migration 0022): who, when, the
-    action (`role.add`, `customer.archive`, `block.void`, …), what it was done to, the
-    values before and after, and the reason given."""
-
-    __tablename__ = "admin_changes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor: Mapped[str] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(32))
-    subject: Mapped[str] = mapped_column(String(64), index=True)
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    reason: Mapped[str | None] = mapped_column(Text)
-
-
 class UserProfile(Base):
     """What we cache from users.info: the timezone dates and times are read in."""
 

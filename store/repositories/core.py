@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import AdminChange, Alert, Base, Customer, HourBlock, Role, UserProfile
+from store.models import Alert, Base, Customer, HourBlock, Role, UserProfile
 
 M = TypeVar("M", bound=Base)
 Row = TypeVar("Row", bound=tuple[Any, ...])
@@ -226,40 +226,6 @@ class Roles(Repository[Role]):
     @staticmethod
     def all(db: Session) -> list[Role]:
         return list(db.scalars(select(Role).order_by(Role.role.desc(), Role.user_id)))
-
-
-class AdminChanges(Repository[AdminChange]):
-    """The audit of changes made from Slack or the CLI (roles, archives, block corrections)."""
-
-    model = AdminChange
-
-    @staticmethod
-    def record(
-        db: Session,
-        *,
-        actor: str,
-        action: str,
-        subject: str,
-        now: datetime,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-        reason: str | None = None,
-    ) -> AdminChange:
-        row = AdminChange(
-            at=now,
-            actor=actor,
-            action=action,
-            subject=subject,
-            before=before,
-            after=after,
-            reason=reason,
-        )
-        return AdminChanges.add(db, row)
-
-    @staticmethod
-    def for_subject(db: Session, subject: str) -> list[AdminChange]:
-        query = select(AdminChange).where(AdminChange.subject == subject)
-        return list(db.scalars(query.order_by(AdminChange.at, AdminChange.id)))
 
 
 class HourBlocks(Repository[HourBlock]):

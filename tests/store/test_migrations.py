@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -49,3 +50,43 @@ def test_processes_starting_together_on_sqlite_migrate_once(tmp_path):
     from store.db import Database
 
     assert current_revision(Database(url).engine) == head_revision()
+
+
+def _tables(url: str) -> set[str]:
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def blank_url(request, tmp_path):
+    """An empty database (no schema) on each backend, for stepping through migrations."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'steps.db'}"
+    return request.getfixturevalue("empty_postgres_url")
+
+
+def test_the_audit_log_comes_with_0021_and_goes_with_its_downgrade(blank_url):
+    """Issue 19: one audit log (0021) in place of the two tables the corrections had
+    (`corrections`, `admin_changes`); up to head and back down to 0018 on both backends."""
+    from alembic import command
+
+    from store.db import alembic_config, migrate
+
+    migrate(blank_url, "0018")
+    assert "audit_log" not in _tables(blank_url)
+    migrate(blank_url, "0021")
+    assert "audit_log" in _tables(blank_url)
+    migrate(blank_url)
+    tables = _tables(blank_url)
+    assert "audit_log" in tables and not {"corrections", "admin_changes"} & tables
+    command.downgrade(alembic_config(blank_url), "0021")
+    assert "audit_log" in _tables(blank_url)
+    command.downgrade(alembic_config(blank_url), "0018")
+    assert not {"audit_log", "corrections", "admin_changes"} & _tables(blank_url)
+    migrate(blank_url)  # and up again
+    assert "audit_log" in _tables(blank_url)

@@ -13,7 +13,7 @@ from bot.customers import get_customer
 from bot.errors import InputError, NotFound, PermissionDenied
 from bot.policy.loader import load_policy
 from bot.reports.statement import build_statement
-from store.models import Correction, TimeEntry
+from store.models import AuditEntry, TimeEntry
 from tests import factories
 
 POLICY = load_policy(None)
@@ -71,11 +71,11 @@ def test_undo_by_id_is_audited_and_rederives_the_day(db):
     assert result.entry.id == first.id and first.undone_at == NOW
     assert second.undone_at is None
     assert days(db) == [{"date": "2026-11-20", "logged_minutes": 30, "billed_minutes": 30}]
-    (audit,) = db.scalars(select(Correction))
-    assert (audit.subject, audit.subject_id, audit.action, audit.actor, audit.at) == (
+    (audit,) = db.scalars(select(AuditEntry))
+    assert (audit.subject_kind, audit.subject_id, audit.action, audit.actor, audit.at) == (
         "time_entry",
-        first.id,
-        "undo",
+        str(first.id),
+        "time_entry.undo",
         AGENT,
         NOW,
     )
@@ -87,10 +87,10 @@ def test_an_agent_may_not_undo_anothers_entry_but_a_manager_may(db):
     theirs = log(db, "30m acme", agent=OTHER)
     with pytest.raises(PermissionDenied, match="only they or a manager"):
         corrections.undo_entry(db, POLICY, theirs.id, actor=AGENT, role="agent", now=NOW)
-    assert theirs.undone_at is None and db.scalars(select(Correction)).all() == []
+    assert theirs.undone_at is None and db.scalars(select(AuditEntry)).all() == []
     corrections.undo_entry(db, POLICY, theirs.id, actor=MANAGER, role="manager", now=NOW)
     assert theirs.undone_at == NOW
-    assert db.scalar(select(Correction.actor)) == MANAGER
+    assert db.scalar(select(AuditEntry.actor)) == MANAGER
 
 
 def test_undo_without_an_id_takes_back_the_last_entry(db):
@@ -119,9 +119,9 @@ def test_edit_duration_rederives_the_statement_and_keeps_what_it_was(db):
     edited = edit(db, entry, "30m")
     assert entry.minutes == 30 and edited.left is None
     assert days(db) == [{"date": "2026-11-20", "logged_minutes": 30, "billed_minutes": 30}]
-    (audit,) = db.scalars(select(Correction))
+    (audit,) = db.scalars(select(AuditEntry))
     assert (audit.action, audit.actor, audit.before["minutes"], audit.after["minutes"]) == (
-        "edit",
+        "time_entry.edit",
         AGENT,
         180,
         30,
@@ -148,7 +148,7 @@ def test_edit_customer_moves_the_billing_to_the_other_customer(db):
     ]
     assert edited.result.remaining_minutes == 9 * 60
     assert edited.left is not None and edited.left.customer.name == "acme"
-    assert db.scalar(select(Correction.before))["customer"] == "acme"
+    assert db.scalar(select(AuditEntry.before))["customer"] == "acme"
 
 
 def test_edit_checks_what_logging_checks_and_refuses_no_change(db):
@@ -162,7 +162,7 @@ def test_edit_checks_what_logging_checks_and_refuses_no_change(db):
     with pytest.raises(InputError, match="no customer called"):
         edit(db, entry, "customer nobody")
     assert (entry.minutes, entry.work_date) == (720, TODAY)
-    assert db.scalars(select(Correction)).all() == []
+    assert db.scalars(select(AuditEntry)).all() == []
 
 
 def test_a_manager_edits_an_agents_entry_an_agent_does_not(db):
@@ -170,7 +170,7 @@ def test_a_manager_edits_an_agents_entry_an_agent_does_not(db):
     with pytest.raises(PermissionDenied):
         edit(db, entry, "30m")
     edit(db, entry, "30m", actor=MANAGER, role="manager")
-    assert entry.minutes == 30 and db.scalar(select(Correction.actor)) == MANAGER
+    assert entry.minutes == 30 and db.scalar(select(AuditEntry.actor)) == MANAGER
 
 
 def test_a_repeat_is_the_same_entry_within_sixty_seconds(db):

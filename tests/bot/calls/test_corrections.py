@@ -14,7 +14,7 @@ from bot.calls import corrections as call_corrections
 from bot.calls.fair_use import Status
 from bot.errors import InputError, PermissionDenied
 from bot.policy.loader import load_policy
-from store.models import Alert, Correction
+from store.models import Alert, AuditEntry
 from tests import factories
 
 POLICY = load_policy(None)
@@ -64,11 +64,11 @@ def test_undoing_a_mistyped_call_gives_the_allowance_back_and_withdraws_its_aler
     long_call = db.scalar(select(Alert).where(Alert.key == f"long_call:{typo.id}"))
     assert f"call #{typo.id} was undone by <@{AGENT}>" in long_call.text
     assert long_call.blocks is None  # its buttons go with it
-    (audit,) = db.scalars(select(Correction))
-    assert (audit.subject, audit.subject_id, audit.action, audit.actor, audit.at) == (
+    (audit,) = db.scalars(select(AuditEntry))
+    assert (audit.subject_kind, audit.subject_id, audit.action, audit.actor, audit.at) == (
         "phone_call",
-        typo.id,
-        "undo",
+        str(typo.id),
+        "phone_call.undo",
         AGENT,
         NOW,
     )

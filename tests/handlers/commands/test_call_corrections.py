@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.customers import get_customer
 from bot.reports.statement import build_statement
-from store.models import Alert, Correction, PhoneCall
+from store.models import Alert, AuditEntry, PhoneCall
 from tests.factories import ACME_TEAM
 from tests.harness import AGENT, MANAGER
 
@@ -58,13 +58,13 @@ def test_the_typo_d_three_hour_call_is_undone_and_its_five_alerts_withdrawn(acme
         ("jane", 1, 600)
     ]
     with slack.database.session() as db:
-        (audit,) = db.scalars(select(Correction))
+        (audit,) = db.scalars(select(AuditEntry))
         call = db.get(PhoneCall, 2)
         assert call.undone_at == slack.clock.now()  # kept, marked
-    assert (audit.subject, audit.subject_id, audit.action, audit.actor) == (
+    assert (audit.subject_kind, audit.subject_id, audit.action, audit.actor) == (
         "phone_call",
-        2,
-        "undo",
+        "2",
+        "phone_call.undo",
         AGENT,
     )
     assert audit.before["seconds"] == 10800 and audit.at == slack.clock.now()
@@ -104,7 +104,7 @@ def test_an_agent_cannot_undo_anothers_call_a_manager_can(acme):
         slack.command("/call list <@UMANAGER1>", AGENT).text
     )
     with slack.database.session() as db:
-        assert db.scalar(select(Correction.actor)) == MANAGER
+        assert db.scalar(select(AuditEntry.actor)) == MANAGER
 
 
 @pytest.mark.parametrize(

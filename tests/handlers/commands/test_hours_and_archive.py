@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from store.models import AdminChange, Customer, HourBlock, Ticket
+from bot.customers import get_customer
+from store.models import AuditEntry, Customer, HourBlock, Ticket
 from tests import factories
 from tests.harness import AGENT, MANAGER
 
@@ -27,8 +28,14 @@ def blocks(acme):
 
 
 def audit(database, subject: str) -> list[tuple]:
+    """The audit rows of `block#2` (an hour block) or `acme` (a customer)."""
     with database.session() as db:
-        rows = db.scalars(select(AdminChange).where(AdminChange.subject == subject))
+        if subject.startswith("block#"):
+            kind, key = "hour_block", subject.removeprefix("block#")
+        else:
+            kind, key = "customer", str(get_customer(db, subject).id)
+        where = (AuditEntry.subject_kind == kind, AuditEntry.subject_id == key)
+        rows = db.scalars(select(AuditEntry).where(*where).order_by(AuditEntry.id))
         return [(r.actor, r.action, r.before, r.after, r.reason, r.at) for r in rows]
 
 
@@ -91,7 +98,7 @@ def test_hours_adjust_changes_the_block_with_its_reason_audited(blocks):
     assert row == (
         MANAGER,
         "block.adjust",
-        {"minutes": 600},
+        {"customer": "acme", "minutes": 600},
         {"minutes": 480},
         "invoice was for 8 hours",
         blocks.clock.now(),
@@ -121,7 +128,7 @@ def test_bad_block_corrections_are_one_line_and_change_nothing(blocks, line, mes
             600,
             300,
         ]
-        assert db.scalars(select(AdminChange)).all() == []
+        assert db.scalars(select(AuditEntry)).all() == []
 
 
 def test_agents_cannot_correct_blocks(blocks):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.customers import get_customer
 from bot.reports.statement import build_statement
-from store.models import Correction, TimeEntry
+from store.models import AuditEntry, TimeEntry
 from tests import factories
 from tests.harness import AGENT, MANAGER
 
@@ -29,8 +29,8 @@ def statement(slack, customer="acme"):
 def audit(slack) -> list[tuple[str, int, str, str, dict, dict | None]]:
     with slack.database.session() as db:
         return [
-            (c.subject, c.subject_id, c.action, c.actor, c.before, c.after)
-            for c in db.scalars(select(Correction).order_by(Correction.id))
+            (c.subject_kind, int(c.subject_id), c.action, c.actor, c.before, c.after)
+            for c in db.scalars(select(AuditEntry).order_by(AuditEntry.id))
         ]
 
 
@@ -69,7 +69,13 @@ def test_undo_by_id_own_entry(acme):
         {"date": "2026-11-20", "logged_minutes": 30, "billed_minutes": 30}
     ]
     ((subject, entry_id, action, actor, before, after),) = audit(acme)
-    assert (subject, entry_id, action, actor, after) == ("time_entry", 1, "undo", AGENT, None)
+    assert (subject, entry_id, action, actor, after) == (
+        "time_entry",
+        1,
+        "time_entry.undo",
+        AGENT,
+        None,
+    )
     assert before["minutes"] == 5 and before["work_date"] == "2026-11-20"
     assert entry(acme, 1)[3] == acme.clock.now()
     assert "#1" not in acme.command("/log list", AGENT).text
@@ -85,7 +91,7 @@ def test_an_agent_cannot_undo_a_managers_entry_a_manager_can_undo_an_agents(acme
     assert "Undid 1h 1-on-1 for acme on Fri 20 Nov. Entry #2, logged by <@UAGENT001>" in (
         reply.text
     )
-    assert audit(acme)[0][2:4] == ("undo", MANAGER)
+    assert audit(acme)[0][2:4] == ("time_entry.undo", MANAGER)
     assert "already undone" in acme.command("/log undo #2", MANAGER).text
     assert "There is no time entry #9" in acme.command("/log undo #9", MANAGER).text
 
@@ -109,7 +115,12 @@ def test_edit_duration_rederives_the_statement_and_the_balance(acme):
         {"date": "2026-11-20", "logged_minutes": 30, "billed_minutes": 30}
     ]
     ((_, _, action, actor, before, after),) = audit(acme)
-    assert (action, actor, before["minutes"], after["minutes"]) == ("edit", AGENT, 180, 30)
+    assert (action, actor, before["minutes"], after["minutes"]) == (
+        "time_entry.edit",
+        AGENT,
+        180,
+        30,
+    )
 
 
 def test_edit_date_moves_the_entry_and_both_days_are_shown(acme):

@@ -10,7 +10,7 @@ import app as hourglass_app
 from bot import roles
 from bot.alerts.outbox import NOWHERE
 from handlers.local.console import LocalSlack
-from store.models import AdminChange, Alert, Customer, Role
+from store.models import Alert, AuditEntry, Customer, Role
 from tests import factories
 from tests.harness import AGENT, MANAGER, ROOT, STRANGER, run_cli, view_submission
 
@@ -53,7 +53,7 @@ def test_a_manager_adds_an_agent_from_slack_and_the_agent_can_then_log(slack):
     logged = slack.command("/log 30m acme", STRANGER)
     assert ":no_entry:" not in logged.text and "30m" in logged.text
     with slack.database.session() as db:
-        change = db.scalar(select(AdminChange).where(AdminChange.subject == STRANGER))
+        change = db.scalar(select(AuditEntry).where(AuditEntry.subject_id == STRANGER))
         assert (change.actor, change.action, change.after) == (
             MANAGER,
             "role.add",
@@ -79,7 +79,7 @@ def test_the_last_manager_cannot_remove_themselves_nor_become_an_agent(slack):
     assert reply.text == f":wave: <@{MANAGER}> is no longer a manager."
     assert role_of(slack.database, MANAGER) is None
     with slack.database.session() as db:
-        actions = db.scalars(select(AdminChange.action).order_by(AdminChange.id)).all()
+        actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["role.add", "role.remove"]  # the refusals recorded nothing
 
 
@@ -122,7 +122,7 @@ def test_the_domain_keeps_a_manager_and_the_shell_may_not_need_to(database, poli
         )
         assert taken == "manager"
     with database.session() as db:
-        assert [c.action for c in db.scalars(select(AdminChange).order_by(AdminChange.id))] == [
+        assert [c.action for c in db.scalars(select(AuditEntry).order_by(AuditEntry.id))] == [
             "role.add",
             "role.remove",
         ]
