@@ -21,7 +21,7 @@ from store.models import Alert
 from tests.harness import CLI, ROOT, process_env
 
 CHANNEL = "CALERTS"
-ALERTS = 12
+ALERTS = 60  # as many as the run: 72 posts for 60 alerts before the fencing lease
 
 
 def all_delivered(database) -> bool:
@@ -59,7 +59,7 @@ def test_two_clocks_and_a_cron_sweep_ahead_post_each_alert_once(database, standi
                 db, policy, key=key, kind="block_expiring", customer=None, text="raised",
                 now=SystemClock().now(),
             )  # fmt: skip
-    standin.answer_late(0.5)  # accepted at once, answered late
+    standin.answer_late(0.2)  # accepted at once, answered late
     env = {
         "DATABASE_URL": database.url,
         "SLACK_BOT_TOKEN": "xoxb-test",
@@ -69,7 +69,7 @@ def test_two_clocks_and_a_cron_sweep_ahead_post_each_alert_once(database, standi
     ahead = (SystemClock().now() + timedelta(seconds=150)).isoformat()
     clocks = [start(env, "clock"), start(env, "clock")]
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while not standin.messages(CHANNEL) and time.monotonic() < deadline:
             time.sleep(0.05)
         clocks.append(start(env, "sweep", "--at", ahead))  # while the clocks are posting
