@@ -180,6 +180,13 @@ def _attempt(messenger: Messenger, held: _Lease) -> _Outcome:
         # Settled: the post was refused outright after any earlier unknown post was looked
         # for and not found, so nothing of this alert's is in the channel.
         return _Outcome("failed", found, error, settled=stage == "post" and not error.unknown)
+    except Exception as error:  # noqa: BLE001 - a messenger's own failure is an unknown outcome
+        # Not Slack's refusal but the messenger's (an answer it could not read, its own
+        # bug): the call may have been done, so it is recorded, retried and looked for
+        # like a timeout, not left to stop the sweep with the lease held and no reason shown.
+        log.exception("alert %s: the messenger failed while delivering (%s)", held.key, stage)
+        unknown = DeliveryError(f"{stage}: {error!r}", unknown=True)
+        return _Outcome("failed", found, unknown)
 
 
 def _find(messenger: Messenger, held: _Lease) -> tuple[str, str] | None:

@@ -8,6 +8,7 @@ stand-in's late answers.
 
 from __future__ import annotations
 
+import http.client
 import threading
 from dataclasses import replace
 from datetime import timedelta
@@ -52,6 +53,10 @@ def keys_in(standin, channel=CHANNEL) -> list[str]:
     return [m.metadata["event_payload"]["key"] for m in standin.messages(channel) if m.metadata]
 
 
+class Killed(BaseException):
+    """The process is gone: nothing after this line of the deliverer runs."""
+
+
 class CrashAfterPost:
     """A messenger whose process dies right after Slack accepted the post."""
 
@@ -60,13 +65,22 @@ class CrashAfterPost:
 
     def post(self, *args, **kwargs):
         self.inner.post(*args, **kwargs)
-        raise RuntimeError("kill -9")
+        raise Killed("kill -9")
 
     def update(self, *args, **kwargs):
         return self.inner.update(*args, **kwargs)
 
     def find(self, *args, **kwargs):
         return self.inner.find(*args, **kwargs)
+
+
+class AnswerCutShort(CrashAfterPost):
+    """Slack took the post, but its answer could not be read: not a DeliveryError (the
+    SDK lets http.client's own exceptions through)."""
+
+    def post(self, *args, **kwargs):
+        self.inner.post(*args, **kwargs)
+        raise http.client.IncompleteRead(b'{"ok": tr')
 
 
 class LeaseTakenWhilePosting(CrashAfterPost):
@@ -113,13 +127,50 @@ def test_a_timeout_after_acceptance_is_adopted_not_posted_again(database, standi
 
 def test_a_crash_after_the_post_leaves_one_message(database, standin, clock):
     raise_alerts(database, clock.now())
-    with pytest.raises(RuntimeError):  # posted, nothing recorded, and the lease runs out
+    with pytest.raises(Killed):  # posted, nothing recorded, and the lease runs out
         deliver_due(database, CrashAfterPost(messenger(standin)), clock.now(), lease=timedelta(0))
     assert alert(database).ts is None
     report = deliver_due(database, messenger(standin), clock.now())
     assert report.adopted == 1 and report.posted == 0
     assert len(standin.messages(CHANNEL)) == 1
     assert alert(database).ts == standin.messages(CHANNEL)[0].ts
+
+
+def test_an_answer_that_cannot_be_read_is_an_unknown_outcome_not_a_stopped_sweep(
+    database, standin, clock
+):
+    """A messenger raising something other than DeliveryError: the attempt is recorded as
+    failed with its reason (shown to managers), the lease let go, the rest of the batch still
+    tried; and the next attempt looks in the channel before posting again."""
+    keys = raise_alerts(database, clock.now(), count=2)
+    report = deliver_due(database, AnswerCutShort(messenger(standin)), clock.now())
+    assert report.failed == 2 and report.posted == 0
+    for key in keys:
+        row = alert(database, key)
+        assert row.lease_token is None and row.post_started_at is not None
+        assert "IncompleteRead" in row.last_error and row.next_attempt_at and row.failing_since
+    clock.advance(timedelta(minutes=1))
+    report = deliver_due(database, messenger(standin), clock.now())
+    assert report.adopted == 2 and report.posted == 0
+    assert len(standin.posted(CHANNEL)) == 2 and sorted(keys_in(standin)) == sorted(keys)
+
+
+def test_a_long_rate_limit_is_left_to_the_outbox_not_waited_out_holding_the_lease(
+    database, standin, clock
+):
+    """A 429 asking for 90 s is not slept through inside the post (longer sleeps than the
+    lease let another clock take the row and post too): the attempt fails at once, nothing
+    was accepted, and the back-off posts it once."""
+    raise_alerts(database, clock.now())
+    standin.fail_next("chat.postMessage", status=429, retry_after=90)
+    report = deliver_due(database, messenger(standin), clock.now())
+    assert report.failed == 1 and report.posted == 0
+    row = alert(database)
+    assert row.last_error == "ratelimited" and row.post_started_at is None  # not accepted
+    clock.advance(timedelta(minutes=1))
+    report = deliver_due(database, messenger(standin), clock.now())
+    assert report.posted == 1 and report.adopted == 0
+    assert len(standin.messages(CHANNEL)) == 1
 
 
 def test_a_lost_lease_discards_the_result_and_the_next_holder_reconciles(database, standin, clock):
@@ -139,7 +190,7 @@ def test_a_lost_lease_discards_the_result_and_the_next_holder_reconciles(databas
 
 def test_a_live_lease_is_not_taken_even_by_a_clock_hours_ahead(database, standin, clock):
     raise_alerts(database, clock.now())
-    with pytest.raises(RuntimeError):
+    with pytest.raises(Killed):
         deliver_due(database, CrashAfterPost(messenger(standin)), clock.now())
     # Leases run on the database's clock: a sweep `--at` three hours on does not steal it.
     later = clock.now() + timedelta(hours=3)
