@@ -173,6 +173,54 @@ def test_a_long_rate_limit_is_left_to_the_outbox_not_waited_out_holding_the_leas
     assert len(standin.messages(CHANNEL)) == 1
 
 
+class ChangedWhileEditing(CrashAfterPost):
+    """While the edit is out, `change` runs: another transaction moves the alert on."""
+
+    def __init__(self, inner, change):
+        super().__init__(inner)
+        self.change = change
+
+    def update(self, *args, **kwargs):
+        self.inner.update(*args, **kwargs)
+        self.change()
+
+
+def test_a_state_change_by_a_transaction_that_read_the_alert_earlier_is_delivered(
+    database, standin, clock
+):
+    """Two state changes at once on Postgres: one commits and its edit goes out; the other,
+    which read the alert before the first committed, commits while that edit is in flight.
+    Its state is the final one, so it must be edited in too, not counted as delivered."""
+    if database.dialect == "sqlite":
+        pytest.skip("SQLite runs one writing transaction at a time: nothing reads stale")
+    (key,) = raise_alerts(database, clock.now())
+    deliver_due(database, messenger(standin), clock.now())
+    late = database._sessions()
+    try:
+        seen = alert_in(late, key)  # read (and kept) before the first change commits
+        assert seen.state == "raised"
+        with database.session() as db:
+            update_alert(db, key, state="low", text="first change", now=clock.now())
+
+        def second_change() -> None:
+            update_alert(late, key, state="resolved", text="final state", now=clock.now())
+            late.commit()
+
+        changed = ChangedWhileEditing(messenger(standin), second_change)
+        deliver_due(database, changed, clock.now())
+    finally:
+        late.close()
+    deliver_due(database, messenger(standin), clock.now())
+    (message,) = standin.messages(CHANNEL)
+    assert message.text == "final state"
+    row = alert(database, key)
+    assert row.text == "final state" and row.delivered_version == row.version
+
+
+def alert_in(db, key) -> Alert:
+    return db.scalar(select(Alert).where(Alert.key == key))
+
+
 def test_a_lost_lease_discards_the_result_and_the_next_holder_reconciles(database, standin, clock):
     raise_alerts(database, clock.now())
     report = deliver_due(
