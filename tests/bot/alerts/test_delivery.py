@@ -217,6 +217,33 @@ def test_a_state_change_by_a_transaction_that_read_the_alert_earlier_is_delivere
     assert row.text == "final state" and row.delivered_version == row.version
 
 
+def test_a_post_refused_where_history_could_not_be_read_is_still_looked_for_later(
+    database, standin, clock
+):
+    """The app is taken out of a private channel after a post there timed out: history
+    cannot be read and the new post is refused. That refusal does not prove the first post
+    is not there, so once the app is back the next state change adopts it."""
+    standin.add_channel("GPRIV001", "escalations", private=True, member=True)
+    (key,) = raise_alerts(database, clock.now())
+    with database.session() as db:
+        db.execute(update(Alert).values(channel="GPRIV001"))
+    standin.answer_late(2.0)
+    deliver_due(database, messenger(standin, timeout=1), clock.now())
+    standin.answer_on_time()
+    standin.channel("GPRIV001").is_member = False
+    clock.advance(timedelta(minutes=1))
+    assert deliver_due(database, messenger(standin), clock.now()).failed == 1
+    row = alert(database, key)
+    assert row.last_error == "channel_not_found" and row.next_attempt_at is None  # parked
+    assert row.post_started_at is not None  # the first post may still be there
+    standin.channel("GPRIV001").is_member = True
+    with database.session() as db:
+        update_alert(db, key, state="resolved", text="resolved", now=clock.now())
+    assert deliver_due(database, messenger(standin), clock.now()).adopted == 1
+    (message,) = standin.messages("GPRIV001")
+    assert message.text == "resolved"
+
+
 def alert_in(db, key) -> Alert:
     return db.scalar(select(Alert).where(Alert.key == key))
 
