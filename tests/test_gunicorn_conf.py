@@ -71,10 +71,11 @@ def refused_at_start(env: dict[str, str]) -> tuple[str, str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("policy", BAD_POLICIES.values(), ids=BAD_POLICIES.keys())
-def test_a_bad_policy_stops_gunicorn_before_it_listens(policy, tmp_path, env, standin):
+def test_a_bad_policy_stops_gunicorn_before_it_listens(policy, tmp_path, env, standin, database):
     path = tmp_path / "policy.toml"
     path.write_text(policy)
-    line, cli_line = refused_at_start({**env, "HOURGLASS_POLICY": str(path)})
+    served = {**env, "HOURGLASS_POLICY": str(path), "DATABASE_URL": database.url}
+    line, cli_line = refused_at_start(served)
     assert line == cli_line and line.startswith(f"hourglass: {path}")
     assert not standin.calls_to("auth.test")  # refused before anything else was tried
 
