@@ -31,6 +31,8 @@ PERMANENT = {
     "msg_too_long",
     "message_not_found",
     "cant_update_message",
+    "edit_window_closed",  # chat.update: the workspace's edit settings
+    "is_inactive",  # chat.update: the channel was archived, frozen or deleted
     "user_not_found",
 }
 # The message metadata every alert is posted with: its key, so a post whose answer was lost

@@ -244,6 +244,21 @@ def test_a_post_refused_where_history_could_not_be_read_is_still_looked_for_late
     assert message.text == "resolved"
 
 
+@pytest.mark.parametrize("refusal", ["is_archived", "is_inactive", "edit_window_closed"])
+def test_an_edit_refused_for_good_is_parked_with_its_reason(database, standin, clock, refusal):
+    """The alert's channel was archived after its message went out: the edit is refused
+    for good, so it is parked (and listed for managers), not retried every 15 minutes."""
+    (key,) = raise_alerts(database, clock.now())
+    deliver_due(database, messenger(standin), clock.now())
+    with database.session() as db:
+        update_alert(db, key, state="resolved", text="resolved", now=clock.now())
+    standin.fail_next("chat.update", refusal)
+    assert deliver_due(database, messenger(standin), clock.now()).failed == 1
+    row = alert(database, key)
+    assert row.last_error == refusal and row.next_attempt_at is None and row.ts
+    assert len(standin.posted(CHANNEL)) == 1
+
+
 def alert_in(db, key) -> Alert:
     return db.scalar(select(Alert).where(Alert.key == key))
 
