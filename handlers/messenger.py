@@ -11,6 +11,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.alerts.delivery import DeliveryError
 
@@ -28,6 +31,8 @@ PERMANENT = {
     "msg_too_long",
     "message_not_found",
     "cant_update_message",
+    "edit_window_closed",  # chat.update: the workspace's edit settings
+    "is_inactive",  # chat.update: the channel was archived, frozen or deleted
     "user_not_found",
 }
 # The message metadata every alert is posted with: its key, so a post whose answer was lost
@@ -36,18 +41,45 @@ EVENT_TYPE = "hourglass_alert"
 HISTORY_PAGE, HISTORY_PAGES = 200, 10
 
 
+# The longest Retry-After a post waits out itself: three waits and the post stay far inside
+# the outbox's lease (bot.alerts.delivery.LEASE). A longer one is a failed attempt, retried by
+# the outbox's back-off: sleeping through it while holding the lease would let another clock
+# take the row over, find nothing yet, and post too.
+RATE_LIMIT_WAIT = 5
+
+
+class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """The SDK's rate-limit retry, for waits of at most RATE_LIMIT_WAIT seconds."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        waits = [v for k, v in response.headers.items() if k.lower() == "retry-after"]
+        try:
+            return not waits or int(waits[0][0]) <= RATE_LIMIT_WAIT
+        except (ValueError, IndexError):
+            return False
+
+
 class SlackMessenger:
     def __init__(self, client: WebClient) -> None:
         self.client = client
         # Posts are sent once per attempt: a retry inside the SDK after a timeout, a dropped
         # connection or a 5xx could post twice, and the outbox must look in the channel
-        # first. A 429 was not accepted, so it is still waited out here.
+        # first. A 429 was not accepted, so a short one is still waited out here.
         self.poster = WebClient(
             token=client.token,
             base_url=client.base_url,
             timeout=client.timeout,
             logger=client.logger,
-            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)],
+            retry_handlers=[ShortRateLimitRetryHandler(max_retry_count=3)],
         )
 
     def post(

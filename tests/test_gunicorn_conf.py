@@ -1,7 +1,7 @@
 """`gunicorn app:wsgi` itself, as a subprocess from the repository root (so gunicorn reads
 gunicorn.conf.py there, as it does in production): a bad policy or setting stops the master
 before it listens, exit 2 and the one line the CLI prints; a good one serves, and a
-replayed request is refused whichever worker it reaches."""
+replayed request, or one from another workspace, is refused whichever worker it reaches."""
 
 from __future__ import annotations
 
@@ -71,10 +71,11 @@ def refused_at_start(env: dict[str, str]) -> tuple[str, str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("policy", BAD_POLICIES.values(), ids=BAD_POLICIES.keys())
-def test_a_bad_policy_stops_gunicorn_before_it_listens(policy, tmp_path, env, standin):
+def test_a_bad_policy_stops_gunicorn_before_it_listens(policy, tmp_path, env, standin, database):
     path = tmp_path / "policy.toml"
     path.write_text(policy)
-    line, cli_line = refused_at_start({**env, "HOURGLASS_POLICY": str(path)})
+    served = {**env, "HOURGLASS_POLICY": str(path), "DATABASE_URL": database.url}
+    line, cli_line = refused_at_start(served)
     assert line == cli_line and line.startswith(f"hourglass: {path}")
     assert not standin.calls_to("auth.test")  # refused before anything else was tried
 
@@ -93,10 +94,15 @@ def test_a_bad_setting_stops_gunicorn_with_the_clis_line(setting, value, message
 
 
 @pytest.mark.slow
-def test_a_good_policy_serves_and_a_replay_is_refused_by_any_worker(env, standin):
+def test_a_good_policy_serves_and_a_replay_or_a_stranger_is_refused_by_any_worker(
+    env, standin, database
+):
+    """On both databases: the seen signatures are shared by gunicorn's workers through the
+    database, so a replay is refused whichever worker it reaches."""
     port = free_port()
     policy = str(ROOT / "examples" / "policies" / "000_fair_use.toml")
-    process = gunicorn({**env, "HOURGLASS_POLICY": policy}, port, workers=2)
+    served = {**env, "HOURGLASS_POLICY": policy, "DATABASE_URL": database.url}
+    process = gunicorn(served, port, workers=2)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -115,6 +121,9 @@ def test_a_good_policy_serves_and_a_replay_is_refused_by_any_worker(env, standin
         first = post_signed(url, body, headers)
         assert first.status == 200 and first.text.startswith(":"), first.raw
         assert [post_signed(url, body, headers).status for _ in range(4)] == [401] * 4
+        body = slash_command_body("/balance", "", user_id=AGENT, team_id="T0STRANGER")
+        stranger = post_signed(url, body, signed_headers(SIGNING_SECRET, body, int(time.time())))
+        assert "serves another Slack workspace, not T0STRANGER" in stranger.text, stranger.raw
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -165,10 +165,10 @@ def _snapshot(alert: Alert, unknown_since: datetime | None) -> _Lease:
 def _attempt(messenger: Messenger, held: _Lease) -> _Outcome:
     """One delivery: edit the posted message; or adopt the one an earlier unknown post
     left in the channel; or post. Never inside a transaction."""
-    found, stage = held.posted, "find"
+    found, stage, unread = held.posted, "find", False
     try:
         if found is None and held.unknown_since is not None:
-            found = _find(messenger, held)
+            found, unread = _find(messenger, held)
         stage = "edit"
         if found is not None:
             messenger.update(*found, held.text, held.blocks)
@@ -178,14 +178,23 @@ def _attempt(messenger: Messenger, held: _Lease) -> _Outcome:
         return _Outcome("posted", posted)
     except DeliveryError as error:
         # Settled: the post was refused outright after any earlier unknown post was looked
-        # for and not found, so nothing of this alert's is in the channel.
-        return _Outcome("failed", found, error, settled=stage == "post" and not error.unknown)
+        # for and not found, so nothing of this alert's is in the channel. History that
+        # could not be read proves nothing: the earlier post is looked for next time.
+        settled = stage == "post" and not error.unknown and not unread
+        return _Outcome("failed", found, error, settled=settled)
+    except Exception as error:  # noqa: BLE001 - a messenger's own failure is an unknown outcome
+        # Not Slack's refusal but the messenger's (an answer it could not read, its own
+        # bug): the call may have been done, so it is recorded, retried and looked for
+        # like a timeout, not left to stop the sweep with the lease held and no reason shown.
+        log.exception("alert %s: the messenger failed while delivering (%s)", held.key, stage)
+        unknown = DeliveryError(f"{stage}: {error!r}", unknown=True)
+        return _Outcome("failed", found, unknown)
 
 
-def _find(messenger: Messenger, held: _Lease) -> tuple[str, str] | None:
-    """The message an earlier post whose outcome is unknown left in the channel, if any.
-    History that can never be read (a permanent error) is not looked at again: the post
-    goes ahead, at least once rather than never."""
+def _find(messenger: Messenger, held: _Lease) -> tuple[tuple[str, str] | None, bool]:
+    """The message an earlier post whose outcome is unknown left in the channel, if any,
+    and whether the history could not be read. History that can never be read (a permanent
+    error) is not waited for: the post goes ahead, at least once rather than never."""
     assert held.unknown_since is not None
     try:
         found = messenger.find(
@@ -195,10 +204,10 @@ def _find(messenger: Messenger, held: _Lease) -> tuple[str, str] | None:
         if not error.permanent:
             raise
         log.warning("alert %s: cannot read the channel's history (%s); posting", held.key, error)
-        return None
+        return None, True
     if found is not None:
         log.info("alert %s was already in the channel (%s): adopted", held.key, found)
-    return found
+    return found, False
 
 
 def _record(database: Database, held: _Lease, outcome: _Outcome, now: datetime) -> bool:

@@ -183,7 +183,10 @@ def update_alert(
             alert.kind = kind
         if data is not None:
             alert.data = {**(alert.data or {}), **data}
-        alert.version += 1
+        # Counted by the database, not from what this transaction read: two changes at once
+        # on Postgres are two versions, so an edit in flight with the first is never taken
+        # for the second's (the outbox compares versions when it records a delivery).
+        alert.version = Alert.version + 1
         alert.attempts = 0
         alert.updated_at = now
         if alert.channel:

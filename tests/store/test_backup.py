@@ -97,6 +97,7 @@ class Writers:
             thread.join(timeout=30)
 
 
+@pytest.mark.slow  # a race: writers keep going while the backup runs
 def test_a_backup_under_load_restores_to_the_statement_at_its_moment(slack, request, tmp_path):
     database = slack.database
     restored_url = _restore_target(database, request, tmp_path)

@@ -8,6 +8,7 @@ stand-in's late answers.
 
 from __future__ import annotations
 
+import http.client
 import threading
 from dataclasses import replace
 from datetime import timedelta
@@ -52,6 +53,10 @@ def keys_in(standin, channel=CHANNEL) -> list[str]:
     return [m.metadata["event_payload"]["key"] for m in standin.messages(channel) if m.metadata]
 
 
+class Killed(BaseException):
+    """The process is gone: nothing after this line of the deliverer runs."""
+
+
 class CrashAfterPost:
     """A messenger whose process dies right after Slack accepted the post."""
 
@@ -60,13 +65,22 @@ class CrashAfterPost:
 
     def post(self, *args, **kwargs):
         self.inner.post(*args, **kwargs)
-        raise RuntimeError("kill -9")
+        raise Killed("kill -9")
 
     def update(self, *args, **kwargs):
         return self.inner.update(*args, **kwargs)
 
     def find(self, *args, **kwargs):
         return self.inner.find(*args, **kwargs)
+
+
+class AnswerCutShort(CrashAfterPost):
+    """Slack took the post, but its answer could not be read: not a DeliveryError (the
+    SDK lets http.client's own exceptions through)."""
+
+    def post(self, *args, **kwargs):
+        self.inner.post(*args, **kwargs)
+        raise http.client.IncompleteRead(b'{"ok": tr')
 
 
 class LeaseTakenWhilePosting(CrashAfterPost):
@@ -113,13 +127,140 @@ def test_a_timeout_after_acceptance_is_adopted_not_posted_again(database, standi
 
 def test_a_crash_after_the_post_leaves_one_message(database, standin, clock):
     raise_alerts(database, clock.now())
-    with pytest.raises(RuntimeError):  # posted, nothing recorded, and the lease runs out
+    with pytest.raises(Killed):  # posted, nothing recorded, and the lease runs out
         deliver_due(database, CrashAfterPost(messenger(standin)), clock.now(), lease=timedelta(0))
     assert alert(database).ts is None
     report = deliver_due(database, messenger(standin), clock.now())
     assert report.adopted == 1 and report.posted == 0
     assert len(standin.messages(CHANNEL)) == 1
     assert alert(database).ts == standin.messages(CHANNEL)[0].ts
+
+
+def test_an_answer_that_cannot_be_read_is_an_unknown_outcome_not_a_stopped_sweep(
+    database, standin, clock
+):
+    """A messenger raising something other than DeliveryError: the attempt is recorded as
+    failed with its reason (shown to managers), the lease let go, the rest of the batch still
+    tried; and the next attempt looks in the channel before posting again."""
+    keys = raise_alerts(database, clock.now(), count=2)
+    report = deliver_due(database, AnswerCutShort(messenger(standin)), clock.now())
+    assert report.failed == 2 and report.posted == 0
+    for key in keys:
+        row = alert(database, key)
+        assert row.lease_token is None and row.post_started_at is not None
+        assert "IncompleteRead" in row.last_error and row.next_attempt_at and row.failing_since
+    clock.advance(timedelta(minutes=1))
+    report = deliver_due(database, messenger(standin), clock.now())
+    assert report.adopted == 2 and report.posted == 0
+    assert len(standin.posted(CHANNEL)) == 2 and sorted(keys_in(standin)) == sorted(keys)
+
+
+def test_a_long_rate_limit_is_left_to_the_outbox_not_waited_out_holding_the_lease(
+    database, standin, clock
+):
+    """A 429 asking for 90 s is not slept through inside the post (longer sleeps than the
+    lease let another clock take the row and post too): the attempt fails at once, nothing
+    was accepted, and the back-off posts it once."""
+    raise_alerts(database, clock.now())
+    standin.fail_next("chat.postMessage", status=429, retry_after=90)
+    report = deliver_due(database, messenger(standin), clock.now())
+    assert report.failed == 1 and report.posted == 0
+    row = alert(database)
+    assert row.last_error == "ratelimited" and row.post_started_at is None  # not accepted
+    clock.advance(timedelta(minutes=1))
+    report = deliver_due(database, messenger(standin), clock.now())
+    assert report.posted == 1 and report.adopted == 0
+    assert len(standin.messages(CHANNEL)) == 1
+
+
+class ChangedWhileEditing(CrashAfterPost):
+    """While the edit is out, `change` runs: another transaction moves the alert on."""
+
+    def __init__(self, inner, change):
+        super().__init__(inner)
+        self.change = change
+
+    def update(self, *args, **kwargs):
+        self.inner.update(*args, **kwargs)
+        self.change()
+
+
+def test_a_state_change_by_a_transaction_that_read_the_alert_earlier_is_delivered(
+    database, standin, clock
+):
+    """Two state changes at once on Postgres: one commits and its edit goes out; the other,
+    which read the alert before the first committed, commits while that edit is in flight.
+    Its state is the final one, so it must be edited in too, not counted as delivered."""
+    if database.dialect == "sqlite":
+        pytest.skip("SQLite runs one writing transaction at a time: nothing reads stale")
+    (key,) = raise_alerts(database, clock.now())
+    deliver_due(database, messenger(standin), clock.now())
+    late = database._sessions()
+    try:
+        seen = alert_in(late, key)  # read (and kept) before the first change commits
+        assert seen.state == "raised"
+        with database.session() as db:
+            update_alert(db, key, state="low", text="first change", now=clock.now())
+
+        def second_change() -> None:
+            update_alert(late, key, state="resolved", text="final state", now=clock.now())
+            late.commit()
+
+        changed = ChangedWhileEditing(messenger(standin), second_change)
+        deliver_due(database, changed, clock.now())
+    finally:
+        late.close()
+    deliver_due(database, messenger(standin), clock.now())
+    (message,) = standin.messages(CHANNEL)
+    assert message.text == "final state"
+    row = alert(database, key)
+    assert row.text == "final state" and row.delivered_version == row.version
+
+
+def test_a_post_refused_where_history_could_not_be_read_is_still_looked_for_later(
+    database, standin, clock
+):
+    """The app is taken out of a private channel after a post there timed out: history
+    cannot be read and the new post is refused. That refusal does not prove the first post
+    is not there, so once the app is back the next state change adopts it."""
+    standin.add_channel("GPRIV001", "escalations", private=True, member=True)
+    (key,) = raise_alerts(database, clock.now())
+    with database.session() as db:
+        db.execute(update(Alert).values(channel="GPRIV001"))
+    standin.answer_late(2.0)
+    deliver_due(database, messenger(standin, timeout=1), clock.now())
+    standin.answer_on_time()
+    standin.channel("GPRIV001").is_member = False
+    clock.advance(timedelta(minutes=1))
+    assert deliver_due(database, messenger(standin), clock.now()).failed == 1
+    row = alert(database, key)
+    assert row.last_error == "channel_not_found" and row.next_attempt_at is None  # parked
+    assert row.post_started_at is not None  # the first post may still be there
+    standin.channel("GPRIV001").is_member = True
+    with database.session() as db:
+        update_alert(db, key, state="resolved", text="resolved", now=clock.now())
+    assert deliver_due(database, messenger(standin), clock.now()).adopted == 1
+    (message,) = standin.messages("GPRIV001")
+    assert message.text == "resolved"
+
+
+@pytest.mark.parametrize("refusal", ["is_archived", "is_inactive", "edit_window_closed"])
+def test_an_edit_refused_for_good_is_parked_with_its_reason(database, standin, clock, refusal):
+    """The alert's channel was archived after its message went out: the edit is refused
+    for good, so it is parked (and listed for managers), not retried every 15 minutes."""
+    (key,) = raise_alerts(database, clock.now())
+    deliver_due(database, messenger(standin), clock.now())
+    with database.session() as db:
+        update_alert(db, key, state="resolved", text="resolved", now=clock.now())
+    standin.fail_next("chat.update", refusal)
+    assert deliver_due(database, messenger(standin), clock.now()).failed == 1
+    row = alert(database, key)
+    assert row.last_error == refusal and row.next_attempt_at is None and row.ts
+    assert len(standin.posted(CHANNEL)) == 1
+
+
+def alert_in(db, key) -> Alert:
+    return db.scalar(select(Alert).where(Alert.key == key))
 
 
 def test_a_lost_lease_discards_the_result_and_the_next_holder_reconciles(database, standin, clock):
@@ -139,7 +280,7 @@ def test_a_lost_lease_discards_the_result_and_the_next_holder_reconciles(databas
 
 def test_a_live_lease_is_not_taken_even_by_a_clock_hours_ahead(database, standin, clock):
     raise_alerts(database, clock.now())
-    with pytest.raises(RuntimeError):
+    with pytest.raises(Killed):
         deliver_due(database, CrashAfterPost(messenger(standin)), clock.now())
     # Leases run on the database's clock: a sweep `--at` three hours on does not steal it.
     later = clock.now() + timedelta(hours=3)
