@@ -54,6 +54,7 @@ from bot.policy.model import Policy, provider_today
 from bot.reports import issued, rerate
 from bot.reports.policy_record import check_recorded
 from bot.text import is_digits
+from bot.units import plural
 from handlers import register_listeners
 from handlers.context import Hourglass
 from handlers.edge import as_refusal, install, new_ref
@@ -738,7 +739,7 @@ def _customer(args: argparse.Namespace, settings: Settings) -> int:
             now=SystemClock().now(),
         )
         print(
-            f"hourglass: added customer {customer.name} ({customer.plan}, {customer.seats} seats)"
+            f"hourglass: added customer {customer.name} ({customer.plan}, {plural(customer.seats, 'seat')})"
         )
     return 0
 

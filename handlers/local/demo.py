@@ -22,6 +22,7 @@ from bot.policy.loader import default_policy_text, load_policy, parse_policy
 from bot.reports.policy_record import check_recorded
 from bot.reports.rerate import rerate
 from bot.reports.statement import build_statement
+from bot.units import plural
 from handlers.local.console import LocalSlack, LocalWiring
 from store.db import Database, migrate
 
@@ -58,7 +59,9 @@ class Demo:
 
     def sweep(self) -> None:
         report = self.local.sweep()
-        print(f"   [clock] sweep: {report.posted} alerts posted, {report.updated} updated")
+        print(
+            f"   [clock] sweep: {plural(report.posted, 'alert')} posted, {report.updated} updated"
+        )
 
 
 def _who(user: str) -> str:
