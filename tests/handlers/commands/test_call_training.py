@@ -115,9 +115,8 @@ def test_done_when_a_long_call_billed_as_training_is_on_the_statement_once_and_u
     )
 
     undone = slack.command("/call bill #1 undo", MANAGER)
-    assert (
-        ":leftwards_arrow_with_hook: #1 (20m call with jane at *acme* on Fri 20 Nov) is "
-        in (undone.text)
+    assert ":leftwards_arrow_with_hook: #1 (20m call with jane at *acme* on Fri 20 Nov) is " in (
+        undone.text
     )
     assert "billed as support again" in undone.text
     assert "jane now has 48m this month (2026-11) of 45m allowance — over allowance" in (

@@ -52,12 +52,8 @@ def test_done_when_five_calls_make_61_minutes_review_one_long_call_alerts_once(a
     replies = spaced(slack, [f"/call {m}m acme jane" for m in (16, 14, 14, 2, 15)])
     assert all(r.status == 200 for r in replies)
     assert "long call" in replies[0].text and "long call" not in replies[4].text
-    assert "jane: 16m this month (2026-11) of 45m allowance — within allowance" in (
-        replies[0].text
-    )
-    assert "jane: 46m this month (2026-11) of 45m allowance — over allowance." in (
-        replies[3].text
-    )
+    assert "jane: 16m this month (2026-11) of 45m allowance — within allowance" in (replies[0].text)
+    assert "jane: 46m this month (2026-11) of 45m allowance — over allowance." in (replies[3].text)
     assert (
         "jane: 1h 1m this month (2026-11) of 45m allowance — over allowance, flagged for review"
         in replies[4].text
@@ -335,8 +331,7 @@ def test_forgotten_timer_dm_once_per_interval_and_both_buttons_work(acme):
     slack.action("timer_stop", stop_button["value"])
     answer = slack.standin.responses[-1]
     assert (
-        "195m" not in answer["text"]
-        and "3h 15m call with jane (acme) recorded" in (answer["text"])
+        "195m" not in answer["text"] and "3h 15m call with jane (acme) recorded" in (answer["text"])
     )
     assert answer["replace_original"] is True
     assert count(slack.database, PhoneCall) == 1 and count(slack.database, CallTimer) == 0
