@@ -357,7 +357,9 @@ def chapter_time(demo: Demo) -> None:
     form = {"customer": "acme", "duration": "25m", "date": "2026-11-20", "kind": "1on1"}
     demo.local.submit("log_time", {**form, "note": "printer queue"}, AGENT)
     print("alex (agent)> [submits 13h]")
-    print(f"   {demo.local.submit('log_time', {**form, 'duration': '13h'}, AGENT)}")
+    refused = demo.local.submit("log_time", {**form, "duration": "13h"}, AGENT)
+    for field, error in refused.get("errors", {}).items():
+        print(f"   [the form stays open; under {field}: {error}]")
     demo.say("Refused input changes nothing")
     demo.run("/log 13h acme")
     demo.run("/log 30m acme genral")
