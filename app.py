@@ -54,6 +54,7 @@ from bot.policy.model import Policy, provider_today
 from bot.reports import issued, rerate
 from bot.reports.policy_record import check_recorded
 from bot.text import is_digits
+from bot.units import plural
 from handlers import register_listeners
 from handlers.context import Hourglass
 from handlers.edge import as_refusal, install, new_ref
@@ -585,7 +586,12 @@ def build_parser() -> argparse.ArgumentParser:
     restore_cmd = sub.add_parser("restore", help="replace the database with a backup")
     restore_cmd.add_argument("file")
     restore_cmd.add_argument("--yes", action="store_true", help="replace it (stop the app first)")
-    sub.add_parser("demo", help="a scripted walk through every feature, no Slack needed")
+    demo_parser = sub.add_parser(
+        "demo", help="a scripted walk through every feature, no Slack needed"
+    )
+    demo_parser.add_argument(
+        "--verbose", action="store_true", help="show the log lines (INFO) on stderr as well"
+    )
     return parser
 
 
@@ -595,10 +601,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         settings = Settings.from_env()
-        quiet = args.command in INTERACTIVE
-        configure_logging(
-            settings.log_level or ("WARNING" if quiet else "INFO"), settings.log_format
-        )
+        # The console and the demo are read by a person: only warnings, unless asked for
+        # the log with `--verbose` (which shows at least INFO, whatever LOG_LEVEL says).
+        verbose = getattr(args, "verbose", False)
+        level = settings.log_level or ("WARNING" if args.command in INTERACTIVE else "INFO")
+        if verbose and logging.getLevelName(level) > logging.INFO:
+            level = "INFO"
+        configure_logging(level, settings.log_format)
         return COMMANDS[args.command](args, settings)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
@@ -738,7 +747,7 @@ def _customer(args: argparse.Namespace, settings: Settings) -> int:
             now=SystemClock().now(),
         )
         print(
-            f"hourglass: added customer {customer.name} ({customer.plan}, {customer.seats} seats)"
+            f"hourglass: added customer {customer.name} ({customer.plan}, {plural(customer.seats, 'seat')})"
         )
     return 0
 

@@ -32,6 +32,32 @@ def format_minutes(minutes: int) -> str:
     return f"{hours}h {rest}m"
 
 
+# Nouns whose plural is not made by the rules in `plural`.
+_IRREGULAR_PLURALS = {"person": "people"}
+
+
+def plural(count: int, noun: str) -> str:
+    """A count with its noun agreeing, for every reply that counts: `1 ticket`, `2 tickets`,
+    `1 entry`, `3 entries`, `1 breach`, `0 breaches`. The noun's last word is the one that
+    changes (`1 business day`, `2 business days`)."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {_plural_noun(noun)}"
+
+
+def _plural_noun(noun: str) -> str:
+    head, _, last = noun.rpartition(" ")
+    if last in _IRREGULAR_PLURALS:
+        many = _IRREGULAR_PLURALS[last]
+    elif last.endswith("y") and last[-2:-1] not in ("a", "e", "i", "o", "u", ""):
+        many = last[:-1] + "ies"
+    elif last.endswith(("s", "x", "ch", "sh")):
+        many = last + "es"
+    else:
+        many = last + "s"
+    return f"{head} {many}" if head else many
+
+
 def format_work_date(work_date: date, today: date | None = None) -> str:
     """Short receipt date, e.g. ``Fri 20 Nov``; with the year (``Thu 1 Dec 2016``) when it is
     not `today`'s year, so a date in another year never reads as this one's."""

@@ -237,6 +237,41 @@ def test_demo_walks_through_without_slack():
     assert "[presses Move anyway]" in result.stdout and '"status": "moved_late"' in result.stdout
     assert "(November's statement unchanged)" in result.stdout  # issue 16
     assert "overage, 60.00 GBP at 120.00 GBP/h" in result.stdout
+    # a story a person reads (issue 19 item 9): no log lines, statuses in words, one format
+    assert result.stderr == "" and " INFO " not in result.stdout
+    assert "1h × 1: cancelled late, 30m billed" in result.stdout
+    assert "30m × 1: no-show, 30m billed" in result.stdout
+    assert "30m × 1: moved late, 30m billed" in result.stdout
+    assert "jane: 1h 1m this month (2026-11) of 45m allowance" in result.stdout
+    assert not re.search(r"\b1 (alerts|calls|entries|seats|tickets)\b", result.stdout)
+    # the back-dated work the story shows is recorded, not refused as before the customer
+    assert "cannot be recorded on" not in result.stdout
+    assert "Logged 1h 30m 1-on-1 for acme on Thu 19 Nov" in result.stdout
+    statement = result.stdout.split("--format json\n")[1].split("\n\nDemo finished")[0]
+    assert json.loads(statement)["sessions"][0]["status"] == "late_cancelled"
+
+
+def test_the_demo_shows_its_log_lines_only_when_verbose():
+    result = subprocess.run(
+        [*CLI, "demo", "--verbose"],
+        cwd=ROOT,
+        env=process_env({}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert " INFO hourglass.requests: command /hourglass" in result.stderr
+    assert " INFO " not in result.stdout
+
+
+def test_the_console_prints_only_its_banner_at_start(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    result = run_cli("console", env=env, input_text=":quit\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no alembic lines, no INFO
+    assert result.stdout.startswith("Hourglass console on sqlite:///")
+    assert "alembic" not in result.stdout.lower() and " INFO " not in result.stdout
 
 
 def test_console_dispatches_typed_commands(tmp_path):

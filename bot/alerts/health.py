@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.alerts.outbox import raise_alert
 from bot.policy.model import Policy
+from bot.units import plural
 from store.models import Alert
 from store.repositories.core import Alerts, Customers
 
@@ -107,7 +108,7 @@ def _failed_line(db: Session, alert: Alert) -> str:
     where = f" in <#{alert.channel}>" if alert.channel else ""
     return (
         f"Alert #{alert.id} ({alert.kind}){whose}{where} not delivered: "
-        f"`{alert.last_error}` after {alert.attempts} attempt(s). {_summary(alert)}"
+        f"`{alert.last_error}` after {plural(alert.attempts, 'attempt')}. {_summary(alert)}"
     )
 
 
@@ -118,7 +119,7 @@ def _failing_line(db: Session, alert: Alert) -> str:
     since = f"{alert.failing_since:%Y-%m-%d %H:%M} UTC" if alert.failing_since else "?"
     return (
         f"Alert #{alert.id} ({alert.kind}){whose}{where} still failing since {since}: "
-        f"`{alert.last_error}` after {alert.attempts} attempt(s); retried until Slack takes "
+        f"`{alert.last_error}` after {plural(alert.attempts, 'attempt')}; retried until Slack takes "
         f"it. {_summary(alert)}"
     )
 

@@ -125,13 +125,19 @@ def raise_low_balance_alert(
         f"#{s.block.id}: {format_minutes(s.remaining_minutes)} until {s.block.expires.isoformat()}"
         for s in live
     )
-    text = (
-        f":battery: *{customer.name}* is low on prepaid hours: "
-        f"{format_minutes(remaining)} left (threshold {format_minutes(threshold)})"
-        + (f" — {where}." if where else "; every block is used up or expired.")
-        + f" Latest block #{newest.id}. Further 1-on-1 time bills as overage at "
-        f"{policy.hourly_rate} {policy.currency}/h once it runs out."
-    )
+    head = f":battery: *{customer.name}* is low on prepaid hours: "
+    threshold_text = f"(threshold {format_minutes(threshold)})"
+    rate = f"{policy.hourly_rate} {policy.currency}/h"
+    if where:
+        text = (
+            f"{head}{format_minutes(remaining)} left {threshold_text} — {where}. Latest block "
+            f"#{newest.id}. Further 1-on-1 time bills as overage at {rate} once it runs out."
+        )
+    else:  # nothing left: overage is not a prospect but what happens now
+        text = (
+            f"{head}nothing left {threshold_text}; every block is used up or expired. Latest "
+            f"block #{newest.id}. Further 1-on-1 time bills as overage at {rate}."
+        )
     return raise_or_revive(
         db,
         policy,

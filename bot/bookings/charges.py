@@ -47,6 +47,20 @@ class BookingStatus(StrEnum):
 WAIVABLE = (BookingStatus.LATE_CANCELLED, BookingStatus.NO_SHOW)
 
 
+# A session's status as people read it; JSON and CSV keep the codes (SPEC §6).
+_STATUS_WORDS = {
+    BookingStatus.LATE_CANCELLED: "cancelled late",
+    BookingStatus.NO_SHOW: "no-show",
+    MOVED_LATE: "moved late",
+}
+
+
+def status_words(status: str) -> str:
+    """`late_cancelled` -> `cancelled late`, `no_show` -> `no-show`, `moved_late` -> `moved
+    late`; `booked`, `held` and `cancelled` read as they are."""
+    return _STATUS_WORDS.get(status, status.replace("_", " "))
+
+
 def status_of(booking: Booking, now: datetime) -> BookingStatus:
     status = BookingStatus(booking.status)
     if status is BookingStatus.BOOKED and booking.end_at <= now:

@@ -8,9 +8,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.bookings.charges import BookingStatus, billed_minutes, kind_of, status_of
+from bot.bookings.charges import (
+    BookingStatus,
+    billed_minutes,
+    kind_of,
+    status_of,
+    status_words,
+)
 from bot.policy.model import Policy
-from bot.units import format_minutes, format_work_date
+from bot.units import format_minutes, format_work_date, plural
 from store.models import Booking, Customer
 from store.repositories.bookings import Bookings
 from store.repositories.core import UserProfiles
@@ -70,7 +76,7 @@ def describe(db: Session, booking: Booking, tz: ZoneInfo, now: datetime) -> str:
     return (
         f"#{booking.id} {booking.customer.name} "
         f"{format_span(booking.start_at, booking.minutes, tz, now=now)}, "
-        f"{kind_of(booking)}, {people}: {status.replace('_', ' ')}{tail}"
+        f"{kind_of(booking)}, {people}: {status_words(status)}{tail}"
     )
 
 
@@ -93,7 +99,7 @@ def upcoming_lines(db: Session, policy: Policy, customer: Customer, now: datetim
     for b in rows[:5]:
         lines.append(
             f"• #{b.id} {slack_time(b.start_at, policy)}, {format_minutes(b.minutes)} "
-            f"{kind_of(b)} ({len(b.engineers)} engineer{'s' if len(b.engineers) != 1 else ''})"
+            f"{kind_of(b)} ({plural(len(b.engineers), 'engineer')})"
         )
     if len(rows) > 5:
         lines.append(f"…and {len(rows) - 5} more (`/book list {customer.name}`)")

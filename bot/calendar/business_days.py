@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.calendar.business import SEARCH_LIMIT, BusinessCalendar, as_utc
+from bot.units import plural
 
 _BUSINESS_DAYS = re.compile(r"^\s*(\d+)\s*bd\s*$", re.IGNORECASE | re.ASCII)
 
@@ -41,7 +42,7 @@ class BusinessDays:
     @property
     def text(self) -> str:
         """ "1 business day", "2 business days"."""
-        return f"{self.count} business day" + ("" if self.count == 1 else "s")
+        return plural(self.count, "business day")
 
 
 Target = timedelta | BusinessDays

@@ -21,6 +21,7 @@ from bot.alerts.outbox import raise_alert, update_alert
 from bot.blocks import actions, button, section
 from bot.calls.fair_use import Limits, format_call_time, format_limit
 from bot.policy.model import Policy
+from bot.units import plural
 from store.models import Customer, PhoneCall
 
 ACCOUNT = "@account"  # stands for "all callers" in alert keys; never a valid caller name
@@ -141,8 +142,7 @@ def raise_over_limits(
     label = (
         f"{caller} at *{customer.name}*"
         if caller is not None
-        else f"the *{customer.name}* account ({customer.seats} seat"
-        f"{'s' if customer.seats != 1 else ''}, all callers)"
+        else f"the *{customer.name}* account ({plural(customer.seats, 'seat')}, all callers)"
     )
     used = format_call_time(seconds)
     crossed = (

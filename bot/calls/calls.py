@@ -23,6 +23,7 @@ from bot.customers import check_since_added, describe_phone_support, phone_suppo
 from bot.errors import Conflict
 from bot.parsing import MAX_DAYS_BACK, InputError, check_days_back, format_duration, month_bounds
 from bot.policy.model import Policy, provider_today
+from bot.units import format_minutes, plural
 from store.models import Customer, PhoneCall
 from store.models.calls import BILLED_AS_TRAINING as TRAINING
 from store.repositories.calls import PhoneCalls
@@ -141,7 +142,7 @@ class CallOutcome:
             lines.append(
                 f"{self.customer.name} account: {format_call_time(self.account_seconds)} of "
                 f"{format_limit(self.account_limits.allowance)} "
-                f"({self.customer.seats} seat{'s' if self.customer.seats != 1 else ''}) — "
+                f"({plural(self.customer.seats, 'seat')}) — "
                 f"{fair_use.describe_status(self.account_status)}."
             )
         return "\n".join(lines)
@@ -344,7 +345,7 @@ def balance_lines(db: Session, policy: Policy, customer: Customer, now: datetime
     lines.append(f"Phone calls in {fair_use.month_label(year, month)}:")
     total = 0
     for row in rows:
-        count = f"{row['calls']} call{'s' if row['calls'] != 1 else ''}"
+        count = plural(row["calls"], "call")
         if row["status"] is Status.NOT_COVERED:
             lines.append(
                 f"• {row['caller']}: {count}, {format_call_time(row['seconds'])} "
@@ -354,7 +355,7 @@ def balance_lines(db: Session, policy: Policy, customer: Customer, now: datetime
         total += row["seconds"]
         lines.append(
             f"• {row['caller']}: {count}, "
-            f"{format_call_time(row['seconds'])} of {row['allowance_minutes']}m — "
+            f"{format_call_time(row['seconds'])} of {format_minutes(row['allowance_minutes'])} — "
             f"{fair_use.describe_status(row['status'])}"
             + (f", {row['long_calls']} long" if row["long_calls"] else "")
         )

@@ -188,7 +188,7 @@ def calls_on(db: Session, policy: Policy, agent_id: str, day: date) -> list[tupl
 
 
 def describe_call(policy: Policy, call: PhoneCall, customer_name: str) -> str:
-    """`10:05 20m 00s call with jane (acme) — long call: "reset"`, for a list."""
+    """`10:05 20m call with jane (acme) — long call: "reset"`, for a list."""
     at = call.started_at.astimezone(policy.timezone)
     text = f"{at:%H:%M} {format_call_time(call.seconds)} call with {call.caller} ({customer_name})"
     flags = []

@@ -18,7 +18,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.parsing import format_duration
 from bot.policy.model import FairUse
+from bot.units import format_minutes
 
 
 class Status(StrEnum):
@@ -128,17 +130,30 @@ def caller_months(records: Iterable[CallRecord], limits: Limits) -> list[CallerM
 
 
 def format_call_time(seconds: int) -> str:
-    """Call time as agents read it against a minutes allowance: `61m 00s`."""
+    """A finished call's time (or a month of calls) as people read durations everywhere:
+    `17m`, `1h 1m`, in whole minutes with a started minute counting (`16m 01s` reads `17m`).
+    Up, not to the nearest: it is how a call is billed as training, and it keeps every
+    comparison true as read, because the limits are strict to the second: a caller at
+    45m 01s is over a 45m allowance and reads `46m`, never `45m`. The exact seconds stay in
+    the JSON and CSV statements; only a running timer shows seconds (`format_running`)."""
     if seconds < 0:
         raise ValueError("negative call time")
-    minutes, rest = divmod(seconds, 60)
-    return f"{minutes}m {rest:02d}s"
+    return format_minutes(-(-seconds // 60))
+
+
+def format_running(seconds: int) -> str:
+    """A timer still running, to the second, so it visibly moves: `16m 30s`, `1h 1m 05s`."""
+    if seconds < 0:
+        raise ValueError("negative call time")
+    return format_duration(timedelta(seconds=seconds), seconds=True)
 
 
 def format_limit(seconds: int) -> str:
-    """A limit as the policy states it, in minutes: `45m`, `60m`, `90m`."""
-    minutes, rest = divmod(seconds, 60)
-    return f"{minutes}m" if not rest else format_call_time(seconds)
+    """A limit as the policy states it: `45m`, `1h`, `1h 30m` (to the second if it has
+    seconds, so a limit never reads rounded)."""
+    if seconds % 60:
+        return format_duration(timedelta(seconds=seconds), seconds=True)
+    return format_minutes(seconds // 60)
 
 
 def describe_status(status: Status) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.alerts.outbox import raise_alert, update_alert
 from bot.blocks import actions, button, section
 from bot.calls.calls import CallOutcome, CallSource, TimerRunning, check_note, record
-from bot.calls.fair_use import format_call_time
+from bot.calls.fair_use import format_running
 from bot.parsing import InputError, format_duration
 from bot.policy.model import Policy
 from bot.text import is_digits
@@ -98,7 +98,7 @@ def start_timer(
     if not started:
         raise TimerRunning(
             f"your timer for {running.caller} ({running.customer}) is already running "
-            f"({format_call_time(running.elapsed_seconds)}); `/timer stop` or `/timer discard` "
+            f"({format_running(running.elapsed_seconds)}); `/timer stop` or `/timer discard` "
             "it first"
         )
     return running

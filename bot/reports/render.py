@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from bot.billing.timelog import StatementDay
+from bot.bookings.charges import status_words
 from bot.calls.fair_use import format_call_time
 from bot.reports.statement import (
     AdjustmentRow,
@@ -23,7 +24,7 @@ from bot.reports.statement import (
     Statement,
     TrainingCallRow,
 )
-from bot.units import format_minutes
+from bot.units import format_minutes, plural
 
 CSV_HEADER = ["section", "date", "item", "logged_minutes", "billed_minutes", "detail"]
 CsvRow = list[str | int]
@@ -146,7 +147,7 @@ def _session_line(session: SessionRow) -> str:
     return (
         f"  #{session['id']} {session['start'][:16].replace('T', ' ')} "
         f"{session['kind']}, {format_minutes(session['minutes'])} × {session['engineers']}: "
-        f"{session['status']}, {format_minutes(session['billed_minutes'])} billed"
+        f"{status_words(session['status'])}, {format_minutes(session['billed_minutes'])} billed"
         + _waived(session)
     )
 
@@ -171,7 +172,7 @@ def _block_line(block: BlockRow) -> str:
 
 def _call_line(call: CallRow) -> str:
     talked = format_call_time(call["seconds"])
-    count = f"{call['calls']} call{'s' if call['calls'] != 1 else ''}"
+    count = plural(call["calls"], "call")
     if call["status"] == "not_covered":
         return f"  {call['caller']}: {count}, {talked} (not covered by the plan)"
     line = (
@@ -237,7 +238,7 @@ def _sla_lines(sla: SlaSummary) -> list[str]:
         return []
     ratio = sla.get("within_target_ratio")
     return [
-        f"SLA: {sla['tickets']} tickets, {sla['responded']} responded, {sla['breached']} breached"
+        f"SLA: {plural(sla['tickets'], 'ticket')}, {sla['responded']} responded, {sla['breached']} breached"
         + (f", {ratio:.1%} within target" if ratio is not None else "")
     ]
 

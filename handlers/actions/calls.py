@@ -12,8 +12,9 @@ from slack_sdk import WebClient
 
 from bot.bookings.sessions import BookingForm
 from bot.calls import timers, training
-from bot.calls.fair_use import format_call_time
+from bot.calls.fair_use import format_running
 from bot.roles import MANAGER
+from bot.units import format_minutes
 from handlers.common import ActionCall, run_action
 from handlers.context import hourglass_of
 from handlers.edge import tell
@@ -111,8 +112,8 @@ def timer_keep_running(
             return ":information_source: That timer is no longer running."
         return (
             f":stopwatch: Keeping your timer for {running.caller} ({running.customer}) "
-            f"running ({format_call_time(running.elapsed_seconds)} so far); I'll check again "
-            f"in {int(call.policy.timers.remind_every.total_seconds() // 60)} minutes."
+            f"running ({format_running(running.elapsed_seconds)} so far); I'll check again "
+            f"in {format_minutes(int(call.policy.timers.remind_every.total_seconds() // 60))}."
         )
 
     text = run_action(ack=ack, body=body, client=client, context=context, handler=keep)
@@ -130,7 +131,7 @@ def timer_discard(
             return ":information_source: That timer is no longer running."
         return (
             f":wastebasket: Discarded the timer for {running.caller} ({running.customer}) after "
-            f"{format_call_time(running.elapsed_seconds)}; no call was recorded. Record the "
+            f"{format_running(running.elapsed_seconds)}; no call was recorded. Record the "
             f"real call with `/call <duration> {running.customer} {running.caller} [on <date>]`."
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.alerts import health
 from bot.parsing import InputError
+from bot.units import plural
 from handlers.common import CommandCall, Reply
 from handlers.paging import paged_reply
 
@@ -20,7 +21,7 @@ def alerts_failed(call: CommandCall) -> Reply:
         return Reply(":white_check_mark: Every alert was delivered and no channel was lost.")
     zone = call.user_tz()
     items = [f"• {t.what} ({t.at.astimezone(zone):%a %-d %b %H:%M})" for t in found]
-    head = f":rotating_light: {len(found)} problem(s) with alerts, oldest first:"
+    head = f":rotating_light: {plural(len(found), 'problem')} with alerts, oldest first:"
     return paged_reply(call, LIST_COMMAND, head, items)
 
 
@@ -33,7 +34,7 @@ def home_blocks(count: int) -> list[dict]:
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f":rotating_light: *{count} alert problem(s)*: a lost channel or an "
+                "text": f":rotating_light: *{plural(count, 'alert problem')}*: a lost channel or an "
                 "undelivered alert. See `/hourglass alerts failed`.",
             },
         }

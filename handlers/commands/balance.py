@@ -6,7 +6,7 @@ from bot import customers as customer_service
 from bot.parsing import InputError
 from bot.reports.balance import Balance, balance_for
 from bot.roles import AGENT
-from bot.units import format_minutes
+from bot.units import format_minutes, plural
 from handlers.common import CommandCall, Reply, subcommands, text_blocks
 from handlers.help import Help
 
@@ -18,9 +18,7 @@ def balance(call: CommandCall) -> Reply:
         raise InputError("give one customer")
     customer = customer_service.get_customer(call.db, call.tokens[0])
     summary = balance_for(call.db, call.policy, customer, call.now)
-    lines = [
-        f"*{customer.name}* ({customer.plan} plan, {customer.seats} seat{'s' if customer.seats != 1 else ''})"
-    ]
+    lines = [f"*{customer.name}* ({customer.plan} plan, {plural(customer.seats, 'seat')})"]
     if summary.blocks:
         lines.append("Hour blocks:")
         for block in summary.blocks:

@@ -21,7 +21,7 @@ from bot.parsing import (
 )
 from bot.policy.model import provider_today
 from bot.roles import AGENT, MANAGER
-from bot.units import format_work_date
+from bot.units import format_work_date, plural
 from handlers.commands.log import whose_list
 from handlers.common import CommandCall, Reply, subcommands
 from handlers.help import Help
@@ -138,7 +138,7 @@ def list_(call: CommandCall) -> Reply:
     total = sum(c.seconds for c, _ in found)
     head = (
         f"{whose} calls on {when} ({call.policy.timezone.key}): {format_call_time(total)} in "
-        f"{len(found)} call{'s' if len(found) != 1 else ''}"
+        f"{plural(len(found), 'call')}"
     )
     items = [
         f"• #{c.id} {call_corrections.describe_call(call.policy, c, name)}" for c, name in found

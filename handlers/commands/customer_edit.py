@@ -18,6 +18,7 @@ from bot.calls import corrections as call_corrections
 from bot.customers import CustomerSettings
 from bot.parsing import InputError, split_options
 from bot.text import parse_whole
+from bot.units import plural
 from handlers.channel_check import channel_checker
 from handlers.common import CommandCall, Reply
 from handlers.mentions import channel_from
@@ -163,7 +164,7 @@ def _put_back(
 
 
 def describe(customer: Customer, zone: tzinfo) -> str:
-    seats = f"{customer.seats} seat{'s' if customer.seats != 1 else ''}"
+    seats = plural(customer.seats, "seat")
     channel = f"<#{customer.channel_id}>" if customer.channel_id else "no support channel"
     team = (
         f"team <#{customer.team_channel}>"

@@ -21,7 +21,7 @@ from bot.parsing import UNIT_WORDS, InputError, parse_date, parse_month, split_o
 from bot.policy.model import provider_today
 from bot.reports import issued as issued_statements
 from bot.roles import AGENT, MANAGER
-from bot.units import format_minutes
+from bot.units import format_minutes, plural
 from handlers.channel_check import channel_checker
 from handlers.commands import alerts_failed, balance, book, history, hours, role, ticket, timer
 from handlers.commands import call as call_command
@@ -100,7 +100,7 @@ def customer_add(call: CommandCall) -> Reply:
     )
     return Reply(
         f":white_check_mark: Added customer *{customer.name}* on the *{customer.plan}* plan "
-        f"({customer.seats} seat{'s' if customer.seats != 1 else ''}, "
+        f"({plural(customer.seats, 'seat')}, "
         f"{'with' if plan.phone_support else 'no'} phone support); {where}."
         + _nowhere_warning(call, customer),
         after_commit=checks,
@@ -176,7 +176,7 @@ def hours_add(call: CommandCall) -> Reply:
         now=call.now,
     )
     left = hour_blocks.days_left(block, today)
-    note = "already expired" if left <= 0 else f"{left} days left"
+    note = "already expired" if left <= 0 else f"{plural(left, 'day')} left"
     return Reply(
         f":hourglass_flowing_sand: Added block #{block.id} for *{customer.name}*: "
         f"{format_minutes(block.minutes)} bought {block.purchased:%a %-d %b %Y}, usable through "

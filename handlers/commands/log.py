@@ -9,7 +9,7 @@ from bot.billing import corrections, timelog
 from bot.parsing import InputError, parse_date, parse_mention, parse_record_id, take_date
 from bot.policy.model import provider_today
 from bot.roles import AGENT, PermissionDenied, Role
-from bot.units import format_minutes, format_work_date
+from bot.units import format_minutes, format_work_date, plural
 from handlers.common import CommandCall, Reply, subcommands, text_blocks
 from handlers.help import Help
 from handlers.paging import paged_reply
@@ -89,10 +89,7 @@ def list_(call: CommandCall) -> Reply:
         return _reply([f"{who} nothing logged on {when}."])
     total = sum(e.minutes for e, _ in entries)
     whose = "Your" if agent == call.user_id else f"<@{agent}>'s"
-    head = (
-        f"{whose} time on {when}: {format_minutes(total)} in {len(entries)} "
-        f"entr{'y' if len(entries) == 1 else 'ies'}"
-    )
+    head = f"{whose} time on {when}: {format_minutes(total)} in {plural(len(entries), 'entry')}"
     items = [f"• #{e.id} {timelog.describe_entry(e, name, with_date=False)}" for e, name in entries]
     return paged_reply(call, LIST_COMMAND, head, items)
 

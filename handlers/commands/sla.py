@@ -6,7 +6,7 @@ from bot import customers as customer_service
 from bot.parsing import InputError, parse_month
 from bot.sla import goals
 from bot.text import is_digits
-from bot.units import format_minutes
+from bot.units import format_minutes, plural
 from handlers.common import CommandCall, Reply, text_blocks
 
 USAGE = "/hourglass sla [customer] [YYYY-MM]"
@@ -21,8 +21,7 @@ def render(result: goals.MonthSla) -> list[str]:
         return [f"*{result.customer}* ({result.plan} plan): no tickets."]
     ratio = result.within_target_ratio
     lines = [
-        f"*{result.customer}* ({result.plan} plan): {result.tickets} "
-        f"ticket{'s' if result.tickets != 1 else ''}, "
+        f"*{result.customer}* ({result.plan} plan): {plural(result.tickets, 'ticket')}, "
         f"{result.responded} responded, {result.breached} breached, "
         f"{ratio:.1%} within target.",
         f"  first response (business time): p50 {_minutes(result.p50_first_response_minutes)}, "
@@ -32,9 +31,8 @@ def render(result: goals.MonthSla) -> list[str]:
         verdict = "met :white_check_mark:" if result.goal_met else "missed :x:"
         share = f" ({result.goal_ratio:.1%} so far)" if result.goal_ratio is not None else ""
         afford = (
-            f"; the month can afford {result.affordable_breaches} more "
-            f"breach{'es' if result.affordable_breaches != 1 else ''}"
-            if result.goal_met
+            f"; the month can afford {plural(result.affordable_breaches, 'more breach')}"
+            if result.goal_met and result.affordable_breaches is not None
             else ""
         )
         lines.append(f"  goal {result.goal}: {verdict}{share}{afford}")

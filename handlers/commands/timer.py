@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.calls import calls, timers
-from bot.calls.fair_use import format_call_time
+from bot.calls.fair_use import format_running
 from bot.customers import customer_for_work, phone_support
 from bot.parsing import InputError, parse_name
 from bot.roles import AGENT
@@ -67,7 +67,7 @@ def status(call: CommandCall) -> Reply:
     local = running.started_at.astimezone(call.user_tz())
     return Reply(
         f":stopwatch: Timer running for a call with {running.caller} ({running.customer}): "
-        f"{format_call_time(running.elapsed_seconds)} since {local:%H:%M}"
+        f"{format_running(running.elapsed_seconds)} since {local:%H:%M}"
         + (f" — {running.note}" if running.note else "")
         + "."
     )
@@ -81,7 +81,7 @@ def discard(call: CommandCall) -> Reply:
         return Reply(":information_source: No timer is running; nothing to discard.")
     return Reply(
         f":wastebasket: Discarded the timer for {running.caller} ({running.customer}) after "
-        f"{format_call_time(running.elapsed_seconds)}; no call was recorded."
+        f"{format_running(running.elapsed_seconds)}; no call was recorded."
     )
 
 

@@ -20,11 +20,11 @@ from bot.alerts import health
 from bot.billing import timelog
 from bot.blocks import SURFACE_BLOCKS, actions, button, paginate, section, sections
 from bot.calls import calls, timers
-from bot.calls.fair_use import format_call_time
+from bot.calls.fair_use import format_call_time, format_running
 from bot.policy.model import Policy, provider_today
 from bot.reports.at_risk import at_risk_lines
 from bot.roles import MANAGER, role_of
-from bot.units import format_minutes
+from bot.units import format_minutes, plural
 from handlers.commands import alerts_failed
 from handlers.context import Hourglass, hourglass_of
 from handlers.identity import group_members, refresh_stale, user_timezone
@@ -51,7 +51,7 @@ def timer_section(
         return blocks
     block = section(
         f":stopwatch: *{running.caller}* ({running.customer}) — "
-        f"{format_call_time(running.elapsed_seconds)} since "
+        f"{format_running(running.elapsed_seconds)} since "
         f"{running.started_at.astimezone(tz):%H:%M}"
         + (f"\n_{running.note}_" if running.note else "")
     )
@@ -81,7 +81,9 @@ def calls_today_section(
             + ("" if call.covered else ", not covered")
         )
     total = sum(call.seconds for call, _ in todays)
-    blocks.extend(_listed(lines, f"Total: {format_call_time(total)} on {len(todays)} call(s)"))
+    blocks.extend(
+        _listed(lines, f"Total: {format_call_time(total)} on {plural(len(todays), 'call')}")
+    )
     return blocks
 
 

@@ -264,13 +264,19 @@ def test_every_duration_we_print_reads_back_to_the_same_minutes(minutes):
 
 @given(st.integers(min_value=0, max_value=100 * 3600))
 def test_every_duration_with_seconds_we_print_reads_back(seconds):
-    """The running timer's and the calls' `14m 05s`, `61m 00s`, read back as typed."""
-    from bot.calls.fair_use import format_call_time, format_limit
+    """A running timer's `14m 05s` and a policy limit read back as typed, to the second; a
+    finished call's time reads back as the whole minutes it is shown in, a started minute
+    counting (`16m 01s` reads `17m`, as training bills it)."""
+    from bot.calls.fair_use import format_call_time, format_limit, format_running
 
     for printed in (
         format_duration(timedelta(seconds=seconds), seconds=True),
-        format_call_time(seconds),
+        format_running(seconds),
         format_limit(seconds),
     ):
         words = printed.split()
         assert take_duration([*words, "acme"]) == (timedelta(seconds=seconds), len(words))
+    printed = format_call_time(seconds)
+    words = printed.split()
+    assert "s" not in printed
+    assert take_duration([*words, "acme"]) == (timedelta(minutes=-(-seconds // 60)), len(words))

@@ -39,7 +39,7 @@ def test_seed_example_16_14_14_2_15_is_61_minutes_review_one_long_call():
         1,
         Status.REVIEW,
     )
-    assert format_call_time(jane.seconds) == "61m 00s"
+    assert format_call_time(jane.seconds) == "1h 1m"
 
 
 @pytest.mark.parametrize(

@@ -43,10 +43,10 @@ def test_text_names_call_status_quality_and_uncovered_calls():
     text = render_text(STATEMENT)
     assert "2026-11-20: 35m logged → 1h billed" in text
     assert (
-        "jane: 5 calls, 61m 00s of 45m allowance (flagged for review), 1 long, average quality 4.5/5"
+        "jane: 5 calls, 1h 1m of 45m allowance (flagged for review), 1 long, average quality 4.5/5"
         in text
     )
-    assert "joe: 1 call, 20m 00s (not covered by the plan)" in text
+    assert "joe: 1 call, 20m (not covered by the plan)" in text
 
 
 def test_csv_carries_long_calls_and_quality():

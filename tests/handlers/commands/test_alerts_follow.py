@@ -24,7 +24,12 @@ def test_undoing_the_entry_that_took_the_balance_low_withdraws_the_alert(acme, s
     acme.command("/log 12h acme", AGENT)
     acme.sweep()
     (posted,) = standin.posted(ACME_TEAM)
-    assert posted["text"].startswith(":battery: *acme* is low on prepaid hours: 0m left")
+    assert posted["text"].startswith(
+        ":battery: *acme* is low on prepaid hours: nothing left (threshold 2h); every block is "
+        "used up or expired. Latest block #1. Further 1-on-1 time bills as overage at 90.00 "
+        "GBP/h."
+    )
+    assert "once it runs out" not in posted["text"]
     acme.command("/log undo", AGENT)
     acme.sweep()
     (alert,) = low_alerts(acme.database)
@@ -35,7 +40,7 @@ def test_undoing_the_entry_that_took_the_balance_low_withdraws_the_alert(acme, s
         ":heavy_multiplication_x: *Withdrawn*: *acme* has 8h of prepaid hours again, over the "
         f"2h threshold (12h logged by <@{AGENT}> was undone)"
     )
-    assert "> :battery: *acme* is low on prepaid hours: 0m left" in edit["text"]
+    assert "> :battery: *acme* is low on prepaid hours: nothing left" in edit["text"]
     assert len(standin.posted(ACME_TEAM)) == 1  # edited, never a second message
 
 

@@ -44,10 +44,10 @@ def test_the_typo_d_three_hour_call_is_undone_and_its_five_alerts_withdrawn(acme
     posted = len(slack.standin.posted(ACME_TEAM))
     reply = slack.command("/call undo #2")
     assert reply.text.startswith(
-        ":leftwards_arrow_with_hook: Undid call #2: 180m 00s with jane (acme) on Fri 20 Nov."
+        ":leftwards_arrow_with_hook: Undid call #2: 3h with jane (acme) on Fri 20 Nov."
     )
-    assert "jane: 10m 00s this month (2026-11) of 45m allowance — within allowance." in reply.text
-    assert "acme account: 10m 00s of 45m — within allowance." in reply.text
+    assert "jane: 10m this month (2026-11) of 45m allowance — within allowance." in reply.text
+    assert "acme account: 10m of 45m — within allowance." in reply.text
     assert set(alert_states(slack).values()) == {"withdrawn"}
     slack.sweep()
     assert len(slack.standin.posted(ACME_TEAM)) == posted  # edited in place, not posted again
@@ -75,14 +75,14 @@ def test_call_list_shows_ids_and_undo_restores_the_allowance(acme):
     slack.command("/call 30m acme jane reset")
     slack.clock.advance(timedelta(minutes=5))
     over = slack.command("/call 20m acme jane")
-    assert "jane: 50m 00s this month (2026-11) of 45m allowance — over allowance." in over.text
+    assert "jane: 50m this month (2026-11) of 45m allowance — over allowance." in over.text
     listed = slack.command("/call list").text
-    assert listed.startswith("Your calls on Fri 20 Nov (Europe/London): 50m 00s in 2 calls")
-    assert '• #1 09:30 30m 00s call with jane (acme) — long call: "reset"' in listed
-    assert "• #2 09:45 20m 00s call with jane (acme) — long call" in listed
+    assert listed.startswith("Your calls on Fri 20 Nov (Europe/London): 50m in 2 calls")
+    assert '• #1 09:30 30m call with jane (acme) — long call: "reset"' in listed
+    assert "• #2 09:45 20m call with jane (acme) — long call" in listed
     reply = slack.command("/call undo")  # your last: #2
     assert "Undid call #2" in reply.text
-    assert "jane: 30m 00s this month (2026-11) of 45m allowance — within allowance." in reply.text
+    assert "jane: 30m this month (2026-11) of 45m allowance — within allowance." in reply.text
     listed = slack.command("/call list").text
     assert "#2" not in listed and "1 call" in listed
     assert "no calls recorded on Thu 19 Nov" in slack.command("/call list on yesterday").text
@@ -95,7 +95,7 @@ def test_an_agent_cannot_undo_anothers_call_a_manager_can(acme):
     refused = slack.command("/call undo #1", AGENT)
     assert "call #1 is <@UMANAGER1>'s; only they or a manager can correct it" in refused.text
     reply = slack.command("/call undo #2", MANAGER)
-    assert "Undid call #2, recorded by <@UAGENT001>: 7m 00s with bob (acme)" in reply.text
+    assert "Undid call #2, recorded by <@UAGENT001>: 7m with bob (acme)" in reply.text
     assert "already undone" in slack.command("/call undo #2", MANAGER).text
     assert "There is no call #9" in slack.command("/call undo #9", MANAGER).text
     listed = slack.command("/call list <@UAGENT001|alex>", MANAGER).text

@@ -55,7 +55,7 @@ def two_calls(acme):
         first.text
     )
     second = acme.command("/call 28m acme jane")
-    assert "jane: 48m 00s this month (2026-11) of 45m allowance — over allowance." in second.text
+    assert "jane: 48m this month (2026-11) of 45m allowance — over allowance." in second.text
     return acme
 
 
@@ -83,10 +83,10 @@ def test_done_when_a_long_call_billed_as_training_is_on_the_statement_once_and_u
     reply = slack.command("/call bill #1 training", MANAGER)
     assert reply.status == 200
     assert (
-        ":mortar_board: #1 (20m 00s call with jane at *acme* on Fri 20 Nov) is billed as "
+        ":mortar_board: #1 (20m call with jane at *acme* on Fri 20 Nov) is billed as "
         "training: 20m at 60.00 GBP per hour = 20.00 GBP on the 2026-11 statement" in reply.text
     )
-    assert "jane now has 28m 00s this month (2026-11) of 45m allowance — within allowance" in (
+    assert "jane now has 28m this month (2026-11) of 45m allowance — within allowance" in (
         reply.text
     )
     after = statement(slack)
@@ -109,18 +109,17 @@ def test_done_when_a_long_call_billed_as_training_is_on_the_statement_once_and_u
     assert (after["billed_minutes"], after["amount"]) == (20, "20.00")
     assert billing_of(slack)[:2] == ("training", MANAGER)
     balance = slack.command("/balance acme").text
-    assert "• jane: 1 call, 28m 00s of 45m — within allowance, 1 long" in balance
-    assert "Billed as training: call #1 with jane, 20m 00s → 20m at 60.00 GBP/h = 20.00 GBP." in (
+    assert "• jane: 1 call, 28m of 45m — within allowance, 1 long" in balance
+    assert "Billed as training: call #1 with jane, 20m → 20m at 60.00 GBP/h = 20.00 GBP." in (
         balance
     )
 
     undone = slack.command("/call bill #1 undo", MANAGER)
-    assert (
-        ":leftwards_arrow_with_hook: #1 (20m 00s call with jane at *acme* on Fri 20 Nov) is "
-        in (undone.text)
+    assert ":leftwards_arrow_with_hook: #1 (20m call with jane at *acme* on Fri 20 Nov) is " in (
+        undone.text
     )
     assert "billed as support again" in undone.text
-    assert "jane now has 48m 00s this month (2026-11) of 45m allowance — over allowance" in (
+    assert "jane now has 48m this month (2026-11) of 45m allowance — over allowance" in (
         undone.text
     )
     restored = statement(slack)
@@ -143,7 +142,7 @@ def test_training_is_priced_with_training_sessions_and_overage_each_exactly_once
     text = render_text(result)
     assert "Long calls billed as training (not in the phone allowance):" in text
     assert (
-        f"  #1 2026-11-20 09:40 jane: 20m 00s → 20m at the training rate, 20.00 (billed as "
+        f"  #1 2026-11-20 09:40 jane: 20m → 20m at the training rate, 20.00 (billed as "
         f"training by <@{MANAGER}> at 2026-11-20 10:00 UTC)" in text
     )
     assert (
@@ -159,12 +158,12 @@ def test_a_second_decision_changes_nothing_and_says_who_decided(two_calls):
     slack.clock.advance(timedelta(hours=1))
     again = slack.command("/call bill #1 training", MANAGER)
     assert (
-        f":information_source: #1 (20m 00s call with jane at *acme* on Fri 20 Nov) is already "
+        f":information_source: #1 (20m call with jane at *acme* on Fri 20 Nov) is already "
         f"billed as training (by <@{MANAGER}> on Fri 20 Nov); nothing changed." in again.text
     )
     assert billing_of(slack) == decided
     assert statement(slack)["amount"] == "20.00"
-    assert "#2 (28m 00s call with jane at *acme* on Fri 20 Nov) is not billed as training" in (
+    assert "#2 (28m call with jane at *acme* on Fri 20 Nov) is not billed as training" in (
         slack.command("/call bill #2 support", MANAGER).text
     )
     assert billing_of(slack, 2) == (None, None, None)
@@ -181,7 +180,7 @@ def test_fair_use_alerts_are_withdrawn_and_raised_again_in_place(two_calls):
     slack.sweep(at=slack.clock.now() + timedelta(minutes=1))
     withdrawn = [u["text"] for u in slack.standin.updated("CACMETEAM") if "Withdrawn" in u["text"]]
     assert (
-        ":information_source: Withdrawn: jane at *acme* is back to 28m 00s of phone support in "
+        ":information_source: Withdrawn: jane at *acme* is back to 28m of phone support in "
         "2026-11, within the 45m allowance (a call was billed as training)." in withdrawn
     ), withdrawn
     slack.command("/call bill #1 undo", MANAGER)
@@ -230,7 +229,7 @@ def test_bill_as_training_button_is_for_managers_and_edits_the_alert_in_place(tw
 @pytest.mark.parametrize(
     ("line", "says"),
     [
-        ("/call bill #3 training", "#3 lasted 10m 00s, not over 15m: only a long call may be"),
+        ("/call bill #3 training", "#3 lasted 10m, not over 15m: only a long call may be"),
         ("/call bill #99 training", "There is no call #99"),
         ("/call bill #1 waive", "`waive` is not a billing decision (training, or undo / support)"),
         ("/call bill #1", "Give a call id and `training` (or `undo` / `support`)"),

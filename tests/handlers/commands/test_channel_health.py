@@ -106,7 +106,7 @@ def test_an_alert_slack_refuses_for_good_is_shown_to_managers(slack):
         alert = db.scalar(select(Alert).where(Alert.key == "test:booked:1"))
         assert alert.next_attempt_at is None  # permanent: not retried
     reply = slack.command("/hourglass alerts failed", MANAGER)
-    assert "1 problem(s)" in reply.text
+    assert "1 problem with alerts" in reply.text
     assert (
         "(booking_confirmed) for acme in <#GPRIV01> not delivered: `channel_not_found`"
         in reply.text
@@ -114,7 +114,7 @@ def test_an_alert_slack_refuses_for_good_is_shown_to_managers(slack):
 
     assert slack.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"}).status == 200
     view = slack.standin.calls_to("views.publish")[-1].params["view"]
-    assert "*1 alert problem(s)*" in view["blocks"][0]["text"]["text"]
+    assert "*1 alert problem*" in view["blocks"][0]["text"]["text"]
     slack.event({"type": "app_home_opened", "user": AGENT, "tab": "home"}, event_id="Ev2")
     agent_view = slack.standin.calls_to("views.publish")[-1].params["view"]
     assert "alert problem" not in str(agent_view)

@@ -147,4 +147,4 @@ def test_app_home_with_a_hundred_calls_keeps_its_total(acme):
     within_limits(view["blocks"], SURFACE_BLOCKS)
     text = section_text(view["blocks"])
     assert "caller099" in text
-    assert "on 100 call(s)" in text
+    assert "on 100 calls" in text

@@ -57,10 +57,10 @@ def test_done_when_lite_with_phone_on_counts_calls_and_off_reverts(globex):
 
     slack.clock.advance(timedelta(minutes=5))
     reply = slack.command("/call 50m globex jane")
-    assert "jane: 50m 00s this month (2026-11) of 45m allowance — over allowance." in reply.text
+    assert "jane: 50m this month (2026-11) of 45m allowance — over allowance." in reply.text
     assert "not covered" not in reply.text
     reply = slack.command("/call 10m globex joe")  # his uncovered 20 minutes do not count
-    assert "joe: 10m 00s this month (2026-11) of 45m allowance — within allowance." in reply.text
+    assert "joe: 10m this month (2026-11) of 45m allowance — within allowance." in reply.text
     assert calls_rows(slack) == [
         ("jane", 3000, "over_allowance"),
         ("joe", 600, "within"),
@@ -69,8 +69,8 @@ def test_done_when_lite_with_phone_on_counts_calls_and_off_reverts(globex):
     assert "fair_use_allowance:1:jane:2026-11" in alert_keys(slack.database)
     balance = slack.command("/balance globex").text
     assert "Phone support: yes (add-on, set by <@UMANAGER1> on Fri 20 Nov 2026)." in balance
-    assert "• jane: 1 call, 50m 00s of 45m — over allowance" in balance
-    assert "• joe: 1 call, 10m 00s of 45m — within allowance" in balance
+    assert "• jane: 1 call, 50m of 45m — over allowance" in balance
+    assert "• joe: 1 call, 10m of 45m — within allowance" in balance
 
     slack.clock.advance(timedelta(hours=1))
     reply = slack.command("/hourglass customer set globex phone=off", MANAGER)

@@ -120,7 +120,7 @@ def test_a_december_calendar_and_target_change_leaves_novembers_sla_unchanged(ac
     acme.clock.set(DEC_2)
     november = acme.command("/hourglass report acme 2026-11", MANAGER).text
     sla = acme.command("/hourglass sla acme 2026-11", MANAGER).text
-    assert "SLA: 1 tickets, 1 responded, 1 breached, 0.0% within target" in november
+    assert "SLA: 1 ticket, 1 responded, 1 breached, 0.0% within target" in november
     assert "p50 1h 30m" in sla
     # Under December's rules (weekday 09:00-17:00, a 2h target) the same reply would be met.
     after = restart(acme, default_policy_text() + CALENDAR_AND_TARGET)
