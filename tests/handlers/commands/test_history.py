@@ -51,7 +51,7 @@ CASES = {
         [("/call 3h acme jane", AGENT)],
         ("/call undo #1", AGENT),
         ("phone_call.undo", "phone_call", "1"),
-        f"<@{AGENT}> undid call #1 (180m 00s call with jane for acme on Fri 20 Nov 07:00)",
+        f"<@{AGENT}> undid call #1 (3h call with jane for acme on Fri 20 Nov 07:00)",
     ),
     "role add": (
         [],
