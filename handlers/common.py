@@ -213,6 +213,22 @@ class ActionCall:
     def policy(self) -> Policy:
         return self.hg.policy
 
+    def as_command(self, typed: str, *, page_from: int = 0) -> CommandCall:
+        """The command `typed` (what followed the slash command) as if the clicker had typed
+        it in the button's channel: how *More* and *Log again* run a command from a click."""
+        return CommandCall(
+            hg=self.hg,
+            db=self.db,
+            client=self.client,
+            user_id=self.user_id,
+            channel_id=str((self.body.get("channel") or {}).get("id", "")),
+            text=typed,
+            now=self.now,
+            role=self.role,
+            tokens=typed.split(),
+            page_from=page_from,
+        )
+
 
 def run_action(
     *,

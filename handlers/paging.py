@@ -67,19 +67,7 @@ def more_listener(lists: Mapping[str, tuple[Handler, str]]) -> Callable[..., Non
         handler, role = lists[command]
 
         def next_page(action: ActionCall) -> Reply:
-            call = CommandCall(
-                hg=action.hg,
-                db=action.db,
-                client=action.client,
-                user_id=action.user_id,
-                channel_id=str((body.get("channel") or {}).get("id", "")),
-                text=typed,
-                now=action.now,
-                role=action.role,
-                tokens=typed.split(),
-                page_from=max(0, start),
-            )
-            return handler(call)
+            return handler(action.as_command(typed, page_from=max(0, start)))
 
         reply = run_action(
             ack=ack, body=body, client=client, context=context, handler=next_page, role=role

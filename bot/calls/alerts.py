@@ -24,6 +24,8 @@ from bot.policy.model import Policy
 from bot.units import plural
 from store.models import Customer, PhoneCall
 
+# Why fair-use alerts are withdrawn when nothing else is said: the usual correction.
+TRAINING_REASON = "a call was billed as training"
 ACCOUNT = "@account"  # stands for "all callers" in alert keys; never a valid caller name
 
 # Block Kit action ids of the long-call alert's buttons, shared with handlers/actions/calls.py.
@@ -132,7 +134,7 @@ def raise_over_limits(
     seconds: int,
     rules: Limits,
     now: datetime,
-    reason: str = "a call was billed as training",
+    reason: str = TRAINING_REASON,
 ) -> None:
     """A caller's month (or, with `caller` None, the account's, all callers) over the
     allowance, and over the review limit. Both limits are strict. A month back within a

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.billing.corrections import REPEAT_WINDOW, UNDO, check_may_correct
-from bot.calls import alerts, fair_use
+from bot.calls import alerts, fair_use, months
 from bot.calls.calls import CallSource, call_limits, check_note
 from bot.calls.fair_use import Limits, Status, format_call_time
 from bot.errors import InputError, NotFound
@@ -119,41 +119,20 @@ def _rederive(
     alerts withdrawn (back within a limit, saying `reason`) or raised again, and the call's
     long-call alert withdrawn. Alerts whose cause a correction removes (issue 19 item 2)
     are to be re-evaluated here, the one place for them."""
-    customer = call.customer
-    rules = call_limits(policy, call.started_at)
-    account_rules = rules.for_account(customer.seats)
-    year, month = fair_use.month_of(call.started_at, policy.timezone)
-    start, end = month_bounds(year, month, policy.timezone)
-    label = fair_use.month_label(year, month)
-    caller_seconds = PhoneCalls.covered_seconds(db, customer.id, start, end, call.caller)
-    account_seconds = PhoneCalls.covered_seconds(db, customer.id, start, end)
+    month = months.measure(db, policy, call)
     if call.covered:
-        alerts.withdraw_long_call(db, policy, call, rules, reason, now)
-        for caller, seconds, limits in (
-            (call.caller, caller_seconds, rules),
-            (None, account_seconds, account_rules),
-        ):
-            alerts.raise_over_limits(
-                db,
-                policy,
-                customer,
-                caller=caller,
-                month=label,
-                seconds=seconds,
-                rules=limits,
-                now=now,
-                reason=reason,
-            )
+        alerts.withdraw_long_call(db, policy, call, month.rules, reason, now)
+        months.resync_alerts(db, policy, call, month, reason=reason, now=now)
     return CallUndone(
         call=call,
-        customer=customer,
-        month=label,
-        caller_seconds=caller_seconds,
-        caller_status=fair_use.status_for(caller_seconds, rules),
-        limits=rules,
-        account_seconds=account_seconds,
-        account_status=fair_use.status_for(account_seconds, account_rules),
-        account_limits=account_rules,
+        customer=call.customer,
+        month=month.label,
+        caller_seconds=month.caller_seconds,
+        caller_status=fair_use.status_for(month.caller_seconds, month.rules),
+        limits=month.rules,
+        account_seconds=month.account_seconds,
+        account_status=fair_use.status_for(month.account_seconds, month.account_rules),
+        account_limits=month.account_rules,
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.calls import alerts, fair_use
+from bot.calls import alerts, fair_use, months
 from bot.calls.calls import call_limits
 from bot.calls.fair_use import Status, format_call_time, format_limit
 from bot.parsing import InputError, month_bounds, parse_record_id
@@ -129,36 +129,17 @@ def _remeasure(
 ) -> BillingDecision:
     """The caller's and the account's month after the decision; after a change, their
     fair-use alerts are withdrawn (back within a limit) or raised again (over it again)."""
-    customer = call.customer
-    rules = call_limits(policy, call.started_at)
-    year, month = fair_use.month_of(call.started_at, policy.timezone)
-    start, end = month_bounds(year, month, policy.timezone)
-    label = fair_use.month_label(year, month)
-    caller_seconds = PhoneCalls.covered_seconds(db, customer.id, start, end, call.caller)
+    month = months.measure(db, policy, call)
     if changed:
-        account_seconds = PhoneCalls.covered_seconds(db, customer.id, start, end)
-        for caller, seconds, month_rules in (
-            (call.caller, caller_seconds, rules),
-            (None, account_seconds, rules.for_account(customer.seats)),
-        ):
-            alerts.raise_over_limits(
-                db,
-                policy,
-                customer,
-                caller=caller,
-                month=label,
-                seconds=seconds,
-                rules=month_rules,
-                now=now,
-            )
+        months.resync_alerts(db, policy, call, month, reason=alerts.TRAINING_REASON, now=now)
     return BillingDecision(
         call=call,
-        customer=customer,
+        customer=call.customer,
         changed=changed,
-        month=label,
-        caller_seconds=caller_seconds,
-        caller_status=fair_use.status_for(caller_seconds, rules),
-        allowance=rules.allowance,
+        month=month.label,
+        caller_seconds=month.caller_seconds,
+        caller_status=fair_use.status_for(month.caller_seconds, month.rules),
+        allowance=month.rules.allowance,
         today=provider_today(policy, now),
     )
 

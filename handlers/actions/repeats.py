@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.errors import InputError, PermissionDenied
 from bot.roles import AGENT
-from handlers.common import ActionCall, CommandCall, Handler, Reply, run_action
+from handlers.common import ActionCall, Handler, Reply, run_action
 from handlers.edge import tell
 from handlers.repeats import LABEL, read_again
 
@@ -32,18 +32,7 @@ def again_listener(runners: Mapping[str, Handler]) -> Callable[..., None]:
                 )
             if command not in runners:
                 raise InputError(f"`{command}` cannot be recorded again from a button")
-            call = CommandCall(
-                hg=action.hg,
-                db=action.db,
-                client=action.client,
-                user_id=action.user_id,
-                channel_id=str((body.get("channel") or {}).get("id", "")),
-                text=typed,
-                now=action.now,
-                role=action.role,
-                tokens=typed.split(),
-            )
-            return runners[command](call)
+            return runners[command](action.as_command(typed))
 
         reply = run_action(
             ack=ack, body=body, client=client, context=context, handler=record, role=AGENT
