@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from bot.blocks import SECTION_LIMIT
+from tests import factories
 from tests.handlers.commands.test_tickets import alerts
 from tests.harness import AGENT, MANAGER
 
@@ -124,3 +125,16 @@ def test_hourglass_help_lists_every_correction_in_sections_slack_takes(acme):
     assert len(blocks) > 1 and all(len(b["text"]["text"]) <= SECTION_LIMIT for b in blocks)
     assert "\n".join(b["text"]["text"] for b in blocks) == reply.text
     assert "reopen" in acme.command("/ticket help", AGENT).text
+
+
+def test_alerts_failed_shows_the_year_of_a_december_problem_in_january(slack, clock):
+    clock.set(datetime(2026, 12, 30, 9, 0, tzinfo=UTC))
+    with slack.database.session() as db:
+        factories.customer(db, slack.policy, "acme", channel="CACME01", now=slack.clock.now())
+    event = {"type": "channel_archive", "channel": "CACME01", "user": "UOTHER1"}
+    assert slack.event(event, event_id="EvArch1").status == 200
+    listed = slack.command("/hourglass alerts failed", MANAGER).text
+    assert "(Wed 30 Dec 09:00)" in listed
+    clock.set(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+    listed = slack.command("/hourglass alerts failed", MANAGER).text
+    assert "(Wed 30 Dec 2026 09:00)" in listed
