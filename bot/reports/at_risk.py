@@ -45,12 +45,17 @@ def _with_blocks(db: Session) -> list[Customer]:
 def _low_lines(policy: Policy, ledgers: dict[int, Ledger]) -> list[str]:
     threshold = int(policy.billing.block_low_threshold.total_seconds()) // 60
     return [
-        f"• :battery: *{ledger.customer.name}*: "
-        f"{format_minutes(ledger.allocation.remaining_minutes)} of prepaid hours left "
+        f"• :battery: *{ledger.customer.name}*: {_left(ledger.allocation.remaining_minutes)} "
         f"(threshold {format_minutes(threshold)})"
         for ledger in ledgers.values()
         if low_balance(ledger.allocation.remaining_minutes, threshold)
     ]
+
+
+def _left(minutes: int) -> str:
+    return (
+        f"{format_minutes(minutes)} of prepaid hours left" if minutes else "no prepaid hours left"
+    )
 
 
 def _expiring_lines(
@@ -84,6 +89,6 @@ def _breach_lines(db: Session, policy: Policy, now: datetime, zone: tzinfo) -> l
         lines.append(
             f"• :rotating_light: *{customer.name}*: ticket #{ticket.id} "
             f"({escape(ticket.subject)}) breached its {first.name} target at "
-            f"{format_when(first.breached_at, zone)}"
+            f"{format_when(first.breached_at, zone, now=now)}"
         )
     return lines

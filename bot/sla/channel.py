@@ -179,7 +179,7 @@ def acknowledgement_text(plan: Plan, ticket: Ticket, clocks: TicketClocks) -> st
     hours = "" if plan.calendar.is_24_7 else " of our support hours"
     return (
         f"{head} We aim to reply within {format_duration(first.target)}{hours}, by "
-        f"{format_when(first.due, plan.calendar.zone)}."
+        f"{format_when(first.due, plan.calendar.zone, now=clocks.as_of)}."
     )
 
 

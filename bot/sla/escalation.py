@@ -98,7 +98,7 @@ def alert_text(
     head = f"ticket {_ticket_head(ticket, customer)}"
     clock = state.clock
     if state.base.startswith(("warning", "breach", "esc")) and clock is not None:
-        text = _clock_alert_text(policy, ticket, state, clock, head, zone)
+        text = _clock_alert_text(policy, ticket, state, clock, head, zone, now=clocks.as_of)
     else:
         text = _ticket_state_text(clocks, state, head, zone)
     notes = []
@@ -112,9 +112,17 @@ def alert_text(
 
 
 def _clock_alert_text(
-    policy: Policy, ticket: Ticket, state: AlertState, clock: ClockState, head: str, zone: tzinfo
+    policy: Policy,
+    ticket: Ticket,
+    state: AlertState,
+    clock: ClockState,
+    head: str,
+    zone: tzinfo,
+    *,
+    now: datetime,
 ) -> str:
-    """A warning, breach or escalation of one clock."""
+    """A warning, breach or escalation of one clock, as read at `now` (a date outside that
+    year shows its year). Time left rounds up: never `0m` while some is left."""
     if state.base.startswith("warning"):
         # Name the public due time only, never the internal target the warning is measured
         # against (seed 004).
@@ -125,13 +133,14 @@ def _clock_alert_text(
             )
         return (
             f":hourglass_flowing_sand: SLA warning, {head}: {clock.name} due "
-            f"{format_when(clock.due, zone)}, {format_duration(clock.remaining)} of business "
+            f"{format_when(clock.due, zone, now=now)}, "
+            f"{format_duration(clock.remaining, up=True)} of business "
             "time left."
         )
     target = format_duration(clock.target) if clock.target is not None else "none"
     text = (
         f":rotating_light: SLA breached, {head}: the {clock.name} target of "
-        f"{target} passed at {format_when(clock.breached_at, zone)}."
+        f"{target} passed at {format_when(clock.breached_at, zone, now=now)}."
     )
     if state.level is not None:
         text += f"\n:arrow_up: Escalated to *{state.level}*"
@@ -144,25 +153,28 @@ def _clock_alert_text(
 
 def _ticket_state_text(clocks: TicketClocks, state: AlertState, head: str, zone: tzinfo) -> str:
     """Where the ticket went once an alert exists: responded, resolved, paused, or back."""
+    now = clocks.as_of
     if state.base == TicketStatus.RESOLVED:
         lines = [
             f":white_check_mark: Resolved, {head}, at "
-            f"{format_when(clocks.resolution.stopped_at, zone)}."
+            f"{format_when(clocks.resolution.stopped_at, zone, now=now)}."
         ]
         for each in clocks.clocks:
             if each.breached_at is not None:
                 lines.append(
-                    f"The {each.name} target was breached at {format_when(each.breached_at, zone)}."
+                    f"The {each.name} target was breached at {format_when(each.breached_at, zone, now=now)}."
                 )
         return "\n".join(lines)
     if state.base == TicketStatus.RESPONDED:
         first = clocks.first_response
         late = (
-            f" (late: breached {format_when(first.breached_at, zone)})" if first.breached_at else ""
+            f" (late: breached {format_when(first.breached_at, zone, now=now)})"
+            if first.breached_at
+            else ""
         )
         return (
             f":speech_balloon: First response sent, {head}, at "
-            f"{format_when(first.stopped_at, zone)}{late}."
+            f"{format_when(first.stopped_at, zone, now=now)}{late}."
         )
     if state.base == TicketStatus.PAUSED:
         return f":double_vertical_bar: Waiting on the customer, {head}: the SLA clocks are paused."

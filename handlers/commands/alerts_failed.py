@@ -3,9 +3,11 @@ each with its reason, for managers (bot.alerts.health)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from bot.alerts import health
 from bot.parsing import InputError
-from bot.units import plural
+from bot.units import format_work_date, plural
 from handlers.common import CommandCall, Reply
 from handlers.paging import paged_reply
 
@@ -20,9 +22,15 @@ def alerts_failed(call: CommandCall) -> Reply:
     if not found:
         return Reply(":white_check_mark: Every alert was delivered and no channel was lost.")
     zone = call.user_tz()
-    items = [f"• {t.what} ({t.at.astimezone(zone):%a %-d %b %H:%M})" for t in found]
+    today = call.now.astimezone(zone).date()
+    items = [f"• {t.what} ({_when(t.at.astimezone(zone), today)})" for t in found]
     head = f":rotating_light: {plural(len(found), 'problem')} with alerts, oldest first:"
     return paged_reply(call, LIST_COMMAND, head, items)
+
+
+def _when(local: datetime, today: date) -> str:
+    """`Mon 23 Nov 09:00`, with the year when it is not this one."""
+    return f"{format_work_date(local.date(), today)} {local:%H:%M}"
 
 
 def home_blocks(count: int) -> list[dict]:

@@ -31,7 +31,7 @@ from handlers.commands import sla as sla_command
 from handlers.commands.customer_edit import channel_option, seats_option
 from handlers.commands.customer_set import USAGE as USAGE_CUSTOMER_SET
 from handlers.commands.customer_set import customer_set
-from handlers.common import CommandCall, Listener, Reply, subcommands
+from handlers.common import CommandCall, Listener, Reply, subcommands, text_blocks
 from store.models import Customer
 
 log = logging.getLogger("hourglass." + __name__)
@@ -48,23 +48,30 @@ USAGE_HOURS_ADD = "/hourglass hours add <customer> <hours> [purchased <date>] [r
 USAGE_REPORT = "/hourglass report <customer> [YYYY-MM] [issue]"
 
 HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blocks and SLAs.
-*Agents*
+*Time and calls* (agents)
+• `/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]` · `/log list [@agent] [on <date>]`
 • `/timer start <customer> <caller> [note…]` · `/timer stop [q=1-5] [note…]` · `/timer status` · `/timer discard`
-• `/call <duration> <customer> <caller> [on <date>] [note…]` · `/call list [@agent] [on <date>]` · `/call undo [<#id>]`
-• `/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]` · `/log list [@agent] [on <date>]` · `/log undo [<#id>]` · `/log edit <#id> <duration>|on <date>|customer <name>`
-• `/book <customer> <date time> <duration> [@engineer…] [extra] [training]` · `/book cancel|noshow <id>` · `/book list [customer]`
+• `/call <duration> <customer> <caller> [on <date>] [note…]` · `/call list [@agent] [on <date>]`
 • `/balance <customer>`
+*Sessions and tickets* (agents)
+• `/book <customer> <date time> <duration> [@engineer…] [extra] [training]` · `/book list [customer]` · `/book cancel|noshow <id>` · `/book move <id> <date> <time>`
 • `/ticket open <customer> <priority> <subject…> [opened <date time>]` · `/ticket respond|pause|resume|resolve|why <id>` · `/ticket list [customer]`
-*Managers*
+*Corrections* (your own; a manager's on anyone's; each kept with who and when)
+• `/log undo [<#id>]` · `/log edit <#id> <duration>|on <date>|customer <name>`
+• `/call undo [<#id>]` · `/call bill <#id> training|undo` (managers: a long call billed as training)
+• `/book restore <id>` (un-cancel while the slot is free) · `/book move undo <id>` · `/book waive <id> <reason>` (managers: a late-cancellation or no-show charge)
+• `/ticket reopen <id>` (the resolution clock runs again)
+• `/hourglass hours void <#id>` (nothing drawn yet) · `/hourglass hours adjust <#id> <±hours> <reason>`
+• `/hourglass history [customer|@user] [YYYY-MM]` (every correction: who, when, what it was; newest first)
+*Customers and team* (managers)
 • `/hourglass customer add <name> plan=<plan> [channel=<#channel>] [team=<#channel>] [seats=<n>]`
 • `/hourglass customer edit <name> [channel=<#channel>|none] [team=<#channel>|none] [seats=<n>] [plan=<plan>]` (the reply gives the undo) · `/hourglass customer list` (agents too)
 • `/hourglass customer set <name> phone=on|off|plan` (the phone support add-on) · `/hourglass customer archive|unarchive <name>` (archived: no new work, history kept)
-• `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]` · `/hourglass hours list <customer>` · `/hourglass hours void <#id>` (nothing drawn yet) · `/hourglass hours adjust <#id> <±hours> <reason>`
+• `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]` · `/hourglass hours list <customer>`
 • `/hourglass role add <@user> agent|manager` · `/hourglass role remove <@user>` · `/hourglass role list`
+*Reports* (managers)
 • `/hourglass report <customer> [YYYY-MM] [issue]` (`issue` freezes an ended month) · `/hourglass sla [customer] [YYYY-MM]`
 • `/hourglass alerts failed` (lost channels and alerts Slack would not take, with the reason)
-• `/hourglass history [customer|@user] [YYYY-MM]` (every correction: who, when, what it was; newest first)
-• `/call bill <#id> training|undo` (a long call billed at the training rate, outside the allowance)
 *Where `/log` and the others are taken*, the same commands work after `/hourglass`: `/hourglass log …`, `/hourglass call …`, `/hourglass book …`, `/hourglass timer …`, `/hourglass balance …`, `/hourglass ticket …` (e.g. `/hourglass log 30m acme`).
 Examples: `/hourglass hours add acme 10h purchased 2026-11-02`, `/hourglass report acme 2026-11 issue`.
 Usage: `/hourglass <command> …`; every command answers `help` (e.g. `/log help`).
@@ -242,7 +249,8 @@ def report(call: CommandCall) -> Reply:
 
 
 def help_(call: CommandCall) -> Reply:
-    return Reply(HELP)
+    # Longer than one section: `text_blocks` splits it at line breaks.
+    return Reply(HELP, text_blocks(HELP))
 
 
 ROUTES = {

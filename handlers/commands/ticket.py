@@ -7,7 +7,7 @@ from bot.parsing import InputError, parse_datetime
 from bot.roles import AGENT
 from bot.sla import tickets as ticket_service
 from bot.sla.eventlog import EventKind
-from bot.sla.explain import escape, explain, format_duration
+from bot.sla.explain import escape, explain, format_duration, format_when
 from bot.text import is_digits
 from handlers.common import CommandCall, Handler, Reply, subcommands, text_blocks
 from handlers.help import Help
@@ -15,7 +15,6 @@ from handlers.paging import paged_reply
 from handlers.views.forms import opening
 from handlers.views.ticket_form import ticket_modal
 from handlers.views.ticket_lines import opened_text, summary_lines
-from handlers.views.ticket_lines import when as _when
 
 USAGE_OPEN = "/ticket open <customer> <priority> <subject…> [opened <date time>]"
 USAGE_ID = "/ticket {verb} <ticket-id>"
@@ -70,7 +69,7 @@ def _event(kind: EventKind, verb: str, done: str) -> Handler:
         text = "\n".join(
             [
                 f"Ticket *#{ticket.id}* ({customer.name}, {ticket.priority}) {done} at "
-                f"{_when(call.now, zone)}.",
+                f"{format_when(call.now, zone, now=call.now)}.",
                 *summary_lines(clocks, call.now, zone),
             ]
         )
@@ -99,7 +98,7 @@ def why(call: CommandCall) -> Reply:
             # explain() shows the arithmetic for clocks still running; show it for breaches too.
             lines.append(
                 f"• {clock.name[0].upper() + clock.name[1:]} was due "
-                f"{_when(clock.missed_due, zone)} = {clocks.opened_at.astimezone(zone):%H:%M} + "
+                f"{format_when(clock.missed_due, zone, now=call.now)} = {clocks.opened_at.astimezone(zone):%H:%M} + "
                 f"{format_duration(clock.target)} business time"
                 + (" (paused time not counted)" if paused else "")
             )
@@ -139,7 +138,7 @@ def open_form(call: CommandCall) -> Reply:
 TICKET_HELP = Help(
     USAGE_OPEN,
     ("/ticket open acme priority Login page returns 500", "/ticket resolve 12"),
-    ("/ticket respond|pause|resume|resolve|why <ticket-id>", USAGE_LIST),
+    ("/ticket respond|pause|resume|resolve|reopen|why <ticket-id>", USAGE_LIST),
     "`/ticket` alone opens a form. `opened` takes a date and time: `opened yesterday 3pm`, "
     "`opened 2026-11-27 15:00`.",
 )

@@ -55,7 +55,9 @@ def outcome_lines(result: timelog.LogResult) -> list[str]:
             f"{result.customer.name}, {format_work_date(entry.work_date, result.today)}: "
             "no 1-on-1 time logged, nothing billed."
         )
-    if result.remaining_minutes is not None:
+    if result.remaining_minutes == 0:
+        lines.append(f"{result.customer.name} has no prepaid hours left.")
+    elif result.remaining_minutes is not None:
         lines.append(
             f"{result.customer.name} has {format_minutes(result.remaining_minutes)} "
             "of prepaid hours left."

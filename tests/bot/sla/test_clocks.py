@@ -422,8 +422,13 @@ def test_format_duration():
     assert format_duration(HOUR) == "1h"
     assert format_duration(45 * MINUTE) == "45m"
     assert format_duration(-(HOUR + 5 * MINUTE)) == "-1h 5m"
-    assert format_duration(50 * HOUR + timedelta(seconds=3)) == "50h 3s"
+    # Whole minutes, never seconds: down by default (counted), up when asked (left, over).
+    assert format_duration(50 * HOUR + timedelta(seconds=3)) == "50h"
+    assert format_duration(50 * HOUR + timedelta(seconds=3), up=True) == "50h 1m"
+    assert format_duration(timedelta(seconds=59)) == "0m"
+    assert format_duration(timedelta(seconds=1), up=True) == "1m"
     assert format_duration(ZERO) == "0m"
+    assert format_duration(ZERO, up=True) == "0m"
 
 
 # --- monthly goals ----------------------------------------------------------------------------
