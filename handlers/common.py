@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
+from weakref import WeakSet
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, BoltContext
@@ -91,6 +92,19 @@ class CommandCall:
 
 
 Handler = Callable[[CommandCall], Reply]
+H = TypeVar("H", bound=Callable[..., Any])
+# Handlers that only read (marked by `reads`): served in a read-only transaction. Weak: the
+# help and typo routes are closures made per request.
+READS: WeakSet[Callable[..., Any]] = WeakSet()
+
+
+def reads(handler: H) -> H:
+    """Mark a handler that only reads (`/balance`, the lists): run_command and run_action
+    serve it in `Database.session(readonly=True)`, which takes no write lock (SQLite readers
+    never queue behind writers) and refuses a write, so a wrongly marked handler fails its
+    tests instead of writing. Cache writes (user profiles) happen after the ack, apart."""
+    READS.add(handler)
+    return handler
 
 
 def run_command(
@@ -157,7 +171,7 @@ def _serve(
     strict: bool,
 ) -> Reply:
     text = (command.get("text") or "").strip()
-    with hg.database.session() as db:
+    with hg.database.session(readonly=handler in READS) as db:
         members = group_members(hg, strict=strict)
         granted = require(db, hg.policy, command["user_id"], role, members)
         # Known before anything is written: a rolled-back attempt would still use up ids
@@ -238,6 +252,7 @@ def run_action(
     context: BoltContext,
     handler: Callable[[ActionCall], T],
     role: str = "agent",
+    readonly: bool = False,
 ) -> T:
     """Serve one button click like a slash command: acknowledge at once, check the role,
     run the handler in one transaction. Returns the text to tell the user; a refusal
@@ -250,7 +265,7 @@ def run_action(
     user_id = body["user"]["id"]
     value = (body.get("actions") or [{}])[0].get("value", "")
     refresh_stale(hg, client, user_id, hg.clock.now())
-    with hg.database.session() as db:
+    with hg.database.session(readonly=readonly or handler in READS) as db:
         granted = require(db, hg.policy, user_id, role, group_members(hg))
         call = ActionCall(hg, db, client, user_id, value, hg.clock.now(), body, granted)
         return handler(call)
@@ -327,6 +342,7 @@ def _match(routes: Mapping[str, Route], text: str) -> tuple[Route | None, str]:
 
 
 def _help_route(help: Help, typed: str | None, usage: str | None) -> Route:  # noqa: A002
+    @reads
     def show(call: CommandCall) -> Reply:
         text = help.text(typed)
         if usage and usage != help.usage:
@@ -356,6 +372,8 @@ def _suggesting(route: Route, nearest: str, help: Help | None, typed: str | None
         except InputError:
             raise InputError(_did_you_mean(list(call.tokens), nearest, help, typed)) from None
 
+    if handler in READS:
+        reads(suggesting)
     return (suggesting, role, usage)
 
 
@@ -366,6 +384,7 @@ def _unknown(
     help: Help | None,  # noqa: A002
     typed: str | None,
 ) -> Route:
+    @reads
     def unknown(call: CommandCall) -> Reply:
         if nearest is not None:
             raise InputError(_did_you_mean(words, nearest, help, typed))

@@ -94,7 +94,7 @@ def refresh_stale(
     """Bring the user's profile (and `others`': people, or `#`/`@` names to look up) and
     the policy's user groups up to date where they are missing or stale. Asks Slack: call
     it after the ack, with no transaction open."""
-    with hg.database.session() as db:
+    with hg.database.session(readonly=True) as db:
         profile = UserProfiles.find(db, user_id)
         fresh = profile is not None and now - profile.fetched_at < PROFILE_TTL
     if not fresh:

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import Block, actions, button, paginate
 from bot.errors import InputError
 from bot.text import clean, parse_whole
-from handlers.common import ActionCall, CommandCall, Handler, Reply, run_action
+from handlers.common import READS, ActionCall, CommandCall, Handler, Reply, run_action
 
 log = logging.getLogger("hourglass." + __name__)
 
@@ -70,7 +70,13 @@ def more_listener(lists: Mapping[str, tuple[Handler, str]]) -> Callable[..., Non
             return handler(action.as_command(typed, page_from=max(0, start)))
 
         reply = run_action(
-            ack=ack, body=body, client=client, context=context, handler=next_page, role=role
+            ack=ack,
+            body=body,
+            client=client,
+            context=context,
+            handler=next_page,
+            role=role,
+            readonly=handler in READS,
         )
         _answer(body, respond, client, reply)
 

@@ -39,6 +39,8 @@ class NotDurable(DatabaseUnavailable):
 # SQLite may roll back the last transactions after one. The cost is measured by
 # bench/bench_ack_durability.py (docs/performance.md); NORMAL is there only for it.
 SQLITE_SYNCHRONOUS = "FULL"
+# The execution option that marks a read-only transaction (Database.session(readonly=True)).
+READ_ONLY = "hourglass_read_only"
 
 
 def make_engine(url: str, *, sqlite_synchronous: str = SQLITE_SYNCHRONOUS) -> Engine:
@@ -61,29 +63,63 @@ def make_engine(url: str, *, sqlite_synchronous: str = SQLITE_SYNCHRONOUS) -> En
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:
-            # Take the write lock up front, so two writers serialise instead of deadlocking
-            # on a read-then-write upgrade.
+            if conn.get_execution_options().get(READ_ONLY):
+                # A reader: a deferred transaction takes no lock (in WAL mode it reads its
+                # snapshot beside a writer), and query_only makes a write in it an error.
+                _pragma(conn, "query_only=ON")
+                conn.exec_driver_sql("BEGIN")
+                return
+            # A writer takes the write lock up front, so two writers serialise instead of
+            # deadlocking on a read-then-write upgrade.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _sqlite_end(conn: Connection) -> None:
+            # The pooled connection goes back to the next (maybe writing) user as it was.
+            if conn.get_execution_options().get(READ_ONLY):
+                _pragma(conn, "query_only=OFF")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
+def _pragma(conn: Connection, setting: str) -> None:
+    # On the DBAPI connection, not through SQLAlchemy: a connection setting, not a statement
+    # of the unit of work (statement counters do not see it).
+    conn.connection.dbapi_connection.execute(f"PRAGMA {setting}")  # type: ignore[union-attr]
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """The same engine and pool, whose transactions only read: on SQLite a deferred BEGIN
+    with `PRAGMA query_only` (make_engine's listeners), on Postgres `BEGIN READ ONLY`
+    (psycopg's `read_only`, set by SQLAlchemy's `postgresql_readonly` and reset when the
+    connection goes back to the pool). A write in one fails loudly on both."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return engine.execution_options(**options)
+
+
 class Database:
-    """The engine and a session factory; `session()` is a transaction that commits on success."""
+    """The engine and a session factory; `session()` is a transaction that commits on success.
+
+    `session(readonly=True)` is one that only reads: it takes no write lock (so on SQLite
+    readers never queue behind each other or behind a writer) and refuses any write."""
 
     def __init__(self, url: str, engine: Engine | None = None):
         self.url = url
         self.engine = engine or make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = sessionmaker(read_only_engine(self.engine), expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        session = self._sessions()
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        session = self._reads() if readonly else self._sessions()
         try:
             yield session
             session.commit()

@@ -8,13 +8,14 @@ from datetime import date, datetime
 from bot.alerts import health
 from bot.parsing import InputError
 from bot.units import format_work_date, plural
-from handlers.common import CommandCall, Reply
+from handlers.common import CommandCall, Reply, reads
 from handlers.paging import paged_reply
 
 USAGE = "/hourglass alerts failed"
 LIST_COMMAND = "/hourglass alerts failed"
 
 
+@reads
 def alerts_failed(call: CommandCall) -> Reply:
     if call.tokens:
         raise InputError("`/hourglass alerts failed` takes nothing after it")

@@ -7,12 +7,13 @@ from bot.parsing import InputError
 from bot.reports.balance import Balance, balance_for
 from bot.roles import AGENT
 from bot.units import format_minutes, plural
-from handlers.common import CommandCall, Reply, subcommands, text_blocks
+from handlers.common import CommandCall, Reply, reads, subcommands, text_blocks
 from handlers.help import Help
 
 USAGE = "/balance <customer>"
 
 
+@reads
 def balance(call: CommandCall) -> Reply:
     if len(call.tokens) != 1:
         raise InputError("give one customer")

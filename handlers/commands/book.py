@@ -15,7 +15,7 @@ from bot.bookings.charges import BookingStatus, free_notice
 from bot.parsing import InputError
 from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes
-from handlers.common import CommandCall, Reply, subcommands
+from handlers.common import CommandCall, Reply, reads, subcommands
 from handlers.help import Help
 from handlers.views.book import booking_modal, check_engineers
 from handlers.views.book_move import quote_blocks, reply_blocks
@@ -42,6 +42,7 @@ def book(call: CommandCall) -> Reply:
     return Reply(text, reply_blocks(text, booking.id))
 
 
+@reads
 def open_form(call: CommandCall) -> Reply:
     view = booking_modal(call.db, call.channel_id)
     client, trigger_id = call.client, call.trigger_id
@@ -103,6 +104,7 @@ def noshow(call: CommandCall) -> Reply:
     )
 
 
+@reads
 def list_(call: CommandCall) -> Reply:
     if len(call.tokens) > 1:
         raise InputError("give at most one customer")

@@ -23,7 +23,7 @@ from bot.policy.model import provider_today
 from bot.roles import AGENT, MANAGER
 from bot.units import format_work_date, plural
 from handlers.commands.log import whose_list
-from handlers.common import CommandCall, Reply, subcommands
+from handlers.common import CommandCall, Reply, reads, subcommands
 from handlers.help import Help
 from handlers.paging import paged_reply
 from handlers.repeats import repeat_question
@@ -123,6 +123,7 @@ def bill(call: CommandCall) -> Reply:
     return Reply(training.describe(call.policy, decision))
 
 
+@reads
 def list_(call: CommandCall) -> Reply:
     agent, tokens = whose_list(call, "calls")
     if tokens and not (len(tokens) == 2 and tokens[0].lower() == "on"):
@@ -182,6 +183,7 @@ def describe_undone(call: CommandCall, undone: call_corrections.CallUndone) -> s
     return "\n".join(lines)
 
 
+@reads
 def open_form(call: CommandCall) -> Reply:
     """`/call` alone opens the *Record a call* form, once the transaction is over."""
     return opening(

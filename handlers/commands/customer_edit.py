@@ -20,7 +20,7 @@ from bot.parsing import InputError, split_options
 from bot.text import parse_whole
 from bot.units import plural
 from handlers.channel_check import channel_checker
-from handlers.common import CommandCall, Reply
+from handlers.common import CommandCall, Reply, reads
 from handlers.mentions import channel_from
 from handlers.paging import paged_reply
 from store.models import Customer
@@ -215,6 +215,7 @@ def customer_unarchive(call: CommandCall) -> Reply:
     return _archive(call, False)
 
 
+@reads
 def customer_list(call: CommandCall) -> Reply:
     if call.tokens:
         raise InputError("`/hourglass customer list` takes nothing after it")

@@ -15,7 +15,7 @@ from datetime import date
 from bot import customers as customer_service
 from bot.parsing import InputError, parse_mention, parse_month
 from bot.reports import history
-from handlers.common import CommandCall, Reply
+from handlers.common import CommandCall, Reply, reads
 from handlers.mentions import user_from
 from handlers.paging import paged_reply
 from store.models import Customer
@@ -69,6 +69,7 @@ def _scope(wanted: Wanted) -> str:
     return scope
 
 
+@reads
 def history_(call: CommandCall) -> Reply:
     wanted = parse_wanted(call)
     rows = history.changes(

@@ -31,7 +31,7 @@ from handlers.commands import sla as sla_command
 from handlers.commands.customer_edit import channel_option, seats_option
 from handlers.commands.customer_set import USAGE as USAGE_CUSTOMER_SET
 from handlers.commands.customer_set import customer_set
-from handlers.common import CommandCall, Listener, Reply, subcommands, text_blocks
+from handlers.common import CommandCall, Listener, Reply, reads, subcommands, text_blocks
 from store.models import Customer
 
 log = logging.getLogger("hourglass." + __name__)
@@ -248,6 +248,7 @@ def report(call: CommandCall) -> Reply:
     return Reply(heading + month_report.render("text"), after_commit=[send_csv])
 
 
+@reads
 def help_(call: CommandCall) -> Reply:
     # Longer than one section: `text_blocks` splits it at line breaks.
     return Reply(HELP, text_blocks(HELP))

@@ -11,7 +11,7 @@ from bot.billing import block_changes
 from bot.billing.block_changes import BlockLine
 from bot.parsing import InputError, parse_record_id
 from bot.units import format_minutes
-from handlers.common import CommandCall, Reply
+from handlers.common import CommandCall, Reply, reads
 from store.models import AuditEntry, HourBlock
 
 USAGE_LIST = "/hourglass hours list <customer>"
@@ -63,6 +63,7 @@ def _voided(block: HourBlock, zone: tzinfo) -> str:
     )
 
 
+@reads
 def hours_list(call: CommandCall) -> Reply:
     if len(call.tokens) != 1:
         raise InputError("give one customer name")

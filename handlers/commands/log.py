@@ -10,7 +10,7 @@ from bot.parsing import InputError, parse_date, parse_mention, parse_record_id, 
 from bot.policy.model import provider_today
 from bot.roles import AGENT, PermissionDenied, Role
 from bot.units import format_minutes, format_work_date, plural
-from handlers.common import CommandCall, Reply, subcommands, text_blocks
+from handlers.common import CommandCall, Reply, reads, subcommands, text_blocks
 from handlers.help import Help
 from handlers.paging import paged_reply
 from handlers.repeats import repeat_question
@@ -70,6 +70,7 @@ def whose_list(call: CommandCall, what: str) -> tuple[str, list[str]]:
     return mention.id, tokens[1:]
 
 
+@reads
 def list_(call: CommandCall) -> Reply:
     agent, tokens = whose_list(call, "time")
     today = _billing_day(call)
@@ -134,6 +135,7 @@ def edit(call: CommandCall) -> Reply:
     return _reply(lines)
 
 
+@reads
 def open_form(call: CommandCall) -> Reply:
     """`/log` alone opens the *Log time* form, once the command's transaction is over."""
     return opening(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot import roles
 from bot.parsing import InputError
 from bot.roles import Member, Role
-from handlers.common import CommandCall, Reply
+from handlers.common import CommandCall, Reply, reads
 from handlers.identity import group_members
 from handlers.mentions import user_from
 
@@ -88,6 +88,7 @@ def _line(call: CommandCall, member: Member) -> str:
     return f"• {who}: {member.role} (added by {by} on {when:%-d %b %Y})"
 
 
+@reads
 def role_list(call: CommandCall) -> Reply:
     if call.tokens:
         raise InputError("`/hourglass role list` takes nothing after it")

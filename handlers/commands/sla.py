@@ -7,7 +7,7 @@ from bot.parsing import InputError, parse_month
 from bot.sla import goals
 from bot.text import is_digits
 from bot.units import format_minutes, plural
-from handlers.common import CommandCall, Reply, text_blocks
+from handlers.common import CommandCall, Reply, reads, text_blocks
 
 USAGE = "/hourglass sla [customer] [YYYY-MM]"
 
@@ -39,6 +39,7 @@ def render(result: goals.MonthSla) -> list[str]:
     return lines
 
 
+@reads
 def sla(call: CommandCall) -> Reply:
     tokens = list(call.tokens)
     if len(tokens) > 2:

@@ -9,7 +9,7 @@ from bot.sla import tickets as ticket_service
 from bot.sla.eventlog import EventKind
 from bot.sla.explain import escape, explain, format_duration, format_when
 from bot.text import is_digits
-from handlers.common import CommandCall, Handler, Reply, subcommands, text_blocks
+from handlers.common import CommandCall, Handler, Reply, reads, subcommands, text_blocks
 from handlers.help import Help
 from handlers.paging import paged_reply
 from handlers.views.forms import opening
@@ -79,6 +79,7 @@ def _event(kind: EventKind, verb: str, done: str) -> Handler:
     return handler
 
 
+@reads
 def why(call: CommandCall) -> Reply:
     if len(call.tokens) != 1:
         raise InputError("give one ticket id")
@@ -108,6 +109,7 @@ def why(call: CommandCall) -> Reply:
     return Reply(text, text_blocks(text))
 
 
+@reads
 def list_(call: CommandCall) -> Reply:
     if len(call.tokens) > 1:
         raise InputError("give at most one customer")
@@ -128,6 +130,7 @@ def list_(call: CommandCall) -> Reply:
     return paged_reply(call, LIST_COMMAND, head, items)
 
 
+@reads
 def open_form(call: CommandCall) -> Reply:
     """`/ticket` alone opens the *Open a ticket* form, once the command's transaction is over
     (as `/log` alone opens *Log time*)."""

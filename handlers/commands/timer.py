@@ -7,7 +7,7 @@ from bot.calls.fair_use import format_running
 from bot.customers import customer_for_work, phone_support
 from bot.parsing import InputError, parse_name
 from bot.roles import AGENT
-from handlers.common import CommandCall, Reply, subcommands
+from handlers.common import CommandCall, Reply, reads, subcommands
 from handlers.help import Help
 
 USAGE_START = "/timer start <customer> <caller> [note…]"
@@ -58,6 +58,7 @@ def stop(call: CommandCall) -> Reply:
     return Reply(":white_check_mark: " + outcome.summary())
 
 
+@reads
 def status(call: CommandCall) -> Reply:
     if call.tokens:
         raise InputError("`/timer status` takes nothing after it")
@@ -92,6 +93,7 @@ HELP = Help(
 )
 
 
+@reads
 def idle(call: CommandCall) -> Reply:
     """`/timer` alone: the running timer, or, with none, how to start one."""
     reply = status(call)

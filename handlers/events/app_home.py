@@ -159,7 +159,7 @@ def publish_home(hg: Hourglass, client: WebClient, user_id: str) -> None:
     date first, outside the transaction."""
     now = hg.clock.now()
     refresh_stale(hg, client, user_id, now)
-    with hg.database.session() as db:
+    with hg.database.session(readonly=True) as db:
         role = role_of(db, hg.policy, user_id, group_members(hg))
         view: dict[str, Any]
         if role is None:

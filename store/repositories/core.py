@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.db import READ_ONLY
 from store.models import Alert, Base, Customer, HourBlock, Role, UserProfile
 
 M = TypeVar("M", bound=Base)
@@ -58,8 +59,13 @@ def is_postgres(db: Session) -> bool:
 
 def locked(db: Session, query: Select[Row], *, skip_locked: bool = False) -> Select[Row]:
     """The query with row locks on Postgres (SQLite already serialises writers with BEGIN
-    IMMEDIATE). `skip_locked`: rows another worker holds are passed over, not waited for."""
-    return query.with_for_update(skip_locked=skip_locked) if is_postgres(db) else query
+    IMMEDIATE). `skip_locked`: rows another worker holds are passed over, not waited for.
+    A read-only transaction (Database.session(readonly=True)) takes no locks: it changes
+    nothing, so it need not wait for a writer (and Postgres refuses FOR UPDATE in it)."""
+    bind = db.get_bind()
+    if not is_postgres(db) or bind.get_execution_options().get(READ_ONLY):
+        return query
+    return query.with_for_update(skip_locked=skip_locked)
 
 
 def database_time(db: Session) -> datetime:
