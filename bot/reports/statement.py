@@ -247,7 +247,9 @@ def build_statement(
 ) -> Statement:
     first, last = month_dates(year, month)
     as_of = min(last, provider_today(policy, now))
-    ledger = ledger_for(db, policy, customer, now, as_of=max(as_of, first - timedelta(days=1)))
+    ledger = ledger_for(
+        db, policy, customer, now, as_of=max(as_of, first - timedelta(days=1)), since=first
+    )
     month_charges = [c for c in ledger.charges if _in_month(c.work_date, first, last)]
     overage_days = [
         (d.work_date, d.minutes)
