@@ -1,7 +1,8 @@
 """Does a command's cost grow with the customer's history? One month vs five years.
 
 One customer with a month of history (the baseline) and one with five years of it
-(10 `/log` entries a day, a 600 h block every 30 days: ~18k entries, 60 blocks), measured in
+(10 `/log` entries a day, a 600 h block every 30 days: ~18k entries, 60 blocks; every
+ended month issued, as a team does), measured in
 the same run, in-process through the domain (`balance_for`, `log_time` + its reply, the
 month's `monthly_statement`). Goal (issue 11): the five-year figure at most 1.5x the
 one-month figure for each, and the month's statement under 150 ms at five years.
@@ -20,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -31,7 +32,7 @@ from bot.billing import timelog
 from bot.policy.loader import load_policy
 from bot.policy.model import Policy
 from bot.reports.balance import balance_for
-from bot.reports.issued import monthly_statement
+from bot.reports.issued import issue, monthly_statement
 from store.db import Database, migrate
 from store.models import Customer, HourBlock, TimeEntry
 from tests import factories
@@ -73,7 +74,16 @@ def fill(db, policy: Policy, name: str, days: int) -> Customer:  # type: ignore[
     for start in range(0, len(entries), 5000):
         db.execute(insert(TimeEntry), entries[start : start + 5000])
     db.flush()
+    _issue_ended_months(db, policy, customer, first)
     return customer
+
+
+def _issue_ended_months(db, policy: Policy, customer: Customer, first: date) -> None:  # type: ignore[no-untyped-def]
+    """Issue every ended month, as a team does each month: /balance lists unissued ones."""
+    year, month = first.year, first.month
+    while (year, month) < (TODAY.year, TODAY.month):
+        issue(db, policy, customer, year, month, actor="bench", now=NOW)
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
 
 
 def commands(policy: Policy, name: str) -> dict[str, Callable]:  # type: ignore[type-arg]

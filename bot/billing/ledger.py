@@ -44,19 +44,33 @@ from store.repositories.time import LedgerChanges
 ChargeSource = Callable[[Session, Policy, Customer, datetime, date | None], list[Charge]]
 
 
+# (db, customer): the earliest date the source charges, without reading every charge.
+FirstDay = Callable[[Session, Customer], date | None]
+
+
 @dataclass(frozen=True)
 class _Source:
     read: ChargeSource
-    tracked: bool  # its rows change only through the LedgerChange flush hook
+    first: FirstDay | None  # set for tracked sources (the others are read whole anyway)
 
 
 _sources: dict[str, _Source] = {}
 
 
-def register_charge_source(name: str, source: ChargeSource, *, tracked: bool = False) -> None:
+def register_charge_source(
+    name: str, source: ChargeSource, *, tracked: FirstDay | None = None
+) -> None:
     """Add (or replace, by name) a source of billed time; `bot.features` registers them all.
-    `tracked`: every change to what it reads writes a `LedgerChange` (logged time does)."""
+    `tracked` (the source's first day): every change to what it reads writes a
+    `LedgerChange` (logged time does), so the ledger may keep what it derived from it."""
     _sources[name] = _Source(source, tracked)
+
+
+def first_charge_day(db: Session, policy: Policy, customer: Customer, now: datetime) -> date | None:
+    """The earliest day anything is charged, reading only the untracked sources whole."""
+    days = [c.work_date for c in _untracked(db, policy, customer, now)]
+    days += [d for s in _registered() if s.first for d in [s.first(db, customer)] if d]
+    return min(days, default=None)
 
 
 def _registered() -> list[_Source]:
@@ -126,12 +140,12 @@ def ledger_for(
 def _tracked(
     db: Session, policy: Policy, customer: Customer, now: datetime, since: date | None
 ) -> list[Charge]:
-    found = (s.read(db, policy, customer, now, since) for s in _registered() if s.tracked)
+    found = (s.read(db, policy, customer, now, since) for s in _registered() if s.first)
     return [c for batch in found for c in batch if since is None or c.work_date >= since]
 
 
 def _untracked(db: Session, policy: Policy, customer: Customer, now: datetime) -> list[Charge]:
-    found = (s.read(db, policy, customer, now, None) for s in _registered() if not s.tracked)
+    found = (s.read(db, policy, customer, now, None) for s in _registered() if not s.first)
     return [c for batch in found for c in batch]
 
 

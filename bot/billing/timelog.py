@@ -193,6 +193,11 @@ def day_charges(
     ]
 
 
+def first_charge_day(db: Session, customer: Customer) -> date | None:
+    """The first day `day_charges` lists (the ledger's cheap look at the source's start)."""
+    return TimeEntries.first_billable_day(db, customer.id)
+
+
 def receipts_between(
     db: Session, policy: Policy, customer: Customer, first: date, last: date
 ) -> list[DayReceipt]:

@@ -38,6 +38,18 @@ class TimeEntries(Repository[TimeEntry]):
         return [(work_date, int(total)) for work_date, total in rows]
 
     @staticmethod
+    def first_billable_day(db: Session, customer_id: int) -> date | None:
+        """The earliest day with live 1-on-1 work (what `billable_days` would list first)."""
+        return db.scalar(
+            select(func.min(TimeEntry.work_date)).where(
+                TimeEntry.customer_id == customer_id,
+                TimeEntry.kind == ONE_ON_ONE,
+                TimeEntry.minutes > 0,
+                _live(),
+            )
+        )
+
+    @staticmethod
     def for_customer_between(
         db: Session, customer_id: int, first: date, last: date
     ) -> list[TimeEntry]:
