@@ -162,6 +162,7 @@ class _Kept:
 
 _kept: WeakKeyDictionary[Any, dict[tuple[int, datetime, date], _Kept]] = WeakKeyDictionary()
 _kept_lock = Lock()
+KEEP_AT_MOST = 10_000  # kept states per database (customer x month)
 
 
 def _carry_into(
@@ -192,6 +193,8 @@ def _carry_into(
     tracked = [c for c in _tracked(db, policy, customer, now, None) if c.work_date < cut]
     carry = carry_to([*tracked, *before], blocks, cut)
     if not wrote:
+        if len(kept_here) >= KEEP_AT_MOST:  # a bound on memory; a cleared state is rebuilt
+            kept_here.clear()
         kept_here[key] = _Kept(revision, policy, blocks, before, carry)
     return carry
 
