@@ -18,7 +18,7 @@ from bot.policy.model import Policy
 from bot.sla import sweep
 from store.db import Database
 
-ledger.register_charge_source("time log", timelog.day_charges)
+ledger.register_charge_source("time log", timelog.day_charges, tracked=timelog.first_charge_day)
 ledger.register_charge_source("sessions", charges.session_charges)
 
 SWEEP_RULES: tuple[tuple[str, sweeps.SweepRule], ...] = (

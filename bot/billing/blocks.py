@@ -162,7 +162,96 @@ def _id_order(block_id: str) -> tuple[int, int | str]:
     return (0, int(block_id)) if is_digits(block_id) else (1, block_id)
 
 
-def allocate(charges: Iterable[Charge], blocks: Iterable[HourBlock], as_of: date) -> Allocation:
+@dataclass(frozen=True)
+class Carry:
+    """What the allocation carries into ``cut``: every charge dated before it already drawn.
+
+    ``remaining`` holds the minutes left in each block (by id) after those charges, and
+    ``overage_minutes`` what they spilled. The fold is in date order and a charge only draws
+    from blocks valid on its date, so charges on or after ``cut`` never change what came
+    before: allocating them from this carry gives what allocating everything would.
+    """
+
+    cut: date
+    remaining: dict[str, int]
+    overage_minutes: int = 0
+
+
+def _ordered(blocks: Iterable[HourBlock]) -> list[HourBlock]:
+    ordered_blocks = sorted(blocks, key=_block_priority)
+    ids = [b.id for b in ordered_blocks]
+    if len(set(ids)) != len(ids):
+        raise ValueError("block ids must be unique")
+    return ordered_blocks
+
+
+def _fold(
+    charges: Iterable[Charge],
+    ordered_blocks: list[HourBlock],
+    remaining: dict[str, int],
+    drawdowns: list[Drawdown] | None,
+) -> int:
+    """Draw the charges, in order, from ``remaining`` (updated in place); returns the overage.
+
+    Blocks are ordered by expiry, so those expired on a charge's date are skipped for good:
+    the cost is the charges times the blocks live on their dates, not every block ever sold.
+    """
+    overage, first_live = 0, 0
+    for charge in sorted(charges, key=_charge_order):
+        day, owed = charge.work_date, charge.minutes
+        while first_live < len(ordered_blocks) and ordered_blocks[first_live].expires <= day:
+            first_live += 1
+        for block in ordered_blocks[first_live:]:
+            if owed == 0:
+                break
+            if block.purchased > day or remaining[block.id] == 0:
+                continue
+            taken = min(owed, remaining[block.id])
+            remaining[block.id] -= taken
+            owed -= taken
+            if drawdowns is not None:
+                drawdowns.append(Drawdown(block.id, day, taken, charge.source))
+        if owed:
+            overage += owed
+            if drawdowns is not None:
+                drawdowns.append(Drawdown(None, day, owed, charge.source))
+    return overage
+
+
+def _start(ordered_blocks: list[HourBlock], carry: Carry | None) -> tuple[dict[str, int], int]:
+    remaining = {b.id: b.minutes for b in ordered_blocks}
+    if carry is None:
+        return remaining, 0
+    for block_id, left in carry.remaining.items():
+        if block_id in remaining:
+            remaining[block_id] = left
+    return remaining, carry.overage_minutes
+
+
+def _check_after(charges: list[Charge], carry: Carry | None) -> None:
+    if carry is not None and any(c.work_date < carry.cut for c in charges):
+        raise ValueError("a charge dated before the carry's cut was already drawn")
+
+
+def carry_to(
+    charges: Iterable[Charge], blocks: Iterable[HourBlock], cut: date, carry: Carry | None = None
+) -> Carry:
+    """The state after drawing every given charge dated before ``cut`` (those from ``carry``
+    on, when given: an earlier carry plus the charges after it)."""
+    before = [c for c in charges if c.work_date < cut]
+    _check_after(before, carry)
+    ordered_blocks = _ordered(blocks)
+    remaining, overage = _start(ordered_blocks, carry)
+    overage += _fold(before, ordered_blocks, remaining, None)
+    return Carry(cut, remaining, overage)
+
+
+def allocate(
+    charges: Iterable[Charge],
+    blocks: Iterable[HourBlock],
+    as_of: date,
+    carry: Carry | None = None,
+) -> Allocation:
     """Draw every given charge from the blocks and report balances as of ``as_of``.
 
     Charges are taken in work-date order (ties by source, then minutes). Each draws from the
@@ -170,29 +259,16 @@ def allocate(charges: Iterable[Charge], blocks: Iterable[HourBlock], as_of: date
     purchase, then id), spanning blocks if needed; the rest is overage. Every charge given is
     allocated; choosing which charges count (e.g. ``work_date <= as_of``) is the caller's job.
     Blocks expired by ``as_of`` forfeit what they have left.
-    """
-    ordered_blocks = sorted(blocks, key=_block_priority)
-    ids = [b.id for b in ordered_blocks]
-    if len(set(ids)) != len(ids):
-        raise ValueError("block ids must be unique")
 
-    remaining = {b.id: b.minutes for b in ordered_blocks}
+    With a ``carry``, the charges before its cut are already drawn (the charges given must be
+    on or after it): balances and overage are the same, drawdowns are those from the cut on.
+    """
+    charges = list(charges)
+    _check_after(charges, carry)
+    ordered_blocks = _ordered(blocks)
+    remaining, overage = _start(ordered_blocks, carry)
     drawdowns: list[Drawdown] = []
-    overage = 0
-    for charge in sorted(charges, key=_charge_order):
-        owed = charge.minutes
-        for block in ordered_blocks:
-            if owed == 0:
-                break
-            if not block.is_valid_on(charge.work_date) or remaining[block.id] == 0:
-                continue
-            taken = min(owed, remaining[block.id])
-            remaining[block.id] -= taken
-            owed -= taken
-            drawdowns.append(Drawdown(block.id, charge.work_date, taken, charge.source))
-        if owed:
-            overage += owed
-            drawdowns.append(Drawdown(None, charge.work_date, owed, charge.source))
+    overage += _fold(charges, ordered_blocks, remaining, drawdowns)
 
     statements = []
     for block in ordered_blocks:

@@ -2,8 +2,22 @@
 
 Each feature that bills (ad-hoc days, held sessions, cancellation charges) is registered as a
 charge source by `bot.features`, so the ledger never imports the features that charge it.
-The allocation is always derived from every charge and block, so a back-dated entry, an
-undo or a new block recomputes it consistently.
+
+The allocation is a fold over charges in date order (`bot.billing.blocks`), so what it
+carries into a month (each block's minutes left, the overage so far) is all a ledger from that
+month on needs: the ledger draws only the month's charges from that carried state, and keeps
+the state per process (issue 11: a command's cost no longer grows with the customer's age).
+
+Why kept in the process and not stored: a read-only command then never writes, and the state
+is cheap to rebuild from the nearest earlier one. It is used only while provably current:
+- logged time (the big source) before the cut changed iff a `LedgerChange` row newer than the
+  revision the state was built at names a date before the cut (the flush hook writes one for
+  every add, undo and edit; per customer they commit in id order), so a back-dated entry, an
+  undo or an edit on any replica reopens the month everywhere;
+- blocks (a few dozen rows, read on every call anyway) and the other sources' charges before
+  the cut (sessions: few, and time-dependent) are compared as they are now;
+- a session that itself wrote logged time never keeps what it derived (it may roll back).
+`full_ledger` is the from-scratch derivation, kept as the reference the tests compare with.
 """
 
 from __future__ import annotations
@@ -11,54 +25,179 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from threading import Lock
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.orm import Session
 
-from bot.billing.blocks import Allocation, Charge, allocate
+from bot.billing.blocks import Allocation, Carry, Charge, HourBlock, allocate, carry_to
 from bot.billing.hours import block_terms
 from bot.policy.model import Policy, provider_today
 from store.models import Customer
+from store.models.time_entries import LEDGER_CHANGED
 from store.repositories.core import HourBlocks
+from store.repositories.time import LedgerChanges
 
-ChargeSource = Callable[[Session, Policy, Customer, datetime], list[Charge]]
-
-
-_sources: dict[str, ChargeSource] = {}
-
-
-def register_charge_source(name: str, source: ChargeSource) -> None:
-    """Add (or replace, by name) a source of billed time; `bot.features` registers them all."""
-    _sources[name] = source
+# (db, policy, customer, now, since): charges dated `since` or later (all when None); a
+# source may return earlier ones too, the ledger filters.
+ChargeSource = Callable[[Session, Policy, Customer, datetime, date | None], list[Charge]]
 
 
-def charge_sources() -> list[ChargeSource]:
-    """Every registered source of billed time, in registration order."""
+# (db, customer): the earliest date the source charges, without reading every charge.
+FirstDay = Callable[[Session, Customer], date | None]
+
+
+@dataclass(frozen=True)
+class _Source:
+    read: ChargeSource
+    first: FirstDay | None  # set for tracked sources (the others are read whole anyway)
+
+
+_sources: dict[str, _Source] = {}
+
+
+def register_charge_source(
+    name: str, source: ChargeSource, *, tracked: FirstDay | None = None
+) -> None:
+    """Add (or replace, by name) a source of billed time; `bot.features` registers them all.
+    `tracked` (the source's first day): every change to what it reads writes a
+    `LedgerChange` (logged time does), so the ledger may keep what it derived from it."""
+    _sources[name] = _Source(source, tracked)
+
+
+def first_charge_day(db: Session, policy: Policy, customer: Customer, now: datetime) -> date | None:
+    """The earliest day anything is charged, reading only the untracked sources whole."""
+    days = [c.work_date for c in _untracked(db, policy, customer, now)]
+    days += [d for s in _registered() if s.first for d in [s.first(db, customer)] if d]
+    return min(days, default=None)
+
+
+def _registered() -> list[_Source]:
     if not _sources:
         # A ledger without its sources would bill nothing, silently: refuse instead.
         raise RuntimeError("no charge sources are registered; import bot.features first")
     return list(_sources.values())
 
 
-def charges_for(db: Session, policy: Policy, customer: Customer, now: datetime) -> list[Charge]:
+def charge_sources() -> list[ChargeSource]:
+    """Every registered source of billed time, in registration order."""
+    return [s.read for s in _registered()]
+
+
+def charges_for(
+    db: Session, policy: Policy, customer: Customer, now: datetime, since: date | None = None
+) -> list[Charge]:
+    """Every charge (dated `since` or later, when given)."""
     charges: list[Charge] = []
-    for source in charge_sources():
-        charges.extend(source(db, policy, customer, now))
+    for source in _registered():
+        found = source.read(db, policy, customer, now, since)
+        charges.extend(c for c in found if since is None or c.work_date >= since)
     return charges
 
 
 @dataclass(frozen=True)
 class Ledger:
     customer: Customer
-    charges: list[Charge]
-    allocation: Allocation
+    charges: list[Charge]  # those from `since` to `as_of`
+    allocation: Allocation  # balances of every block; drawdowns from `since` on
     as_of: date
+    since: date | None = None
 
 
-def ledger_for(
+def full_ledger(
     db: Session, policy: Policy, customer: Customer, now: datetime, as_of: date | None = None
 ) -> Ledger:
-    """Charges up to `as_of` (default today) drawn against every block the customer bought."""
+    """Every charge up to `as_of` drawn from scratch: the reference derivation."""
     as_of = as_of or provider_today(policy, now)
     charges = [c for c in charges_for(db, policy, customer, now) if c.work_date <= as_of]
     blocks = [block_terms(b) for b in HourBlocks.for_customer(db, customer.id)]
     return Ledger(customer, charges, allocate(charges, blocks, as_of), as_of)
+
+
+def ledger_for(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    now: datetime,
+    as_of: date | None = None,
+    since: date | None = None,
+) -> Ledger:
+    """Charges up to `as_of` (default today) drawn against every block the customer bought.
+    Balances are the full derivation's; drawdowns and charges are listed from the first of
+    the month of `since` (default `as_of`) on."""
+    as_of = as_of or provider_today(policy, now)
+    cut = min(as_of, since or as_of).replace(day=1)
+    blocks = tuple(block_terms(b) for b in HourBlocks.for_customer(db, customer.id))
+    untracked = _untracked(db, policy, customer, now)
+    carry = _carry_into(db, policy, customer, now, cut, blocks, untracked)
+    later = [c for c in untracked if cut <= c.work_date <= as_of] + [
+        c for c in _tracked(db, policy, customer, now, cut) if c.work_date <= as_of
+    ]
+    return Ledger(customer, later, allocate(later, blocks, as_of, carry), as_of, cut)
+
+
+def _tracked(
+    db: Session, policy: Policy, customer: Customer, now: datetime, since: date | None
+) -> list[Charge]:
+    found = (s.read(db, policy, customer, now, since) for s in _registered() if s.first)
+    return [c for batch in found for c in batch if since is None or c.work_date >= since]
+
+
+def _untracked(db: Session, policy: Policy, customer: Customer, now: datetime) -> list[Charge]:
+    found = (s.read(db, policy, customer, now, None) for s in _registered() if not s.first)
+    return [c for batch in found for c in batch]
+
+
+@dataclass
+class _Kept:
+    """A carried state and what it was derived from."""
+
+    revision: int
+    policy: Policy
+    blocks: tuple[HourBlock, ...]
+    untracked: tuple[Charge, ...]
+    carry: Carry
+
+
+_kept: WeakKeyDictionary[Any, dict[tuple[int, datetime, date], _Kept]] = WeakKeyDictionary()
+_kept_lock = Lock()
+KEEP_AT_MOST = 10_000  # kept states per database (customer x month)
+
+
+def _carry_into(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    now: datetime,
+    cut: date,
+    blocks: tuple[HourBlock, ...],
+    untracked: list[Charge],
+) -> Carry:
+    """The state the allocation carries into `cut`, kept while it is provably current."""
+    before = tuple(sorted((c for c in untracked if c.work_date < cut), key=_order))
+    with _kept_lock:
+        kept_here = _kept.setdefault(db.get_bind().engine, {})
+    key = (customer.id, customer.created_at, cut)
+    kept = kept_here.get(key)
+    revision, earliest = LedgerChanges.after(db, customer.id, kept.revision if kept else 0)
+    wrote = bool(db.info.get(LEDGER_CHANGED))
+    if (
+        kept is not None
+        and (earliest is None or earliest >= cut)
+        and (kept.policy is policy and kept.blocks == blocks and kept.untracked == before)
+    ):
+        if not wrote:
+            kept.revision = revision
+        return kept.carry
+    tracked = [c for c in _tracked(db, policy, customer, now, None) if c.work_date < cut]
+    carry = carry_to([*tracked, *before], blocks, cut)
+    if not wrote:
+        if len(kept_here) >= KEEP_AT_MOST:  # a bound on memory; a cleared state is rebuilt
+            kept_here.clear()
+        kept_here[key] = _Kept(revision, policy, blocks, before, carry)
+    return carry
+
+
+def _order(charge: Charge) -> tuple[date, str, int]:
+    return (charge.work_date, charge.source, charge.minutes)

@@ -177,18 +177,25 @@ def parse_log(tokens: list[str], policy: Policy, today: date) -> LogRequest:
 # --- Billing views of logged time -------------------------------------------------------------
 
 
-def day_charges(db: Session, policy: Policy, customer: Customer, now: datetime) -> list[Charge]:
-    """Charge source for the ledger: each customer-day's 1-on-1 total, rounded once by the
-    rule of the policy version in force that day (issue 16)."""
+def day_charges(
+    db: Session, policy: Policy, customer: Customer, now: datetime, since: date | None = None
+) -> list[Charge]:
+    """Charge source for the ledger: each customer-day's 1-on-1 total (from `since` on),
+    rounded once by the rule of the policy version in force that day (issue 16)."""
     return [
         Charge(
             work_date=work_date,
             minutes=policy.at(work_date).billing.rounding.apply(logged),
             source=ADHOC_DAY_SOURCE,
         )
-        for work_date, logged in TimeEntries.billable_days(db, customer.id)
+        for work_date, logged in TimeEntries.billable_days(db, customer.id, since)
         if logged > 0
     ]
+
+
+def first_charge_day(db: Session, customer: Customer) -> date | None:
+    """The first day `day_charges` lists (the ledger's cheap look at the source's start)."""
+    return TimeEntries.first_billable_day(db, customer.id)
 
 
 def receipts_between(
@@ -236,7 +243,7 @@ def ledger_covering(
     db: Session, policy: Policy, customer: Customer, work_date: date, now: datetime
 ) -> Ledger:
     today = provider_today(policy, now)
-    return ledger_for(db, policy, customer, now, as_of=max(today, work_date))
+    return ledger_for(db, policy, customer, now, as_of=max(today, work_date), since=work_date)
 
 
 def drawn_lines(ledger: Ledger, work_date: date, policy: Policy) -> list[str]:

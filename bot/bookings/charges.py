@@ -145,8 +145,11 @@ def check_balance(db: Session, policy: Policy, booking: Booking, now: datetime) 
 # --- billing ----------------------------------------------------------------------------------
 
 
-def session_charges(db: Session, policy: Policy, customer: Customer, now: datetime) -> list[Charge]:
-    """Held sessions and cancellation charges, drawn from the hour blocks (not training)."""
+def session_charges(
+    db: Session, policy: Policy, customer: Customer, now: datetime, since: date | None = None
+) -> list[Charge]:
+    """Held sessions and cancellation charges, drawn from the hour blocks (not training).
+    All of them, whatever `since`: few, and billed by `now`, so the ledger compares them."""
     charges = []
     for booking in Bookings.for_customer(db, customer.id):
         if booking.training:

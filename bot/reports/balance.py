@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from bot.billing.ledger import charges_for
+from bot.billing.ledger import first_charge_day
 from bot.bookings.listing import upcoming_lines
 from bot.calls.calls import balance_lines as call_balance_lines
 from bot.calls.fair_use import format_call_time
@@ -93,8 +93,8 @@ def _earlier_open_months(
     their creation, if earlier): a back-dated entry into last month is still to invoice until
     that month is issued, so the balance must say so. Issued months are not open: a change
     to one is carried into this month's figures as an adjustment."""
-    dates = [c.work_date for c in charges_for(db, policy, customer, now)]
-    first = min([provider_today(policy, customer.created_at), *dates])
+    charged = first_charge_day(db, policy, customer, now)
+    first = min([provider_today(policy, customer.created_at), *([charged] if charged else [])])
     issued = IssuedStatements.months(db, customer.id)
     months = [m for m in _months(first, today)[:-1] if month_key(*m) not in issued]
     found = []

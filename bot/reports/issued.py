@@ -38,6 +38,7 @@ from bot.reports.statement import (
     IssuedMark,
     Statement,
     build_statement,
+    ended_month_figures,
     month_dates,
 )
 from store.models import Customer, IssuedStatement
@@ -162,12 +163,15 @@ def adjustments_into(
     frozen = {
         key: _frozen(row, customer) for key, row in _issued_run(db, customer, year, month).items()
     }
+    months = [(int(key[:4]), int(key[5:])) for key in frozen]
+    # One ledger over the whole run, not one per month (issue 11).
+    figures = ended_month_figures(db, policy, customer, months, now)
     rows = []
-    for key, issued in frozen.items():
+    for (key, issued), issued_month in zip(frozen.items(), months, strict=True):
         later = [a for k, s in frozen.items() if k > key for a in s.get("adjustments", [])]
-        live = build_statement(db, policy, customer, int(key[:4]), int(key[5:]), now)
+        live = Figures(*figures[issued_month])
         base = Figures.of(issued) - Figures.carried(issued.get("adjustments", []))
-        delta = Figures.of(live) - base - Figures.carried(later, key)
+        delta = live - base - Figures.carried(later, key)
         if delta != Figures():
             rows.append(
                 AdjustmentRow(

@@ -247,17 +247,10 @@ def build_statement(
 ) -> Statement:
     first, last = month_dates(year, month)
     as_of = min(last, provider_today(policy, now))
-    ledger = ledger_for(db, policy, customer, now, as_of=max(as_of, first - timedelta(days=1)))
-    month_charges = [c for c in ledger.charges if _in_month(c.work_date, first, last)]
-    overage_days = [
-        (d.work_date, d.minutes)
-        for d in ledger.allocation.drawdowns
-        if d.block_id is None and _in_month(d.work_date, first, last)
-    ]
-    overage = sum(minutes for _, minutes in overage_days)
-    training_minutes, training_amount = training_billed(db, policy, customer, first, last, now=now)
-    # Each day's overage at the hourly rate in force that day (issue 16).
-    amount = price_by_day(policy, overage_days, hourly_rate) + training_amount
+    ledger = ledger_for(
+        db, policy, customer, now, as_of=max(as_of, first - timedelta(days=1)), since=first
+    )
+    billed, overage, amount = _figures(db, policy, customer, ledger, (first, last), now)
     return Statement(
         customer=customer.name,
         month=f"{year:04d}-{month:02d}",
@@ -266,7 +259,7 @@ def build_statement(
         as_of=as_of.isoformat(),
         days=days_section(db, policy, customer, first, last),
         sessions=sessions_section(db, policy, customer, first, last, now=now),
-        billed_minutes=sum(c.minutes for c in month_charges) + training_minutes,
+        billed_minutes=billed,
         overage_minutes=overage,
         amount=f"{amount:.2f}",
         blocks=blocks_section(ledger, last),
@@ -274,3 +267,44 @@ def build_statement(
         training_calls=training_calls_section(db, policy, customer, first),
         sla=sla_section(db, policy, customer, first, last, now=now),
     )
+
+
+def _figures(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    ledger: Ledger,
+    month: tuple[date, date],
+    now: datetime,
+) -> tuple[int, int, Decimal]:
+    """A month's billed minutes, overage minutes and amount, from a ledger covering it."""
+    first, last = month
+    month_charges = [c for c in ledger.charges if _in_month(c.work_date, first, last)]
+    overage_days = [
+        (d.work_date, d.minutes)
+        for d in ledger.allocation.drawdowns
+        if d.block_id is None and _in_month(d.work_date, first, last)
+    ]
+    training_minutes, training_amount = training_billed(db, policy, customer, first, last, now=now)
+    # Each day's overage at the hourly rate in force that day (issue 16).
+    amount = price_by_day(policy, overage_days, hourly_rate) + training_amount
+    billed = sum(c.minutes for c in month_charges) + training_minutes
+    return billed, sum(minutes for _, minutes in overage_days), amount
+
+
+def ended_month_figures(
+    db: Session, policy: Policy, customer: Customer, months: list[tuple[int, int]], now: datetime
+) -> dict[tuple[int, int], tuple[int, int, Decimal]]:
+    """`build_statement`'s billed minutes, overage minutes and amount for each of these
+    ended months (oldest first), from one ledger over all of them: the fold is in date order,
+    so a month's drawdowns are the same whatever later charges the ledger also holds."""
+    if not months:
+        return {}
+    first, _ = month_dates(*months[0])
+    _, last = month_dates(*months[-1])
+    as_of = max(min(last, provider_today(policy, now)), first - timedelta(days=1))
+    ledger = ledger_for(db, policy, customer, now, as_of=as_of, since=first)
+    return {
+        (year, month): _figures(db, policy, customer, ledger, month_dates(year, month), now)
+        for year, month in months
+    }

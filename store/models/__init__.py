@@ -9,7 +9,7 @@ from store.models.policy import PolicyVersionRecord
 from store.models.requests import SeenRequest
 from store.models.sla import SlaPolicyMark, Ticket, TicketEventRecord
 from store.models.statements import IssuedStatement
-from store.models.time_entries import TimeEntry
+from store.models.time_entries import LedgerChange, TimeEntry
 
 __all__ = [
     "Alert",
@@ -22,6 +22,7 @@ __all__ = [
     "Customer",
     "HourBlock",
     "IssuedStatement",
+    "LedgerChange",
     "PhoneCall",
     "PolicyVersionRecord",
     "Role",

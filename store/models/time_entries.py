@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, event, inspect, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from store.models.base import Base, UTCDateTime
 from store.models.core import Customer, HourBlock
@@ -42,3 +43,58 @@ class TimeEntry(Base):
 # The block_expired sweep reads blocks whose expiry is not yet recorded and whose date has
 # come; this index answers exactly that without scanning every block ever sold.
 Index("ix_hour_blocks_expiry_unrecorded", HourBlock.expired_recorded_at, HourBlock.expires)
+
+
+class LedgerChange(Base):
+    """A flush that added, undid or edited a customer's logged time, and the earliest work
+    date it touched (issue 11).
+
+    The ledger keeps, per process, the state its allocation carries into a month (what each
+    block has left); that state stays true until a change lands before the month. Readers
+    look for such a change among the rows newer than the one they saw last (the id is the
+    revision), so a back-dated entry, an undo or an edit on any replica reopens the month
+    everywhere. Written by the flush hook below: every ORM write of a `TimeEntry` goes
+    through it, so no command can forget it.
+    """
+
+    __tablename__ = "ledger_changes"
+    __table_args__ = (Index("ix_ledger_changes_customer", "customer_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    work_date: Mapped[date] = mapped_column(Date)
+
+
+LEDGER_CHANGED = "ledger_changed"  # Session.info key: this session wrote logged time
+
+
+def _touched(entry: TimeEntry) -> list[tuple[int, date]]:
+    """(customer, work date) pairs an entry's pending change touches, before and after."""
+    state = inspect(entry)
+    pairs = [(entry.customer_id, entry.work_date)]
+    customers = state.attrs.customer_id.history.deleted or [entry.customer_id]
+    dates = state.attrs.work_date.history.deleted or [entry.work_date]
+    pairs += [(c, d) for c in customers for d in dates if c is not None and d is not None]
+    return pairs
+
+
+@event.listens_for(Session, "before_flush")
+def _record_ledger_changes(session: Session, _context: Any, _instances: Any) -> None:
+    earliest: dict[int, date] = {}
+    for entry in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(entry, TimeEntry):
+            continue
+        if entry in session.dirty and not session.is_modified(entry):
+            continue
+        for customer_id, work_date in _touched(entry):
+            earliest[customer_id] = min(work_date, earliest.get(customer_id, work_date))
+    if earliest:
+        # Per customer, changes commit in the order of their ids (the customer's row lock is
+        # held to commit; SQLite has one writer), so "newer than the id I saw" misses none.
+        ids = sorted(earliest)
+        locking = select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id)
+        session.connection().execute(locking.with_for_update())
+    for customer_id, work_date in earliest.items():
+        session.add(LedgerChange(customer_id=customer_id, work_date=work_date))
+    if earliest:
+        session.info[LEDGER_CHANGED] = True

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from store.models import HourBlock, TimeEntry
+from store.models import HourBlock, LedgerChange, TimeEntry
 from store.repositories.core import Repository, locked
 
 ONE_ON_ONE = "one_on_one"
@@ -24,15 +24,30 @@ class TimeEntries(Repository[TimeEntry]):
     model = TimeEntry
 
     @staticmethod
-    def billable_days(db: Session, customer_id: int) -> list[tuple[date, int]]:
-        """(work_date, logged minutes) of live 1-on-1 work per day, oldest first."""
-        rows = db.execute(
-            select(TimeEntry.work_date, func.sum(TimeEntry.minutes))
-            .where(TimeEntry.customer_id == customer_id, TimeEntry.kind == ONE_ON_ONE, _live())
-            .group_by(TimeEntry.work_date)
-            .order_by(TimeEntry.work_date)
+    def billable_days(
+        db: Session, customer_id: int, since: date | None = None
+    ) -> list[tuple[date, int]]:
+        """(work_date, logged minutes) of live 1-on-1 work per day, oldest first; from `since`
+        on when given (the customer-day index answers it without reading older days)."""
+        query = select(TimeEntry.work_date, func.sum(TimeEntry.minutes)).where(
+            TimeEntry.customer_id == customer_id, TimeEntry.kind == ONE_ON_ONE, _live()
         )
+        if since is not None:
+            query = query.where(TimeEntry.work_date >= since)
+        rows = db.execute(query.group_by(TimeEntry.work_date).order_by(TimeEntry.work_date))
         return [(work_date, int(total)) for work_date, total in rows]
+
+    @staticmethod
+    def first_billable_day(db: Session, customer_id: int) -> date | None:
+        """The earliest day with live 1-on-1 work (what `billable_days` would list first)."""
+        return db.scalar(
+            select(func.min(TimeEntry.work_date)).where(
+                TimeEntry.customer_id == customer_id,
+                TimeEntry.kind == ONE_ON_ONE,
+                TimeEntry.minutes > 0,
+                _live(),
+            )
+        )
 
     @staticmethod
     def for_customer_between(
@@ -125,3 +140,18 @@ class BlockExpiries:
         block.forfeited_minutes = forfeited_minutes
         block.expired_recorded_at = now
         db.flush()
+
+
+class LedgerChanges:
+    """The flush hook's record of changes to logged time (store.models.time_entries)."""
+
+    @staticmethod
+    def after(db: Session, customer_id: int, revision: int) -> tuple[int, date | None]:
+        """(newest revision, earliest work date touched) among the customer's changes newer
+        than `revision`; (`revision`, None) when there are none."""
+        newest, earliest = db.execute(
+            select(func.max(LedgerChange.id), func.min(LedgerChange.work_date)).where(
+                LedgerChange.customer_id == customer_id, LedgerChange.id > revision
+            )
+        ).one()
+        return (revision, None) if newest is None else (int(newest), earliest)

@@ -1,0 +1,170 @@
+"""Does a command's cost grow with the customer's history? One month vs five years.
+
+One customer with a month of history (the baseline) and one with five years of it
+(10 `/log` entries a day, a 600 h block every 30 days: ~18k entries, 60 blocks; every
+ended month issued, as a team does), measured in
+the same run, in-process through the domain (`balance_for`, `log_time` + its reply, the
+month's `monthly_statement`). Goal (issue 11): the five-year figure at most 1.5x the
+one-month figure for each, and the month's statement under 150 ms at five years.
+
+    python -m bench.history [--database-url URL] [--profile]
+
+Run it from the repository root, so it measures this checkout. Exits 1 on a missed goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+import bot.features  # noqa: F401  (registers the ledger's charge sources)
+from bot.billing import timelog
+from bot.policy.loader import load_policy
+from bot.policy.model import Policy
+from bot.reports.balance import balance_for
+from bot.reports.issued import issue, monthly_statement
+from store.db import Database, migrate
+from store.models import Customer, HourBlock, TimeEntry
+from tests import factories
+
+NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
+TODAY = NOW.date()
+GOAL_RATIO = 1.5
+GOAL_STATEMENT_S = 0.150
+
+
+def fill(db, policy: Policy, name: str, days: int) -> Customer:  # type: ignore[no-untyped-def]
+    """A customer with `days` of history: 10 entries a day, a 600 h block every 30 days."""
+    first = TODAY - timedelta(days=days)
+    customer = factories.customer(db, policy, name, now=NOW, added=NOW - timedelta(days=days + 1))
+    blocks = [
+        {
+            "customer_id": customer.id,
+            "minutes": 600 * 60,
+            "purchased": first + timedelta(days=d),
+            "expires": first + timedelta(days=d + 90),
+            "created_at": NOW,
+            "created_by": "bench",
+        }
+        for d in range(0, days, 30)
+    ]
+    db.execute(insert(HourBlock), blocks)
+    entries = [
+        {
+            "customer_id": customer.id,
+            "agent_id": "UAGENT",
+            "work_date": first + timedelta(days=d),
+            "minutes": 5 + i,
+            "kind": "one_on_one",
+            "created_at": NOW,
+        }
+        for d in range(days)
+        for i in range(10)
+    ]
+    for start in range(0, len(entries), 5000):
+        db.execute(insert(TimeEntry), entries[start : start + 5000])
+    db.flush()
+    _issue_ended_months(db, policy, customer, first)
+    return customer
+
+
+def _issue_ended_months(db, policy: Policy, customer: Customer, first: date) -> None:  # type: ignore[no-untyped-def]
+    """Issue every ended month, as a team does each month: /balance lists unissued ones."""
+    year, month = first.year, first.month
+    while (year, month) < (TODAY.year, TODAY.month):
+        issue(db, policy, customer, year, month, actor="bench", now=NOW)
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+
+
+def commands(policy: Policy, name: str) -> dict[str, Callable]:  # type: ignore[type-arg]
+    def balance(db) -> None:  # type: ignore[no-untyped-def]
+        balance_for(db, policy, _customer(db, name), NOW)
+
+    def log(db) -> None:  # type: ignore[no-untyped-def]
+        request = timelog.parse_log(["5m", name], policy, TODAY)
+        timelog.log_time(db, policy, request, agent_id="UBENCH", now=NOW)
+
+    def statement(db) -> None:  # type: ignore[no-untyped-def]
+        monthly_statement(db, policy, _customer(db, name), TODAY.year, TODAY.month, NOW)
+
+    return {"/balance": balance, "/log": log, "statement": statement}
+
+
+def _customer(db, name: str) -> Customer:  # type: ignore[no-untyped-def]
+    return db.query(Customer).filter_by(name=name).one()
+
+
+def time_command(database: Database, run: Callable, repeats: int) -> float:  # type: ignore[type-arg]
+    """Median seconds of `run` over `repeats` sessions (each rolled back: nothing piles up)."""
+    samples = []
+    for _ in range(repeats + 1):
+        with database.engine.connect() as connection:
+            transaction = connection.begin()
+            db = Session(bind=connection)
+            started = time.perf_counter()
+            run(db)
+            samples.append(time.perf_counter() - started)
+            db.close()
+            transaction.rollback()
+    return sorted(samples[1:])[len(samples) // 2 - 1]
+
+
+def measure(url: str, repeats: int, profile: bool) -> dict[str, tuple[float, float]]:
+    migrate(url)
+    database = Database(url)
+    policy = load_policy(None)
+    with database.session() as db:
+        fill(db, policy, "month", 30)
+        fill(db, policy, "years", 5 * 365)
+    results = {}
+    for label in commands(policy, "month"):
+        month = time_command(database, commands(policy, "month")[label], repeats)
+        years = time_command(database, commands(policy, "years")[label], repeats)
+        results[label] = (month, years)
+    if profile:
+        for label, run in commands(policy, "years").items():
+            profiler = cProfile.Profile()
+            profiler.enable()
+            time_command(database, run, 1)
+            profiler.disable()
+            print(f"--- profile of {label} at five years ---")
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
+    database.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite:///{Path(folder) / 'history.db'}"
+        results = measure(url, args.repeats, args.profile)
+    print(f"goal: five years / one month <= {GOAL_RATIO}; statement < 150 ms at five years")
+    missed = False
+    for label, (month, years) in results.items():
+        ratio = years / month
+        missed |= ratio > GOAL_RATIO
+        print(
+            f"{label:10} one month {month * 1e3:7.1f} ms  five years {years * 1e3:7.1f} ms  "
+            f"ratio {ratio:5.2f}{'' if ratio <= GOAL_RATIO else '  MISSED'}"
+        )
+    statement_years = results["statement"][1]
+    missed |= statement_years > GOAL_STATEMENT_S
+    sys.exit(1 if missed else 0)
+
+
+if __name__ == "__main__":
+    main()
