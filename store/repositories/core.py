@@ -285,6 +285,11 @@ class Alerts(Repository[Alert]):
         return db.scalar(select(Alert).where(Alert.key == key))
 
     @staticmethod
+    def by_keys(db: Session, keys: Sequence[str]) -> dict[str, Alert]:
+        """The alerts with these keys (absent keys are left out), in one round trip."""
+        return {alert.key: alert for alert in db.scalars(select(Alert).where(Alert.key.in_(keys)))}
+
+    @staticmethod
     def next_due(db: Session, now: datetime, wall: datetime) -> Alert | None:
         """The oldest alert waiting for delivery (`next_attempt_at` has come by the clock)
         that nobody holds a live lease on (by the database's clock `wall`), locked.
