@@ -205,6 +205,12 @@ class Customers(Repository[Customer]):
         committed while this one waited for the lock is seen, e.g. the phone add-on."""
         db.refresh(customer)
 
+    @staticmethod
+    def lock_and_reload(db: Session, customer: Customer) -> None:
+        """`lock_customer` and `reload` in one statement: the row read again, locked for
+        the rest of the transaction on Postgres (SQLite serialises writers already)."""
+        db.refresh(customer, with_for_update=True if is_postgres(db) else None)
+
 
 class Roles(Repository[Role]):
     model = Role
