@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from slack_bolt import BoltContext
 
@@ -29,6 +30,10 @@ class Hourglass:
     # "#" (channel names) and "@" (user names) -> (fetched at, name -> id), for what people
     # type as `#acme` or `@jane` where Slack sent no mention (handlers/identity.py)
     directory: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
+    # user id -> (cached at, time zone, profile fetched at): the `user_profiles` row as last
+    # read, for `profile_cache_seconds` (handlers/identity.py; see docs/architecture.md, Caches)
+    profiles: dict[str, tuple[float, str, datetime]] = field(default_factory=dict)
+    profile_cache_seconds: float = 60.0
     # what runs after the ack (handlers/later.py)
     later: Later = field(default_factory=Later)
 

@@ -1,7 +1,8 @@
 """Who a user is, answered without asking Slack while a request waits.
 
 - Their timezone: the `user_profiles` row, from `users.info`, refreshed when older than a
-  day. A stale row is used as it is and refreshed after the ack.
+  day. A stale row is used as it is and refreshed after the ack. Each process keeps the row
+  it read for a minute (`Hourglass.profiles`), so a request reads it at most once.
 - User-group membership (a policy's `@handle` role entries): kept in the process for five
   minutes (`Hourglass.group_cache`); a stale list is used and refreshed after the ack.
 - A channel or a person typed by name (`#acme`, `@jane`: the console, the CLI, or Slack
@@ -49,12 +50,27 @@ class Unresolved(Exception):
 
 def user_timezone(hg: Hourglass, db: Session, user_id: str, *, strict: bool = False) -> ZoneInfo:
     """The user's Slack timezone as cached; the provider's if unknown (or `Unresolved`)."""
-    profile = UserProfiles.find(db, user_id)
+    profile = cached_profile(hg, db, user_id)
     if profile is None:
         if strict:
             raise Unresolved(f"the timezone of {user_id}")
         return hg.policy.timezone
-    return _zone(profile.tz, hg)
+    return _zone(profile[0], hg)
+
+
+def cached_profile(hg: Hourglass, db: Session, user_id: str) -> tuple[str, datetime] | None:
+    """The user's (time zone, fetched at) from `user_profiles`, read at most once every
+    `profile_cache_seconds` per process: a time zone changed in Slack reaches the other
+    workers within that, which is harmless (docs/architecture.md, Caches). A user not
+    known yet is not cached, so their first profile is seen at once."""
+    hit = hg.profiles.get(user_id)
+    if hit is not None and time.monotonic() - hit[0] < hg.profile_cache_seconds:
+        return hit[1], hit[2]
+    profile = UserProfiles.find(db, user_id)
+    if profile is None:
+        return None
+    hg.profiles[user_id] = (time.monotonic(), profile.tz, profile.fetched_at)
+    return profile.tz, profile.fetched_at
 
 
 def _zone(name: str, hg: Hourglass) -> ZoneInfo:
@@ -94,10 +110,13 @@ def refresh_stale(
     """Bring the user's profile (and `others`': people, or `#`/`@` names to look up) and
     the policy's user groups up to date where they are missing or stale. Asks Slack: call
     it after the ack, with no transaction open."""
-    with hg.database.session(readonly=True) as db:
-        profile = UserProfiles.find(db, user_id)
-        fresh = profile is not None and now - profile.fetched_at < PROFILE_TTL
-    if not fresh:
+    hit = hg.profiles.get(user_id)
+    if hit is not None and time.monotonic() - hit[0] < hg.profile_cache_seconds:
+        profile: tuple[str, datetime] | None = (hit[1], hit[2])
+    else:
+        with hg.database.session(readonly=True) as db:
+            profile = cached_profile(hg, db, user_id)
+    if profile is None or now - profile[1] >= PROFILE_TTL:
         refresh_profile(hg, client, user_id, now)
     names = [other for other in others if other.startswith(NAME_SIGILS)]
     for other in others:
@@ -130,6 +149,7 @@ def refresh_profile(
     name = clean(user.get("real_name") or user.get("name") or "") or None
     with hg.database.session() as db:
         UserProfiles.upsert(db, user_id, tz, name, now)
+    hg.profiles[user_id] = (time.monotonic(), tz, now)
 
 
 def refresh_groups(hg: Hourglass, client: WebClient, handles: Iterable[str]) -> None:

@@ -174,8 +174,10 @@ def update_alert(
     this as often as they like.
     """
     moved = False
-    for copy_key in (key, customer_key(key)):
-        alert = Alerts.by_key(db, copy_key)
+    copies = (key, customer_key(key))
+    found = Alerts.by_keys(db, copies)  # both copies in one read
+    for copy_key in copies:
+        alert = found.get(copy_key)
         if alert is None or alert.state == state:
             continue
         alert.state, alert.text, alert.blocks = state, text, blocks

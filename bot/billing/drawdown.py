@@ -37,9 +37,10 @@ def after_drawdown(
     db.flush()  # the ledger must see the change that caused the drawdown
     lock_customer(db, customer.id)
     ledger = ledger_for(db, policy, customer, now)
-    moved = sync_recorded_forfeits(db, policy, customer, ledger, now)
+    blocks = HourBlocks.for_customer(db, customer.id)  # read once for both checks
+    moved = sync_recorded_forfeits(db, policy, customer, ledger, now, blocks)
     if check_low:
-        moved += int(raise_low_balance_alert(db, policy, customer, ledger, now))
+        moved += int(raise_low_balance_alert(db, policy, customer, ledger, now, blocks=blocks))
     return moved
 
 
@@ -66,11 +67,19 @@ def forfeit_state(forfeited_minutes: int) -> str:
 
 
 def sync_recorded_forfeits(
-    db: Session, policy: Policy, customer: Customer, ledger: Ledger, now: datetime
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    ledger: Ledger,
+    now: datetime,
+    blocks: list[HourBlock] | None = None,
 ) -> int:
-    """Keep each expired block's recorded forfeit, and its posted alert, equal to the ledger's."""
+    """Keep each expired block's recorded forfeit, and its posted alert, equal to the ledger's.
+    `blocks`: the customer's blocks in use, if the caller has read them already."""
     moved = 0
-    for block in HourBlocks.for_customer(db, customer.id):
+    if blocks is None:
+        blocks = HourBlocks.for_customer(db, customer.id)
+    for block in blocks:
         if block.expired_recorded_at is None or block.expires > ledger.as_of:
             continue
         statement = ledger.allocation.statement_for(str(block.id))
@@ -102,12 +111,15 @@ def raise_low_balance_alert(
     now: datetime,
     *,
     cause: str | None = None,
+    blocks: list[HourBlock] | None = None,
 ) -> bool:
     """Keep block_low true to the balance: raised once per purchase when the unexpired
     balance is at/under the threshold; withdrawn in place when a correction (`cause`, e.g.
     "#12 was undone by @jo") takes it back over; raised again, the same message, if it falls
-    back. True if the alert was raised, withdrawn or raised again."""
-    blocks = HourBlocks.for_customer(db, customer.id)
+    back. True if the alert was raised, withdrawn or raised again. `blocks`: the customer's
+    blocks in use, if the caller has read them already."""
+    if blocks is None:
+        blocks = HourBlocks.for_customer(db, customer.id)
     if not blocks:
         return False
     threshold = int(policy.billing.block_low_threshold.total_seconds()) // 60

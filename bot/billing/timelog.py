@@ -35,7 +35,7 @@ from bot.policy.model import Policy, provider_today
 from bot.policy.rounding import RoundingRule
 from bot.units import format_minutes, format_work_date, overage_amount
 from store.models import Customer, TimeEntry
-from store.repositories.core import lock_customer, lock_key
+from store.repositories.core import HourBlocks, lock_customer, lock_key
 from store.repositories.time import TimeEntries
 
 MAX_NOTE = 1000
@@ -353,9 +353,10 @@ def entry_result(
     ledger = ledger_covering(db, policy, customer, entry.work_date, now)
     has_blocks = bool(ledger.allocation.blocks)
     remaining = ledger.allocation.remaining_minutes if has_blocks else None
-    sync_recorded_forfeits(db, policy, customer, ledger, now)
+    blocks = HourBlocks.for_customer(db, customer.id)  # read once for both checks
+    sync_recorded_forfeits(db, policy, customer, ledger, now, blocks)
     if entry.kind == SupportKind.ONE_ON_ONE:
-        raise_low_balance_alert(db, policy, customer, ledger, now, cause=cause)
+        raise_low_balance_alert(db, policy, customer, ledger, now, cause=cause, blocks=blocks)
     drawn = drawn_lines(ledger, entry.work_date, policy) if receipt else []
     return LogResult(entry, customer, receipt, drawn, remaining, provider_today(policy, now))
 

@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.alerts.follow import WITHDRAWN, raise_or_revive
-from bot.alerts.outbox import raise_alert, update_alert
+from bot.alerts.outbox import customer_key, raise_alert, update_alert
 from bot.blocks import actions, button, section
 from bot.calls.fair_use import Limits, format_call_time, format_limit
 from bot.policy.model import Policy
 from bot.units import plural
 from store.models import Customer, PhoneCall
+from store.repositories.core import Alerts
 
 # Why fair-use alerts are withdrawn when nothing else is said: the usual correction.
 TRAINING_REASON = "a call was billed as training"
@@ -164,7 +165,13 @@ def raise_over_limits(
             "Flagged for review.",
         ),
     )
+    keys = {kind: f"{kind}:{customer.id}:{who}:{month}" for kind, *_ in crossed}
+    # Both kinds' alerts (and customer copies) in one read: within a limit with no alert
+    # raised, the common case, there is nothing to withdraw and nothing more is read.
+    known = Alerts.by_keys(db, [k for key in keys.values() for k in (key, customer_key(key))])
     for kind, limit_name, limit, text in crossed:
+        if seconds <= limit and not {keys[kind], customer_key(keys[kind])} & known.keys():
+            continue
         withdrawn = (
             f":information_source: Withdrawn: {label} is back to {used} of phone support "
             f"in {month}, within the {limit_name} ({reason})."
@@ -173,7 +180,7 @@ def raise_over_limits(
             db,
             policy,
             customer,
-            key=f"{kind}:{customer.id}:{who}:{month}",
+            key=keys[kind],
             kind=kind,
             text=text if seconds > limit else withdrawn,
             over=seconds > limit,

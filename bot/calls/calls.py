@@ -27,7 +27,7 @@ from bot.units import format_minutes, plural
 from store.models import Customer, PhoneCall
 from store.models.calls import BILLED_AS_TRAINING as TRAINING
 from store.repositories.calls import PhoneCalls
-from store.repositories.core import Customers, lock_customer
+from store.repositories.core import Customers
 
 MAX_NOTE = 500
 # How far back `/call … on <date>` may reach, in days before today (the later of the agent's
@@ -229,9 +229,8 @@ def record(
     now: datetime,
 ) -> CallOutcome:
     """Store a finished call, measure its month, and raise its fair-use alerts if covered."""
-    lock_customer(db, customer.id)
     # A phone add-on set while this call waited for the lock counts (seed 000).
-    Customers.reload(db, customer)
+    Customers.lock_and_reload(db, customer)
     is_covered = phone_support(customer, policy)
     call = PhoneCalls.add(
         db,
@@ -252,8 +251,9 @@ def record(
     account_rules = rules.for_account(customer.seats)
     year, month = fair_use.month_of(started_at, policy.timezone)
     start, end = month_bounds(year, month, policy.timezone)
-    caller_seconds = PhoneCalls.covered_seconds(db, customer.id, start, end, caller)
-    account_seconds = PhoneCalls.covered_seconds(db, customer.id, start, end)
+    caller_seconds, account_seconds = PhoneCalls.covered_seconds_of(
+        db, customer.id, start, end, caller
+    )
     outcome = CallOutcome(
         call=call,
         customer=customer,

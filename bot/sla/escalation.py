@@ -203,11 +203,15 @@ def sync_alert(
     customer: Customer,
     clocks: TicketClocks,
     now: datetime,
+    *,
+    new: bool = False,
 ) -> bool:
-    """Bring the ticket's one alert to the clocks' state; True if it was raised or moved."""
+    """Bring the ticket's one alert to the clocks' state; True if it was raised or moved.
+    `new`: the ticket was inserted by this transaction, so no alert can have its key (a
+    ticket's id is never reused: tickets are never deleted), and none is looked up."""
     state = alert_state(clocks, policy, now)
     key = alert_key(ticket)
-    existing = Alerts.by_key(db, key)
+    existing = None if new else Alerts.by_key(db, key)
     if existing is None and state.severity == 0:
         return False  # nothing worth a message yet
     full_state = state.base

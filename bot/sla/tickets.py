@@ -28,15 +28,23 @@ MAX_BACKDATE = timedelta(days=90)
 
 
 def clocks_for(
-    db: Session, policy: Policy, ticket: Ticket, customer: Customer, now: datetime
+    db: Session,
+    policy: Policy,
+    ticket: Ticket,
+    customer: Customer,
+    now: datetime,
+    events: list[TicketEvent] | None = None,
 ) -> TicketClocks:
     """Both clocks of `ticket`, derived from its event log under the policy version in force
-    when it opened: a ticket keeps the promise it was opened under (issue 16)."""
+    when it opened: a ticket keeps the promise it was opened under (issue 16). `events`: the
+    log when the caller knows it already (a ticket just opened), saving the read."""
     policy = opened_under(policy, ticket, customer)
     plan = plan_for(policy, customer)
-    events = [
-        TicketEvent(EventKind(row.kind), row.at) for row in TicketEvents.for_ticket(db, ticket.id)
-    ]
+    if events is None:
+        events = [
+            TicketEvent(EventKind(row.kind), row.at)
+            for row in TicketEvents.for_ticket(db, ticket.id)
+        ]
     return compute_clocks(
         events,
         plan.calendar,
@@ -55,13 +63,22 @@ def opened_under(policy: Policy, ticket: Ticket, customer: Customer) -> Policy:
 
 
 def refresh(
-    db: Session, policy: Policy, ticket: Ticket, customer: Customer, now: datetime
+    db: Session,
+    policy: Policy,
+    ticket: Ticket,
+    customer: Customer,
+    now: datetime,
+    *,
+    opened: bool = False,
 ) -> TicketClocks:
-    """Re-derive the clocks, store status and next_check_at, and move the alert."""
-    clocks = clocks_for(db, policy, ticket, customer, now)
+    """Re-derive the clocks, store status and next_check_at, and move the alert. `opened`:
+    the ticket was inserted by this transaction, so its log is its one `opened` event and
+    it has no alert yet (two reads saved; issue 11's query budget)."""
+    events = [TicketEvent(EventKind.OPENED, ticket.opened_at)] if opened else None
+    clocks = clocks_for(db, policy, ticket, customer, now, events)
     ticket.status = clocks.status
     ticket.next_check_at = clocks.next_change(now)
-    sync_alert(db, policy, ticket, customer, clocks, now)
+    sync_alert(db, policy, ticket, customer, clocks, now, new=opened)
     ping_escalation(db, policy, ticket, customer, alert_state(clocks, policy, now), now)
     db.flush()
     return clocks
@@ -111,7 +128,7 @@ def open_ticket(
     TicketEvents.add(
         db, ticket_id=ticket.id, kind=EventKind.OPENED, at=opened_at, actor=actor, now=now
     )
-    return ticket, refresh(db, policy, ticket, customer, now)
+    return ticket, refresh(db, policy, ticket, customer, now, opened=True)
 
 
 def checked_priority(plan: Plan, priority: str) -> str:

@@ -211,6 +211,12 @@ class Customers(Repository[Customer]):
         committed while this one waited for the lock is seen, e.g. the phone add-on."""
         db.refresh(customer)
 
+    @staticmethod
+    def lock_and_reload(db: Session, customer: Customer) -> None:
+        """`lock_customer` and `reload` in one statement: the row read again, locked for
+        the rest of the transaction on Postgres (SQLite serialises writers already)."""
+        db.refresh(customer, with_for_update=True if is_postgres(db) else None)
+
 
 class Roles(Repository[Role]):
     model = Role
@@ -289,6 +295,11 @@ class Alerts(Repository[Alert]):
     @staticmethod
     def by_key(db: Session, key: str) -> Alert | None:
         return db.scalar(select(Alert).where(Alert.key == key))
+
+    @staticmethod
+    def by_keys(db: Session, keys: Sequence[str]) -> dict[str, Alert]:
+        """The alerts with these keys (absent keys are left out), in one round trip."""
+        return {alert.key: alert for alert in db.scalars(select(Alert).where(Alert.key.in_(keys)))}
 
     @staticmethod
     def next_due(db: Session, now: datetime, wall: datetime) -> Alert | None:

@@ -1,0 +1,106 @@
+"""The query budget (issue 11 item 2): each everyday slash command, served over signed HTTP
+in the common path (a known user whose role and time zone are cached, a customer with a
+block), costs at most six SQL statements, on SQLite and on Postgres. Counted on the app's
+engine by tests/statements.py: the gate's replay check, the command's transaction and the
+work after the ack."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.customers import get_customer
+from store.db import Database
+from tests import factories
+from tests.harness import AGENT, MANAGER, SlackApp
+from tests.statements import explain, statements_for
+
+BUDGET = 6
+
+
+def over(count: str) -> pytest.MarkDecorator:
+    """A command still over budget (issue 11 item 2 is not done for it): what it costs now."""
+    return pytest.mark.xfail(strict=True, reason=f"over budget: {count} statements today")
+
+
+@pytest.fixture
+def warm(acme):
+    """acme with a 10 h block, and the agent known: their first command cached their
+    profile, time zone and role, as on any day after their first."""
+    with acme.database.session() as db:
+        customer = get_customer(db, "acme")
+        factories.hour_block(db, acme.policy, customer, hours=10, now=acme.clock.now())
+    acme.command("/ticket list", AGENT)
+    return acme
+
+
+def within_budget(app, line: str) -> str:
+    reply, statements = statements_for(app, line)
+    assert len(statements) <= BUDGET, (
+        f"{line!r} cost {len(statements)} statements (budget {BUDGET}):\n{explain(statements)}"
+    )
+    return reply.text
+
+
+@over("384 (386 before; a full statement per month still open since acme was added)")
+def test_balance(warm):
+    assert "Remaining: *10h*" in within_budget(warm, "/balance acme")
+
+
+@over("14 on SQLite, 16 on Postgres (17/19 before)")
+def test_log(warm):
+    assert "Logged 30m" in within_budget(warm, "/log 30m acme")
+
+
+def test_timer_start(warm):
+    assert "Timer started" in within_budget(warm, "/timer start acme jane")
+
+
+@over("9 (17 before)")
+def test_timer_stop(warm):
+    warm.command("/timer start acme jane", AGENT)
+    warm.clock.advance(timedelta(minutes=5))
+    assert "5m" in within_budget(warm, "/timer stop")
+
+
+def test_ticket_open(warm):
+    assert "Opened ticket" in within_budget(warm, "/ticket open acme low x")
+
+
+def test_ticket_list(warm):
+    warm.command("/ticket open acme low x", AGENT)
+    assert "#1" in within_budget(warm, "/ticket list")
+
+
+# --- caches across replicas (docs/architecture.md, Caches) ---------------------------------------
+
+
+@pytest.fixture
+def replica(warm, standin):
+    """A second Hourglass on the same database, with its own engine and caches, as another
+    gunicorn worker or replica is."""
+    database = Database(warm.database.url)
+    other = SlackApp(database, warm.policy, standin, warm.clock)
+    yield other
+    other.close()
+    database.dispose()
+
+
+def test_a_role_removed_through_one_instance_is_refused_at_once_by_another(warm, replica):
+    assert "tickets" in replica.command("/ticket list", AGENT).text  # served: an agent
+    removed = warm.command(f"/hourglass role remove <@{AGENT}>", MANAGER).text
+    assert "agent" in removed
+    refused = replica.command("/ticket list", AGENT).text
+    assert "only support agents and managers can use Hourglass" in refused
+    warm.command(f"/hourglass role add <@{AGENT}> agent", MANAGER)
+    assert "tickets" in replica.command("/ticket list", AGENT).text
+
+
+def test_a_time_zone_is_read_once_a_minute_per_process(warm):
+    """The profile row is read by the first request of a minute, not by every one."""
+    _, first = statements_for(warm, "/ticket list")
+    assert not [s for s in first if "user_profiles" in s]
+    warm.bolt.hourglass.profiles.clear()  # as after a minute
+    _, again = statements_for(warm, "/ticket list")
+    assert len([s for s in again if "user_profiles" in s]) == 1
