@@ -14,8 +14,8 @@ from bot.bookings.listing import upcoming_lines
 from bot.calls.calls import balance_lines as call_balance_lines
 from bot.calls.fair_use import format_call_time
 from bot.policy.model import Policy, provider_today
-from bot.reports.issued import month_key, monthly_statement
-from bot.reports.statement import BlockRow, Statement
+from bot.reports.issued import adjustments_into, month_key, monthly_statement, previous_month
+from bot.reports.statement import BlockRow, Statement, ended_month_figures
 from bot.units import format_minutes
 from store.models import Customer
 from store.repositories.statements import IssuedStatements
@@ -97,10 +97,16 @@ def _earlier_open_months(
     first = min([provider_today(policy, customer.created_at), *([charged] if charged else [])])
     issued = IssuedStatements.months(db, customer.id)
     months = [m for m in _months(first, today)[:-1] if month_key(*m) not in issued]
+    # One ledger for every open month (their own figures), not a statement each: a customer
+    # who never issues a month would otherwise cost a full statement per month of history.
+    figures = ended_month_figures(db, policy, customer, months, now)
     found = []
     for year, month in months:
-        report = monthly_statement(db, policy, customer, year, month, now)
-        found.append(OpenMonth(year, month, Decimal(report.statement["amount"]), current=False))
+        amount = figures[(year, month)][2]
+        if month_key(*previous_month(year, month)) in issued:  # it carries their changes
+            adjustments = adjustments_into(db, policy, customer, year, month, now)
+            amount += sum((Decimal(a["amount"]) for a in adjustments), Decimal(0))
+        found.append(OpenMonth(year, month, amount, current=False))
     return found
 
 

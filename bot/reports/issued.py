@@ -52,7 +52,7 @@ def month_key(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def _previous(year: int, month: int) -> tuple[int, int]:
+def previous_month(year: int, month: int) -> tuple[int, int]:
     return (year, month - 1) if month > 1 else (year - 1, 12)
 
 
@@ -117,10 +117,10 @@ def _issued_run(
     """The issued months just before (year, month), with no open month between: oldest first."""
     issued = IssuedStatements.months(db, customer.id)
     run: list[str] = []
-    y, m = _previous(year, month)
+    y, m = previous_month(year, month)
     while month_key(y, m) in issued:
         run.append(month_key(y, m))
-        y, m = _previous(y, m)
+        y, m = previous_month(y, m)
     rows = {key: IssuedStatements.for_month(db, customer.id, key) for key in reversed(run)}
     return {key: row for key, row in rows.items() if row is not None}
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.customers import get_customer
+from bot.reports.balance import balance_for
+from bot.reports.issued import monthly_statement
 from tests.harness import AGENT, MANAGER
 
 
@@ -42,3 +45,26 @@ def test_only_this_month_open_keeps_the_short_balance(acme):
     text = acme.command("/balance acme", AGENT).text
     assert "This month: 1h billed, 1h overage; 90.00 GBP to invoice" in text
     assert "Not yet invoiced" not in text
+
+
+def test_each_open_months_amount_is_its_statements(acme, clock):
+    """The balance reads every open month from one ledger; each amount must be what that
+    month's own statement says, adjustments for issued months before it included."""
+    acme.command("/log 2h acme on 2026-09-10", AGENT)
+    acme.command("/log 1h acme on 2026-10-15", AGENT)
+    acme.command("/hourglass report acme 2026-09 issue", MANAGER)
+    acme.command("/log 1h acme on 2026-09-11", AGENT)  # September changed after it was issued
+    acme.command("/log 30m acme on 2026-08-03", AGENT)  # August: open, never issued
+    with acme.database.session() as db:
+        customer = get_customer(db, "acme")
+        summary = balance_for(db, acme.policy, customer, clock.now())
+        expected = {
+            (m.year, m.month): monthly_statement(
+                db, acme.policy, customer, m.year, m.month, clock.now()
+            ).statement["amount"]
+            for m in summary.open_months
+        }
+    got = {(m.year, m.month): f"{m.amount:.2f}" for m in summary.open_months}
+    assert got == expected
+    assert got[(2026, 10)] == "180.00"  # October's 90.00 and September's 90.00 carried in
+    assert got[(2026, 8)] == "45.00" and (2026, 9) not in got
