@@ -124,6 +124,26 @@ def waive(
     return booking
 
 
+def unwaive(db: Session, policy: Policy, text: str, *, actor: str, now: datetime) -> Booking:
+    """Take a waiver back (managers): a charge waived by mistake is billed again, and the
+    alert says so. Audited as `booking.unwaive`."""
+    booking = _booking(db, text)
+    if booking.waived_at is None or status_of(booking, now) not in WAIVABLE:
+        raise InputError(f"#{booking.id} has no waived charge to take back; nothing changed")
+    before = _as_it_was(booking)
+    booking.waived_by = booking.waived_at = booking.waive_reason = None
+    db.flush()
+    _audit(db, booking, "booking.unwaive", actor, now, before)
+    key = f"late_cancellation:{booking.id}"
+    alert = Alerts.by_key(db, key)
+    if alert is not None:
+        raised = alert.text.split("\n:handshake:", 1)[0]
+        text = f"{raised}\n:leftwards_arrow_with_hook: Waiver taken back by <@{actor}>: billed."
+        update_alert(db, key, state="raised", text=text, now=now, data={"unwaived_by": actor})
+    check_balance(db, policy, booking, now)
+    return booking
+
+
 def _as_it_was(booking: Booking) -> dict[str, Any]:
     """What a booking was, for the audit log."""
     return {

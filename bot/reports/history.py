@@ -170,6 +170,8 @@ def _booking(row: AuditEntry, name: str, b: dict[str, Any], zone: tzinfo, today:
     charge = b.get("charge_minutes")
     if row.action == "booking.waive":
         return f"waived the {_minutes(charge)} charge of {what} ({when})"
+    if row.action == "booking.unwaive":
+        return f"took back the waiver of the {_minutes(charge)} charge of {what} ({when})"
     status = _BOOKING_STATUS.get(str(b.get("status")), str(b.get("status")))
     gone = (
         f"; the {_minutes(charge)} charge went with it" if charge and not b.get("waived_by") else ""

@@ -30,7 +30,7 @@ USAGE_LIST = "/book list [customer]"
 USAGE_MOVE = "/book move <booking-id> <date> <time>"
 USAGE_MOVE_UNDO = "/book move undo <booking-id>"
 USAGE_RESTORE = "/book restore <booking-id>"
-USAGE_WAIVE = "/book waive <booking-id> <reason…>"
+USAGE_WAIVE = "/book waive <booking-id> <reason…>|undo"
 
 
 def book(call: CommandCall) -> Reply:
@@ -173,6 +173,15 @@ def restore(call: CommandCall) -> Reply:
 def waive(call: CommandCall) -> Reply:
     if len(call.tokens) < 2:
         raise InputError("give a booking id and the reason")
+    if len(call.tokens) == 2 and call.tokens[1].lower() == "undo":
+        booking = corrections.unwaive(
+            call.db, call.policy, call.tokens[0], actor=call.user_id, now=call.now
+        )
+        return Reply(
+            f":leftwards_arrow_with_hook: #{booking.id} for *{booking.customer.name}*: the "
+            f"waiver is taken back; the {format_minutes(booking.charge_minutes or 0)} charge "
+            "is billed again."
+        )
     booking = corrections.waive(
         call.db,
         call.policy,

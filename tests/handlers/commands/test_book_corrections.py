@@ -163,3 +163,26 @@ def test_an_agent_cannot_waive_and_a_charge_is_needed(acme):
     acme.command("/book acme 2026-11-24 15:00 1h")
     reply = acme.command("/book waive #2 why not", MANAGER)
     assert "#2 has no late-cancellation or no-show charge to waive" in reply.text
+
+
+def test_a_waiver_given_by_mistake_is_taken_back_from_slack(acme, standin):
+    acme.command("/book acme tomorrow 09:00 1h")
+    acme.command("/book cancel #1")
+    acme.command("/book waive #1 flu", MANAGER)
+    acme.sweep()
+    assert statement(acme)["billed_minutes"] == 0
+    reply = acme.command("/book waive #1 undo", MANAGER)
+    assert "the waiver is taken back; the 30m charge is billed again" in reply.text
+    row = booking(acme.database)
+    assert (row.waived_by, row.waive_reason, row.status) == (None, None, "late_cancelled")
+    data = statement(acme)
+    assert data["billed_minutes"] == 30 and "waived" not in data["sessions"][0]
+    assert alert(acme.database, "late_cancellation:1").state == "raised"
+    acme.sweep()
+    last = standin.updated()[-1]["text"]
+    assert last.startswith(":warning: Late cancellation") and "Waiver taken back by" in last
+    assert "Charge waived" not in last
+    assert "no waived charge to take back" in acme.command("/book waive #1 undo", MANAGER).text
+    assert "manager" in acme.command("/book waive #1 undo", AGENT).text
+    history = acme.command("/hourglass history acme", MANAGER).text
+    assert "took back the waiver of the 30m charge of session #1" in history
