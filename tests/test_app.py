@@ -236,6 +236,13 @@ def test_demo_walks_through_without_slack():
     assert result.stdout.count('"customer": "acme"') == 1  # the statement's JSON, once
     assert "[presses Move anyway]" in result.stdout and '"status": "moved_late"' in result.stdout
     assert "(November's statement unchanged)" in result.stdout  # issue 16
+    # issue 19: a role from Slack, a typo'd call undone with its alerts withdrawn, a ticket
+    # reopened, the history read back
+    assert "<@USTRANGER1> is now an agent" in result.stdout
+    assert "Withdrawn: call #10 was undone by <@USTRANGER1>" in result.stdout
+    assert "*Withdrawn*: *hooli* has 8h of prepaid hours again" in result.stdout
+    assert "reopened (the resolution clock runs again)" in result.stdout
+    assert "undid call #10 (3h call with jane for hooli" in result.stdout
     assert "overage, 60.00 GBP at 120.00 GBP/h" in result.stdout
     # a story a person reads (issue 19 item 9): no log lines, statuses in words, one format
     assert result.stderr == "" and " INFO " not in result.stdout

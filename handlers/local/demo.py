@@ -69,9 +69,7 @@ class Demo:
 
 
 def _who(user: str) -> str:
-    return {MANAGER: "maya (manager)", AGENT: "alex (agent)", STRANGER: "sam (no role)"}.get(
-        user, user
-    )
+    return {MANAGER: "maya (manager)", AGENT: "alex (agent)", STRANGER: "sam"}.get(user, user)
 
 
 def _buttons(answer: dict) -> dict[str, tuple[str, str]]:
@@ -432,6 +430,37 @@ def rerate_december(demo: Demo) -> None:
 
 
 # Time only moves forward through the chapters, as it would for a real team.
+def chapter_corrections(demo: Demo) -> None:
+    demo.say("Every mistake is fixable from Slack, audited, and the alerts follow (issue 19)")
+    for channel, name in (("CHOOLI01", "hooli"), ("CHOOLITM", "hooli-team")):
+        demo.local.standin.add_channel(channel, name)
+    demo.run(
+        "/hourglass customer add hooli plan=professional channel=<#CHOOLI01|hooli> "
+        "team=<#CHOOLITM|hooli-team>",
+        MANAGER,
+    )
+    demo.run("/hourglass hours add hooli 8", MANAGER)
+    demo.say("sam has no role yet; a manager adds him from Slack")
+    demo.run("/log 30m hooli", STRANGER)
+    demo.run(f"/hourglass role add <@{STRANGER}> agent", MANAGER)
+    demo.say("A typo: 3h instead of 3m. Its alerts go out; the undo edits them to Withdrawn")
+    demo.run("/call 3h hooli jane", STRANGER)
+    demo.sweep()
+    demo.run("/call undo", STRANGER)
+    demo.sweep()
+    demo.say("12h logged by mistake empties the block; undoing it withdraws the low balance")
+    demo.run("/log 12h hooli", STRANGER)
+    demo.sweep()
+    demo.run("/log undo", STRANGER)
+    demo.sweep()
+    demo.say("A ticket resolved too soon is reopened; the manager reads who changed what")
+    opened = demo.run("/ticket open hooli low Printer offline", STRANGER)
+    ticket = opened.split("*#", 1)[1].split("*", 1)[0]  # "Opened ticket *#7* for …"
+    demo.run(f"/ticket resolve #{ticket}", STRANGER)
+    demo.run(f"/ticket reopen #{ticket}", STRANGER)
+    demo.run("/hourglass history hooli", MANAGER)
+
+
 CHAPTERS = [
     chapter_foundation,
     chapter_time,
@@ -440,6 +469,7 @@ CHAPTERS = [
     chapter_sla_rules,
     chapter_bookings,
     chapter_policy_versions,
+    chapter_corrections,
 ]
 
 
