@@ -1,8 +1,9 @@
 """Two `hourglass clock` processes (one on SQLite, where a second is refused) and a cron
-`hourglass sweep --at` a clock 150 s ahead, against one database and a Slack that is slow to answer posts (issue 18 item 1): each alert
-is posted exactly once, and after a state change each message's last edit shows its final
-text. And a clock killed with SIGKILL while Slack holds its post or its edit (issue 18
-item 2): the next clock adopts the message rather than posting again. On SQLite and Postgres.
+`hourglass sweep --at` a clock 150 s ahead, against one database and a Slack that is slow to
+answer posts (issue 18 item 1): each alert is posted exactly once, and after a state change
+each message's last edit shows its final text. And a clock killed with SIGKILL while Slack
+holds its post or its edit (issue 18 item 2): the next clock adopts the message rather than
+posting again. On SQLite and Postgres.
 """
 
 from __future__ import annotations
