@@ -952,6 +952,12 @@ LOCAL_WIRING = LocalWiring(
 )
 
 
+def _stop_socket_mode(*_: object) -> NoReturn:
+    """SIGTERM in Socket Mode: leave the handler's loop, so `run` stops its clock as in HTTP
+    mode (the tick finishes, the lead is let go) and exits 0."""
+    raise SystemExit(0)
+
+
 def run(settings: Settings, database: Database, policy: Policy, clock: Clock) -> int:
     settings.require("SLACK_BOT_TOKEN")
     if not settings.app_token:
@@ -967,6 +973,7 @@ def run(settings: Settings, database: Database, policy: Policy, clock: Clock) ->
     try:
         if settings.app_token:
             log.info("Socket Mode")
+            signal.signal(signal.SIGTERM, _stop_socket_mode)
             SocketModeHandler(bolt, settings.app_token).start()
         else:
             server = serve_http(bolt, settings.port)
