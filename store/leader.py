@@ -160,11 +160,9 @@ class FileLock:
     def hold(self) -> bool:
         if self._file is not None or self.path is None:
             return True
-        import fcntl  # lazy: POSIX-only, as the migration lock in store/db.py
-
         handle = open(self.path, "a+")  # noqa: SIM115 - held open for the process's life
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock(handle, take=True)
         except BlockingIOError:
             handle.close()
             self.reason = f"{self.path} is locked"
@@ -188,10 +186,15 @@ class FileLock:
     def release(self) -> None:
         handle, self._file = self._file, None
         if handle is not None:
-            import fcntl
-
             with contextlib.suppress(OSError):
                 handle.seek(0)
                 handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            _flock(handle, take=False)
             handle.close()
+
+
+def _flock(handle: IO[str], *, take: bool) -> None:
+    """Take (without waiting: BlockingIOError if held) or let go of the file's lock."""
+    import fcntl  # lazy: POSIX-only, as the migration lock in store/db.py
+
+    fcntl.flock(handle, (fcntl.LOCK_EX | fcntl.LOCK_NB) if take else fcntl.LOCK_UN)

@@ -7,6 +7,7 @@ go (item 4). On SQLite a second clock is refused with one line.
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import threading
@@ -184,8 +185,6 @@ def test_sigterm_finishes_the_tick_and_hands_over_at_once(pg_database, standin):
 
 @pytest.mark.slow
 def test_a_second_clock_on_sqlite_is_refused_in_one_line(tmp_path, sqlite_template, standin):
-    import shutil
-
     path = tmp_path / "hourglass.db"
     shutil.copy(sqlite_template, path)
     database = Database(f"sqlite:///{path}")

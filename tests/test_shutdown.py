@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from bot.policy.loader import load_policy
 from handlers.common import WORKING
 from handlers.local.standin import signed_headers, slash_command_body
+from store.db import Database
 from store.models import TimeEntry
 from tests import factories
 from tests.harness import AGENT, SIGNING_SECRET, AppProcess, free_port
@@ -164,8 +165,6 @@ def test_healthz_answers_ok_while_the_database_answers(database, standin):
 
 @pytest.mark.slow
 def test_healthz_is_503_with_its_reason_while_postgres_refuses(postgres_url, standin):
-    from store.db import Database
-
     database = Database(postgres_url)
     name = make_url(postgres_url).database
     admin = create_engine(
