@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from bot import customers, roles
 from bot.alerts import sweeps
-from bot.alerts.delivery import DeliveryReport, deliver_due
+from bot.alerts.delivery import DeliveryReport, deliver_due, take_over
 from bot.billing import hours as hour_blocks
 from bot.clock import Clock, SystemClock
 from bot.customers import plans_missing
@@ -65,6 +65,8 @@ from handlers.local.console import LocalWiring
 from handlers.messenger import SlackMessenger
 from store import backup
 from store.db import Database, ensure_schema, migrate
+from store.health import DatabaseCheck
+from store.leader import Leadership, leadership
 
 log = logging.getLogger("hourglass.app")
 sweep_log = logging.getLogger("hourglass.sweeps")
@@ -400,6 +402,50 @@ def tick(database: Database, policy: Policy, client: WebClient, now: datetime) -
     return report
 
 
+class ClockLead:
+    """The clock's policy on leadership (the lock itself is store/leader.py): it sweeps only
+    while it leads, and a follower tries the lock again every tick. Each change is one line
+    on stderr, whatever the log level, which bench/chaos.py reads:
+    `hourglass clock: leading (pid N)` and `hourglass clock: following (pid N)`."""
+
+    def __init__(self, lock: Leadership, database: Database) -> None:
+        self.lock = lock
+        self.database = database
+        self.leading: bool | None = None
+
+    @classmethod
+    def take(cls, database: Database) -> ClockLead:
+        """At start: leading, or following on Postgres. On SQLite a clock already running
+        on the same file refuses this one (a Conflict: one line, exit 1)."""
+        lead = cls(leadership(database.url), database)
+        if database.dialect == "sqlite" and not lead.lock.hold():
+            holder = lead.lock.holder()
+            raise Conflict(
+                f"another clock is running on {database.engine.url.database}"
+                f"{f' (pid {holder})' if holder else ''}; on SQLite only one may: stop it, "
+                "or set HOURGLASS_CLOCK=off for `hourglass run` (two clocks need Postgres)"
+            )
+        lead.check()
+        return lead
+
+    def check(self) -> bool:
+        """Take or keep the lead; True if this process leads now."""
+        leading = self.lock.hold()
+        if leading != self.leading:
+            if self.leading:
+                log.warning("clock lost the lead: %s", getattr(self.lock, "reason", None))
+            word = "leading" if leading else "following"
+            print(f"hourglass clock: {word} (pid {os.getpid()})", file=sys.stderr, flush=True)
+            self.leading = leading
+            if leading and (cut := take_over(self.database)):
+                log.info("clock: took over %s alert lease(s) from the former leader", cut)
+        return leading
+
+    def release(self) -> None:
+        self.lock.release()
+        self.leading = None
+
+
 def start_clock(
     database: Database,
     policy: Policy,
@@ -408,11 +454,16 @@ def start_clock(
     seconds: float,
     *,
     block: bool,
+    lead: ClockLead | None = None,
 ) -> BaseScheduler:
+    """Every `seconds`, one tick; with `lead`, only while this process leads (a follower
+    tries the lead again each time)."""
     scheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone="UTC")
 
     def job() -> None:
         try:
+            if lead is not None and not lead.check():
+                return
             tick(database, policy, client, clock.now())
         except Exception:  # noqa: BLE001 - a failed tick is logged; the next one runs anyway
             log.exception("clock tick failed")
@@ -430,11 +481,21 @@ def start_clock(
     return scheduler
 
 
+def stop_clock(scheduler: BaseScheduler, lead: ClockLead | None) -> None:
+    """SIGTERM's end of a clock: the tick in flight finishes, then the lead is let go, so a
+    follower takes over at its next tick rather than after the server notices."""
+    scheduler.shutdown(wait=True)
+    if lead is not None:
+        lead.release()
+
+
 # --- HTTP ---------------------------------------------------------------------------------
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+    # Request threads are joined by server_close(): SIGTERM lets requests in flight finish.
+    daemon_threads = False
+    block_on_close = True
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -443,20 +504,29 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def wsgi_app(bolt_app: App) -> WSGIApplication:
-    """Slack at /slack/events, a health check at /healthz, 404 elsewhere."""
+    """Slack at /slack/events, a health check at /healthz (the database answers `select 1`
+    within 2 s, else 503 and one line why), 404 elsewhere."""
     handler = SlackRequestHandler(bolt_app)
+    database_check = DatabaseCheck(bolt_app.hourglass.database)  # type: ignore[attr-defined]
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH:
             return handler(environ, start_response)
         if path == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok"]
+            return healthz(start_response, database_check.check())
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found"]
 
     return application
+
+
+def healthz(start_response: StartResponse, trouble: str | None) -> Iterable[bytes]:
+    if trouble is None:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [f"unavailable: {trouble}\n".encode()]
 
 
 def serve_http(bolt_app: App, port: int, host: str = "0.0.0.0") -> WSGIServer:  # noqa: S104
@@ -497,7 +567,12 @@ def _lazy_wsgi() -> WSGIApplication:
         if "app" not in state:
             with lock:
                 if "app" not in state:
-                    settings, policy, database = web_parts()
+                    try:
+                        settings, policy, database = web_parts()
+                    except Exception as exc:  # noqa: BLE001 - a health check says why, in one line
+                        if environ.get("PATH_INFO") != "/healthz":
+                            raise
+                        return healthz(start_response, str(as_refusal(exc) or "cannot start"))
                     bolt = create_app(settings, database=database, policy=policy)
                     state["app"] = wsgi_app(bolt)
         return state["app"](environ, start_response)
@@ -691,8 +766,20 @@ def _clock(args: argparse.Namespace, settings: Settings) -> int:
     settings.require("SLACK_BOT_TOKEN")
     check_slack(settings.bot_token, settings.api_url, settings.team_id)
     client = slack_client(settings.bot_token, settings.api_url)
+    lead = ClockLead.take(database)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     log.info("clock: sweeping every %ss", settings.sweep_seconds)
-    start_clock(database, policy, client, SystemClock(), settings.sweep_seconds, block=True)
+    scheduler = start_clock(
+        database, policy, client, SystemClock(), settings.sweep_seconds, block=False, lead=lead
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        stop_clock(scheduler, lead)
+    log.info("clock: stopped")
     return 0
 
 
@@ -865,20 +952,28 @@ LOCAL_WIRING = LocalWiring(
 )
 
 
+def _stop_socket_mode(*_: object) -> NoReturn:
+    """SIGTERM in Socket Mode: leave the handler's loop, so `run` stops its clock as in HTTP
+    mode (the tick finishes, the lead is let go) and exits 0."""
+    raise SystemExit(0)
+
+
 def run(settings: Settings, database: Database, policy: Policy, clock: Clock) -> int:
     settings.require("SLACK_BOT_TOKEN")
     if not settings.app_token:
         settings.require("SLACK_SIGNING_SECRET")
     team_id = check_slack(settings.bot_token, settings.api_url, settings.team_id)
     bolt = create_app(settings, database=database, policy=policy, clock=clock, team_id=team_id)
-    scheduler = None
+    scheduler, lead = None, None
     if settings.clock_enabled:
+        lead = ClockLead.take(database)
         scheduler = start_clock(
-            database, policy, bolt.client, clock, settings.sweep_seconds, block=False
+            database, policy, bolt.client, clock, settings.sweep_seconds, block=False, lead=lead
         )
     try:
         if settings.app_token:
             log.info("Socket Mode")
+            signal.signal(signal.SIGTERM, _stop_socket_mode)
             SocketModeHandler(bolt, settings.app_token).start()
         else:
             server = serve_http(bolt, settings.port)
@@ -887,9 +982,13 @@ def run(settings: Settings, database: Database, policy: Policy, clock: Clock) ->
             )
             log.info("HTTP mode on port %s at %s", settings.port, EVENTS_PATH)
             server.serve_forever()
+            # SIGTERM: no new connections; the requests in flight finish (their threads are
+            # joined), then the work they handed on after their acks.
+            server.server_close()
+            bolt.hourglass.later.drain()  # type: ignore[attr-defined]
     finally:
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            stop_clock(scheduler, lead)
     return 0
 
 

@@ -16,3 +16,13 @@ def on_starting(server: object) -> None:
     code = app.check_web()
     if code:
         sys.exit(code)
+
+
+# SIGTERM (a deploy, a scale-down; the master passes it on to each worker): a worker stops
+# accepting, finishes the requests it is serving and the work they handed on after their
+# acks (handlers/later.py: a Slack lookup and the answer through response_url, bounded by
+# the Slack client's 30 s timeout), then exits. One still busy after `graceful_timeout` is
+# killed. Slack gives up on an ack after 3 s, so `timeout` (a worker silent that long is
+# restarted) only catches a stuck worker. docs/operations.md, "Process settings".
+graceful_timeout = 40
+timeout = 30

@@ -1,8 +1,9 @@
-"""Two `hourglass clock` processes and a cron `hourglass sweep --at` a clock 150 s ahead,
-against one database and a Slack that is slow to answer posts (issue 18 item 1): each alert
-is posted exactly once, and after a state change each message's last edit shows its final
-text. And a clock killed with SIGKILL while Slack holds its post or its edit (issue 18
-item 2): the next clock adopts the message rather than posting again. On SQLite and Postgres.
+"""Two `hourglass clock` processes (one on SQLite, where a second is refused) and a cron
+`hourglass sweep --at` a clock 150 s ahead, against one database and a Slack that is slow to
+answer posts (issue 18 item 1): each alert is posted exactly once, and after a state change
+each message's last edit shows its final text. And a clock killed with SIGKILL while Slack
+holds its post or its edit (issue 18 item 2): the next clock adopts the message rather than
+posting again. On SQLite and Postgres.
 """
 
 from __future__ import annotations
@@ -69,18 +70,21 @@ def test_two_clocks_and_a_cron_sweep_ahead_post_each_alert_once(database, standi
         "HOURGLASS_SWEEP_SECONDS": "0.3",
     }
     ahead = (SystemClock().now() + timedelta(seconds=150)).isoformat()
-    clocks = [start(env, "clock"), start(env, "clock")]
+    clocks = [start(env, "clock")]
+    if database.dialect != "sqlite":  # on SQLite a second clock is refused (issue 12)
+        clocks.append(start(env, "clock"))  # on Postgres it follows, and leads if need be
+    running = list(clocks)
     try:
         deadline = time.monotonic() + 60
         while not standin.messages(CHANNEL) and time.monotonic() < deadline:
             time.sleep(0.05)
         clocks.append(start(env, "sweep", "--at", ahead))  # while the clocks are posting
-        wait_until_delivered(database, clocks[:2], deadline)
+        wait_until_delivered(database, running, deadline)
         with database.session() as db:
             for key in keys:
                 update_alert(db, key, state="done", text=f"{key} done", now=SystemClock().now())
         clocks.append(start(env, "sweep", "--at", ahead))
-        wait_until_delivered(database, clocks[:2], deadline)
+        wait_until_delivered(database, running, deadline)
         clocks[-1].wait(timeout=10)
     finally:
         for process in clocks:

@@ -28,6 +28,14 @@ log = logging.getLogger("hourglass." + __name__)
 
 Blocks = list[dict[str, Any]]
 LEASE = timedelta(minutes=2)  # far longer than one post can take (one call, its timeout)
+# When a clock takes the lead (app.py), the rows the former leader held need not wait out
+# LEASE: its database session has ended, so the process is dead or cut off from the
+# database. A post it sent may still be in flight only if it is alive and cut off: one call
+# lasts at most 45 s (the 30 s client timeout and three Retry-After waits of at most 5 s,
+# handlers/messenger.py) and the server ends a vanished peer's session after about 11 s
+# (store/leader.py), so its leases are cut to the difference. Whatever they held is then
+# reconciled as any lost lease is (looked for by its metadata before posting again).
+TAKEOVER_GRACE = timedelta(seconds=34)
 FIRST_BACKOFF = timedelta(seconds=30)
 FAILURE_CAP = timedelta(minutes=15)  # retryable failures are retried at least this often
 # History is searched from this long before the first unknown post: Slack's clock and the
@@ -127,6 +135,13 @@ def deliver_due(
         else:
             setattr(report, outcome.action, getattr(report, outcome.action) + 1)
     return report
+
+
+def take_over(database: Database, grace: timedelta = TAKEOVER_GRACE) -> int:
+    """A new clock leader's first step: the leases still held end within `grace` (on the
+    database's clock) rather than LEASE; how many were cut."""
+    with database.session() as db:
+        return Alerts.cut_leases(db, database_time(db) + grace)
 
 
 def _lease_next(database: Database, now: datetime, lease: timedelta) -> _Lease | None:

@@ -221,7 +221,12 @@ def sync_alert(
         full_state += f"+{ticket.assignee}"
     text = alert_text(policy, ticket, customer, clocks, state)
     blocks = alert_blocks(ticket, text, clocks.status == TicketStatus.RESOLVED)
-    data = {"ticket_id": ticket.id, "state": state.base}
+    data: dict[str, Any] = {"ticket_id": ticket.id, "state": state.base}
+    breached = state.clock and (state.clock.breached_at or state.clock.breaches_at)
+    if state.severity >= 2 and breached:
+        # The instant the public target passed, for breach-to-post latency (issue 12):
+        # handlers/local/latency.py compares it with when Slack got the breach.
+        data["breached_at"] = breached.isoformat()
     if existing is None:
         return raise_alert(
             db,

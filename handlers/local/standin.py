@@ -32,6 +32,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     token: str | None = None
+    at: float = field(default_factory=time.time)  # when it arrived (epoch seconds)
 
 
 @dataclass

@@ -322,6 +322,18 @@ class Alerts(Repository[Alert]):
         return db.scalar(locked(db, query, skip_locked=True))
 
     @staticmethod
+    def cut_leases(db: Session, until: datetime) -> int:
+        """Leases running past `until` end then instead (a new clock leader's takeover,
+        bot.alerts.delivery.take_over); how many were cut. Their tokens stay, so a late
+        holder's result is still fenced out once another deliverer takes the row."""
+        result = db.execute(
+            update(Alert)
+            .where(Alert.lease_token.is_not(None), Alert.leased_until > until)
+            .values(leased_until=until)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    @staticmethod
     def held(db: Session, alert_id: int, token: str) -> Alert | None:
         """The alert, locked, if `token` still holds its lease; None if the lease was lost
         (another deliverer took the row over) or the row is gone."""

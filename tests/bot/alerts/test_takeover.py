@@ -1,0 +1,43 @@
+"""A new clock leader cuts the leases its dead predecessor held (bot.alerts.delivery.take_over)
+to TAKEOVER_GRACE, so the alert it was delivering waits seconds, not the full LEASE; the
+fencing token stays, so the old holder's late result is still discarded. SQLite and Postgres."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.alerts.delivery import LEASE, TAKEOVER_GRACE, _lease_next, take_over
+from bot.alerts.outbox import raise_alert
+from store.models import Alert
+from store.repositories.core import Alerts, database_time
+
+
+def test_takeover_cuts_held_leases_to_the_grace(database, policy, clock):
+    policy = replace(policy, alert_channel="CALERTS")
+    with database.session() as db:
+        for n in range(2):
+            raise_alert(
+                db, policy, key=f"block_expiring:{n}:7", kind="block_expiring", customer=None,
+                text="raised", now=clock.now(),
+            )  # fmt: skip
+    held = _lease_next(database, clock.now(), LEASE)  # the dead leader's row
+    assert held is not None
+    assert take_over(database) == 1
+    with database.session() as db:
+        wall = database_time(db)
+        row = db.get(Alert, held.id)
+        assert row.lease_token == held.token  # still fenced
+        assert wall < row.leased_until <= wall + TAKEOVER_GRACE
+        free = db.scalar(select(Alert).where(Alert.id != held.id))
+        assert free.lease_token is None
+    assert take_over(database) == 0  # nothing held past the grace any more
+    # once the grace has run out, the next deliverer takes the row with a new token and
+    # the dead leader's token no longer holds it
+    take_over(database, grace=timedelta(0))
+    again = _lease_next(database, clock.now(), LEASE)
+    assert again is not None and again.id == held.id and again.token != held.token
+    with database.session() as db:
+        assert Alerts.held(db, held.id, held.token) is None
