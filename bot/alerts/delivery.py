@@ -327,7 +327,10 @@ def _failed(alert: Alert, outcome: _Outcome, now: datetime) -> None:
         log.error("alert %s not delivered, parked: %s", alert.key, error)
         return
     # Slack said when: then, not after the back-off (and the method is held till then).
-    wait = backoff(alert.attempts) if error.retry_after is None else seconds(error.retry_after)
+    if error.retry_after is None:
+        wait = backoff(alert.attempts)
+    else:
+        wait = timedelta(seconds=error.retry_after)
     alert.next_attempt_at = now + wait
     log.warning(
         "alert %s not delivered (attempt %s), retry at %s: %s",
@@ -336,10 +339,6 @@ def _failed(alert: Alert, outcome: _Outcome, now: datetime) -> None:
         alert.next_attempt_at,
         error,
     )
-
-
-def seconds(value: float) -> timedelta:
-    return timedelta(seconds=value)
 
 
 def backoff(attempts: int) -> timedelta:

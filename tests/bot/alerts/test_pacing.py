@@ -243,7 +243,9 @@ def test_a_refused_token_parks_every_waiting_alert_with_one_call_until_a_post_wo
     reason = token_reason(refusal)
     assert all(r.next_attempt_at is None and r.last_error == reason for r in rows(slack.database))
     reply = slack.command("/hourglass alerts failed", MANAGER)
-    assert "6 problems with alerts" in reply.text and refusal in reply.text
+    assert "6 problems with alerts" in reply.text
+    assert reply.text.count(f"`{reason}` after 1 attempt") == 1  # the one that met it
+    assert reply.text.count(f"`{reason}` not tried") == 5  # parked with it, no call each
     clock.advance(timedelta(hours=1))
     assert slack.sweep().posted == 0  # parked: nothing is tried
     (fresh,) = raise_in(slack.database, clock.now(), "CTHIRD01", 1)
