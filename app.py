@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from bot import customers, roles
 from bot.alerts import sweeps
 from bot.alerts.delivery import DeliveryReport, deliver_due, take_over
+from bot.alerts.pacing import Pace
 from bot.billing import hours as hour_blocks
 from bot.clock import Clock, SystemClock
 from bot.customers import plans_missing
@@ -391,13 +392,21 @@ def _logged(name: str, rule: sweeps.SweepRule, ref: str) -> sweeps.SweepRule:
     return run
 
 
-def tick(database: Database, policy: Policy, client: WebClient, now: datetime) -> DeliveryReport:
-    """One sweep of every alert rule, then one outbox flush; and the signatures too old to
-    be replayed are forgotten (handlers/gate.py)."""
+def tick(
+    database: Database,
+    policy: Policy,
+    client: WebClient,
+    now: datetime,
+    *,
+    pace: Pace | None = None,
+) -> DeliveryReport:
+    """One sweep of every alert rule, then one outbox flush within Slack's limits (`pace`:
+    the database's clock and real waits unless a test or the demo injects a fixed one); and
+    the signatures too old to be replayed are forgotten (handlers/gate.py)."""
     ref = new_ref()
     in_force = policy.at(now)  # a version dated from a day to come changes nothing yet
     sweeps.run_sweep(database, in_force, now, [(n, _logged(n, r, ref)) for n, r in SWEEP_RULES])
-    report = deliver_due(database, SlackMessenger(client), now)
+    report = deliver_due(database, SlackMessenger(client), now, pace=pace)
     forget_seen(database, now)
     return report
 

@@ -1,5 +1,10 @@
 """The outbox's way out: chat.postMessage, chat.update and the history search through the
-real WebClient (bot.alerts.delivery.Messenger)."""
+real WebClient (bot.alerts.delivery.Messenger).
+
+Slack's answers are classified here, where its error names are known: a 429 carries its
+Retry-After and the method it was for (the outbox holds that method in the database,
+bot.alerts.pacing, instead of the SDK sleeping through it inside one process), a refused
+token is flagged as such, and PERMANENT errors are parked."""
 
 from __future__ import annotations
 
@@ -11,22 +16,39 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 
 from bot.alerts.delivery import DeliveryError
 
-# Errors that retrying will not fix; anything else (rate limits past the SDK's own retries,
-# server errors, network trouble) is retried with back-off by the outbox.
-PERMANENT = {
+# Slack refused the bot token itself: every call would be refused alike, so the outbox parks
+# every waiting alert at once (bot.alerts.pacing) and delivers them once a post works again.
+TOKEN_REFUSED = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+}
+# Errors that retrying will not fix; anything else (rate limits, server errors, network
+# trouble) is retried by the outbox: after Retry-After for a 429, else with back-off.
+PERMANENT = TOKEN_REFUSED | {
     "channel_not_found",
     "not_in_channel",
     "is_archived",
-    "invalid_auth",
-    "account_inactive",
-    "token_revoked",
     "missing_scope",
+    "no_permission",
+    "team_access_not_granted",
+    "ekm_access_denied",
+    "restricted_action",
+    "restricted_action_read_only_channel",
+    "restricted_action_thread_only_channel",
+    "restricted_action_non_threadable_channel",
+    "cannot_reply_to_message",
+    "no_text",
+    "too_many_attachments",
+    "invalid_arguments",
+    "invalid_metadata_format",
+    "invalid_metadata_schema",
+    "metadata_too_large",
     "invalid_blocks",
     "msg_too_long",
     "message_not_found",
@@ -41,45 +63,34 @@ EVENT_TYPE = "hourglass_alert"
 HISTORY_PAGE, HISTORY_PAGES = 200, 10
 
 
-# The longest Retry-After a post waits out itself: three waits and the post stay far inside
-# the outbox's lease (bot.alerts.delivery.LEASE). A longer one is a failed attempt, retried by
-# the outbox's back-off: sleeping through it while holding the lease would let another clock
-# take the row over, find nothing yet, and post too.
-RATE_LIMIT_WAIT = 5
-
-
-class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
-    """The SDK's rate-limit retry, for waits of at most RATE_LIMIT_WAIT seconds."""
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if response is None or response.status_code != 429:
-            return False
-        waits = [v for k, v in response.headers.items() if k.lower() == "retry-after"]
-        try:
-            return not waits or int(waits[0][0]) <= RATE_LIMIT_WAIT
-        except (ValueError, IndexError):
-            return False
+# A 429 without Retry-After (Slack always sends one): wait this long.
+DEFAULT_RETRY_AFTER = 1.0
 
 
 class SlackMessenger:
     def __init__(self, client: WebClient) -> None:
-        self.client = client
+        # No 429 is waited out inside the SDK: the outbox records Retry-After in the database
+        # so every clock honours it, and a wait slept through while holding an alert's lease
+        # could outlast it. Edits and reads keep the client's other retries.
+        self.client = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            logger=client.logger,
+            retry_handlers=[
+                handler
+                for handler in client.retry_handlers
+                if not isinstance(handler, RateLimitErrorRetryHandler)
+            ],
+        )
         # Posts are sent once per attempt: a retry inside the SDK after a timeout, a dropped
-        # connection or a 5xx could post twice, and the outbox must look in the channel
-        # first. A 429 was not accepted, so a short one is still waited out here.
+        # connection or a 5xx could post twice, and the outbox must look in the channel first.
         self.poster = WebClient(
             token=client.token,
             base_url=client.base_url,
             timeout=client.timeout,
             logger=client.logger,
-            retry_handlers=[ShortRateLimitRetryHandler(max_retry_count=3)],
+            retry_handlers=[],
         )
 
     def post(
@@ -91,14 +102,14 @@ class SlackMessenger:
         key: str | None = None,
     ) -> tuple[str, str]:
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"key": key}} if key else None
-        with _slack_errors():
+        with _slack_errors("chat.postMessage"):
             response = self.poster.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata
             )
         return response["channel"], response["ts"]
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None) -> None:
-        with _slack_errors():
+        with _slack_errors("chat.update"):
             self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
 
     def find(
@@ -107,7 +118,7 @@ class SlackMessenger:
         """Look through the channel's messages since `oldest` (the thread's replies for a
         reply: history does not list them) for one whose metadata names `key`."""
         if channel.startswith(("U", "W")):  # a DM is posted to the user; read it as an IM
-            with _slack_errors():
+            with _slack_errors("conversations.open"):
                 channel = self.client.conversations_open(users=channel)["channel"]["id"]
         try:
             return self._search(channel, key, oldest, thread_ts)
@@ -115,7 +126,7 @@ class SlackMessenger:
             if str(error) != "not_in_channel":
                 raise
         # A public channel posted in without joining (chat:write.public): join to read it.
-        with _slack_errors():
+        with _slack_errors("conversations.join"):
             self.client.conversations_join(channel=channel)
         return self._search(channel, key, oldest, thread_ts)
 
@@ -141,7 +152,8 @@ class SlackMessenger:
                 "include_all_metadata": True,
                 "cursor": cursor,
             }
-            with _slack_errors():
+            method = "conversations.history" if thread_ts is None else "conversations.replies"
+            with _slack_errors(method):
                 if thread_ts is None:
                     page = self.client.conversations_history(**arguments)
                 else:
@@ -153,21 +165,39 @@ class SlackMessenger:
 
 
 @contextmanager
-def _slack_errors() -> Iterator[None]:
+def _slack_errors(method: str) -> Iterator[None]:
     """Slack's refusals and network trouble as the outbox's DeliveryError."""
     try:
         yield
     except SlackApiError as exc:
-        raise _delivery_error(exc) from exc
+        raise _delivery_error(exc, method) from exc
     except OSError as exc:  # a timeout or a dropped connection: it may have been done
-        raise DeliveryError(f"network: {exc}", unknown=True) from exc
+        raise DeliveryError(f"network: {exc}", unknown=True, method=method) from exc
 
 
-def _delivery_error(exc: SlackApiError) -> DeliveryError:
+def _delivery_error(exc: SlackApiError, method: str) -> DeliveryError:
     response = exc.response
     error = response.get("error") if response is not None else None
     status = response.status_code if response is not None else 0
+    retry_after = _retry_after(response.headers) if status == 429 else None
     # A 5xx answer does not say whether Slack acted on the request.
     return DeliveryError(
-        str(error or exc), permanent=error in PERMANENT, unknown=status >= 500 or status == 0
+        str(error or exc),
+        permanent=error in PERMANENT,
+        unknown=status >= 500 or status == 0,
+        retry_after=retry_after,
+        method=method,
+        token=error in TOKEN_REFUSED,
     )
+
+
+def _retry_after(headers: dict[str, Any] | None) -> float:
+    """Seconds from a 429's Retry-After header (any case; a list when the SDK keeps one)."""
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            first = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(float(first), 0.0)
+            except (TypeError, ValueError):
+                break
+    return DEFAULT_RETRY_AFTER

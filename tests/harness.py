@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import app as hourglass_app
+from bot.alerts.pacing import virtual
 from bot.clock import FixedClock
 from bot.policy.model import Policy
 from handlers.common import WORKING
@@ -83,6 +84,8 @@ class SlackApp:
         team_id: str | None = None,
     ):
         self.database, self.policy, self.standin, self.clock = database, policy, standin, clock
+        self.pacing = FixedClock(clock.now())  # the outbox's pacing clock (see sweep)
+        standin.clock = self.pacing.now
         settings = hourglass_app.Settings.from_env(
             {
                 "DATABASE_URL": database.url,
@@ -218,7 +221,13 @@ class SlackApp:
     def sweep(self, at: datetime | None = None):
         if at is not None:
             self.clock.set(at)
-        return hourglass_app.tick(self.database, self.policy, self.client, self.clock.now())
+        # Slack's pacing on a clock of its own that waiting moves on (no real sleep), never
+        # behind the test's, which stays where the test put it. The stand-in stamps calls
+        # with it, so the spacing of posts can be read off.
+        now = self.clock.now()
+        self.pacing.set(max(now, self.pacing.now()))
+        pace = virtual(self.pacing)
+        return hourglass_app.tick(self.database, self.policy, self.client, now, pace=pace)
 
 
 # --- Hourglass as a real process ---------------------------------------------------------------

@@ -8,8 +8,10 @@ alert's key, and `post_started_at` is set before the post is sent: when a post's
 is unknown (a timeout, a crash after sending, a lost lease) the next attempt looks for the
 key in the channel's recent history and adopts the message it finds instead of posting
 again. Retryable failures back off to FAILURE_CAP and never give up; permanent ones are
-parked with their reason. Slack is reached only through a `Messenger`, so this module never
-imports Slack.
+parked with their reason. Slack's limits (one post a second per channel, a 429's
+Retry-After, a refused token) are kept in the database by `bot.alerts.pacing`, which the
+lease consults, so every clock honours them. Slack is reached only through a `Messenger`, so
+this module never imports Slack.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.alerts import pacing
+from bot.alerts.pacing import Pace
 from store.db import Database
 from store.models import Alert
 from store.repositories.core import Alerts, database_time
@@ -41,18 +45,36 @@ FAILURE_CAP = timedelta(minutes=15)  # retryable failures are retried at least t
 # History is searched from this long before the first unknown post: Slack's clock and the
 # database's may differ a little.
 HISTORY_MARGIN = timedelta(minutes=5)
+# A channel's slot taken by another clock between choosing an alert and reserving it: how
+# many other alerts one lease tries before waiting for the next slot.
+RESERVE_TRIES = 3
+MAX_WAITS = 1000  # one flush's waits for a slot, a bound that time (LINGER) reaches first
 
 
 class DeliveryError(Exception):
     """Slack refused or could not be reached.
 
     `permanent`: retrying will not fix it. `unknown`: the call may have taken effect all the
-    same (a timeout or a server error after the request was sent)."""
+    same (a timeout or a server error after the request was sent). `retry_after`: Slack's
+    429 asked for that many seconds before `method` is called again. `token`: Slack refused
+    the bot token itself, so every call would be refused alike (permanent too)."""
 
-    def __init__(self, message: str, *, permanent: bool = False, unknown: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        unknown: bool = False,
+        retry_after: float | None = None,
+        method: str | None = None,
+        token: bool = False,
+    ):
         super().__init__(message)
-        self.permanent = permanent
+        self.permanent = permanent or token
         self.unknown = unknown
+        self.retry_after = retry_after
+        self.method = method
+        self.token = token
 
 
 class Messenger(Protocol):
@@ -101,6 +123,17 @@ class _Lease:
     thread_ts: str | None
     posted: tuple[str, str] | None  # (channel, ts) once the first delivery is done
     unknown_since: datetime | None  # a post whose outcome is unknown was sent since then
+    now: datetime  # the clock's time when it was leased (the flush's, moved on by its waits)
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One try at a lease: the alert held, if any; the pacing clock then; and, if none was
+    free, when one that Slack's limits hold back may go."""
+
+    held: _Lease | None
+    at: datetime
+    ready: datetime | None = None
 
 
 @dataclass
@@ -119,21 +152,38 @@ def deliver_due(
     *,
     limit: int = 100,
     lease: timedelta = LEASE,
+    pace: Pace | None = None,
 ) -> DeliveryReport:
-    """Deliver up to `limit` alerts whose time has come, one lease at a time."""
+    """Deliver up to `limit` alerts whose time has come, one lease at a time, within Slack's
+    limits (`bot.alerts.pacing`). When every due alert is held back by them (a channel's next
+    slot, a Retry-After), the flush waits for the first to pass if that is within the pace's
+    linger, else ends and leaves the rest to the next one. `now` moves on with the waiting."""
+    pace = pace or Pace()
     report = DeliveryReport()
-    for _ in range(limit):
-        held = _lease_next(database, now, lease)
-        if held is None:
-            break
-        outcome = _attempt(messenger, held)
-        if not _record(database, held, outcome, now):
+    start: datetime | None = None
+    leased = waits = 0
+    while leased < limit:
+        turn = _lease_next(database, now, lease, pace, start)
+        start = start or turn.at
+        if turn.held is None:
+            if turn.ready is None or turn.ready - start > pace.linger or waits >= MAX_WAITS:
+                break
+            pace.wait(turn.ready - turn.at)
+            waits += 1
+            continue
+        leased += 1
+        outcome = _attempt(messenger, turn.held)
+        if not _record(database, turn.held, outcome, pace):
             report.discarded += 1
         elif outcome.error is not None:
             report.failed += 1
-            report.errors.append(f"{held.id}: {outcome.error}")
+            report.errors.append(f"{turn.held.id}: {outcome.error}")
         else:
             setattr(report, outcome.action, getattr(report, outcome.action) + 1)
+    if report.posted or report.updated or report.adopted:
+        with database.session() as db:
+            if pacing.token_works(db, now):
+                log.warning("Slack takes the bot token again: alerts parked for it are due")
     return report
 
 
@@ -144,22 +194,32 @@ def take_over(database: Database, grace: timedelta = TAKEOVER_GRACE) -> int:
         return Alerts.cut_leases(db, database_time(db) + grace)
 
 
-def _lease_next(database: Database, now: datetime, lease: timedelta) -> _Lease | None:
-    """Take the next due alert in one short transaction; a post about to be sent is
-    recorded as started before the transaction commits, so a crash leaves a trace."""
+def _lease_next(
+    database: Database, now: datetime, lease: timedelta, pace: Pace, start: datetime | None
+) -> _Turn:
+    """Take the next due alert Slack's limits let through in one short transaction, and its
+    channel's slot if it may post; a post about to be sent is recorded as started before the
+    transaction commits, so a crash leaves a trace."""
     with database.session() as db:
         wall = database_time(db)
-        alert = Alerts.next_due(db, now, wall)
+        at = wall if pace.clock is None else pace.clock.now()
+        due = now if start is None else now + (at - start)
+        for _ in range(RESERVE_TRIES):
+            alert = Alerts.next_due(db, due, wall, pacing.open_for(at))
+            if alert is None or pacing.reserve(db, alert, at):
+                break
+        else:  # each chosen alert's slot went to another clock: wait for the next
+            alert = None
         if alert is None:
-            return None
+            return _Turn(None, at, pacing.ready_at(db, due, wall, at))
         alert.lease_token, alert.leased_until = uuid.uuid4().hex, wall + lease
         unknown_since = alert.post_started_at
         if alert.ts is None and alert.post_started_at is None:
             alert.post_started_at = wall
-        return _snapshot(alert, unknown_since)
+        return _Turn(_snapshot(alert, unknown_since, due), at)
 
 
-def _snapshot(alert: Alert, unknown_since: datetime | None) -> _Lease:
+def _snapshot(alert: Alert, unknown_since: datetime | None, now: datetime) -> _Lease:
     channel, ts = alert.posted_channel, alert.ts
     posted = (channel, ts) if channel is not None and ts is not None else None
     assert alert.lease_token is not None
@@ -174,6 +234,7 @@ def _snapshot(alert: Alert, unknown_since: datetime | None) -> _Lease:
         thread_ts=alert.thread_ts,
         posted=posted,
         unknown_since=unknown_since if posted is None else None,
+        now=now,
     )
 
 
@@ -225,9 +286,15 @@ def _find(messenger: Messenger, held: _Lease) -> tuple[tuple[str, str] | None, b
     return found, False
 
 
-def _record(database: Database, held: _Lease, outcome: _Outcome, now: datetime) -> bool:
-    """Write the outcome if `held` still holds the lease; False (logged) if it was lost."""
+def _record(database: Database, held: _Lease, outcome: _Outcome, pace: Pace) -> bool:
+    """Write the outcome if `held` still holds the lease; False (logged) if it was lost. A
+    429's Retry-After and a refused token are recorded for every clock (bot.alerts.pacing)."""
+    now = held.now
     with database.session() as db:
+        error = outcome.error
+        if error is not None and error.retry_after is not None and error.method:
+            until = pacing.obey(db, error.method, error.retry_after, pace.now(db))
+            log.warning("Slack: %s rate limited, not called before %s", error.method, until)
         alert = Alerts.held(db, held.id, held.token)
         if alert is None:
             log.warning(
@@ -248,6 +315,10 @@ def _record(database: Database, held: _Lease, outcome: _Outcome, now: datetime) 
             _delivered(alert, held, now)
         else:
             _failed(alert, outcome, now)
+        if error is not None and error.token:
+            alert.last_error = pacing.token_reason(str(error))
+            parked = pacing.token_refused(db, str(error), now, database_time(db))
+            log.error("Slack refused the bot token (%s): %s more alerts parked", error, parked)
         return True
 
 
@@ -270,7 +341,12 @@ def _failed(alert: Alert, outcome: _Outcome, now: datetime) -> None:
         alert.next_attempt_at = None
         log.error("alert %s not delivered, parked: %s", alert.key, error)
         return
-    alert.next_attempt_at = now + backoff(alert.attempts)
+    # Slack said when: then, not after the back-off (and the method is held till then).
+    if error.retry_after is None:
+        wait = backoff(alert.attempts)
+    else:
+        wait = timedelta(seconds=error.retry_after)
+    alert.next_attempt_at = now + wait
     log.warning(
         "alert %s not delivered (attempt %s), retry at %s: %s",
         alert.key,

@@ -106,9 +106,11 @@ def _failed_line(db: Session, alert: Alert) -> str:
     name = _customer_name(db, alert)
     whose = f" for {name}" if name else ""
     where = f" in <#{alert.channel}>" if alert.channel else ""
+    # Parked untried when Slack refused the bot token for another alert (bot.alerts.pacing).
+    tried = f"after {plural(alert.attempts, 'attempt')}" if alert.attempts else "not tried"
     return (
         f"Alert #{alert.id} ({alert.kind}){whose}{where} not delivered: "
-        f"`{alert.last_error}` after {plural(alert.attempts, 'attempt')}. {_summary(alert)}"
+        f"`{alert.last_error}` {tried}. {_summary(alert)}"
     )
 
 

@@ -48,7 +48,7 @@ def breach_latencies(database: Database, calls: Iterable[ApiCall]) -> dict[str, 
         elif call.method == "chat.update":
             key = by_message.get((call.params.get("channel"), call.params.get("ts")))
         if key in breached and key not in reached:
-            reached[key] = call.at
+            reached[key] = call.at.timestamp()
     return {key: at - breached[key] for key, at in reached.items()}
 
 

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
@@ -32,7 +33,9 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     token: str | None = None
-    at: float = field(default_factory=time.time)  # when it arrived (epoch seconds)
+    at: datetime = field(
+        default_factory=lambda: datetime.now(UTC)
+    )  # when it arrived, by the stand-in's clock
 
 
 @dataclass
@@ -85,6 +88,9 @@ class SlackStandIn:
     # Channels scripted by a test; any other C… id is a public channel the app is not in,
     # any other G… id a private one (invisible to the app until it is invited).
     channels: dict[str, StandInChannel] = field(default_factory=dict)
+    # The time each call is stamped with: the wall clock unless a test paces the outbox on
+    # a fixed one (then it is that clock's, so the spacing of posts can be read off).
+    clock: Callable[[], datetime] | None = None
 
     def __post_init__(self) -> None:
         self.calls: list[ApiCall] = []
@@ -234,6 +240,14 @@ class SlackStandIn:
             if channel is None or call.params.get("channel") == channel
         ]
 
+    def post_times(self, channel: str) -> list[datetime]:
+        """When each chat.postMessage to `channel` arrived, refused ones included (in order)."""
+        return [
+            call.at
+            for call in self.calls_to("chat.postMessage")
+            if call.params.get("channel") == channel and call.at is not None
+        ]
+
     def updated(self, channel: str | None = None) -> list[dict[str, Any]]:
         return [
             call.params
@@ -268,7 +282,8 @@ class SlackStandIn:
         method = path[len("/api/") :]
         params = self._params(request, raw)
         auth = request.headers.get("Authorization", "")
-        call = ApiCall(method, params, auth.removeprefix("Bearer ") or params.get("token"))
+        at = self.clock() if self.clock is not None else datetime.now(UTC)
+        call = ApiCall(method, params, auth.removeprefix("Bearer ") or params.get("token"), at)
         with self._lock:
             self.calls.append(call)
             failure = self._failures.get(method, []).pop(0) if self._failures.get(method) else None

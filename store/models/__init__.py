@@ -5,6 +5,7 @@ from store.models.base import Base, UTCDateTime
 from store.models.bookings import Booking, BookingEngineer, BookingMove
 from store.models.calls import CallTimer, PhoneCall
 from store.models.core import Alert, Customer, HourBlock, Role, UserProfile
+from store.models.pacing import SlackPacing
 from store.models.policy import PolicyVersionRecord
 from store.models.requests import SeenRequest
 from store.models.sla import SlaPolicyMark, Ticket, TicketEventRecord
@@ -27,6 +28,7 @@ __all__ = [
     "PolicyVersionRecord",
     "Role",
     "SeenRequest",
+    "SlackPacing",
     "SlaPolicyMark",
     "Ticket",
     "TicketEventRecord",

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, inspect, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -302,9 +302,12 @@ class Alerts(Repository[Alert]):
         return {alert.key: alert for alert in db.scalars(select(Alert).where(Alert.key.in_(keys)))}
 
     @staticmethod
-    def next_due(db: Session, now: datetime, wall: datetime) -> Alert | None:
+    def next_due(
+        db: Session, now: datetime, wall: datetime, where: Sequence[ColumnElement[bool]] = ()
+    ) -> Alert | None:
         """The oldest alert waiting for delivery (`next_attempt_at` has come by the clock)
-        that nobody holds a live lease on (by the database's clock `wall`), locked.
+        that nobody holds a live lease on (by the database's clock `wall`), locked; `where`
+        narrows it further (Slack's limits: store.repositories.pacing.open_alerts).
 
         On Postgres the row is locked with SKIP LOCKED so two clocks never take the same one;
         SQLite serialises the leasing transactions (BEGIN IMMEDIATE).
@@ -315,6 +318,7 @@ class Alerts(Repository[Alert]):
                 Alert.next_attempt_at.is_not(None),
                 Alert.next_attempt_at <= now,
                 or_(Alert.leased_until.is_(None), Alert.leased_until <= wall),
+                *where,
             )
             .order_by(Alert.next_attempt_at, Alert.id)
             .limit(1)

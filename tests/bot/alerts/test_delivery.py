@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 import app as hourglass_app
 from bot.alerts.delivery import FAILURE_CAP, backoff, deliver_due
 from bot.alerts.outbox import raise_alert, update_alert
+from bot.alerts.pacing import virtual
 from bot.policy.loader import load_policy
 from handlers.messenger import EVENT_TYPE, SlackMessenger
 from store.models import Alert
@@ -160,17 +161,21 @@ def test_a_long_rate_limit_is_left_to_the_outbox_not_waited_out_holding_the_leas
 ):
     """A 429 asking for 90 s is not slept through inside the post (longer sleeps than the
     lease let another clock take the row and post too): the attempt fails at once, nothing
-    was accepted, and the back-off posts it once."""
+    was accepted, and the outbox posts it once when the 90 s are over, not before."""
     raise_alerts(database, clock.now())
     standin.fail_next("chat.postMessage", status=429, retry_after=90)
-    report = deliver_due(database, messenger(standin), clock.now())
+    pace = virtual(clock)
+    report = deliver_due(database, messenger(standin), clock.now(), pace=pace)
     assert report.failed == 1 and report.posted == 0
     row = alert(database)
     assert row.last_error == "ratelimited" and row.post_started_at is None  # not accepted
+    assert row.next_attempt_at == clock.now() + timedelta(seconds=90)
     clock.advance(timedelta(minutes=1))
-    report = deliver_due(database, messenger(standin), clock.now())
+    assert deliver_due(database, messenger(standin), clock.now(), pace=pace).posted == 0
+    clock.advance(timedelta(seconds=30))
+    report = deliver_due(database, messenger(standin), clock.now(), pace=pace)
     assert report.posted == 1 and report.adopted == 0
-    assert len(standin.messages(CHANNEL)) == 1
+    assert len(standin.messages(CHANNEL)) == 1 and len(standin.posted(CHANNEL)) == 2
 
 
 class ChangedWhileEditing(CrashAfterPost):

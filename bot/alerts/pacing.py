@@ -1,0 +1,119 @@
+"""Slack's limits, kept by the outbox itself and shared by every clock through the database
+(issue 12 item 3; the rows are store/models/pacing.py).
+
+- **One post a second per channel**: Slack's special limit for chat.postMessage. Leasing an
+  alert that may post takes its channel's slot (`reserve`, in the leasing transaction, the
+  row locked): the next post there waits POST_INTERVAL. A burst to one channel is queued, not
+  dropped; alerts to other channels are leased meanwhile, so they do not wait behind it.
+- **Retry-After**: a 429 holds the method it answered for Retry-After seconds (Slack's rate
+  limits are per method per workspace; Hourglass serves one workspace): no clock calls it
+  again before then (`obey`), and the alert itself is due again then, not after back-off.
+- **A refused bot token** (`invalid_auth`, `token_revoked` …) refuses every call alike: the
+  alert that met it and every other alert waiting are parked at once with TOKEN_REFUSED, one
+  reason for all, instead of each being refused in turn; once a delivery succeeds again (a
+  working token), they are delivered after all (`token_works`).
+
+Time here is the pacing's clock: the database's (the same for every process, and a cron
+`hourglass sweep --at` another instant cannot hold a channel for hours), unless a `Pace`
+injects one (tests, the demo: a FixedClock that waiting moves on, so nothing sleeps).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock, FixedClock
+from store.models import Alert
+from store.repositories.core import database_time
+from store.repositories.pacing import CHANNEL, METHOD, TOKEN, Pacing, open_alerts
+
+POST_INTERVAL = timedelta(seconds=1)
+# How long one flush waits for a slot or a Retry-After to pass before it ends and leaves the
+# rest to the next tick: long enough for a burst of ten to one channel, short beside a sweep.
+LINGER = timedelta(seconds=10)
+TOKEN_REFUSED = "{error}: Slack refused the bot token; delivered once a post works again"
+BOT = "bot"
+
+
+def _sleep(delta: timedelta) -> None:
+    time.sleep(max(delta.total_seconds(), 0.0))
+
+
+@dataclass(frozen=True)
+class Pace:
+    """The pacing's clock and how a flush waits on it: the database's clock and a real sleep,
+    unless `clock` is given (then `wait` should move it on, as `virtual` does)."""
+
+    clock: Clock | None = None
+    wait: Callable[[timedelta], object] = field(default=_sleep)
+    linger: timedelta = LINGER
+
+    def now(self, db: Session) -> datetime:
+        return self.clock.now() if self.clock is not None else database_time(db)
+
+
+def virtual(clock: FixedClock, linger: timedelta = LINGER) -> Pace:
+    """Pacing on a fixed clock that waiting moves on: no real sleep, the times still paced."""
+    return Pace(clock=clock, wait=clock.advance, linger=linger)
+
+
+def open_for(at: datetime) -> list[ColumnElement[bool]]:
+    """Conditions for the outbox's lease: only alerts Slack's limits let through at `at`."""
+    return open_alerts(at)
+
+
+def reserve(db: Session, alert: Alert, at: datetime) -> bool:
+    """Take the alert's channel slot if it may post (no message yet); False if another clock
+    took it since the alert was chosen."""
+    if alert.ts is not None:
+        return True
+    return Pacing.reserve(db, CHANNEL, alert.channel, at, at + POST_INTERVAL)
+
+
+def obey(db: Session, method: str, retry_after: float, at: datetime) -> datetime:
+    """Hold `method` for `retry_after` seconds from `at`; until when."""
+    until = at + timedelta(seconds=retry_after)
+    Pacing.hold(db, METHOD, method, until, f"429 Retry-After {retry_after:g} s")
+    return until
+
+
+def ready_at(db: Session, now: datetime, wall: datetime, at: datetime) -> datetime | None:
+    """On the pacing clock (at `at`, the flush's `now`): when a due alert that Slack's limits
+    hold back may go, or the next alert falls due (a Retry-After's), whichever is first;
+    None if nothing waits."""
+    times = []
+    if Pacing.due_unleased(db, now, wall):
+        held = Pacing.earliest_after(db, at)
+        if held is not None:
+            times.append(held)
+    upcoming = Pacing.next_after(db, now, wall)
+    if upcoming is not None:
+        times.append(at + (upcoming - now))
+    return min(times, default=None)
+
+
+def token_reason(error: str) -> str:
+    return TOKEN_REFUSED.format(error=error)
+
+
+def token_refused(db: Session, error: str, now: datetime, wall: datetime) -> int:
+    """Park every alert waiting, with one reason; remembered so `token_works` can undo it."""
+    reason = token_reason(error)
+    Pacing.hold(db, TOKEN, BOT, now, reason)
+    return Pacing.park_waiting(db, reason, now, wall)
+
+
+def token_works(db: Session, now: datetime) -> int:
+    """A delivery succeeded: alerts parked for a refused token are due again; how many."""
+    refused = Pacing.find(db, TOKEN, BOT)
+    if refused is None or refused.reason is None:
+        return 0
+    count = Pacing.unpark(db, refused.reason, now)
+    Pacing.forget(db, TOKEN, BOT)
+    return count
