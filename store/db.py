@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -200,6 +201,8 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reads = sessionmaker(read_only_engine(self.engine), expire_on_commit=False)
         self._writers = writer_queue(self.engine)
+        self._replay: Database | None = None  # the replay record's own file (SQLite)
+        self._replay_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -226,8 +229,44 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def requests(self) -> Iterator[Session]:
+        """A write session for the replay record (`seen_requests`, handlers/gate.py), which
+        every signed request writes once before it is served.
+
+        On a SQLite file it is a small SQLite file of its own beside the database
+        (`<file>-requests`, same `synchronous` setting, its own write lock and queue), so
+        a read-only command never waits for the database's write lock, held by a writer or
+        a sweep (issue 11: "reads don't take the write lock" stopped at the gate). Nothing
+        in it is joined with anything else, and it only holds the last fifteen minutes: it
+        is not backed up. On Postgres (and an in-memory SQLite) it is the database itself:
+        the insert there waits for no reader or writer."""
+        with self.replay_database().session() as session:
+            yield session
+
+    def replay_database(self) -> Database:
+        """Where `requests()` writes: this database, or on a SQLite file its own small file."""
+        if self._writers is None:
+            return self
+        with self._replay_lock:
+            if self._replay is None:
+                from store.models import SeenRequest  # lazy: models import nothing of this
+
+                synchronous = {"1": "NORMAL"}.get(commit_durability(self.engine), "FULL")
+                url = f"sqlite:///{self.engine.url.database}-requests"
+                replay = Database(url, make_engine(url, sqlite_synchronous=synchronous))
+                table = SeenRequest.__table__
+                with replay.engine.begin() as connection:  # processes may race: IF NOT EXISTS
+                    connection.execute(CreateTable(table, if_not_exists=True))
+                    for index in table.indexes:
+                        connection.execute(CreateIndex(index, if_not_exists=True))
+                self._replay = replay
+            return self._replay
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._replay is not None:
+            self._replay.dispose()
 
 
 def alembic_config(url: str) -> Config:
