@@ -14,11 +14,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import CreateIndex, CreateTable
+
+from store.models import SeenRequest
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -250,12 +252,11 @@ class Database:
             return self
         with self._replay_lock:
             if self._replay is None:
-                from store.models import SeenRequest  # lazy: models import nothing of this
-
                 synchronous = {"1": "NORMAL"}.get(commit_durability(self.engine), "FULL")
                 url = f"sqlite:///{self.engine.url.database}-requests"
                 replay = Database(url, make_engine(url, sqlite_synchronous=synchronous))
                 table = SeenRequest.__table__
+                assert isinstance(table, Table)
                 with replay.engine.begin() as connection:  # processes may race: IF NOT EXISTS
                     connection.execute(CreateTable(table, if_not_exists=True))
                     for index in table.indexes:

@@ -18,6 +18,7 @@ SLACK = ("slack_bolt", "slack_sdk")
 # (module, function, imported module) -> why the import may sit inside that function.
 FUNCTION_IMPORTS_ALLOWED = {
     ("store.db", "_file_lock", "fcntl"): "POSIX-only; in-memory SQLite never needs the lock",
+    ("store.db", "turn", "fcntl"): "POSIX-only; Postgres and in-memory SQLite never queue",
 }
 
 
