@@ -148,9 +148,11 @@ class WriterQueue:
     seconds (issue 11: p99 of `/log` 2.4 s at 16 connections, p50 70 ms). So every write
     session of a file database first takes this queue: a lock per process (threads block on
     it without polling), then an exclusive `flock` on `<file>.write-lock` shared by every
-    process on the file (gunicorn's workers, the clock, the CLI), which the kernel hands to
-    a waiter the moment it is released. Both are held until the transaction has committed
-    or rolled back, so `BEGIN IMMEDIATE` then finds the write lock free.
+    process on the file (gunicorn's workers, the clock, the CLI), which each process's one
+    waiting thread tries every 0.1-1 ms. Both are held until the transaction has committed
+    or rolled back, so `BEGIN IMMEDIATE` then finds the write lock free. A wait is bounded
+    by SQLite's own busy timeout (`QUEUE_PATIENCE`): past it the writer leaves the queue and
+    SQLite decides, as before.
 
     It only orders writers that use it: anything else on the file (Alembic, the sqlite3
     shell) still meets the busy handler as before, so the rules (one writer, no
@@ -163,24 +165,55 @@ class WriterQueue:
         self._depth = 0
         self._file: Any = None
         self._pid = 0
+        self._flocked = False
 
     @contextmanager
     def turn(self) -> Iterator[None]:
         import fcntl  # lazy: POSIX-only, and only file databases queue
 
-        with self._lock:
+        # Waiting is bounded like SQLite's own busy timeout: past it the writer goes on
+        # without its turn and SQLite's busy handler decides, as before (a writer stuck
+        # behind one that never ends gets "database is locked", never hangs).
+        if not self._lock.acquire(timeout=QUEUE_PATIENCE):
+            yield
+            return
+        try:
             if self._depth == 0:
                 if self._pid != os.getpid():  # a forked worker opens its own description
                     self._file = open(self.path, "a")  # noqa: SIM115 - kept for the process
                     self._pid = os.getpid()
-                fcntl.flock(self._file, fcntl.LOCK_EX)
+                self._flocked = _flock(self._file, fcntl)
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
-                if self._depth == 0:
+                if self._depth == 0 and self._flocked:
                     fcntl.flock(self._file, fcntl.LOCK_UN)
+                    self._flocked = False
+        finally:
+            self._lock.release()
+
+
+# How long a writer waits in the queue before leaving it to SQLite's busy handler.
+QUEUE_PATIENCE = 30.0  # seconds, SQLite's busy timeout (make_engine)
+
+
+def _flock(file: Any, fcntl: Any) -> bool:
+    """The file's exclusive flock, waited for up to QUEUE_PATIENCE; False if not got.
+
+    Only one thread per process waits here (the others wait on the process's lock), so the
+    waiting is a short poll: 0.1 ms doubling to 1 ms, never the busy handler's 100 ms."""
+    deadline, pause = time.monotonic() + QUEUE_PATIENCE, 0.0001
+    while True:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.001)
 
 
 def writer_queue(engine: Engine) -> WriterQueue | None:

@@ -12,8 +12,11 @@ import shutil
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
 
+import store.db
 from store.db import Database, writer_queue
 from store.models import Role
 from tests.concurrency import together
@@ -73,3 +76,22 @@ def test_readers_and_other_databases_take_no_turn(tmp_path):
         db.execute(text("SELECT 1"))
     assert (tmp_path / "x.db.write-lock").exists()
     database.dispose()
+
+
+def test_a_writer_stuck_in_the_queue_leaves_it_after_sqlites_busy_timeout(
+    tmp_path, sqlite_template, monkeypatch
+):
+    """Waiting is bounded as SQLite's busy timeout bounds it: behind a writer that never
+    ends, the next one gets "database is locked" (here after 50 ms), never a hang."""
+    path = tmp_path / "hourglass.db"
+    shutil.copy(sqlite_template, path)
+    holder, waiter = Database(f"sqlite:///{path}"), impatient(f"sqlite:///{path}")
+    monkeypatch.setattr(store.db, "QUEUE_PATIENCE", 0.05)
+    try:
+        with holder.session() as db:
+            db.execute(text("DELETE FROM roles"))  # holds the turn and the write lock
+            with pytest.raises(OperationalError, match="locked"), waiter.session() as other:
+                other.execute(text("DELETE FROM roles"))
+    finally:
+        holder.dispose()
+        waiter.dispose()
