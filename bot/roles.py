@@ -47,9 +47,9 @@ def role_of(
 ) -> Role | None:
     """The highest role the user has from the policy file or `hourglass role add`."""
     found = []
-    stored = Roles.find(db, user_id)
+    stored = Roles.role_of(db, user_id)
     if stored is not None:
-        found.append(Role(stored.role))
+        found.append(Role(stored))
     if listed(user_id, policy.roles.managers, group_members):
         found.append(Role.MANAGER)
     elif listed(user_id, policy.roles.agents, group_members):

@@ -25,7 +25,13 @@ from bot.roles import require
 from handlers.context import Hourglass, hourglass_of
 from handlers.help import Help, suggest
 from handlers.help import as_typed as typed_usage
-from handlers.identity import Unresolved, group_members, refresh_stale, user_timezone
+from handlers.identity import (
+    Unresolved,
+    group_members,
+    nothing_stale,
+    refresh_stale,
+    user_timezone,
+)
 
 T = TypeVar("T")
 # The ack of a command that must ask Slack something first; the answer follows.
@@ -158,7 +164,8 @@ def run_command(
         hg.later.run(lambda: resolve_then_serve(others), command, context)
         return
     ack(**reply.payload())
-    hg.later.run(lambda: after(reply), command, context)
+    if reply.after_commit or not nothing_stale(hg, user_id, hg.clock.now()):
+        hg.later.run(lambda: after(reply), command, context)
 
 
 def _serve(

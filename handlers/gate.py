@@ -8,11 +8,13 @@ the gate runs. What that check lets through, the gate closes:
   event is the installation's workspace) must be the installed one: `SLACK_TEAM_ID`, else
   the workspace the bot token belongs to (`auth.test`, asked once at start). Refused as a
   `PermissionDenied`, answered by the edge like any refusal, and one log line.
-- **replays**: every signature served is remembered (`seen_requests`, a unique key); the
-  same signature again is refused with 401 and one log line, nothing recorded. Slack's
-  own retries of an event are signed again when sent, so they pass here and are
-  deduplicated by their event id as before. The clock forgets signatures older than
-  `FORGET_AFTER` (`forget_seen`): by then their timestamp fails Bolt's check anyway.
+- **replays**: every signature served is remembered (`seen_requests`, a unique key, in
+  `Database.requests()`: on SQLite a file of its own, so a read never waits for the
+  database's write lock); the same signature again is refused with 401 and one log line,
+  nothing recorded. Slack's own retries of an event are signed again when sent, so they
+  pass here and are deduplicated by their event id as before. The clock forgets
+  signatures older than `FORGET_AFTER` (`forget_seen`): by then their timestamp fails
+  Bolt's check anyway.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def gate(
         raise PermissionDenied(stranger_text(team))
     key, at = signature_key(request), signed_at(request)
     if key is not None and at is not None:
-        with hourglass_of(context).database.session() as db:
+        with hourglass_of(context).database.requests() as db:
             first = SeenRequests.remember(db, key, at)
         if not first:
             refused("replay", "signature already served", request, context)
@@ -114,5 +116,5 @@ def refused(reason: str, detail: str, request: BoltRequest, context: BoltContext
 
 def forget_seen(database: Database, now: datetime) -> int:
     """The clock's job: forget signatures too old to pass Bolt's timestamp check."""
-    with database.session() as db:
+    with database.requests() as db:
         return SeenRequests.forget_before(db, now - FORGET_AFTER)

@@ -126,6 +126,17 @@ def refresh_stale(
     refresh_groups_if_stale(hg, client)
 
 
+def nothing_stale(hg: Hourglass, user_id: str, now: datetime) -> bool:
+    """True when `refresh_stale(hg, …, user_id, now)` is known, from this process's caches
+    alone, to have nothing to do: the user's profile was read within the cache's minute and
+    is younger than a day, and every policy group is fresh. Then a command hands nothing to
+    after its ack (issue 11, the ack profile: a thread hand-off per request for nothing)."""
+    hit = hg.profiles.get(user_id)
+    if hit is None or time.monotonic() - hit[0] >= hg.profile_cache_seconds:
+        return False
+    return now - hit[2] < PROFILE_TTL and not _stale_handles(hg)
+
+
 def refresh_groups_if_stale(hg: Hourglass, client: WebClient) -> None:
     stale = _stale_handles(hg)
     if stale:

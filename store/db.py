@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,10 +14,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from store.models import SeenRequest
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -81,7 +87,39 @@ def make_engine(url: str, *, sqlite_synchronous: str = SQLITE_SYNCHRONOUS) -> En
                 _pragma(conn, "query_only=OFF")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection unused for this long is pinged before it is handed out (see below).
+PING_AFTER_IDLE = 1.0  # seconds
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """`pool_pre_ping`, for connections that were idle: a server restart or a dropped
+    connection is found by a ping and the connection replaced, so no request meets a dead
+    one. SQLAlchemy's own pre-ping pings at every checkout, a round trip per session, and a
+    request opens two (the gate's, the command's): issue 11's ack profile on Postgres. A
+    connection handed back less than `PING_AFTER_IDLE` ago was alive then; one that dies
+    while in use fails its statement either way, and SQLAlchemy then invalidates the pool,
+    so connections idle across a restart (which takes longer than a second) are pinged."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return  # just connected, or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure means: use another connection
+            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("pooled connection failed its ping")
 
 
 def _pragma(conn: Connection, setting: str) -> None:
@@ -101,17 +139,105 @@ def read_only_engine(engine: Engine) -> Engine:
     return engine.execution_options(**options)
 
 
+class WriterQueue:
+    """SQLite writers wait their turn here, in line, instead of in SQLite's busy handler.
+
+    SQLite has one write lock per file. A writer that finds it taken is put to sleep by the
+    busy handler for 1, 2, 5, 10 … up to 100 ms at a time, and wakes to find it taken again
+    by whoever came along meanwhile: under a steady stream of writers an unlucky one waits
+    seconds (issue 11: p99 of `/log` 2.4 s at 16 connections, p50 70 ms). So every write
+    session of a file database first takes this queue: a lock per process (threads block on
+    it without polling), then an exclusive `flock` on `<file>.write-lock` shared by every
+    process on the file (gunicorn's workers, the clock, the CLI), which each process's one
+    waiting thread tries every 0.1-1 ms. Both are held until the transaction has committed
+    or rolled back, so `BEGIN IMMEDIATE` then finds the write lock free. A wait is bounded
+    by SQLite's own busy timeout (`QUEUE_PATIENCE`): past it the writer leaves the queue and
+    SQLite decides, as before.
+
+    It only orders writers that use it: anything else on the file (Alembic, the sqlite3
+    shell) still meets the busy handler as before, so the rules (one writer, no
+    read-then-upgrade) are still SQLite's. Re-entrant in a thread, as nested write sessions
+    were possible before (they still wait for SQLite's lock and fail after its timeout)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = f"{path}.write-lock"
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._file: Any = None
+        self._pid = 0
+        self._flocked = False
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        import fcntl  # lazy: POSIX-only, and only file databases queue
+
+        # Waiting is bounded like SQLite's own busy timeout: past it the writer goes on
+        # without its turn and SQLite's busy handler decides, as before (a writer stuck
+        # behind one that never ends gets "database is locked", never hangs).
+        if not self._lock.acquire(timeout=QUEUE_PATIENCE):
+            yield
+            return
+        try:
+            if self._depth == 0:
+                if self._pid != os.getpid():  # a forked worker opens its own description
+                    self._file = open(self.path, "a")  # noqa: SIM115 - kept for the process
+                    self._pid = os.getpid()
+                self._flocked = _flock(self._file, fcntl)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._flocked:
+                    fcntl.flock(self._file, fcntl.LOCK_UN)
+                    self._flocked = False
+        finally:
+            self._lock.release()
+
+
+# How long a writer waits in the queue before leaving it to SQLite's busy handler.
+QUEUE_PATIENCE = 30.0  # seconds, SQLite's busy timeout (make_engine)
+
+
+def _flock(file: Any, fcntl: Any) -> bool:
+    """The file's exclusive flock, waited for up to QUEUE_PATIENCE; False if not got.
+
+    Only one thread per process waits here (the others wait on the process's lock), so the
+    waiting is a short poll: 0.1 ms doubling to 1 ms, never the busy handler's 100 ms."""
+    deadline, pause = time.monotonic() + QUEUE_PATIENCE, 0.0001
+    while True:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.001)
+
+
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The queue for a SQLite file's writers; None for Postgres and in-memory databases."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return WriterQueue(str(engine.url.database))
+
+
 class Database:
     """The engine and a session factory; `session()` is a transaction that commits on success.
 
     `session(readonly=True)` is one that only reads: it takes no write lock (so on SQLite
-    readers never queue behind each other or behind a writer) and refuses any write."""
+    readers never queue behind each other or behind a writer) and refuses any write. On a
+    SQLite file, a writing session first waits its turn in the `WriterQueue`."""
 
     def __init__(self, url: str, engine: Engine | None = None):
         self.url = url
         self.engine = engine or make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reads = sessionmaker(read_only_engine(self.engine), expire_on_commit=False)
+        self._writers = writer_queue(self.engine)
+        self._replay: Database | None = None  # the replay record's own file (SQLite)
+        self._replay_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -119,6 +245,15 @@ class Database:
 
     @contextmanager
     def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        if readonly or self._writers is None:
+            with self._session(readonly=readonly) as session:
+                yield session
+            return
+        with self._writers.turn(), self._session(readonly=False) as session:
+            yield session
+
+    @contextmanager
+    def _session(self, *, readonly: bool) -> Iterator[Session]:
         session = self._reads() if readonly else self._sessions()
         try:
             yield session
@@ -129,8 +264,43 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def requests(self) -> Iterator[Session]:
+        """A write session for the replay record (`seen_requests`, handlers/gate.py), which
+        every signed request writes once before it is served.
+
+        On a SQLite file it is a small SQLite file of its own beside the database
+        (`<file>-requests`, same `synchronous` setting, its own write lock and queue), so
+        a read-only command never waits for the database's write lock, held by a writer or
+        a sweep (issue 11: "reads don't take the write lock" stopped at the gate). Nothing
+        in it is joined with anything else, and it only holds the last fifteen minutes: it
+        is not backed up. On Postgres (and an in-memory SQLite) it is the database itself:
+        the insert there waits for no reader or writer."""
+        with self.replay_database().session() as session:
+            yield session
+
+    def replay_database(self) -> Database:
+        """Where `requests()` writes: this database, or on a SQLite file its own small file."""
+        if self._writers is None:
+            return self
+        with self._replay_lock:
+            if self._replay is None:
+                synchronous = {"1": "NORMAL"}.get(commit_durability(self.engine), "FULL")
+                url = f"sqlite:///{self.engine.url.database}-requests"
+                replay = Database(url, make_engine(url, sqlite_synchronous=synchronous))
+                table = SeenRequest.__table__
+                assert isinstance(table, Table)
+                with replay.engine.begin() as connection:  # processes may race: IF NOT EXISTS
+                    connection.execute(CreateTable(table, if_not_exists=True))
+                    for index in table.indexes:
+                        connection.execute(CreateIndex(index, if_not_exists=True))
+                self._replay = replay
+            return self._replay
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._replay is not None:
+            self._replay.dispose()
 
 
 def alembic_config(url: str) -> Config:

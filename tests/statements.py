@@ -38,8 +38,14 @@ def counting(engine: Engine) -> Iterator[list[str]]:
 
 def statements_for(app: SlackApp, line: str, user: str = AGENT) -> tuple[Reply, list[str]]:
     """Send one signed slash command over HTTP; its reply and every statement it cost."""
+    replay = app.database.replay_database().engine  # the gate's record (SQLite: own file)
     with counting(app.database.engine) as seen:
-        reply = app.command(line, user)
+        if replay is app.database.engine:
+            reply = app.command(line, user)
+        else:
+            with counting(replay) as gate:
+                reply = app.command(line, user)
+            seen[:0] = gate
     return reply, list(seen)
 
 

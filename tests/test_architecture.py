@@ -19,6 +19,7 @@ SLACK = ("slack_bolt", "slack_sdk")
 FUNCTION_IMPORTS_ALLOWED = {
     ("store.db", "_file_lock", "fcntl"): "POSIX-only; in-memory SQLite never needs the lock",
     ("store.leader", "_flock", "fcntl"): "POSIX-only, as store.db's; Postgres never needs it",
+    ("store.db", "turn", "fcntl"): "POSIX-only; Postgres and in-memory SQLite never queue",
 }
 
 

@@ -201,11 +201,14 @@ def first_charge_day(db: Session, customer: Customer) -> date | None:
 def receipts_between(
     db: Session, policy: Policy, customer: Customer, first: date, last: date
 ) -> list[DayReceipt]:
-    entries = TimeEntries.for_customer_between(db, customer.id, first, last)
-    billable = [(e.work_date, e.minutes) for e in entries if e.kind == SupportKind.ONE_ON_ONE]
+    billable = TimeEntries.billable_minutes_between(db, customer.id, first, last)
     by_rule: dict[RoundingRule, list[tuple[date, int]]] = {}
+    rules: dict[date, RoundingRule] = {}  # looked up once a day, not once an entry
     for work_date, minutes in billable:  # each day rounded by its version's rule (issue 16)
-        by_rule.setdefault(policy.at(work_date).billing.rounding, []).append((work_date, minutes))
+        rule = rules.get(work_date)
+        if rule is None:
+            rule = rules[work_date] = policy.at(work_date).billing.rounding
+        by_rule.setdefault(rule, []).append((work_date, minutes))
     receipts = (daily_receipts(customer.name, days, rule) for rule, days in by_rule.items())
     return sorted((r for group in receipts for r in group), key=lambda r: r.work_date)
 

@@ -227,6 +227,11 @@ class Roles(Repository[Role]):
         return upsert(db, Role, values, ["user_id"])
 
     @staticmethod
+    def role_of(db: Session, user_id: str) -> str | None:
+        """The stored role's name: one column, read on every request (no ORM object)."""
+        return db.scalar(select(Role.role).where(Role.user_id == user_id))
+
+    @staticmethod
     def remove(db: Session, user_id: str) -> bool:
         existing = db.get(Role, user_id)
         if existing is None:

@@ -114,3 +114,23 @@ def test_a_time_zone_is_read_once_a_minute_per_process(warm):
     warm.bolt.hourglass.profiles.clear()  # as after a minute
     _, again = statements_for(warm, "/ticket list")
     assert len([s for s in again if "user_profiles" in s]) == 1
+
+
+def test_a_known_users_command_hands_nothing_to_after_the_ack(warm, standin):
+    """Nothing to refresh (profile read this minute, under a day old): no work after the
+    ack, so no thread hand-off per request. A day later the profile is refreshed after it."""
+    later, handed = warm.bolt.hourglass.later, []
+    run = later.run
+
+    def counted(work, body, context):
+        handed.append(body["command"])
+        run(work, body, context)
+
+    later.run = counted
+    warm.command("/ticket list", AGENT)
+    assert handed == []
+    asked = len(standin.calls_to("users.info"))
+    warm.clock.advance(timedelta(days=2))
+    warm.command("/ticket list", AGENT)
+    assert handed == ["/ticket"]
+    assert len(standin.calls_to("users.info")) == asked + 1
