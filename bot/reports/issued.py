@@ -121,8 +121,7 @@ def _issued_run(
     while month_key(y, m) in issued:
         run.append(month_key(y, m))
         y, m = previous_month(y, m)
-    rows = {key: IssuedStatements.for_month(db, customer.id, key) for key in reversed(run)}
-    return {key: row for key, row in rows.items() if row is not None}
+    return {row.month: row for row in IssuedStatements.for_months(db, customer.id, run)}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing.ledger import Ledger, ledger_for
 from bot.billing.timelog import StatementDay, statement_days
-from bot.bookings.charges import sessions_rows, training_days
+from bot.bookings.charges import sessions_rows, training_days, training_days_by_month
 from bot.calls import training
 from bot.calls.calls import month_rows
 from bot.policy.model import Policy, provider_today
@@ -201,11 +201,32 @@ def training_billed(
     session's or call's day (issue 16)."""
     days = training_days(db, policy, customer, first, now or _after(last, policy))
     calls = training_calls_section(db, policy, customer, first)
+    return _training_priced(policy, days, calls)
+
+
+def _training_priced(
+    policy: Policy, days: list[tuple[date, int]], calls: list[TrainingCallRow]
+) -> tuple[int, Decimal]:
     return (
         sum(minutes for _, minutes in days) + sum(call["billed_minutes"] for call in calls),
         price_by_day(policy, days, training_rate)
         + sum((Decimal(call["amount"]) for call in calls), Decimal(0)),
     )
+
+
+def _training_by_month(
+    db: Session, policy: Policy, customer: Customer, first: date, last: date, now: datetime
+) -> dict[date, tuple[int, Decimal]]:
+    """`training_billed` for each month from `first`'s to `last`'s that has training, by
+    the month's first day: one read per kind for them all, not one per month (issue 11)."""
+    days = training_days_by_month(db, policy, customer, first, last, now)
+    calls = training.statement_rows_by_month(db, policy, customer, first, last)
+    return {
+        month: _training_priced(
+            policy, days.get(month, []), cast(list[TrainingCallRow], calls.get(month, []))
+        )
+        for month in days.keys() | calls.keys()
+    }
 
 
 def _after(last: date, policy: Policy) -> datetime:
@@ -276,8 +297,10 @@ def _figures(
     ledger: Ledger,
     month: tuple[date, date],
     now: datetime,
+    training_part: tuple[int, Decimal] | None = None,
 ) -> tuple[int, int, Decimal]:
-    """A month's billed minutes, overage minutes and amount, from a ledger covering it."""
+    """A month's billed minutes, overage minutes and amount, from a ledger covering it (and
+    its training, when already read)."""
     first, last = month
     month_charges = [c for c in ledger.charges if _in_month(c.work_date, first, last)]
     overage_days = [
@@ -285,7 +308,9 @@ def _figures(
         for d in ledger.allocation.drawdowns
         if d.block_id is None and _in_month(d.work_date, first, last)
     ]
-    training_minutes, training_amount = training_billed(db, policy, customer, first, last, now=now)
+    training_minutes, training_amount = training_part or training_billed(
+        db, policy, customer, first, last, now=now
+    )
     # Each day's overage at the hourly rate in force that day (issue 16).
     amount = price_by_day(policy, overage_days, hourly_rate) + training_amount
     billed = sum(c.minutes for c in month_charges) + training_minutes
@@ -304,7 +329,17 @@ def ended_month_figures(
     _, last = month_dates(*months[-1])
     as_of = max(min(last, provider_today(policy, now)), first - timedelta(days=1))
     ledger = ledger_for(db, policy, customer, now, as_of=as_of, since=first)
+    training_parts = _training_by_month(db, policy, customer, first, last, now)
+    none = (0, Decimal(0))
     return {
-        (year, month): _figures(db, policy, customer, ledger, month_dates(year, month), now)
+        (year, month): _figures(
+            db,
+            policy,
+            customer,
+            ledger,
+            month_dates(year, month),
+            now,
+            training_parts.get(date(year, month, 1), none),
+        )
         for year, month in months
     }

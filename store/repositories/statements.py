@@ -26,3 +26,12 @@ class IssuedStatements(Repository[IssuedStatement]):
         """Every month (YYYY-MM) the customer has an issued statement for."""
         query = select(IssuedStatement.month).where(IssuedStatement.customer_id == customer_id)
         return set(db.scalars(query))
+
+    @staticmethod
+    def for_months(db: Session, customer_id: int, months: list[str]) -> list[IssuedStatement]:
+        """The customer's issued statements for these months (YYYY-MM), oldest first, in one
+        read."""
+        query = select(IssuedStatement).where(
+            IssuedStatement.customer_id == customer_id, IssuedStatement.month.in_(months)
+        )
+        return list(db.scalars(query.order_by(IssuedStatement.month)))
