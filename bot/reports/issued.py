@@ -121,7 +121,8 @@ def _issued_run(
     while month_key(y, m) in issued:
         run.append(month_key(y, m))
         y, m = previous_month(y, m)
-    return {row.month: row for row in IssuedStatements.for_months(db, customer.id, run)}
+    rows = IssuedStatements.for_months(db, customer.id, run, with_json=False)
+    return {row.month: row for row in rows}
 
 
 @dataclass(frozen=True)
@@ -154,22 +155,46 @@ class Figures:
         )
 
 
+# Issued statements' figures and adjustments by the sha256 of their JSON: what a statement
+# carrying adjustments needs of every issued month before it, parsed once per process.
+_parsed: dict[str, tuple[Figures, list[AdjustmentRow]]] = {}
+PARSED_AT_MOST = 100_000
+
+
+def _frozen_figures(
+    row: IssuedStatement, customer: Customer
+) -> tuple[Figures, list[AdjustmentRow]]:
+    """An issued month's figures and its own adjustments. The JSON is read, checked against
+    its sha256 and parsed the first time a process meets that sha256; a row changed with its
+    sha256 recomputed is read again, and one changed without it is refused when its own
+    month is shown (`monthly_statement`)."""
+    found = _parsed.get(row.sha256)
+    if found is None:
+        statement = _frozen(row, customer)
+        found = (Figures.of(statement), list(statement.get("adjustments", [])))
+        if len(_parsed) >= PARSED_AT_MOST:
+            _parsed.clear()
+        _parsed[row.sha256] = found
+    return found
+
+
 def adjustments_into(
     db: Session, policy: Policy, customer: Customer, year: int, month: int, now: datetime
 ) -> list[AdjustmentRow]:
     """What changed in earlier issued months since they were issued, carried into this
     (open) month: one row per issued month whose figures moved, oldest first."""
     frozen = {
-        key: _frozen(row, customer) for key, row in _issued_run(db, customer, year, month).items()
+        key: _frozen_figures(row, customer)
+        for key, row in _issued_run(db, customer, year, month).items()
     }
     months = [(int(key[:4]), int(key[5:])) for key in frozen]
-    # One ledger over the whole run, not one per month (issue 11).
+    # Every month's draws from the kept ledger state, not a pass over them (issue 11).
     figures = ended_month_figures(db, policy, customer, months, now)
     rows = []
-    for (key, issued), issued_month in zip(frozen.items(), months, strict=True):
-        later = [a for k, s in frozen.items() if k > key for a in s.get("adjustments", [])]
+    for (key, (issued, own)), issued_month in zip(frozen.items(), months, strict=True):
+        later = [a for k, (_, adjusted) in frozen.items() if k > key for a in adjusted]
         live = Figures(*figures[issued_month])
-        base = Figures.of(issued) - Figures.carried(issued.get("adjustments", []))
+        base = issued - Figures.carried(own)
         delta = live - base - Figures.carried(later, key)
         if delta != Figures():
             rows.append(

@@ -12,7 +12,7 @@ from typing import NotRequired, TypedDict, cast
 
 from sqlalchemy.orm import Session
 
-from bot.billing.ledger import Ledger, ledger_for
+from bot.billing.ledger import Ledger, ledger_for, month_draws
 from bot.billing.timelog import StatementDay, statement_days
 from bot.bookings.charges import sessions_rows, training_days, training_days_by_month
 from bot.calls import training
@@ -297,10 +297,8 @@ def _figures(
     ledger: Ledger,
     month: tuple[date, date],
     now: datetime,
-    training_part: tuple[int, Decimal] | None = None,
 ) -> tuple[int, int, Decimal]:
-    """A month's billed minutes, overage minutes and amount, from a ledger covering it (and
-    its training, when already read)."""
+    """A month's billed minutes, overage minutes and amount, from a ledger covering it."""
     first, last = month
     month_charges = [c for c in ledger.charges if _in_month(c.work_date, first, last)]
     overage_days = [
@@ -308,9 +306,7 @@ def _figures(
         for d in ledger.allocation.drawdowns
         if d.block_id is None and _in_month(d.work_date, first, last)
     ]
-    training_minutes, training_amount = training_part or training_billed(
-        db, policy, customer, first, last, now=now
-    )
+    training_minutes, training_amount = training_billed(db, policy, customer, first, last, now=now)
     # Each day's overage at the hourly rate in force that day (issue 16).
     amount = price_by_day(policy, overage_days, hourly_rate) + training_amount
     billed = sum(c.minutes for c in month_charges) + training_minutes
@@ -321,25 +317,25 @@ def ended_month_figures(
     db: Session, policy: Policy, customer: Customer, months: list[tuple[int, int]], now: datetime
 ) -> dict[tuple[int, int], tuple[int, int, Decimal]]:
     """`build_statement`'s billed minutes, overage minutes and amount for each of these
-    ended months (oldest first), from one ledger over all of them: the fold is in date order,
-    so a month's drawdowns are the same whatever later charges the ledger also holds."""
+    ended months (oldest first): their draws from the ledger's state kept past the last of
+    them (no pass over the months: issue 11), their training from one read per kind."""
     if not months:
         return {}
     first, _ = month_dates(*months[0])
     _, last = month_dates(*months[-1])
-    as_of = max(min(last, provider_today(policy, now)), first - timedelta(days=1))
-    ledger = ledger_for(db, policy, customer, now, as_of=as_of, since=first)
+    draws = month_draws(db, policy, customer, now, first, last)
     training_parts = _training_by_month(db, policy, customer, first, last, now)
-    none = (0, Decimal(0))
-    return {
-        (year, month): _figures(
-            db,
-            policy,
-            customer,
-            ledger,
-            month_dates(year, month),
-            now,
-            training_parts.get(date(year, month, 1), none),
+    figures = {}
+    for year, month in months:
+        draw = draws[date(year, month, 1)]
+        training_minutes, training_amount = training_parts.get(
+            date(year, month, 1), (0, Decimal(0))
         )
-        for year, month in months
-    }
+        # Each day's overage at the hourly rate in force that day (issue 16).
+        amount = price_by_day(policy, draw.overage, hourly_rate) + training_amount
+        figures[(year, month)] = (
+            draw.billed_minutes + training_minutes,
+            draw.overage_minutes,
+            amount,
+        )
+    return figures

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from store.models import IssuedStatement
 from store.repositories.core import Repository
@@ -28,10 +28,14 @@ class IssuedStatements(Repository[IssuedStatement]):
         return set(db.scalars(query))
 
     @staticmethod
-    def for_months(db: Session, customer_id: int, months: list[str]) -> list[IssuedStatement]:
+    def for_months(
+        db: Session, customer_id: int, months: list[str], *, with_json: bool = True
+    ) -> list[IssuedStatement]:
         """The customer's issued statements for these months (YYYY-MM), oldest first, in one
-        read."""
+        read; without `with_json`, each JSON is read only when asked for."""
         query = select(IssuedStatement).where(
             IssuedStatement.customer_id == customer_id, IssuedStatement.month.in_(months)
         )
+        if not with_json:
+            query = query.options(defer(IssuedStatement.json))
         return list(db.scalars(query.order_by(IssuedStatement.month)))
