@@ -16,7 +16,9 @@ is cheap to rebuild from the nearest earlier one. It is used only while provably
   undo or an edit on any replica reopens the month everywhere;
 - blocks (a few dozen rows, read on every call anyway) and the other sources' charges before
   the cut (sessions: few, and time-dependent) are compared as they are now;
-- a session that itself wrote logged time never keeps what it derived (it may roll back).
+- a session that itself wrote logged time before the cut never keeps what it derived (it
+  may roll back); one whose writes are all on or after the cut keeps it at the revision
+  before its own changes, so a /log for today keeps the state for the next command.
 `full_ledger` is the from-scratch derivation, kept as the reference the tests compare with.
 """
 
@@ -43,7 +45,7 @@ from bot.billing.blocks import (
 from bot.billing.hours import block_terms
 from bot.policy.model import Policy, provider_today
 from store.models import Customer
-from store.models.time_entries import LEDGER_CHANGED
+from store.models.time_entries import LEDGER_CHANGE_ROWS, LEDGER_CHANGED
 from store.repositories.core import HourBlocks
 from store.repositories.time import LedgerChanges
 
@@ -256,8 +258,14 @@ def _kept_state(
         kept_here = _kept.setdefault(db.get_bind().engine, {})
     key = (customer.id, customer.created_at, cut)
     kept = kept_here.get(key)
-    revision, earliest = LedgerChanges.after(db, customer.id, kept.revision if kept else 0)
-    wrote = bool(db.info.get(LEDGER_CHANGED))
+    own = [row.id for row in db.info.get(LEDGER_CHANGE_ROWS, []) if row.id is not None]
+    revision, earliest = LedgerChanges.after(db, customer.id, kept.revision if kept else 0, own)
+    # This session's own changes to the customer's logged time are not committed (it may
+    # roll back): a state that depends on them is used but not kept. One that does not
+    # (they are all dated on or after the cut, as a /log for today is) is kept, at a
+    # revision that leaves them out.
+    written = db.info.get(LEDGER_CHANGED, {}).get(customer.id)
+    wrote = written is not None and written < cut
     if (
         kept is not None
         and (earliest is None or earliest >= cut)

@@ -332,7 +332,8 @@ def ended_month_figures(
             date(year, month, 1), (0, Decimal(0))
         )
         # Each day's overage at the hourly rate in force that day (issue 16).
-        amount = price_by_day(policy, draw.overage, hourly_rate) + training_amount
+        overage = price_by_day(policy, draw.overage, hourly_rate) if draw.overage else 0
+        amount = overage + training_amount
         figures[(year, month)] = (
             draw.billed_minutes + training_minutes,
             draw.overage_minutes,

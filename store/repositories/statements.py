@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from store.models import IssuedStatement
 from store.repositories.core import Repository
@@ -28,14 +28,9 @@ class IssuedStatements(Repository[IssuedStatement]):
         return set(db.scalars(query))
 
     @staticmethod
-    def for_months(
-        db: Session, customer_id: int, months: list[str], *, with_json: bool = True
-    ) -> list[IssuedStatement]:
-        """The customer's issued statements for these months (YYYY-MM), oldest first, in one
-        read; without `with_json`, each JSON is read only when asked for."""
-        query = select(IssuedStatement).where(
-            IssuedStatement.customer_id == customer_id, IssuedStatement.month.in_(months)
+    def sha256_by_month(db: Session, customer_id: int) -> dict[str, str]:
+        """The sha256 of each month's issued JSON (YYYY-MM -> hex), without the JSON."""
+        query = select(IssuedStatement.month, IssuedStatement.sha256).where(
+            IssuedStatement.customer_id == customer_id
         )
-        if not with_json:
-            query = query.options(defer(IssuedStatement.json))
-        return list(db.scalars(query.order_by(IssuedStatement.month)))
+        return {month: sha256 for month, sha256 in db.execute(query)}

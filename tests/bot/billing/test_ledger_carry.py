@@ -9,7 +9,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import bot.features  # noqa: F401  (registers the charge sources)
@@ -59,7 +59,13 @@ undo = st.tuples(st.just("undo"), st.integers(0, 10_000), st.just(0))
 edit = st.tuples(st.just("edit"), st.integers(0, 10_000), st.integers(0, 239))
 read = st.tuples(st.just("read"), st.integers(0, 239), st.just(0))
 buy = st.tuples(st.just("buy"), st.integers(0, 239), st.integers(1, 120))
-steps = st.lists(st.one_of(add, add, undo, edit, read, read, buy), min_size=1, max_size=25)
+# Log time near today and read in the same session (as /log does), then commit or roll back.
+log = st.tuples(st.just("log"), st.integers(200, 239), st.integers(0, 1))
+steps = st.lists(st.one_of(add, add, undo, edit, read, read, buy, log), min_size=1, max_size=25)
+
+
+class _RolledBack(Exception):
+    pass
 
 
 def _apply(db, customer, step) -> None:
@@ -143,6 +149,9 @@ def _ended(offset: int) -> date:
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(steps=steps)
+@example(
+    steps=[("read", 230, 0), ("log", 230, 1), ("add", 10, 60)]
+)  # a rolled-back /log, then a back-dated add
 def test_the_kept_ledger_equals_the_full_derivation(database, steps):
     with database.session() as db:
         customer = factories.customer(
@@ -150,9 +159,25 @@ def test_the_kept_ledger_equals_the_full_derivation(database, steps):
         )
         customer_id = customer.id
     for step in steps:
+        if step[0] == "log":
+            try:
+                with database.session() as db:
+                    customer = db.get(type(customer), customer_id)
+                    _apply(db, customer, ("add", step[1], 30))
+                    db.flush()
+                    ledger_for(db, POLICY, customer, NOW, since=START + timedelta(days=step[1]))
+                    month_draws(
+                        db, POLICY, customer, NOW, START, TODAY.replace(day=1) - timedelta(days=1)
+                    )
+                    if step[2]:
+                        raise _RolledBack
+            except _RolledBack:
+                pass
         with database.session() as db:
             customer = db.get(type(customer), customer_id)
-            if step[0] == "read":  # a read keeps states for later steps to reuse
+            if step[0] == "log":
+                pass
+            elif step[0] == "read":  # a read keeps states for later steps to reuse
                 as_of = START + timedelta(days=step[1])
                 ledger_for(db, POLICY, customer, NOW, as_of=as_of)
                 month_draws(db, POLICY, customer, NOW, START, _month_end(_ended(step[1])))
