@@ -106,17 +106,32 @@ def _customer(db, name: str) -> Customer:  # type: ignore[no-untyped-def]
 
 def time_command(database: Database, run: Callable, repeats: int) -> float:  # type: ignore[type-arg]
     """Median seconds of `run` over `repeats` sessions (each rolled back: nothing piles up)."""
-    samples = []
-    for _ in range(repeats + 1):
-        with database.engine.connect() as connection:
-            transaction = connection.begin()
-            db = Session(bind=connection)
-            started = time.perf_counter()
-            run(db)
-            samples.append(time.perf_counter() - started)
-            db.close()
-            transaction.rollback()
-    return sorted(samples[1:])[len(samples) // 2 - 1]
+    return _median(_samples(database, [run], repeats)[0])
+
+
+def time_pair(database: Database, runs: list[Callable], repeats: int) -> list[float]:  # type: ignore[type-arg]
+    """Median seconds of each of `runs`, taking turns run by run, so load from elsewhere on
+    the shared machine falls on both alike."""
+    return [_median(samples) for samples in _samples(database, runs, repeats)]
+
+
+def _samples(database: Database, runs: list[Callable], repeats: int) -> list[list[float]]:  # type: ignore[type-arg]
+    samples: list[list[float]] = [[] for _ in runs]
+    for _ in range(repeats + 1):  # the first of each warms the process up: dropped
+        for run, taken in zip(runs, samples, strict=True):
+            with database.engine.connect() as connection:
+                transaction = connection.begin()
+                db = Session(bind=connection)
+                started = time.perf_counter()
+                run(db)
+                taken.append(time.perf_counter() - started)
+                db.close()
+                transaction.rollback()
+    return [taken[1:] for taken in samples]
+
+
+def _median(samples: list[float]) -> float:
+    return sorted(samples)[(len(samples) - 1) // 2]
 
 
 def measure(url: str, repeats: int, profile: bool) -> dict[str, tuple[float, float]]:
@@ -128,8 +143,8 @@ def measure(url: str, repeats: int, profile: bool) -> dict[str, tuple[float, flo
         fill(db, policy, "years", 5 * 365)
     results = {}
     for label in commands(policy, "month"):
-        month = time_command(database, commands(policy, "month")[label], repeats)
-        years = time_command(database, commands(policy, "years")[label], repeats)
+        runs = [commands(policy, "month")[label], commands(policy, "years")[label]]
+        month, years = time_pair(database, runs, repeats)
         results[label] = (month, years)
     if profile:
         for label, run in commands(policy, "years").items():

@@ -234,15 +234,20 @@ def _check_after(charges: list[Charge], carry: Carry | None) -> None:
 
 
 def carry_to(
-    charges: Iterable[Charge], blocks: Iterable[HourBlock], cut: date, carry: Carry | None = None
+    charges: Iterable[Charge],
+    blocks: Iterable[HourBlock],
+    cut: date,
+    carry: Carry | None = None,
+    drawdowns: list[Drawdown] | None = None,
 ) -> Carry:
     """The state after drawing every given charge dated before ``cut`` (those from ``carry``
-    on, when given: an earlier carry plus the charges after it)."""
+    on, when given: an earlier carry plus the charges after it). The drawdowns made on the
+    way are appended to ``drawdowns`` when it is given."""
     before = [c for c in charges if c.work_date < cut]
     _check_after(before, carry)
     ordered_blocks = _ordered(blocks)
     remaining, overage = _start(ordered_blocks, carry)
-    overage += _fold(before, ordered_blocks, remaining, None)
+    overage += _fold(before, ordered_blocks, remaining, drawdowns)
     return Carry(cut, remaining, overage)
 
 

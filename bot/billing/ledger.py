@@ -16,7 +16,9 @@ is cheap to rebuild from the nearest earlier one. It is used only while provably
   undo or an edit on any replica reopens the month everywhere;
 - blocks (a few dozen rows, read on every call anyway) and the other sources' charges before
   the cut (sessions: few, and time-dependent) are compared as they are now;
-- a session that itself wrote logged time never keeps what it derived (it may roll back).
+- a session that itself wrote logged time before the cut never keeps what it derived (it
+  may roll back); one whose writes are all on or after the cut keeps it at the revision
+  before its own changes, so a /log for today keeps the state for the next command.
 `full_ledger` is the from-scratch derivation, kept as the reference the tests compare with.
 """
 
@@ -31,11 +33,19 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.orm import Session
 
-from bot.billing.blocks import Allocation, Carry, Charge, HourBlock, allocate, carry_to
+from bot.billing.blocks import (
+    Allocation,
+    Carry,
+    Charge,
+    Drawdown,
+    HourBlock,
+    allocate,
+    carry_to,
+)
 from bot.billing.hours import block_terms
 from bot.policy.model import Policy, provider_today
 from store.models import Customer
-from store.models.time_entries import LEDGER_CHANGED
+from store.models.time_entries import LEDGER_CHANGE_ROWS, LEDGER_CHANGED
 from store.repositories.core import HourBlocks
 from store.repositories.time import LedgerChanges
 
@@ -149,15 +159,69 @@ def _untracked(db: Session, policy: Policy, customer: Customer, now: datetime) -
     return [c for batch in found for c in batch]
 
 
+@dataclass(frozen=True)
+class MonthDraw:
+    """What a month's charges drew: their minutes, and the overage as (day, minutes)."""
+
+    billed_minutes: int = 0
+    overage: tuple[tuple[date, int], ...] = ()
+
+    @property
+    def overage_minutes(self) -> int:
+        return sum(minutes for _, minutes in self.overage)
+
+
+def month_draws(
+    db: Session, policy: Policy, customer: Customer, now: datetime, first: date, last: date
+) -> dict[date, MonthDraw]:
+    """What each month from `first`'s to `last`'s drew, by the month's first day; every one
+    of them must have ended. Derived with the state carried past the last of them, so it
+    costs a kept state's check, not a pass over the months (issue 11: a statement carrying
+    adjustments for five years of issued months no longer reads those five years)."""
+    cut = _next_month(last)
+    if cut > provider_today(policy, now):
+        raise ValueError(f"{last:%Y-%m} has not ended: its draws are not final")
+    blocks = tuple(block_terms(b) for b in HourBlocks.for_customer(db, customer.id))
+    untracked = _untracked(db, policy, customer, now)
+    kept = _kept_state(db, policy, customer, now, cut, blocks, untracked)
+    found, month = {}, first.replace(day=1)
+    while month < cut:
+        found[month] = kept.months.get(month, MonthDraw())
+        month = _next_month(month)
+    return found
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _draws_by_month(charges: list[Charge], drawdowns: list[Drawdown]) -> dict[date, MonthDraw]:
+    billed: dict[date, int] = {}
+    overage: dict[date, list[tuple[date, int]]] = {}
+    for charge in charges:
+        month = charge.work_date.replace(day=1)
+        billed[month] = billed.get(month, 0) + charge.minutes
+    for drawdown in drawdowns:
+        if drawdown.block_id is None:
+            month = drawdown.work_date.replace(day=1)
+            overage.setdefault(month, []).append((drawdown.work_date, drawdown.minutes))
+    return {
+        month: MonthDraw(billed.get(month, 0), tuple(overage.get(month, ())))
+        for month in billed.keys() | overage.keys()
+    }
+
+
 @dataclass
 class _Kept:
-    """A carried state and what it was derived from."""
+    """A carried state, what each month before its cut drew, and what they were derived
+    from."""
 
     revision: int
     policy: Policy
     blocks: tuple[HourBlock, ...]
     untracked: tuple[Charge, ...]
     carry: Carry
+    months: dict[date, MonthDraw]
 
 
 _kept: WeakKeyDictionary[Any, dict[tuple[int, datetime, date], _Kept]] = WeakKeyDictionary()
@@ -175,13 +239,33 @@ def _carry_into(
     untracked: list[Charge],
 ) -> Carry:
     """The state the allocation carries into `cut`, kept while it is provably current."""
+    return _kept_state(db, policy, customer, now, cut, blocks, untracked).carry
+
+
+def _kept_state(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    now: datetime,
+    cut: date,
+    blocks: tuple[HourBlock, ...],
+    untracked: list[Charge],
+) -> _Kept:
+    """The state carried into `cut` and the months' draws before it, kept while provably
+    current."""
     before = tuple(sorted((c for c in untracked if c.work_date < cut), key=_order))
     with _kept_lock:
         kept_here = _kept.setdefault(db.get_bind().engine, {})
     key = (customer.id, customer.created_at, cut)
     kept = kept_here.get(key)
-    revision, earliest = LedgerChanges.after(db, customer.id, kept.revision if kept else 0)
-    wrote = bool(db.info.get(LEDGER_CHANGED))
+    own = [row.id for row in db.info.get(LEDGER_CHANGE_ROWS, []) if row.id is not None]
+    revision, earliest = LedgerChanges.after(db, customer.id, kept.revision if kept else 0, own)
+    # This session's own changes to the customer's logged time are not committed (it may
+    # roll back): a state that depends on them is used but not kept. One that does not
+    # (they are all dated on or after the cut, as a /log for today is) is kept, at a
+    # revision that leaves them out.
+    written = db.info.get(LEDGER_CHANGED, {}).get(customer.id)
+    wrote = written is not None and written < cut
     if (
         kept is not None
         and (earliest is None or earliest >= cut)
@@ -189,14 +273,17 @@ def _carry_into(
     ):
         if not wrote:
             kept.revision = revision
-        return kept.carry
-    tracked = [c for c in _tracked(db, policy, customer, now, None) if c.work_date < cut]
-    carry = carry_to([*tracked, *before], blocks, cut)
+        return kept
+    charges = [c for c in _tracked(db, policy, customer, now, None) if c.work_date < cut]
+    charges += before
+    drawdowns: list[Drawdown] = []
+    carry = carry_to(charges, blocks, cut, drawdowns=drawdowns)
+    state = _Kept(revision, policy, blocks, before, carry, _draws_by_month(charges, drawdowns))
     if not wrote:
         if len(kept_here) >= KEEP_AT_MOST:  # a bound on memory; a cleared state is rebuilt
             kept_here.clear()
-        kept_here[key] = _Kept(revision, policy, blocks, before, carry)
-    return carry
+        kept_here[key] = state
+    return state
 
 
 def _order(charge: Charge) -> tuple[date, str, int]:

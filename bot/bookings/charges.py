@@ -174,22 +174,41 @@ def session_charges(
 
 def _month(db: Session, policy: Policy, customer: Customer, first: date) -> list[Booking]:
     """Bookings billed in the month: starting in it, or cancelled late in it."""
-    start, end = month_bounds(first.year, first.month, policy.timezone)
+    return _months(db, policy, customer, first, first).get(first.replace(day=1), [])
+
+
+def _months(
+    db: Session, policy: Policy, customer: Customer, first: date, last: date
+) -> dict[date, list[Booking]]:
+    """`_month` for each month from `first`'s to `last`'s, by the month's first day, in one
+    read (issue 11: a month at a time made the adjustments cost a query per issued month)."""
+    start, _ = month_bounds(first.year, first.month, policy.timezone)
+    _, end = month_bounds(last.year, last.month, policy.timezone)
     # A late cancellation in the month may be of a session starting early next month.
     history = policy.history.versions if policy.history is not None else (policy,)
     reach = max(v.cancellation.free_notice for v in history) + timedelta(days=1)
-    rows = Bookings.starting_between(db, start, end + reach, customer_id=customer.id)
-    return [b for b in rows if work_date(policy, b).replace(day=1) == first.replace(day=1)]
+    found: dict[date, list[Booking]] = {}
+    for booking in Bookings.starting_between(db, start, end + reach, customer_id=customer.id):
+        month = work_date(policy, booking).replace(day=1)
+        month_start, month_end = month_bounds(month.year, month.month, policy.timezone)
+        if month_start <= booking.start_at < month_end + reach:  # as that month's own read
+            found.setdefault(month, []).append(booking)
+    return found
 
 
 def _month_moves(db: Session, policy: Policy, customer: Customer, first: date) -> list[BookingMove]:
     """Late moves still billing, made in the month."""
-    month = first.replace(day=1)
-    return [
-        m
-        for m in BookingMoves.charged(db, customer.id)
-        if move_work_date(policy, m).replace(day=1) == month
-    ]
+    return _moves_by_month(db, policy, customer).get(first.replace(day=1), [])
+
+
+def _moves_by_month(
+    db: Session, policy: Policy, customer: Customer
+) -> dict[date, list[BookingMove]]:
+    """Late moves still billing, by the first day of the month they were made in."""
+    found: dict[date, list[BookingMove]] = {}
+    for move in BookingMoves.charged(db, customer.id):
+        found.setdefault(move_work_date(policy, move).replace(day=1), []).append(move)
+    return found
 
 
 def sessions_rows(
@@ -243,14 +262,28 @@ def training_days(
 ) -> list[tuple[date, int]]:
     """Training in the month, held or charged for cancelling, as (work date, minutes): billed
     at the training rate of the version in force that day, never drawn from the blocks."""
-    sessions = [
-        (work_date(policy, b), billed_minutes(b, now))
-        for b in _month(db, policy, customer, first)
-        if b.training
-    ]
-    moves = [
-        (move_work_date(policy, m), m.charge_minutes)
-        for m in _month_moves(db, policy, customer, first)
-        if m.booking.training
-    ]
-    return sessions + moves
+    return training_days_by_month(db, policy, customer, first, first, now).get(
+        first.replace(day=1), []
+    )
+
+
+def training_days_by_month(
+    db: Session, policy: Policy, customer: Customer, first: date, last: date, now: datetime
+) -> dict[date, list[tuple[date, int]]]:
+    """`training_days` of each month from `first`'s to `last`'s, by the month's first day
+    (months without training left out), from one read of bookings and one of moves."""
+    found: dict[date, list[tuple[date, int]]] = {}
+    for month, bookings in _months(db, policy, customer, first, last).items():
+        for booking in bookings:
+            if booking.training:
+                found.setdefault(month, []).append(
+                    (work_date(policy, booking), billed_minutes(booking, now))
+                )
+    lo, hi = first.replace(day=1), last.replace(day=1)
+    for month, moves in _moves_by_month(db, policy, customer).items():
+        for move in moves:
+            if lo <= month <= hi and move.booking.training:
+                found.setdefault(month, []).append(
+                    (move_work_date(policy, move), move.charge_minutes)
+                )
+    return found

@@ -194,17 +194,32 @@ def statement_rows(
 ) -> list[dict[str, Any]]:
     """The statement's `training_calls` rows: each call of the month billed as training, its
     minutes and amount at the training rate, and who decided when."""
-    start, end = month_bounds(year, month, policy.timezone)
-    return [
-        {
-            "id": str(call.id),
-            "caller": call.caller,
-            "start": call.started_at.astimezone(UTC).isoformat(),
-            "seconds": call.seconds,
-            "billed_minutes": billed_minutes(call.seconds),
-            "amount": f"{training_amount(policy.at(call.started_at), call.seconds):.2f}",
-            "billed_by": call.billed_by or "",
-            "billed_at": call.billed_at.astimezone(UTC).isoformat() if call.billed_at else "",
-        }
-        for call in PhoneCalls.in_range(db, customer.id, start, end, billed_as=CallBilling.TRAINING)
-    ]
+    first = date(year, month, 1)
+    return statement_rows_by_month(db, policy, customer, first, first).get(first, [])
+
+
+def statement_rows_by_month(
+    db: Session, policy: Policy, customer: Customer, first: date, last: date
+) -> dict[date, list[dict[str, Any]]]:
+    """`statement_rows` of each month from `first`'s to `last`'s, by the month's first day
+    (months without such calls left out), from one read."""
+    start, _ = month_bounds(first.year, first.month, policy.timezone)
+    _, end = month_bounds(last.year, last.month, policy.timezone)
+    found: dict[date, list[dict[str, Any]]] = {}
+    for call in PhoneCalls.in_range(db, customer.id, start, end, billed_as=CallBilling.TRAINING):
+        month = call.started_at.astimezone(policy.timezone).date().replace(day=1)
+        found.setdefault(month, []).append(_statement_row(policy, call))
+    return found
+
+
+def _statement_row(policy: Policy, call: PhoneCall) -> dict[str, Any]:
+    return {
+        "id": str(call.id),
+        "caller": call.caller,
+        "start": call.started_at.astimezone(UTC).isoformat(),
+        "seconds": call.seconds,
+        "billed_minutes": billed_minutes(call.seconds),
+        "amount": f"{training_amount(policy.at(call.started_at), call.seconds):.2f}",
+        "billed_by": call.billed_by or "",
+        "billed_at": call.billed_at.astimezone(UTC).isoformat() if call.billed_at else "",
+    }

@@ -111,18 +111,16 @@ def monthly_statement(
     return MonthReport(statement)
 
 
-def _issued_run(
-    db: Session, customer: Customer, year: int, month: int
-) -> dict[str, IssuedStatement]:
-    """The issued months just before (year, month), with no open month between: oldest first."""
-    issued = IssuedStatements.months(db, customer.id)
+def _issued_run(db: Session, customer: Customer, year: int, month: int) -> dict[str, str]:
+    """The issued months just before (year, month), with no open month between, oldest
+    first, each with the sha256 of its issued JSON."""
+    issued = IssuedStatements.sha256_by_month(db, customer.id)
     run: list[str] = []
     y, m = previous_month(year, month)
     while month_key(y, m) in issued:
         run.append(month_key(y, m))
         y, m = previous_month(y, m)
-    rows = {key: IssuedStatements.for_month(db, customer.id, key) for key in reversed(run)}
-    return {key: row for key, row in rows.items() if row is not None}
+    return {key: issued[key] for key in reversed(run)}
 
 
 @dataclass(frozen=True)
@@ -149,10 +147,41 @@ class Figures:
             sum((Decimal(a["amount"]) for a in rows), Decimal(0)),
         )
 
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            self.billed + other.billed, self.overage + other.overage, self.amount + other.amount
+        )
+
     def __sub__(self, other: Figures) -> Figures:
         return Figures(
             self.billed - other.billed, self.overage - other.overage, self.amount - other.amount
         )
+
+
+# Issued statements' figures and adjustments by the sha256 of their JSON: what a statement
+# carrying adjustments needs of every issued month before it, parsed once per process.
+_parsed: dict[str, tuple[Figures, list[AdjustmentRow]]] = {}
+PARSED_AT_MOST = 100_000
+
+
+def _frozen_figures(
+    db: Session, customer: Customer, key: str, sha256: str
+) -> tuple[Figures, list[AdjustmentRow]]:
+    """An issued month's figures and its own adjustments. The JSON is read, checked against
+    its sha256 and parsed the first time a process meets that sha256; a row changed with its
+    sha256 recomputed is read again, and one changed without it is refused when its own
+    month is shown (`monthly_statement`)."""
+    found = _parsed.get(sha256)
+    if found is None:
+        row = IssuedStatements.for_month(db, customer.id, key)
+        if row is None or row.sha256 != sha256:
+            raise Conflict(f"{customer.name}'s issued statement for {key} changed while read")
+        statement = _frozen(row, customer)
+        found = (Figures.of(statement), list(statement.get("adjustments", [])))
+        if len(_parsed) >= PARSED_AT_MOST:
+            _parsed.clear()
+        _parsed[sha256] = found
+    return found
 
 
 def adjustments_into(
@@ -161,26 +190,31 @@ def adjustments_into(
     """What changed in earlier issued months since they were issued, carried into this
     (open) month: one row per issued month whose figures moved, oldest first."""
     frozen = {
-        key: _frozen(row, customer) for key, row in _issued_run(db, customer, year, month).items()
+        key: _frozen_figures(db, customer, key, sha256)
+        for key, sha256 in _issued_run(db, customer, year, month).items()
     }
     months = [(int(key[:4]), int(key[5:])) for key in frozen]
-    # One ledger over the whole run, not one per month (issue 11).
+    # Every month's draws from the kept ledger state, not a pass over them (issue 11).
     figures = ended_month_figures(db, policy, customer, months, now)
-    rows = []
-    for (key, issued), issued_month in zip(frozen.items(), months, strict=True):
-        later = [a for k, s in frozen.items() if k > key for a in s.get("adjustments", [])]
+    rows: list[AdjustmentRow] = []
+    later: dict[str, Figures] = {}  # per month, what the issued months after it carried
+    for key, issued_month in reversed(list(zip(frozen, months, strict=True))):
+        issued, own = frozen[key]
         live = Figures(*figures[issued_month])
-        base = Figures.of(issued) - Figures.carried(issued.get("adjustments", []))
-        delta = live - base - Figures.carried(later, key)
+        base = issued - Figures.carried(own)
+        delta = live - base - later.get(key, Figures())
+        for adjusted in {a["month"] for a in own}:
+            later[adjusted] = later.get(adjusted, Figures()) + Figures.carried(own, adjusted)
         if delta != Figures():
-            rows.append(
+            rows.insert(
+                0,
                 AdjustmentRow(
                     month=key,
                     billed_minutes=delta.billed,
                     overage_minutes=delta.overage,
                     amount=f"{delta.amount:.2f}",
                     reason=REASON,
-                )
+                ),
             )
     return rows
 

@@ -65,7 +65,10 @@ class LedgerChange(Base):
     work_date: Mapped[date] = mapped_column(Date)
 
 
-LEDGER_CHANGED = "ledger_changed"  # Session.info key: this session wrote logged time
+# Session.info keys: the earliest work date this session's writes touched, per customer, and
+# the `LedgerChange` rows it added (their ids, once flushed, are not committed yet).
+LEDGER_CHANGED = "ledger_changed"
+LEDGER_CHANGE_ROWS = "ledger_change_rows"
 
 
 def _touched(entry: TimeEntry) -> list[tuple[int, date]]:
@@ -94,7 +97,9 @@ def _record_ledger_changes(session: Session, _context: Any, _instances: Any) -> 
         ids = sorted(earliest)
         locking = select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id)
         session.connection().execute(locking.with_for_update())
+    changed = session.info.setdefault(LEDGER_CHANGED, {})
     for customer_id, work_date in earliest.items():
-        session.add(LedgerChange(customer_id=customer_id, work_date=work_date))
-    if earliest:
-        session.info[LEDGER_CHANGED] = True
+        row = LedgerChange(customer_id=customer_id, work_date=work_date)
+        session.add(row)
+        session.info.setdefault(LEDGER_CHANGE_ROWS, []).append(row)
+        changed[customer_id] = min(work_date, changed.get(customer_id, work_date))

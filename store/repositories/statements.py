@@ -26,3 +26,11 @@ class IssuedStatements(Repository[IssuedStatement]):
         """Every month (YYYY-MM) the customer has an issued statement for."""
         query = select(IssuedStatement.month).where(IssuedStatement.customer_id == customer_id)
         return set(db.scalars(query))
+
+    @staticmethod
+    def sha256_by_month(db: Session, customer_id: int) -> dict[str, str]:
+        """The sha256 of each month's issued JSON (YYYY-MM -> hex), without the JSON."""
+        query = select(IssuedStatement.month, IssuedStatement.sha256).where(
+            IssuedStatement.customer_id == customer_id
+        )
+        return {month: sha256 for month, sha256 in db.execute(query)}

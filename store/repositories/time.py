@@ -5,9 +5,10 @@ Add and flush; never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from store.models import HourBlock, LedgerChange, TimeEntry
@@ -167,12 +168,17 @@ class LedgerChanges:
     """The flush hook's record of changes to logged time (store.models.time_entries)."""
 
     @staticmethod
-    def after(db: Session, customer_id: int, revision: int) -> tuple[int, date | None]:
+    def after(
+        db: Session, customer_id: int, revision: int, own: Collection[int] = ()
+    ) -> tuple[int, date | None]:
         """(newest revision, earliest work date touched) among the customer's changes newer
-        than `revision`; (`revision`, None) when there are none."""
+        than `revision`; (`revision`, None) when there are none. The newest leaves out the
+        ids in `own` (this session's, not committed: a revision must never name them)."""
+        newest_id = case((LedgerChange.id.in_(own), None), else_=LedgerChange.id) if own else None
         newest, earliest = db.execute(
-            select(func.max(LedgerChange.id), func.min(LedgerChange.work_date)).where(
-                LedgerChange.customer_id == customer_id, LedgerChange.id > revision
-            )
+            select(
+                func.max(LedgerChange.id if newest_id is None else newest_id),
+                func.min(LedgerChange.work_date),
+            ).where(LedgerChange.customer_id == customer_id, LedgerChange.id > revision)
         ).one()
-        return (revision, None) if newest is None else (int(newest), earliest)
+        return (revision if newest is None else int(newest)), earliest

@@ -20,7 +20,7 @@ BUDGET = 6
 
 
 CEILINGS = {  # statements today (SQLite / Postgres take the larger); issue 11's goal is 6
-    "/balance acme": 104,  # two training reads per month still open since acme was added
+    "/balance acme": 34,  # bookings read per section; the ledger rebuilt once (cold)
     "/log 30m acme": 20,  # the repeat check, the day cap, the receipt, the ledger, block_low
     "/timer stop": 9,
 }
