@@ -1,15 +1,20 @@
-"""/hourglass sla [customer] [YYYY-MM]: the month's SLA results and percentile goal."""
+"""/hourglass sla [customer] [YYYY-MM]: the month's SLA results and percentile goal;
+`/hourglass sla <customer> chart` (and `/ticket report <customer> chart`) uploads a PNG of
+the last 12 months' attainment against the goal."""
 
 from __future__ import annotations
 
 from bot import customers as customer_service
+from bot.insights import charts
+from bot.insights.series import ATTAINMENT_MONTHS, attainment_chart
 from bot.parsing import InputError, parse_month
 from bot.sla import goals
 from bot.text import is_digits
 from bot.units import format_minutes, plural
 from handlers.common import CommandCall, Reply, reads, text_blocks
+from handlers.files import Outgoing, destination, sender
 
-USAGE = "/hourglass sla [customer] [YYYY-MM]"
+USAGE = "/hourglass sla [customer] [YYYY-MM] | /hourglass sla <customer> chart"
 
 
 def _minutes(value: int | None) -> str:
@@ -42,6 +47,8 @@ def render(result: goals.MonthSla) -> list[str]:
 @reads
 def sla(call: CommandCall) -> Reply:
     tokens = list(call.tokens)
+    if tokens and tokens[-1].lower() == "chart":
+        return chart(call)
     if len(tokens) > 2:
         raise InputError("give at most a customer and a month")
     month_token = next((t for t in tokens if is_digits(t[:1])), None)
@@ -65,3 +72,31 @@ def sla(call: CommandCall) -> Reply:
         lines.extend(render(result))
     text = "\n".join(lines)
     return Reply(text, text_blocks(text))
+
+
+@reads
+def chart(call: CommandCall) -> Reply:
+    """`<customer> chart`: the last 12 months read in the transaction, drawn and uploaded
+    after it."""
+    if len(call.tokens) != 2:
+        raise InputError("give one customer before `chart`")
+    customer = customer_service.get_customer(call.db, call.tokens[0])
+    data = attainment_chart(call.db, call.policy, customer, call.now)
+    last = data.months[-1].month
+
+    def make() -> Outgoing:
+        return Outgoing(
+            content=charts.attainment_png(data),
+            filename=f"hourglass-{customer.name}-sla-{last:%Y-%m}.png",
+            title=f"{customer.name}: SLA attainment to {last:%b %Y}",
+            comment=f"SLA attainment for *{customer.name}*, the last {ATTAINMENT_MONTHS} months "
+            f"to {last:%b %Y} (this month so far)"
+            + (f", against the goal: {data.goal}." if data.goal else "; the plan sets no goal."),
+            what="The chart",
+        )
+
+    where = destination(call.db, call.channel_id)
+    return Reply(
+        f":bar_chart: Drawing the SLA chart for *{customer.name}*…",
+        after_commit=[sender(call.client, call.user_id, where, make)],
+    )

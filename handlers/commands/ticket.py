@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from bot import customers as customer_service
 from bot.parsing import InputError, parse_datetime
-from bot.roles import AGENT
+from bot.roles import AGENT, MANAGER
 from bot.sla import tickets as ticket_service
 from bot.sla.eventlog import EventKind
 from bot.sla.explain import escape, explain, format_duration, format_when
 from bot.text import is_digits
+from handlers.commands import sla as sla_report
 from handlers.common import CommandCall, Handler, Reply, reads, subcommands, text_blocks
 from handlers.help import Help
 from handlers.paging import paged_reply
@@ -19,6 +20,7 @@ from handlers.views.ticket_lines import opened_text, summary_lines
 USAGE_OPEN = "/ticket open <customer> <priority> <subject…> [opened <date time>]"
 USAGE_ID = "/ticket {verb} <ticket-id>"
 USAGE_LIST = "/ticket list [customer]"
+USAGE_REPORT = "/ticket report <customer> [YYYY-MM] | /ticket report <customer> chart"
 LIST_COMMAND = "/ticket list"
 HELP = (
     "Try `/ticket open <customer> <priority> <subject…>`, "
@@ -176,6 +178,9 @@ ROUTES = {
     ),
     "why": (why, AGENT, USAGE_ID.format(verb="why")),
     "list": (list_, AGENT, USAGE_LIST),
+    # The SLA report from where tickets live (managers, as `/hourglass sla`); `chart`: the
+    # last 12 months' attainment against the goal as a picture.
+    "report": (sla_report.sla, MANAGER, USAGE_REPORT),
 }
 
 listener = subcommands(ROUTES, HELP, help=TICKET_HELP)

@@ -34,6 +34,18 @@ class ApiCall:
     token: str | None = None
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file shared through files_upload_v2: the three calls it makes, put together."""
+
+    id: str
+    channel: str
+    filename: str
+    title: str
+    comment: str
+    content: bytes
+
+
 @dataclass
 class StandInUser:
     id: str
@@ -88,6 +100,7 @@ class SlackStandIn:
     def __post_init__(self) -> None:
         self.calls: list[ApiCall] = []
         self.uploads: dict[str, bytes] = {}
+        self._upload_names: dict[str, str] = {}  # file id -> filename asked for
         self.responses: list[dict[str, Any]] = []  # what was sent to response_url
         self.responses_to: dict[str, list[dict[str, Any]]] = {}  # the same, by URL key
         self._failures: dict[str, list[_Failure]] = {}
@@ -239,6 +252,31 @@ class SlackStandIn:
             for call in self.calls_to("chat.update")
             if channel is None or call.params.get("channel") == channel
         ]
+
+    def files(self, channel: str | None = None) -> list[UploadedFile]:
+        """Files completed with files.completeUploadExternal (optionally into one channel),
+        with the bytes posted to their upload URL."""
+        shared = []
+        for call in self.calls_to("files.completeUploadExternal"):
+            where = str(call.params.get("channel_id", ""))
+            if channel is not None and where != channel:
+                continue
+            for item in call.params.get("files") or []:
+                file_id = str(item.get("id"))
+                with self._lock:
+                    content = self.uploads.get(file_id, b"")
+                    name = self._upload_names.get(file_id, "")
+                shared.append(
+                    UploadedFile(
+                        file_id,
+                        where,
+                        name,
+                        str(item.get("title") or ""),
+                        str(call.params.get("initial_comment") or ""),
+                        content,
+                    )
+                )
+        return shared
 
     def reset(self) -> None:
         with self._lock:
@@ -413,6 +451,8 @@ class SlackStandIn:
             return {"ok": True, "users": group[1]}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):08d}"
+            with self._lock:
+                self._upload_names[file_id] = str(params.get("filename", ""))
             return {
                 "ok": True,
                 "file_id": file_id,
