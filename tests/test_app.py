@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+import pypdf
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -181,6 +182,24 @@ def test_cli_admin_commands_and_report(tmp_path, cli):
         "report", "--customer", "acme", "--month", "2026-11", "--format", "csv", env=env
     )
     assert csv_report.stdout.startswith("section,date,item")
+
+
+def test_cli_report_writes_a_pdf_with_the_json_statements_amounts(tmp_path, cli):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    cli("customer", "add", "acme", "--plan", "professional", env=env)
+    cli("hours", "add", "acme", "10", "--purchased", "2026-08-30", env=env)
+    args = ("report", "--customer", "acme", "--month", "2026-11")
+    statement = json.loads(cli(*args, "--format", "json", env=env).stdout)
+    out = tmp_path / "acme-2026-11.pdf"
+    written = cli(*args, "--format", "pdf", "--output", str(out), env=env)
+    assert written.returncode == 0 and f"statement written to {out}" in written.stderr
+    assert written.stdout == ""
+    pages = pypdf.PdfReader(out).pages
+    text = "\n".join(page.extract_text() for page in pages)
+    assert len(pages) == 1 and text.startswith("Hourglass Support\nStatement for acme")
+    assert f"Amount due {statement['amount']} GBP" in text
+    assert f"Overage amount {statement['overage_amount']} GBP" in text
+    assert "#1 2026-08-30 2026-11-28 10h" in text
 
 
 def test_cli_sets_the_phone_add_on(tmp_path, cli):

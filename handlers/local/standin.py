@@ -101,6 +101,7 @@ class SlackStandIn:
         self.calls: list[ApiCall] = []
         self.uploads: dict[str, bytes] = {}
         self._upload_names: dict[str, str] = {}  # file id -> filename asked for
+        self._completed: list[dict[str, Any]] = []  # files.completeUploadExternal that worked
         self.responses: list[dict[str, Any]] = []  # what was sent to response_url
         self.responses_to: dict[str, list[dict[str, Any]]] = {}  # the same, by URL key
         self._failures: dict[str, list[_Failure]] = {}
@@ -254,14 +255,16 @@ class SlackStandIn:
         ]
 
     def files(self, channel: str | None = None) -> list[UploadedFile]:
-        """Files completed with files.completeUploadExternal (optionally into one channel),
-        with the bytes posted to their upload URL."""
+        """Files shared by a files.completeUploadExternal that worked (optionally into one
+        channel), with the bytes posted to their upload URL."""
         shared = []
-        for call in self.calls_to("files.completeUploadExternal"):
-            where = str(call.params.get("channel_id", ""))
+        with self._lock:
+            completed = list(self._completed)
+        for params in completed:
+            where = str(params.get("channel_id", ""))
             if channel is not None and where != channel:
                 continue
-            for item in call.params.get("files") or []:
+            for item in params.get("files") or []:
                 file_id = str(item.get("id"))
                 with self._lock:
                     content = self.uploads.get(file_id, b"")
@@ -272,7 +275,7 @@ class SlackStandIn:
                         where,
                         name,
                         str(item.get("title") or ""),
-                        str(call.params.get("initial_comment") or ""),
+                        str(params.get("initial_comment") or ""),
                         content,
                     )
                 )
@@ -282,6 +285,7 @@ class SlackStandIn:
         with self._lock:
             self.calls.clear()
             self.uploads.clear()
+            self._completed.clear()
             self.responses.clear()
             self.responses_to.clear()
 
@@ -460,6 +464,8 @@ class SlackStandIn:
             }
         if method == "files.completeUploadExternal":
             files = params.get("files") or []
+            with self._lock:
+                self._completed.append(params)
             return {
                 "ok": True,
                 "files": [{"id": f.get("id"), "title": f.get("title")} for f in files],
