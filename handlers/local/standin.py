@@ -254,6 +254,11 @@ class SlackStandIn:
             if channel is None or call.params.get("channel") == channel
         ]
 
+    def upload(self, file_id: str) -> tuple[str, bytes]:
+        """The filename asked for and the bytes posted for one file id (empty if none)."""
+        with self._lock:
+            return self._upload_names.get(file_id, ""), self.uploads.get(file_id, b"")
+
     def files(self, channel: str | None = None) -> list[UploadedFile]:
         """Files shared by a files.completeUploadExternal that worked (optionally into one
         channel), with the bytes posted to their upload URL."""
@@ -266,9 +271,7 @@ class SlackStandIn:
                 continue
             for item in params.get("files") or []:
                 file_id = str(item.get("id"))
-                with self._lock:
-                    content = self.uploads.get(file_id, b"")
-                    name = self._upload_names.get(file_id, "")
+                name, content = self.upload(file_id)
                 shared.append(
                     UploadedFile(
                         file_id,
