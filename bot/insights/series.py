@@ -13,9 +13,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from bot.billing.blocks import BlockStatement, BlockStatus
-from bot.billing.ledger import Ledger, full_ledger
+from bot.billing.ledger import full_ledger
 from bot.insights.charts import AttainmentChart, BalanceChart, BlockSeries, MonthAttainment, Point
-from bot.insights.forecast import BlocksForecast, LiveBlock, burn_rate, forecast_blocks
+from bot.insights.outlook import blocks_forecast
 from bot.policy.model import Policy, provider_today
 from bot.sla.goals import month_sla
 from bot.sla.targets import plan_for
@@ -51,28 +51,12 @@ def block_history(
     return points
 
 
-def blocks_forecast(ledger: Ledger, customer_since: date, today: date) -> BlocksForecast:
-    """The live blocks projected at the burn rate of the ledger's billed days
-    (bot/insights/forecast.py), counted from the customer's first day."""
-    billed: dict[date, int] = {}
-    for charge in ledger.charges:
-        billed[charge.work_date] = billed.get(charge.work_date, 0) + charge.minutes
-    purchases = [s.block.purchased for s in ledger.allocation.blocks]
-    rate = burn_rate(billed, today, since=min([customer_since, *purchases]))
-    live = [
-        LiveBlock(s.block.id, s.block.purchased, s.block.expires, s.remaining_minutes)
-        for s in ledger.allocation.blocks
-        if s.status == BlockStatus.ACTIVE
-    ]
-    return forecast_blocks(live, rate, today)
-
-
 def balance_chart(db: Session, policy: Policy, customer: Customer, now: datetime) -> BalanceChart:
     """Every live block and the recently expired ones, most recent last, each with its
     history, and the forecast's projection dashed from today to run-out or expiry."""
     today = provider_today(policy, now)
     ledger = full_ledger(db, policy, customer, now, as_of=today)
-    forecast = blocks_forecast(ledger, provider_today(policy, customer.created_at), today)
+    forecast = blocks_forecast(db, policy, customer, now)
     projections = {f.block.id: f.series for f in forecast.blocks}
     shown = [
         s

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot import customers as customer_service
 from bot.blocks import Block, actions, button
 from bot.insights import charts
+from bot.insights.outlook import blocks_forecast, forecast_line
 from bot.insights.series import balance_chart
 from bot.parsing import InputError
 from bot.reports.balance import Balance, balance_for
@@ -49,6 +50,9 @@ def balance(call: CommandCall) -> Reply:
         f"{format_minutes(summary.month_overage_minutes)} overage; "
         f"{summary.month_amount} {call.policy.currency} to invoice (overage and training)."
     )
+    forecast = forecast_line(blocks_forecast(call.db, call.policy, customer, call.now))
+    if forecast:
+        lines.append(forecast)
     lines.extend(_open_month_lines(summary, call.policy.currency))
     lines.extend(summary.extra_lines)
     text = "\n".join(lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot import customers as customer_service
 from bot.insights import charts
+from bot.insights.outlook import sla_lines, sla_month, sla_months_all
 from bot.insights.series import ATTAINMENT_MONTHS, attainment_chart
 from bot.parsing import InputError, parse_month
 from bot.sla import goals
@@ -60,16 +61,27 @@ def sla(call: CommandCall) -> Reply:
         year, month = local.year, local.month
     if len(tokens) > 1:
         raise InputError("give at most one customer")
-    if tokens:
+    local = call.now.astimezone(call.policy.timezone)
+    this_month = (year, month) == (local.year, local.month)
+    if this_month:  # the month still running: its attainment, budget and projection
+        if tokens:
+            customer = customer_service.get_customer(call.db, tokens[0])
+            months = [sla_month(call.db, call.policy, customer, call.now)]
+        else:
+            months = sla_months_all(call.db, call.policy, call.now)
+        results = [(m.result, sla_lines(m) if m.result.tickets else []) for m in months]
+    elif tokens:
         customer = customer_service.get_customer(call.db, tokens[0])
-        results = [goals.month_sla(call.db, call.policy, customer, year, month, call.now)]
+        results = [(goals.month_sla(call.db, call.policy, customer, year, month, call.now), [])]
     else:
-        results = goals.month_sla_all(call.db, call.policy, year, month, call.now)
+        all_months = goals.month_sla_all(call.db, call.policy, year, month, call.now)
+        results = [(result, []) for result in all_months]
     lines = [f"*SLA, {year:04d}-{month:02d}*"]
     if not results:
         lines.append("No customers yet.")
-    for result in results:
+    for result, outlook in results:
         lines.extend(render(result))
+        lines.extend(outlook)
     text = "\n".join(lines)
     return Reply(text, text_blocks(text))
 
