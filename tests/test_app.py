@@ -9,9 +9,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pypdf
 import pytest
+from PIL import Image
 from sqlalchemy.engine import make_url
 
 import app as hourglass_app
@@ -275,6 +277,19 @@ def test_demo_walks_through_without_slack():
     assert "Logged 1h 30m 1-on-1 for acme on Thu 19 Nov" in result.stdout
     statement = result.stdout.split("--format json\n")[1].split("\n\nDemo finished")[0]
     assert json.loads(statement)["sessions"][0]["status"] == "late_cancelled"
+    # issue 13: the charts and the PDF are written to files whose paths are printed
+    charts = re.findall(r"shared in CACMETEAM: (\S+\.png)", result.stdout)
+    assert [Path(p).name for p in charts] == [
+        "hourglass-acme-hours-2026-12-01.png",
+        "hourglass-acme-sla-2026-12.png",
+    ]
+    for chart in charts:
+        with Image.open(chart) as image:
+            assert image.size == (960, 540)
+    (pdf,) = re.findall(r"statement written to (\S+\.pdf) \(amount due (\S+) GBP", result.stdout)
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(pdf[0]).pages)
+    assert f"Amount due {pdf[1]} GBP" in text
+    assert f'"amount": "{pdf[1]}"' in statement  # the JSON statement's, to the penny
 
 
 def test_the_demo_shows_its_log_lines_only_when_verbose():

@@ -205,8 +205,14 @@ def attainment_figure(chart: AttainmentChart) -> Figure:
         f"Month opened ({chart.timezone})"
         + (f" · goal: {chart.goal}" if chart.goal else " · the plan sets no goal")
     )
-    if handles:
-        axes.legend(handles=handles, loc="lower left", fontsize=FONT_SIZE - 3, ncols=3)
+    if handles:  # under the axes: never over a bar, a "no tickets" or the title
+        figure.legend(
+            handles=handles,
+            loc="outside lower center",
+            fontsize=FONT_SIZE - 3,
+            ncols=3,
+            frameon=False,
+        )
     return figure
 
 

@@ -85,7 +85,7 @@ def balance_chart(db: Session, policy: Policy, customer: Customer, now: datetime
         customer=customer.name,
         timezone=str(policy.timezone),
         currency=policy.currency,
-        hourly_rate=policy.hourly_rate,
+        hourly_rate=policy.at(today).hourly_rate,  # the rate in force today
         today=today,
         blocks=blocks,
     )

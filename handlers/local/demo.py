@@ -21,6 +21,8 @@ from bot.clock import FixedClock
 from bot.customers import get_customer
 from bot.errors import ConfigError
 from bot.policy.loader import default_policy_text, load_policy, parse_policy
+from bot.reports.issued import monthly_statement
+from bot.reports.pdf import statement_pdf
 from bot.reports.policy_record import check_recorded
 from bot.reports.rerate import rerate
 from bot.reports.statement import build_statement
@@ -461,6 +463,30 @@ def chapter_corrections(demo: Demo) -> None:
     demo.run("/hourglass history hooli", MANAGER)
 
 
+def chapter_charts_and_pdf(demo: Demo) -> None:
+    """Issue 13 items 3 and 5: charts and an invoice-ready PDF, written to files here (the
+    console's stand-in saves what the app uploads and prints the path)."""
+    demo.say("Charts in Slack: hours left per block, projected to run-out (dashed)")
+    demo.run("/balance acme chart", AGENT, channel="CACMETEAM")
+    demo.say("Asked in acme's own channel (shared with them): the chart goes to a DM instead")
+    demo.run("/balance acme chart", AGENT, channel="CACME01")
+    demo.say("The SLA goal month by month, the last 12 months against the goal line")
+    demo.run("/ticket report acme chart", MANAGER, channel="CACMETEAM")
+    demo.say("An invoice-ready PDF statement, from Slack and from the shell")
+    demo.run("/hourglass report acme 2026-11 pdf", MANAGER, channel="CACMETEAM")
+    folder = demo.local.files_dir or Path(tempfile.mkdtemp(prefix="hourglass-files-"))
+    path = folder / "acme-2026-11.pdf"
+    print(f"$ hourglass report --customer acme --month 2026-11 --format pdf --output {path}")
+    policy = demo.local.policy
+    with demo.database.session() as db:
+        month = monthly_statement(db, policy, get_customer(db, "acme"), 2026, 11, demo.clock.now())
+    path.write_bytes(statement_pdf(month.statement, policy.name, policy.timezone))
+    print(
+        f"   hourglass: statement written to {path} (amount due "
+        f"{month.statement['amount']} {month.statement['currency']}, as the JSON says)"
+    )
+
+
 CHAPTERS = [
     chapter_foundation,
     chapter_time,
@@ -470,6 +496,7 @@ CHAPTERS = [
     chapter_bookings,
     chapter_policy_versions,
     chapter_corrections,
+    chapter_charts_and_pdf,
 ]
 
 
