@@ -4,6 +4,8 @@ forecast, the SLA report's attainment and error budget, and the `forfeit_risk` a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from store.models import Alert
@@ -120,3 +122,8 @@ def test_sla_budget_is_internal_posted_once_then_edited_when_lost(acme, standin)
     (edit,) = [u for u in standin.updated(ACME_TEAM) if "goal" in u["text"]]
     assert "the goal can no longer be met this month" in edit["text"]
     assert not [p for p in standin.posted(ACME_CHANNEL) if "goal" in p["text"]]
+
+
+def test_no_digest_channel_no_digest(acme, standin):
+    acme.sweep(at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # Monday 09:00: the default time
+    assert not [p for p in standin.posted() if "Weekly digest" in p["text"]]
