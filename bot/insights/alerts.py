@@ -195,7 +195,7 @@ def sla_budget_text(customer: Customer, month: SlaMonth) -> str:
     else:
         verdict = f":warning: {plural(outlook.budget, 'more miss')} left before the goal is lost"
     projected = (
-        f"; projected month end {float(outlook.projected):.1%} of ~{outlook.expected} tickets"
+        f"; projected month end {float(outlook.projected):.1%} of ~{plural(outlook.expected, 'ticket')}"
         if outlook.projected is not None
         else ""
     )
