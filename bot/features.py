@@ -16,6 +16,7 @@ from bot.bookings import charges, reminders
 from bot.calls import timers
 from bot.insights import alerts as insights
 from bot.policy.model import Policy
+from bot.reports import digest
 from bot.sla import sweep
 from store.db import Database
 
@@ -30,6 +31,7 @@ SWEEP_RULES: tuple[tuple[str, sweeps.SweepRule], ...] = (
     ("sla", sweep.sweep_tickets),
     ("forfeit_risk", insights.sweep_forfeit_risk),
     ("sla_budget", insights.sweep_sla_budget),
+    ("weekly_digest", digest.sweep_weekly_digest),
 )
 
 

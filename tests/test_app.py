@@ -275,12 +275,18 @@ def test_demo_walks_through_without_slack():
     # the back-dated work the story shows is recorded, not refused as before the customer
     assert "cannot be recorded on" not in result.stdout
     assert "Logged 1h 30m 1-on-1 for acme on Thu 19 Nov" in result.stdout
+    # issue 13: forecasts on /balance, the SLA budget, the alerts, the digest, App Home
+    assert ":crystal_ball: Forecast at 0.94h a week billed (last 8 weeks)" in result.stdout
+    assert "the goal can no longer be met this month" in result.stdout
+    assert "posted to CACMETEAM: :hourglass_flowing_sand: *acme*: block #2" in result.stdout
+    assert result.stdout.count("posted to CMANAGERS: :calendar: *Weekly digest") == 1
+    assert "[Chart]" in result.stdout
     statement = result.stdout.split("--format json\n")[1].split("\n\nDemo finished")[0]
     assert json.loads(statement)["sessions"][0]["status"] == "late_cancelled"
     # issue 13: the charts and the PDF are written to files whose paths are printed
     charts = re.findall(r"shared in CACMETEAM: (\S+\.png)", result.stdout)
     assert [Path(p).name for p in charts] == [
-        "hourglass-acme-hours-2026-12-01.png",
+        "hourglass-acme-hours-2026-12-07.png",
         "hourglass-acme-sla-2026-12.png",
     ]
     for chart in charts:

@@ -130,7 +130,7 @@ def sweep_sla_budget(db: Session, policy: Policy, now: datetime) -> int:
             continue
         key = sla_budget_key(customer.id, today.year, today.month)
         alert = Alerts.by_key(db, key)
-        if alert is None and not _has_tickets_this_month(db, policy, customer, now):
+        if alert is None and not has_tickets_this_month(db, policy, customer, now):
             continue
         month = sla_month(db, policy, customer, now)
         outlook = month.outlook
@@ -171,7 +171,7 @@ def budget_at_risk(policy: Policy, outlook: SlaOutlook) -> bool:
     return outlook.lost or outlook.budget <= policy.insights.sla_budget_alert_at
 
 
-def _has_tickets_this_month(db: Session, policy: Policy, customer: Customer, now: datetime) -> bool:
+def has_tickets_this_month(db: Session, policy: Policy, customer: Customer, now: datetime) -> bool:
     today = provider_today(policy, now)
     start, end = month_bounds(today.year, today.month, policy.timezone)
     return bool(
@@ -195,7 +195,7 @@ def sla_budget_text(customer: Customer, month: SlaMonth) -> str:
     else:
         verdict = f":warning: {plural(outlook.budget, 'more miss')} left before the goal is lost"
     projected = (
-        f"; projected month end {float(outlook.projected):.1%} of ~{outlook.expected} tickets"
+        f"; projected month end {float(outlook.projected):.1%} of ~{plural(outlook.expected, 'ticket')}"
         if outlook.projected is not None
         else ""
     )

@@ -143,15 +143,13 @@ def sla_months_all(db: Session, policy: Policy, now: datetime) -> list[SlaMonth]
 
 
 def sla_lines(sla: SlaMonth) -> list[str]:
-    """The attainment and error budget, for the SLA report."""
+    """The month's error budget and projection, under the SLA report's goal line."""
     outlook = sla.outlook
     if outlook is None:
         return []
-    share = f"{float(outlook.goal):.0%}"
     so_far = (
-        f"{float(outlook.attainment):.1%} within the goal so far "
-        f"({outlook.within} of {outlook.decided})"
-        if outlook.attainment is not None
+        f"{outlook.within} of {outlook.decided} within the goal so far"
+        if outlook.decided
         else "no first response decided yet"
     )
     if outlook.lost:
@@ -161,11 +159,11 @@ def sla_lines(sla: SlaMonth) -> list[str]:
     else:
         budget = f"error budget: {plural(outlook.budget, 'more miss')} before the goal is lost"
     projected = (
-        f"; projected month end {float(outlook.projected):.1%} of ~{outlook.expected}"
+        f"; projected month end {float(outlook.projected):.1%} of ~{plural(outlook.expected, 'ticket')}"
         if outlook.projected is not None
         else ""
     )
-    return [f"  goal {share}: {so_far}; {budget}{projected}."]
+    return [f"  {so_far}; {budget}{projected}."]
 
 
 # --- fair use ----------------------------------------------------------------------------

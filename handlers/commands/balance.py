@@ -9,6 +9,7 @@ from bot.insights import charts
 from bot.insights.outlook import blocks_forecast, forecast_line
 from bot.insights.series import balance_chart
 from bot.parsing import InputError
+from bot.reports.at_risk import CHART_BALANCE
 from bot.reports.balance import Balance, balance_for
 from bot.roles import AGENT
 from bot.units import format_minutes, plural
@@ -17,7 +18,7 @@ from handlers.files import Outgoing, destination, sender
 from handlers.help import Help
 
 USAGE = "/balance <customer>"  # `chart` after it: see the help
-ACTION_CHART = "chart_balance"  # value: the customer's name (App Home emits it too)
+ACTION_CHART = CHART_BALANCE  # value: the customer's name (App Home's button too)
 
 
 def chart_button(customer: str) -> Block:

@@ -4,6 +4,8 @@ forecast, the SLA report's attainment and error budget, and the `forfeit_risk` a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from store.models import Alert
@@ -89,9 +91,11 @@ def test_the_sla_report_shows_attainment_budget_and_projection(acme):
     text = acme.command("/ticket report acme", MANAGER).text
     # Day 20 of 30: 3 tickets is a pace of 4.5, blended with two earlier months of none
     # (20/30 of 4.5 + 10/30 of 0 = 3); 90% of 3 needs all 3 within: no miss to spare.
-    assert "goal 90%: 100.0% within the goal so far (3 of 3)" in text
-    assert "error budget spent: the next miss loses the goal" in text
-    assert "projected month end 100.0% of ~3" in text
+    assert "goal 90% of first responses within 6h: met :white_check_mark: (100.0% so far)" in text
+    assert (
+        "  3 of 3 within the goal so far; :warning: error budget spent: the next miss loses "
+        "the goal; projected month end 100.0% of ~3 tickets." in text
+    )
     assert text == acme.command("/hourglass sla acme", MANAGER).text
 
 
@@ -120,3 +124,8 @@ def test_sla_budget_is_internal_posted_once_then_edited_when_lost(acme, standin)
     (edit,) = [u for u in standin.updated(ACME_TEAM) if "goal" in u["text"]]
     assert "the goal can no longer be met this month" in edit["text"]
     assert not [p for p in standin.posted(ACME_CHANNEL) if "goal" in p["text"]]
+
+
+def test_no_digest_channel_no_digest(acme, standin):
+    acme.sweep(at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # Monday 09:00: the default time
+    assert not [p for p in standin.posted() if "Weekly digest" in p["text"]]
