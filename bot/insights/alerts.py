@@ -22,7 +22,7 @@ from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes, plural
 from store.models import Customer, HourBlock
 from store.repositories.core import Alerts, Customers, HourBlocks
-from store.repositories.insights import RuleMarks, data_revision
+from store.repositories.insights import RuleMarks, customers_with_tickets, data_revision
 from store.repositories.sla import Tickets
 
 FORFEIT_RISK, SLA_BUDGET = "forfeit_risk", "sla_budget"
@@ -141,14 +141,15 @@ def sweep_sla_budget(db: Session, policy: Policy, now: datetime) -> int:
     if not something_new(db, policy, now, SLA_BUDGET):
         return 0
     today = provider_today(policy, now)
+    ticketed = set(
+        customers_with_tickets(db, *month_bounds(today.year, today.month, policy.timezone))
+    )
     moved = 0
     for customer in Customers.all(db):
-        if customer.archived_at is not None:
-            continue
+        if customer.archived_at is not None or customer.id not in ticketed:
+            continue  # no ticket this month: no budget spent, and no alert raised for it
         key = sla_budget_key(customer.id, today.year, today.month)
         alert = Alerts.by_key(db, key)
-        if alert is None and not has_tickets_this_month(db, policy, customer, now):
-            continue
         month = sla_month(db, policy, customer, now)
         outlook = month.outlook
         if outlook is not None and budget_at_risk(policy, outlook):

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import AuditEntry, Booking, HourBlock, Ticket, TicketEventRecord
+from store.models import AuditEntry, Booking, Customer, HourBlock, Ticket, TicketEventRecord
 from store.models.sla import SlaPolicyMark
 from store.models.time_entries import LedgerChange
 from store.repositories.core import insert_if_absent, locked
@@ -51,3 +51,24 @@ class RuleMarks:
             mark.fingerprint, mark.updated_at = fingerprint, now
             db.flush()
         return True
+
+
+def customers_with_tickets(db: Session, start: datetime, end: datetime) -> list[int]:
+    """Ids of customers with a ticket opened in [start, end): one probe of the
+    (customer_id, opened_at) index per customer, in one statement."""
+    opened = (
+        select(Ticket.id)
+        .where(Ticket.customer_id == Customer.id, Ticket.opened_at >= start, Ticket.opened_at < end)
+        .exists()
+    )
+    return list(db.scalars(select(Customer.id).where(opened).order_by(Customer.id)))
+
+
+def tickets_opened(db: Session, customer_id: int, start: datetime, end: datetime) -> int:
+    """How many tickets the customer opened in [start, end), counted in the index."""
+    query = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.customer_id == customer_id, Ticket.opened_at >= start, Ticket.opened_at < end)
+    )
+    return int(db.scalar(query) or 0)
