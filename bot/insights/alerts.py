@@ -8,6 +8,7 @@ figure changes nothing, and one that finds another edits the message.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes, plural
 from store.models import Customer, HourBlock
 from store.repositories.core import Alerts, Customers, HourBlocks
+from store.repositories.insights import RuleMarks, customers_with_tickets, data_revision
 from store.repositories.sla import Tickets
 
 FORFEIT_RISK, SLA_BUDGET = "forfeit_risk", "sla_budget"
@@ -36,12 +38,25 @@ def sla_budget_key(customer_id: int, year: int, month: int) -> str:
     return f"{SLA_BUDGET}:{customer_id}:{year:04d}-{month:02d}"
 
 
+def something_new(db: Session, policy: Policy, now: datetime, rule: str) -> bool:
+    """Whether `rule` has anything new to look at: a write to what it reads, a new hour
+    (time alone moves projections: a day passes, a ticket runs past the goal unanswered) or
+    another policy. An idle sweep then costs one read and one locked mark, not a ledger per
+    customer; of two clocks, one runs the rule."""
+    local = now.astimezone(policy.timezone)
+    goals = sorted((plan.name, repr(plan.goal)) for plan in policy.plans.values())
+    seen = f"{local:%Y-%m-%d %H}|{data_revision(db)}|{policy.insights!r}|{goals}"
+    return RuleMarks.changed(db, rule, hashlib.sha256(seen.encode()).hexdigest(), now)
+
+
 # --- forfeit_risk ------------------------------------------------------------------------
 
 
 def sweep_forfeit_risk(db: Session, policy: Policy, now: datetime) -> int:
     """Raise, move or clear `forfeit_risk` for every block in its last days (the policy's
     `forfeit_risk_window_days`): projected to forfeit more than `forfeit_risk_threshold`."""
+    if not something_new(db, policy, now, FORFEIT_RISK):
+        return 0
     today = provider_today(policy, now)
     window = timedelta(days=policy.insights.forfeit_risk_window_days)
     forecasts: dict[int, BlocksForecast] = {}
@@ -123,15 +138,18 @@ def _expired_text(block: HourBlock) -> str:
 def sweep_sla_budget(db: Session, policy: Policy, now: datetime) -> int:
     """Raise, move or clear `sla_budget` for each customer with tickets this month whose
     goal's error budget is spent, lost or at `sla_budget_alert_at` misses left or fewer."""
+    if not something_new(db, policy, now, SLA_BUDGET):
+        return 0
     today = provider_today(policy, now)
+    ticketed = set(
+        customers_with_tickets(db, *month_bounds(today.year, today.month, policy.timezone))
+    )
     moved = 0
     for customer in Customers.all(db):
-        if customer.archived_at is not None:
-            continue
+        if customer.archived_at is not None or customer.id not in ticketed:
+            continue  # no ticket this month: no budget spent, and no alert raised for it
         key = sla_budget_key(customer.id, today.year, today.month)
         alert = Alerts.by_key(db, key)
-        if alert is None and not has_tickets_this_month(db, policy, customer, now):
-            continue
         month = sla_month(db, policy, customer, now)
         outlook = month.outlook
         if outlook is not None and budget_at_risk(policy, outlook):

@@ -285,20 +285,21 @@ def sla_outlook(
     open_tickets: int,
     day_of_month: int,
     days_in_month: int,
-    earlier_months: Sequence[tuple[int, int]] = (),
+    earlier_months: Sequence[int] = (),
 ) -> SlaOutlook:
     """The error budget and month-end projection for a goal like 90% (seed 004).
 
     `open_tickets` opened this month are not yet decided; `day_of_month` is today's (1-based)
-    and `earlier_months` gives (within, decided) for recent months, oldest first.
+    and `earlier_months` gives how many tickets each recent month opened (counts are cheap to
+    read; their clocks are not).
 
     Expected tickets this month: the month's pace so far (decided and open tickets scaled
     to the whole month), blended with the recent months' average as the month goes on (at
     day d of n, d/n of the pace and the rest of the average), never fewer than already seen.
     Budget: with N expected, the goal needs ceil(goal * N) within, so at most
     N - ceil(goal * N) misses; the budget is that less the misses so far (never negative).
-    Projected attainment: the undecided tickets meet the goal at the observed rate (this
-    month's and the recent months' decided tickets together; all within if none yet).
+    Projected attainment: the undecided tickets meet the goal at this month's observed rate
+    (all within if nothing is decided yet).
     """
     share = _fraction(goal)
     if not 0 < share <= 1:
@@ -310,15 +311,13 @@ def sla_outlook(
     seen = within + missed + open_tickets
     pace = Fraction(seen * days_in_month, day_of_month)
     if earlier_months:
-        average = Fraction(sum(t for _, t in earlier_months), len(earlier_months))
+        average = Fraction(sum(earlier_months), len(earlier_months))
         elapsed = Fraction(day_of_month, days_in_month)
         pace = elapsed * pace + (1 - elapsed) * average
     expected = max(seen, math.ceil(pace))
     allowed = expected - math.ceil(share * expected)
     spare = allowed - missed
-    decided_within = within + sum(w for w, _ in earlier_months)
-    decided = within + missed + sum(t for _, t in earlier_months)
-    rate = Fraction(decided_within, decided) if decided else Fraction(1)
+    rate = Fraction(within, within + missed) if within + missed else Fraction(1)
     projected = (within + (expected - within - missed) * rate) / expected if expected else None
     return SlaOutlook(
         goal=share,

@@ -27,11 +27,13 @@ from bot.insights.forecast import (
     sla_outlook,
     week_start,
 )
+from bot.parsing import month_bounds
 from bot.policy.model import Policy, provider_today
 from bot.sla.goals import MonthSla, month_sla
 from bot.units import format_minutes, plural
 from store.models import Customer
 from store.repositories.core import Customers
+from store.repositories.insights import tickets_opened
 
 EARLIER_MONTHS = 2  # recent months that steady a month's expected ticket count
 
@@ -111,20 +113,19 @@ def _month_before(year: int, month: int) -> tuple[int, int]:
 def sla_month(
     db: Session, policy: Policy, customer: Customer, now: datetime, *, earlier: bool = True
 ) -> SlaMonth:
-    """This month's SLA result and outlook; `earlier` reads the recent months too (they
-    steady the expected ticket count and the projection)."""
+    """This month's SLA result and outlook; `earlier` counts the recent months' tickets too
+    (they steady the expected ticket count)."""
     today = provider_today(policy, now)
     year, month = today.year, today.month
     result = month_sla(db, policy, customer, year, month, now)
     if result.goal_share is None:
         return SlaMonth(result, None, year, month)
-    history: list[tuple[int, int]] = []
+    history: list[int] = []
     if earlier:
         y, m = year, month
         for _ in range(EARLIER_MONTHS):
             y, m = _month_before(y, m)
-            past = month_sla(db, policy, customer, y, m, now)
-            history.insert(0, (past.goal_within, past.goal_within + past.goal_missed))
+            history.insert(0, tickets_opened(db, customer.id, *month_bounds(y, m, policy.timezone)))
     outlook = sla_outlook(
         goal=result.goal_share,
         within=result.goal_within,
