@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any, NoReturn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -53,6 +54,7 @@ from bot.parsing import parse_date, parse_month
 from bot.policy.loader import load_policy
 from bot.policy.model import Policy, provider_today
 from bot.reports import issued, rerate
+from bot.reports.pdf import statement_pdf
 from bot.reports.policy_record import check_recorded
 from bot.text import is_digits
 from bot.units import plural
@@ -626,9 +628,12 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="a customer's monthly statement")
     report.add_argument("--customer", required=True)
     report.add_argument("--month", required=True, help="YYYY-MM")
-    report.add_argument("--format", choices=["json", "csv", "text"], default="json")
+    report.add_argument("--format", choices=["json", "csv", "text", "pdf"], default="json")
     report.add_argument(
         "--issue", action="store_true", help="freeze the (ended) month's statement as issued"
+    )
+    report.add_argument(
+        "--output", default=None, help="write the statement to this file (else to stdout)"
     )
     customer = sub.add_parser("customer", help="manage customers")
     customer_sub = customer.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -822,7 +827,22 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
             month_report = result.report
         else:
             month_report = issued.monthly_statement(db, policy, customer, year, month, now)
+    if args.format != "pdf" and args.output is None:
         print(month_report.render(args.format))
+        return 0
+    # The PDF is drawn from the very statement the JSON renders, so their amounts agree.
+    content = (
+        statement_pdf(month_report.statement, policy.name, policy.timezone)
+        if args.format == "pdf"
+        else (month_report.render(args.format) + "\n").encode()
+    )
+    if args.output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+        return 0
+    Path(args.output).write_bytes(content)
+    print(f"hourglass: statement written to {args.output}", file=sys.stderr)
     return 0
 
 

@@ -14,7 +14,9 @@ from bot.alerts import sweeps
 from bot.billing import expiry, ledger, timelog
 from bot.bookings import charges, reminders
 from bot.calls import timers
+from bot.insights import alerts as insights
 from bot.policy.model import Policy
+from bot.reports import digest
 from bot.sla import sweep
 from store.db import Database
 
@@ -27,6 +29,9 @@ SWEEP_RULES: tuple[tuple[str, sweeps.SweepRule], ...] = (
     ("booking_reminders", reminders.reminder_sweep),
     ("timer_forgotten", timers.timer_forgotten_rule),
     ("sla", sweep.sweep_tickets),
+    ("forfeit_risk", insights.sweep_forfeit_risk),
+    ("sla_budget", insights.sweep_sla_budget),
+    ("weekly_digest", digest.sweep_weekly_digest),
 )
 
 

@@ -9,8 +9,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+import pypdf
 import pytest
+from PIL import Image
 from sqlalchemy.engine import make_url
 
 import app as hourglass_app
@@ -183,6 +186,24 @@ def test_cli_admin_commands_and_report(tmp_path, cli):
     assert csv_report.stdout.startswith("section,date,item")
 
 
+def test_cli_report_writes_a_pdf_with_the_json_statements_amounts(tmp_path, cli):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    cli("customer", "add", "acme", "--plan", "professional", env=env)
+    cli("hours", "add", "acme", "10", "--purchased", "2026-08-30", env=env)
+    args = ("report", "--customer", "acme", "--month", "2026-11")
+    statement = json.loads(cli(*args, "--format", "json", env=env).stdout)
+    out = tmp_path / "acme-2026-11.pdf"
+    written = cli(*args, "--format", "pdf", "--output", str(out), env=env)
+    assert written.returncode == 0 and f"statement written to {out}" in written.stderr
+    assert written.stdout == ""
+    pages = pypdf.PdfReader(out).pages
+    text = "\n".join(page.extract_text() for page in pages)
+    assert len(pages) == 1 and text.startswith("Hourglass Support\nStatement for acme")
+    assert f"Amount due {statement['amount']} GBP" in text
+    assert f"Overage amount {statement['overage_amount']} GBP" in text
+    assert "#1 2026-08-30 2026-11-28 10h" in text
+
+
 def test_cli_sets_the_phone_add_on(tmp_path, cli):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
     cli("customer", "add", "globex", "--plan", "lite", env=env)
@@ -254,8 +275,27 @@ def test_demo_walks_through_without_slack():
     # the back-dated work the story shows is recorded, not refused as before the customer
     assert "cannot be recorded on" not in result.stdout
     assert "Logged 1h 30m 1-on-1 for acme on Thu 19 Nov" in result.stdout
+    # issue 13: forecasts on /balance, the SLA budget, the alerts, the digest, App Home
+    assert ":crystal_ball: Forecast at 0.94h a week billed (last 8 weeks)" in result.stdout
+    assert "the goal can no longer be met this month" in result.stdout
+    assert "posted to CACMETEAM: :hourglass_flowing_sand: *acme*: block #2" in result.stdout
+    assert result.stdout.count("posted to CMANAGERS: :calendar: *Weekly digest") == 1
+    assert "[Chart]" in result.stdout
     statement = result.stdout.split("--format json\n")[1].split("\n\nDemo finished")[0]
     assert json.loads(statement)["sessions"][0]["status"] == "late_cancelled"
+    # issue 13: the charts and the PDF are written to files whose paths are printed
+    charts = re.findall(r"shared in CACMETEAM: (\S+\.png)", result.stdout)
+    assert [Path(p).name for p in charts] == [
+        "hourglass-acme-hours-2026-12-07.png",
+        "hourglass-acme-sla-2026-12.png",
+    ]
+    for chart in charts:
+        with Image.open(chart) as image:
+            assert image.size == (960, 540)
+    (pdf,) = re.findall(r"statement written to (\S+\.pdf) \(amount due (\S+) GBP", result.stdout)
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(pdf[0]).pages)
+    assert f"Amount due {pdf[1]} GBP" in text
+    assert f'"amount": "{pdf[1]}"' in statement  # the JSON statement's, to the penny
 
 
 def test_the_demo_shows_its_log_lines_only_when_verbose():

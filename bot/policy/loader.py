@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import timedelta
+from datetime import time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from bot.policy.model import (
     Cancellation,
     EscalationLevel,
     FairUse,
+    Insights,
     Plan,
     Policy,
     PolicyHistory,
@@ -78,6 +79,15 @@ def _increment_minutes(reader: Reader, value: Any, path: KeyPath) -> int:
     if increment.total_seconds() % 60:
         raise reader.fail(path, "must be whole minutes")
     return int(increment.total_seconds() // 60)
+
+
+def _clock_time(reader: Reader, value: Any, path: KeyPath) -> time:
+    text = reader.string(value, path)
+    try:
+        hour, minute = (int(part) for part in text.split(":"))
+        return time(hour, minute)
+    except ValueError:
+        raise reader.fail(path, 'must be a local time of day like "09:00"') from None
 
 
 def _warning_days(reader: Reader, value: Any, path: KeyPath) -> tuple[int, ...]:
@@ -216,6 +226,13 @@ SECTIONS: dict[str, tuple[Key, ...]] = {
     ),
     "roles": (Key("agents", [], _members), Key("managers", [], _members)),
     "alerts": (Key("routes", {}, read_routes),),  # bot.policy.routes: team, customer, both
+    "insights": (  # issue 13: forecasts' alerts and the weekly digest (docs/insights.md)
+        Key("forfeit_risk_threshold", "2h", read_duration(allow_zero=True)),
+        Key("forfeit_risk_window_days", 30, read_whole(1, 366)),
+        Key("sla_budget_alert_at", 1, read_whole(0, 1000)),
+        Key("digest_channel", None, optional(Reader.string)),
+        Key("digest_time", "09:00", _clock_time),
+    ),
 }
 TOP_LEVEL = {"provider", *SECTIONS, "calendars", "plans"}
 PLAN = (
@@ -332,6 +349,7 @@ def build_policy(reader: Reader, raw: dict[str, Any]) -> Policy:
         timers=Timers(**sections["timers"]),
         sla=Sla(**sla),
         roles=Roles(**sections["roles"]),
+        insights=Insights(**sections["insights"]),
         alerts=AlertRoutes(**sections["alerts"]),
         source=origin,
     )

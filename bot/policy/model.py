@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -117,6 +117,17 @@ class Sla:
 
 
 @dataclass(frozen=True)
+class Insights:
+    """`[insights]` (issue 13): when the forecasts raise alerts, and the weekly digest."""
+
+    forfeit_risk_threshold: timedelta = timedelta(hours=2)  # forfeit_risk: more than this
+    forfeit_risk_window_days: int = 30  # ... projected within a block's last N days
+    sla_budget_alert_at: int = 1  # sla_budget: spent, or this many misses left or fewer
+    digest_channel: str | None = None  # the managers' channel for the weekly digest
+    digest_time: time = time(9, 0)  # each Monday, provider-local
+
+
+@dataclass(frozen=True)
 class Roles:
     """Slack user IDs (U…/W…) or user-group handles (`@support-leads`)."""
 
@@ -141,6 +152,7 @@ class Policy:
     timers: Timers = Timers()
     sla: Sla = Sla()
     roles: Roles = Roles()
+    insights: Insights = Insights()
     alerts: AlertRoutes = AlertRoutes()  # who each alert kind is for (SPEC §5)
     activities: tuple[str, ...] = ACTIVITIES
     locale: str = "en_GB"

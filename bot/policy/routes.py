@@ -32,6 +32,8 @@ INTERNAL = (
     "fair_use_allowance",
     "fair_use_review",
     "channel_lost",
+    "forfeit_risk",  # issue 13: the team's forecast, not a promise to the customer
+    "sla_budget",
 )
 # Written so the customer may read them; where each goes by default. Low balance and late
 # cancellations are the team's by default (issue 17); the policy may share them.

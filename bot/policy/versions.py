@@ -42,6 +42,7 @@ UNDATED: tuple[KeyPath, ...] = (
     ("provider", "alert_channel"),
     ("timers",),
     ("bookings", "reminders"),
+    ("insights",),  # issue 13: when forecasts alert, and where the digest goes
 )
 
 _VERSION_HEADER = re.compile(r"^\s*\[\[\s*versions\s*\]\]\s*(?:#.*)?$")

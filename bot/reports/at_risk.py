@@ -4,16 +4,26 @@
   rule, and the same ledger, as the block_low alert and /balance);
 - a block with hours left that expires within 14 days (the first expiry warning);
 - an unresolved ticket past its first-response or resolution target (breached).
+
+And what the forecasts see coming (issue 13, `forecast_risks`), one entry per customer, most
+urgent first: a block projected to forfeit hours (the forfeit_risk rule), the SLA goal's
+error budget spent or nearly (the sla_budget rule), a caller under fair-use review or
+projected into it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy.orm import Session
 
 from bot.billing.blocks import low_balance
 from bot.billing.ledger import Ledger, ledger_for
+from bot.calls.calls import month_rows
+from bot.calls.fair_use import Status
+from bot.insights.alerts import budget_at_risk, has_tickets_this_month
+from bot.insights.outlook import blocks_forecast, callers_at_risk, forfeit_risks, sla_month
 from bot.policy.model import Policy, provider_today
 from bot.sla import tickets as ticket_service
 from bot.sla.explain import escape, format_when
@@ -92,3 +102,94 @@ def _breach_lines(db: Session, policy: Policy, now: datetime, zone: tzinfo) -> l
             f"{format_when(first.breached_at, zone, now=now)}"
         )
     return lines
+
+
+# --- what the forecasts see coming (issue 13) ---------------------------------------------
+
+CHART_BALANCE = "chart_balance"  # the Chart button's action; its value is the customer
+
+
+@dataclass(frozen=True)
+class CustomerRisk:
+    """A customer the forecasts flag: why, and in how many days the soonest risk lands
+    (0: it already has)."""
+
+    customer: str
+    reasons: tuple[str, ...]
+    days_left: int
+
+
+def forecast_risks(db: Session, policy: Policy, now: datetime) -> list[CustomerRisk]:
+    """Customers at forfeit risk, at their SLA budget or with a caller in (or headed for)
+    fair-use review, most urgent first, then by name."""
+    today = provider_today(policy, now)
+    found: dict[str, list[tuple[int, str]]] = {}
+    window = today + timedelta(days=policy.insights.forfeit_risk_window_days)
+    forfeiting = {b.customer_id for b in HourBlocks.expiring_between(db, today, window)}
+    for customer in Customers.all(db):
+        if customer.archived_at is not None:
+            continue
+        reasons = found.setdefault(customer.name, [])
+        if customer.id in forfeiting:
+            reasons.extend(_forfeit_reasons(db, policy, customer, now, today))
+        if has_tickets_this_month(db, policy, customer, now):
+            reasons.extend(_sla_reasons(db, policy, customer, now))
+        reasons.extend(_caller_reasons(db, policy, customer, now, today))
+    risks = [
+        CustomerRisk(name, tuple(text for _, text in sorted(r)), min(days for days, _ in r))
+        for name, r in found.items()
+        if r
+    ]
+    return sorted(risks, key=lambda risk: (risk.days_left, risk.customer))
+
+
+def _forfeit_reasons(
+    db: Session, policy: Policy, customer: Customer, now: datetime, today: date
+) -> list[tuple[int, str]]:
+    forecast = blocks_forecast(db, policy, customer, now)
+    reasons = []
+    for block_id in forfeit_risks(policy, forecast):
+        projected = forecast.for_block(block_id)
+        days = (projected.block.expires - today).days
+        reasons.append(
+            (
+                days,
+                f":hourglass_flowing_sand: block #{block_id}: {projected.forfeit_hours}h "
+                f"projected to be forfeited on {projected.block.expires.isoformat()}",
+            )
+        )
+    return reasons
+
+
+def _sla_reasons(
+    db: Session, policy: Policy, customer: Customer, now: datetime
+) -> list[tuple[int, str]]:
+    outlook = sla_month(db, policy, customer, now).outlook
+    if outlook is None or not budget_at_risk(policy, outlook):
+        return []
+    if outlook.lost:
+        return [(0, ":x: SLA goal lost for the month")]
+    if outlook.budget == 0:
+        return [(0, ":rotating_light: SLA error budget spent: the next miss loses the goal")]
+    return [(1, f":warning: SLA error budget: {format_misses(outlook.budget)} left")]
+
+
+def format_misses(count: int) -> str:
+    return "1 miss" if count == 1 else f"{count} misses"
+
+
+def _caller_reasons(
+    db: Session, policy: Policy, customer: Customer, now: datetime, today: date
+) -> list[tuple[int, str]]:
+    rows = month_rows(db, policy, customer, today.year, today.month)
+    reviewed = sorted(r["caller"] for r in rows if r["status"] is Status.REVIEW)
+    reasons = [(0, f":telephone_receiver: {caller} under fair-use review") for caller in reviewed]
+    if not rows:
+        return reasons
+    for caller in callers_at_risk(db, policy, customer, now):
+        if caller.projected_review and caller.caller not in reviewed:
+            days = (caller.passes_on - today).days if caller.passes_on else 0
+            reasons.append(
+                (days, f":telephone_receiver: {caller.caller} projected into fair-use review")
+            )
+    return reasons

@@ -114,6 +114,11 @@ class Statement(TypedDict):
     billed_minutes: int
     overage_minutes: int
     amount: str
+    # What `amount` is made of (issue 13: the PDF statement shows both), each rounded on its
+    # own for display; `amount` is their sum rounded once. Absent from statements issued
+    # before they were added.
+    overage_amount: NotRequired[str]
+    training_amount: NotRequired[str]
     blocks: list[BlockRow]
     calls: list[CallRow]
     training_calls: list[TrainingCallRow]
@@ -271,7 +276,9 @@ def build_statement(
     ledger = ledger_for(
         db, policy, customer, now, as_of=max(as_of, first - timedelta(days=1)), since=first
     )
-    billed, overage, amount = _figures(db, policy, customer, ledger, (first, last), now)
+    billed, overage, amount, training_amount = _figures(
+        db, policy, customer, ledger, (first, last), now
+    )
     return Statement(
         customer=customer.name,
         month=f"{year:04d}-{month:02d}",
@@ -283,6 +290,8 @@ def build_statement(
         billed_minutes=billed,
         overage_minutes=overage,
         amount=f"{amount:.2f}",
+        overage_amount=f"{amount - training_amount:.2f}",
+        training_amount=f"{training_amount:.2f}",
         blocks=blocks_section(ledger, last),
         calls=calls_section(db, policy, customer, first, last),
         training_calls=training_calls_section(db, policy, customer, first),
@@ -297,8 +306,9 @@ def _figures(
     ledger: Ledger,
     month: tuple[date, date],
     now: datetime,
-) -> tuple[int, int, Decimal]:
-    """A month's billed minutes, overage minutes and amount, from a ledger covering it."""
+) -> tuple[int, int, Decimal, Decimal]:
+    """A month's billed minutes, overage minutes, amount, and the training part of that
+    amount, from a ledger covering it."""
     first, last = month
     month_charges = [c for c in ledger.charges if _in_month(c.work_date, first, last)]
     overage_days = [
@@ -310,7 +320,7 @@ def _figures(
     # Each day's overage at the hourly rate in force that day (issue 16).
     amount = price_by_day(policy, overage_days, hourly_rate) + training_amount
     billed = sum(c.minutes for c in month_charges) + training_minutes
-    return billed, sum(minutes for _, minutes in overage_days), amount
+    return billed, sum(minutes for _, minutes in overage_days), amount, training_amount
 
 
 def ended_month_figures(

@@ -115,6 +115,12 @@ class MonthSla:
     goal_met: bool | None
     goal_ratio: float | None
     affordable_breaches: int | None
+    # The goal's tally (issue 13's error budget, bot.insights): first responses within the
+    # goal, misses (answered late, or already past it unanswered), and still undecided.
+    goal_share: float | None = None
+    goal_within: int = 0
+    goal_missed: int = 0
+    goal_open: int = 0
 
     def statement(self) -> dict[str, Any]:
         return {
@@ -178,6 +184,10 @@ def month_sla(
         goal_met=summary.met if summary else None,
         goal_ratio=summary.ratio if summary else None,
         affordable_breaches=summary.affordable_breaches if summary else None,
+        goal_share=plan.goal.share if plan.goal else None,
+        goal_within=summary.within if summary else 0,
+        goal_missed=summary.total - summary.within if summary else 0,
+        goal_open=len(tickets) - len(goal_values) if summary else 0,
     )
 
 

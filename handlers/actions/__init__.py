@@ -7,8 +7,8 @@ from bot.calls import alerts as call_alerts
 from bot.calls import timers
 from bot.roles import AGENT, MANAGER
 from handlers import paging
-from handlers.actions import bookings, calls, forms, repeats, sla
-from handlers.commands import alerts_failed, customer_edit, history, log, ticket
+from handlers.actions import bookings, calls, charts, forms, repeats, sla
+from handlers.commands import alerts_failed, balance, customer_edit, history, log, ticket
 from handlers.commands import call as call_command
 from handlers.later import after_ack
 from handlers.repeats import ACTION_AGAIN
@@ -30,6 +30,7 @@ def register(app: App) -> None:
     app.action(log_time.ACTION_OPEN)(after_ack(forms.open_log_time))
     app.action(call_form.ACTION_OPEN)(after_ack(forms.open_record_call))
     app.action(ticket_form.ACTION_OPEN)(after_ack(forms.open_ticket))
+    app.action(balance.ACTION_CHART)(after_ack(charts.on_chart_balance))
     app.action(paging.ACTION_MORE)(
         after_ack(
             paging.more_listener(

@@ -1,20 +1,35 @@
-"""/balance <customer>: hour blocks, this month's billed time and overage."""
+"""/balance <customer> [chart]: hour blocks, this month's billed time and overage; `chart`
+(or the reply's *Chart* button) uploads a PNG of each block's hours over time."""
 
 from __future__ import annotations
 
 from bot import customers as customer_service
+from bot.blocks import Block, actions, button
+from bot.insights import charts
+from bot.insights.outlook import blocks_forecast, forecast_line
+from bot.insights.series import balance_chart
 from bot.parsing import InputError
+from bot.reports.at_risk import CHART_BALANCE
 from bot.reports.balance import Balance, balance_for
 from bot.roles import AGENT
 from bot.units import format_minutes, plural
 from handlers.common import CommandCall, Reply, reads, subcommands, text_blocks
+from handlers.files import Outgoing, destination, sender
 from handlers.help import Help
 
-USAGE = "/balance <customer>"
+USAGE = "/balance <customer>"  # `chart` after it: see the help
+ACTION_CHART = CHART_BALANCE  # value: the customer's name (App Home's button too)
+
+
+def chart_button(customer: str) -> Block:
+    """The *Chart* button: pressed, it runs `/balance <customer> chart` where it was."""
+    return actions(button(ACTION_CHART, "Chart", customer))
 
 
 @reads
 def balance(call: CommandCall) -> Reply:
+    if len(call.tokens) == 2 and call.tokens[1].lower() == "chart":
+        return chart(call)
     if len(call.tokens) != 1:
         raise InputError("give one customer")
     customer = customer_service.get_customer(call.db, call.tokens[0])
@@ -36,10 +51,37 @@ def balance(call: CommandCall) -> Reply:
         f"{format_minutes(summary.month_overage_minutes)} overage; "
         f"{summary.month_amount} {call.policy.currency} to invoice (overage and training)."
     )
+    forecast = forecast_line(blocks_forecast(call.db, call.policy, customer, call.now))
+    if forecast:
+        lines.append(forecast)
     lines.extend(_open_month_lines(summary, call.policy.currency))
     lines.extend(summary.extra_lines)
     text = "\n".join(lines)
-    return Reply(text, text_blocks(text))
+    return Reply(text, [*text_blocks(text), chart_button(customer.name)])
+
+
+@reads
+def chart(call: CommandCall) -> Reply:
+    """Read the blocks' history and forecast in the transaction; draw and upload after it."""
+    customer = customer_service.get_customer(call.db, call.tokens[0])
+    data = balance_chart(call.db, call.policy, customer, call.now)
+    stamp = f"{data.today:%Y-%m-%d}"
+
+    def make() -> Outgoing:
+        return Outgoing(
+            content=charts.balance_png(data),
+            filename=f"hourglass-{customer.name}-hours-{stamp}.png",
+            title=f"{customer.name}: hours remaining per block, {stamp}",
+            comment=f"Hours remaining per block for *{customer.name}*, as of {stamp}; "
+            "dashed: projected at the last 8 weeks' burn rate.",
+            what="The chart",
+        )
+
+    where = destination(call.db, call.channel_id)
+    return Reply(
+        f":bar_chart: Drawing the hours chart for *{customer.name}*…",
+        after_commit=[sender(call.client, call.user_id, where, make)],
+    )
 
 
 def _open_month_lines(summary: Balance, currency: str) -> list[str]:
@@ -59,8 +101,10 @@ def _open_month_lines(summary: Balance, currency: str) -> list[str]:
 
 HELP = Help(
     USAGE,
-    ("/balance acme", "/hourglass balance acme"),
-    note="Hour blocks, what is left, and this month's billed time and overage.",
+    ("/balance acme", "/balance acme chart"),
+    note="Hour blocks, what is left, and this month's billed time and overage; `chart` "
+    "uploads a picture of each block's hours over time, projected to run-out (`/hourglass "
+    "balance acme` works too).",
 )
 
 listener = subcommands({}, f"Usage: `{USAGE}`.", fallback=(balance, AGENT, USAGE), help=HELP)

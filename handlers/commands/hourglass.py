@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,8 @@ from bot.billing import hours as hour_blocks
 from bot.parsing import UNIT_WORDS, InputError, parse_date, parse_month, split_options
 from bot.policy.model import provider_today
 from bot.reports import issued as issued_statements
+from bot.reports.pdf import statement_pdf
+from bot.reports.statement import Statement
 from bot.roles import AGENT, MANAGER
 from bot.units import format_minutes, plural
 from handlers.channel_check import channel_checker
@@ -32,6 +35,7 @@ from handlers.commands.customer_edit import channel_option, seats_option
 from handlers.commands.customer_set import USAGE as USAGE_CUSTOMER_SET
 from handlers.commands.customer_set import customer_set
 from handlers.common import CommandCall, Listener, Reply, reads, subcommands, text_blocks
+from handlers.files import Destination, Outgoing, sender
 from store.models import Customer
 
 log = logging.getLogger("hourglass." + __name__)
@@ -45,14 +49,14 @@ USAGE_CUSTOMER_ADD = (
     "/hourglass customer add <name> plan=<plan> [channel=<#channel>] [team=<#channel>] [seats=<n>]"
 )
 USAGE_HOURS_ADD = "/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]"
-USAGE_REPORT = "/hourglass report <customer> [YYYY-MM] [issue]"
+USAGE_REPORT = "/hourglass report <customer> [YYYY-MM] [issue] [pdf]"
 
 HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blocks and SLAs.
 *Time and calls* (agents)
 • `/log <duration> <customer> [1on1|general] [activity] [on <date>] [note…]` · `/log list [@agent] [on <date>]`
 • `/timer start <customer> <caller> [note…]` · `/timer stop [q=1-5] [note…]` · `/timer status` · `/timer discard`
 • `/call <duration> <customer> <caller> [on <date>] [note…]` · `/call list [@agent] [on <date>]`
-• `/balance <customer>`
+• `/balance <customer> [chart]`
 *Sessions and tickets* (agents)
 • `/book <customer> <date time> <duration> [@engineer…] [extra] [training]` · `/book list [customer]` · `/book cancel|noshow <id>` · `/book move <id> <date> <time>`
 • `/ticket open <customer> <priority> <subject…> [opened <date time>]` · `/ticket respond|pause|resume|resolve|why <id>` · `/ticket list [customer]`
@@ -70,7 +74,7 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]` · `/hourglass hours list <customer>`
 • `/hourglass role add <@user> agent|manager` · `/hourglass role remove <@user>` · `/hourglass role list`
 *Reports* (managers)
-• `/hourglass report <customer> [YYYY-MM] [issue]` (`issue` freezes an ended month) · `/hourglass sla [customer] [YYYY-MM]`
+• `/hourglass report <customer> [YYYY-MM] [issue] [pdf]` (`issue` freezes an ended month; `pdf` sends an invoice-ready PDF) · `/hourglass sla [customer] [YYYY-MM]` · `/hourglass sla <customer> chart` (12 months against the goal)
 • `/hourglass alerts failed` (lost channels and alerts Slack would not take, with the reason)
 *Where `/log` and the others are taken*, the same commands work after `/hourglass`: `/hourglass log …`, `/hourglass call …`, `/hourglass book …`, `/hourglass timer …`, `/hourglass balance …`, `/hourglass ticket …` (e.g. `/hourglass log 30m acme`).
 Examples: `/hourglass hours add acme 10h purchased 2026-11-02`, `/hourglass report acme 2026-11 issue`.
@@ -192,9 +196,13 @@ def hours_add(call: CommandCall) -> Reply:
     )
 
 
-def _report_request(call: CommandCall) -> tuple[str, int, int, bool]:
-    """`<customer> [YYYY-MM] [issue]`: the customer, the month, and whether to issue it."""
+def _report_request(call: CommandCall) -> tuple[str, int, int, bool, bool]:
+    """`<customer> [YYYY-MM] [issue] [pdf]`: the customer, the month, whether to issue it,
+    and whether to send a PDF (else the CSV)."""
     tokens = list(call.tokens)
+    as_pdf = len(tokens) > 1 and tokens[-1].lower() == "pdf"
+    if as_pdf:
+        tokens.pop()
     to_issue = len(tokens) == 3 and tokens[2].lower() == "issue"
     if to_issue:
         tokens.pop()
@@ -207,11 +215,11 @@ def _report_request(call: CommandCall) -> tuple[str, int, int, bool]:
     else:
         local = call.now.astimezone(call.policy.timezone)
         year, month = local.year, local.month
-    return tokens[0], year, month, to_issue
+    return tokens[0], year, month, to_issue, as_pdf
 
 
 def report(call: CommandCall) -> Reply:
-    name, year, month, to_issue = _report_request(call)
+    name, year, month, to_issue, as_pdf = _report_request(call)
     customer = customer_service.get_customer(call.db, name)
     heading = ""
     if to_issue:
@@ -227,6 +235,10 @@ def report(call: CommandCall) -> Reply:
             call.db, call.policy, customer, year, month, call.now
         )
     statement = month_report.statement
+    if as_pdf:
+        return Reply(
+            heading + month_report.render("text"), after_commit=[_pdf_sender(call, statement)]
+        )
     client, user_id, content = call.client, call.user_id, month_report.render("csv")
     filename = f"hourglass-{customer.name}-{statement['month']}.csv"
 
@@ -246,6 +258,23 @@ def report(call: CommandCall) -> Reply:
         return f"_CSV sent to you as `{filename}` in a direct message._"
 
     return Reply(heading + month_report.render("text"), after_commit=[send_csv])
+
+
+def _pdf_sender(call: CommandCall, statement: Statement) -> Callable[[], str]:
+    """The PDF, drawn after the ack from the statement the reply shows, sent to the manager's
+    DM as the CSV is (a statement names callers under review: internal)."""
+    policy, name, month = call.policy, statement["customer"], statement["month"]
+
+    def make() -> Outgoing:
+        return Outgoing(
+            content=statement_pdf(statement, policy.name, policy.timezone),
+            filename=f"hourglass-{name}-{month}.pdf",
+            title=f"Statement {name} {month}",
+            comment=f"Statement for {name}, {month} (PDF)",
+            what="The PDF statement",
+        )
+
+    return sender(call.client, call.user_id, Destination(None), make)
 
 
 @reads

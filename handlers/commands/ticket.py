@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from bot import customers as customer_service
 from bot.parsing import InputError, parse_datetime
-from bot.roles import AGENT
+from bot.roles import AGENT, MANAGER
 from bot.sla import tickets as ticket_service
 from bot.sla.eventlog import EventKind
 from bot.sla.explain import escape, explain, format_duration, format_when
 from bot.text import is_digits
+from handlers.commands import sla as sla_command
 from handlers.common import CommandCall, Handler, Reply, reads, subcommands, text_blocks
 from handlers.help import Help
 from handlers.paging import paged_reply
@@ -19,10 +20,12 @@ from handlers.views.ticket_lines import opened_text, summary_lines
 USAGE_OPEN = "/ticket open <customer> <priority> <subject…> [opened <date time>]"
 USAGE_ID = "/ticket {verb} <ticket-id>"
 USAGE_LIST = "/ticket list [customer]"
+USAGE_REPORT = "/ticket report <customer> [YYYY-MM] | /ticket report <customer> chart"
 LIST_COMMAND = "/ticket list"
 HELP = (
     "Try `/ticket open <customer> <priority> <subject…>`, "
-    "`/ticket respond|pause|resume|resolve|reopen|why <id>` or `/ticket list [customer]`; "
+    "`/ticket respond|pause|resume|resolve|reopen|why <id>`, `/ticket list [customer]` or "
+    "`/ticket report <customer>`; "
     "`/ticket` alone opens a form."
 )
 
@@ -131,6 +134,15 @@ def list_(call: CommandCall) -> Reply:
 
 
 @reads
+def report(call: CommandCall) -> Reply:
+    """A customer's SLA month, as `/hourglass sla <customer>` gives it: this month's
+    attainment, error budget and projection (issue 13)."""
+    if not call.tokens or is_digits(call.tokens[0][:1]):
+        raise InputError("give a customer")
+    return sla_command.sla(call)
+
+
+@reads
 def open_form(call: CommandCall) -> Reply:
     """`/ticket` alone opens the *Open a ticket* form, once the command's transaction is over
     (as `/log` alone opens *Log time*)."""
@@ -141,7 +153,7 @@ def open_form(call: CommandCall) -> Reply:
 TICKET_HELP = Help(
     USAGE_OPEN,
     ("/ticket open acme priority Login page returns 500", "/ticket resolve 12"),
-    ("/ticket respond|pause|resume|resolve|reopen|why <ticket-id>", USAGE_LIST),
+    ("/ticket respond|pause|resume|resolve|reopen|why <ticket-id>", USAGE_LIST, USAGE_REPORT),
     "`/ticket` alone opens a form. `opened` takes a date and time: `opened yesterday 3pm`, "
     "`opened 2026-11-27 15:00`.",
 )
@@ -176,6 +188,8 @@ ROUTES = {
     ),
     "why": (why, AGENT, USAGE_ID.format(verb="why")),
     "list": (list_, AGENT, USAGE_LIST),
+    # `chart` after the customer: the last 12 months against the goal, as a picture.
+    "report": (report, MANAGER, USAGE_REPORT),
 }
 
 listener = subcommands(ROUTES, HELP, help=TICKET_HELP)

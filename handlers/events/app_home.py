@@ -22,7 +22,7 @@ from bot.blocks import SURFACE_BLOCKS, actions, button, paginate, section, secti
 from bot.calls import calls, timers
 from bot.calls.fair_use import format_call_time, format_running
 from bot.policy.model import Policy, provider_today
-from bot.reports.at_risk import at_risk_lines
+from bot.reports.at_risk import CHART_BALANCE, at_risk_lines, forecast_risks
 from bot.roles import MANAGER, role_of
 from bot.units import format_minutes, plural
 from handlers.commands import alerts_failed
@@ -113,6 +113,7 @@ def _listed(lines: list[str], total: str) -> list[dict[str, Any]]:
 HOME_SECTIONS: list[HomeSection] = [timer_section, calls_today_section, time_today_section]
 PARKED_SHOWN = 3  # parked alerts listed on a manager's Home; the rest are counted
 AT_RISK_BLOCKS, AT_RISK_CHARS = 8, 1_500  # a manager's at-risk list; past it "… and N more"
+FORECAST_SHOWN = 10  # customers the forecasts flag, each with its Chart button
 
 
 def manager_section(db: Session, policy: Policy, now: datetime, tz: ZoneInfo) -> list[dict]:
@@ -132,7 +133,28 @@ def manager_section(db: Session, policy: Policy, now: datetime, tz: ZoneInfo) ->
         blocks.extend(
             paginate("", risky, max_blocks=AT_RISK_BLOCKS, max_chars=AT_RISK_CHARS).blocks
         )
-    return [*blocks, {"type": "divider"}]
+    return [*blocks, *forecast_section(db, policy, now), {"type": "divider"}]
+
+
+def forecast_section(db: Session, policy: Policy, now: datetime) -> list[dict[str, Any]]:
+    """What the forecasts see coming (issue 13): forfeit risk, SLA budget, fair-use review,
+    most urgent first, one section per customer with a Chart button."""
+    risks = forecast_risks(db, policy, now)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Ahead: forecasts at risk"}}
+    ]
+    if not risks:
+        blocks.append(
+            section("No block projected to forfeit, SLA budget spent or caller in review.")
+        )
+        return blocks
+    for risk in risks[:FORECAST_SHOWN]:
+        block = section(f"*{risk.customer}*\n" + "\n".join(f"• {r}" for r in risk.reasons))
+        block["accessory"] = button(CHART_BALANCE, "Chart", risk.customer)
+        blocks.append(block)
+    if len(risks) > FORECAST_SHOWN:
+        blocks.append(section(f"… and {len(risks) - FORECAST_SHOWN} more."))
+    return blocks
 
 
 def quick_actions() -> dict[str, Any]:

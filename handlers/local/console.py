@@ -11,9 +11,11 @@ import dataclasses
 import json
 import re
 import secrets
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -90,8 +92,12 @@ class LocalSlack:
         clock: Clock,
         *,
         echo: Callable[[str], object] = print,
+        files_dir: Path | None = None,
     ) -> None:
         self.echo = echo
+        # Where files the app uploads (charts, PDF statements) are saved; a new temporary
+        # directory when the first one comes, unless given.
+        self.files_dir = files_dir
         self.secret = secrets.token_hex(16)
         self.standin = SlackStandIn(on_call=self._show).start()
         self.settings = dataclasses.replace(
@@ -121,9 +127,26 @@ class LocalSlack:
         )
 
     def _show(self, call: ApiCall) -> None:
+        if call.method == "files.completeUploadExternal":
+            for path, title in self._save(call):
+                self.echo(f"  → file {title} shared in {call.params.get('channel_id')}: {path}")
+            return
         line = describe_call(call)
         if line:
             self.echo(line)
+
+    def _save(self, call: ApiCall) -> list[tuple[Path, str]]:
+        """Each file of an upload, written to `files_dir` under the name the app gave it."""
+        if self.files_dir is None:
+            self.files_dir = Path(tempfile.mkdtemp(prefix="hourglass-files-"))
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        saved = []
+        for item in call.params.get("files") or []:
+            name, content = self.standin.upload(str(item.get("id")))
+            path = self.files_dir / (Path(name).name or f"{item.get('id')}.bin")
+            path.write_bytes(content)
+            saved.append((path, str(item.get("title") or path.name)))
+        return saved
 
     def command(self, line: str, user_id: str, channel_id: str = "CCONSOLE") -> dict[str, Any]:
         name, text = split_command_line(line)

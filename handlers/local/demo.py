@@ -21,6 +21,9 @@ from bot.clock import FixedClock
 from bot.customers import get_customer
 from bot.errors import ConfigError
 from bot.policy.loader import default_policy_text, load_policy, parse_policy
+from bot.reports.at_risk import CHART_BALANCE
+from bot.reports.issued import monthly_statement
+from bot.reports.pdf import statement_pdf
 from bot.reports.policy_record import check_recorded
 from bot.reports.rerate import rerate
 from bot.reports.statement import build_statement
@@ -461,6 +464,74 @@ def chapter_corrections(demo: Demo) -> None:
     demo.run("/hourglass history hooli", MANAGER)
 
 
+DIGEST_CHANNEL = """
+[insights]                    # issue 13: the managers' weekly digest, Mondays 09:00
+digest_channel = "CMANAGERS"
+"""
+
+
+def chapter_forecasts(demo: Demo) -> None:
+    demo.say("Looking ahead (issue 13): burn rate, run-out, forfeit, SLA error budget, digest")
+    demo.at(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))  # a Monday, at the digest's time
+    print("$ cat >> policy.toml" + textwrap.indent(DIGEST_CHANNEL, "   "))
+    demo.local.standin.add_channel("CMANAGERS", "managers")
+    demo.local.restart(
+        parse_policy(
+            default_policy_text()
+            + DECEMBER_RATE.replace("120", "130")  # as re-rated in the last chapter
+            + DIGEST_CHANNEL,
+            "policy.toml",
+        )
+    )
+    demo.say("/balance ends with a forecast at the last 8 weeks' billed time")
+    demo.run("/balance acme")
+    demo.run("/balance hooli")
+    demo.say("The SLA report: this month's attainment, error budget and projected month end")
+    demo.run("/ticket open acme priority Export fails opened 2026-12-07 01:00")
+    demo.run("/ticket respond #8")  # eight hours: past the 6h goal
+    demo.run("/ticket report acme", MANAGER)
+    demo.say(
+        "The clock: forfeit_risk and sla_budget go to the team's channel only, and the weekly "
+        "digest to the managers' channel, each once"
+    )
+    demo.sweep()
+    demo.sweep()
+    demo.say("A manager's App Home: customers at risk, most urgent first, each with a Chart button")
+    demo.local.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"}, "EvDEMOHOME1")
+    view = demo.local.standin.calls_to("views.publish")[-1].params["view"]
+    for block in view["blocks"]:
+        accessory = block.get("accessory") or {}
+        if accessory.get("action_id") == CHART_BALANCE:
+            print(textwrap.indent(f"{block['text']['text']}   [Chart]", "   "))
+
+
+def chapter_charts_and_pdf(demo: Demo) -> None:
+    """Issue 13 items 3 and 5: charts and an invoice-ready PDF, written to files here (the
+    console's stand-in saves what the app uploads and prints the path)."""
+    demo.say("Charts in Slack: hours left per block, projected to run-out (dashed)")
+    demo.run("/balance acme chart", AGENT, channel="CACMETEAM")
+    demo.say("Asked in acme's own channel (shared with them): the chart goes to a DM instead")
+    demo.run("/balance acme chart", AGENT, channel="CACME01")
+    demo.say("Chart pressed on App Home (no channel there): the chart comes by direct message")
+    print(f"{_who(MANAGER)}> [presses Chart beside acme on App Home]")
+    print(textwrap.indent(demo.local.action(CHART_BALANCE, "acme", MANAGER), "   "))
+    demo.say("The SLA goal month by month, the last 12 months against the goal line")
+    demo.run("/ticket report acme chart", MANAGER, channel="CACMETEAM")
+    demo.say("An invoice-ready PDF statement, from Slack and from the shell")
+    demo.run("/hourglass report acme 2026-11 pdf", MANAGER, channel="CACMETEAM")
+    folder = demo.local.files_dir or Path(tempfile.mkdtemp(prefix="hourglass-files-"))
+    path = folder / "acme-2026-11.pdf"
+    print(f"$ hourglass report --customer acme --month 2026-11 --format pdf --output {path}")
+    policy = demo.local.policy
+    with demo.database.session() as db:
+        month = monthly_statement(db, policy, get_customer(db, "acme"), 2026, 11, demo.clock.now())
+    path.write_bytes(statement_pdf(month.statement, policy.name, policy.timezone))
+    print(
+        f"   hourglass: statement written to {path} (amount due "
+        f"{month.statement['amount']} {month.statement['currency']}, as the JSON says)"
+    )
+
+
 CHAPTERS = [
     chapter_foundation,
     chapter_time,
@@ -470,6 +541,8 @@ CHAPTERS = [
     chapter_bookings,
     chapter_policy_versions,
     chapter_corrections,
+    chapter_forecasts,
+    chapter_charts_and_pdf,
 ]
 
 

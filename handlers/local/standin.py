@@ -38,6 +38,18 @@ class ApiCall:
     )  # when it arrived, by the stand-in's clock
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file shared through files_upload_v2: the three calls it makes, put together."""
+
+    id: str
+    channel: str
+    filename: str
+    title: str
+    comment: str
+    content: bytes
+
+
 @dataclass
 class StandInUser:
     id: str
@@ -95,6 +107,8 @@ class SlackStandIn:
     def __post_init__(self) -> None:
         self.calls: list[ApiCall] = []
         self.uploads: dict[str, bytes] = {}
+        self._upload_names: dict[str, str] = {}  # file id -> filename asked for
+        self._completed: list[dict[str, Any]] = []  # files.completeUploadExternal that worked
         self.responses: list[dict[str, Any]] = []  # what was sent to response_url
         self.responses_to: dict[str, list[dict[str, Any]]] = {}  # the same, by URL key
         self._failures: dict[str, list[_Failure]] = {}
@@ -255,10 +269,41 @@ class SlackStandIn:
             if channel is None or call.params.get("channel") == channel
         ]
 
+    def upload(self, file_id: str) -> tuple[str, bytes]:
+        """The filename asked for and the bytes posted for one file id (empty if none)."""
+        with self._lock:
+            return self._upload_names.get(file_id, ""), self.uploads.get(file_id, b"")
+
+    def files(self, channel: str | None = None) -> list[UploadedFile]:
+        """Files shared by a files.completeUploadExternal that worked (optionally into one
+        channel), with the bytes posted to their upload URL."""
+        shared = []
+        with self._lock:
+            completed = list(self._completed)
+        for params in completed:
+            where = str(params.get("channel_id", ""))
+            if channel is not None and where != channel:
+                continue
+            for item in params.get("files") or []:
+                file_id = str(item.get("id"))
+                name, content = self.upload(file_id)
+                shared.append(
+                    UploadedFile(
+                        file_id,
+                        where,
+                        name,
+                        str(item.get("title") or ""),
+                        str(params.get("initial_comment") or ""),
+                        content,
+                    )
+                )
+        return shared
+
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
             self.uploads.clear()
+            self._completed.clear()
             self.responses.clear()
             self.responses_to.clear()
 
@@ -429,6 +474,8 @@ class SlackStandIn:
             return {"ok": True, "users": group[1]}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):08d}"
+            with self._lock:
+                self._upload_names[file_id] = str(params.get("filename", ""))
             return {
                 "ok": True,
                 "file_id": file_id,
@@ -436,6 +483,8 @@ class SlackStandIn:
             }
         if method == "files.completeUploadExternal":
             files = params.get("files") or []
+            with self._lock:
+                self._completed.append(params)
             return {
                 "ok": True,
                 "files": [{"id": f.get("id"), "title": f.get("title")} for f in files],

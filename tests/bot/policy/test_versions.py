@@ -107,3 +107,10 @@ def test_roles_and_reminders_may_change_at_any_time():
         }
     )
     assert before == {"provider": {"hourly_rate": "90"}}
+
+
+def test_the_forecasts_alerts_and_digest_may_change_at_any_time():
+    """[insights] (issue 13) says when forecasts alert and where the digest goes: no figure
+    changes, so setting a digest channel never needs a re-rate."""
+    with_digest = {"provider": {"hourly_rate": "90"}, "insights": {"digest_channel": "CMGR"}}
+    assert recorded_form(with_digest) == {"provider": {"hourly_rate": "90"}}

@@ -151,7 +151,7 @@ def test_a_month_that_has_not_ended_or_bad_words_cannot_issue(acme, line, messag
     reply = acme.command(line, MANAGER)
     first, usage = reply.text.split("\n")
     assert first.startswith(":warning:") and message.lower() in first.lower()
-    assert usage == "Usage: `/hourglass report <customer> [YYYY-MM] [issue]`"
+    assert usage == "Usage: `/hourglass report <customer> [YYYY-MM] [issue] [pdf]`"
     assert issued_rows(acme) == []
 
 

@@ -97,3 +97,35 @@ def test_a_managers_home_lists_the_first_parked_alerts(slack):
     assert joined.count("not delivered: `channel_not_found`") == 3
     assert "… and 2 more." in joined
     assert "channel_not_found" not in "\n".join(home_texts(slack))
+
+
+# --- what the forecasts see coming (issue 13 item 6) ---------------------------------------
+
+
+def test_a_managers_home_lists_forecast_risks_most_urgent_first_with_chart_buttons(slack):
+    for name in ("acme", "globex", "initech", "umbrella"):
+        slack.command(f"/hourglass customer add {name} plan=professional", MANAGER)
+    # globex: no use, 10h expire in 10 days: all projected to be forfeited.
+    slack.command("/hourglass hours add globex 10 purchased 2026-09-01", MANAGER)
+    # initech: its only ticket answered 9h after opening, past the 6h goal: lost (0 days).
+    slack.command("/ticket open initech priority Slow opened today 01:00")
+    slack.command("/ticket respond 1")
+    # acme: jane at 50m on the 20th is already over 45m, and on pace for 75m by the 30th:
+    # past the 60m review limit (0 days: it is already happening).
+    slack.command("/call 50m acme jane")
+    slack.command("/hourglass hours add umbrella 10", MANAGER)  # far from expiry: no risk
+    assert slack.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"}).status == 200
+    view = slack.standin.calls_to("views.publish")[-1].params["view"]
+    heads = [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
+    assert "Ahead: forecasts at risk" in heads
+    flagged = [
+        b for b in view["blocks"] if b.get("accessory", {}).get("action_id") == "chart_balance"
+    ]
+    assert [b["accessory"]["value"] for b in flagged] == ["acme", "initech", "globex"]
+    texts = [b["text"]["text"] for b in flagged]
+    assert "jane projected into fair-use review" in texts[0]
+    assert "SLA goal lost for the month" in texts[1]
+    assert "block #1: 10.00h projected to be forfeited on 2026-11-30" in texts[2]
+    assert all(b["accessory"]["text"]["text"] == "Chart" for b in flagged)
+    agent_view_texts = home_texts(slack)
+    assert not any("forecasts at risk" in t for t in agent_view_texts)
