@@ -23,7 +23,6 @@ from bot.units import format_minutes, plural
 from store.models import Customer, HourBlock
 from store.repositories.core import Alerts, Customers, HourBlocks
 from store.repositories.insights import RuleMarks, customers_with_tickets, data_revision
-from store.repositories.sla import Tickets
 
 FORFEIT_RISK, SLA_BUDGET = "forfeit_risk", "sla_budget"
 CLEARED, EXPIRED = "cleared", "expired"
@@ -187,14 +186,6 @@ def budget_at_risk(policy: Policy, outlook: SlaOutlook) -> bool:
     if outlook.decided == 0:
         return False
     return outlook.lost or outlook.budget <= policy.insights.sla_budget_alert_at
-
-
-def has_tickets_this_month(db: Session, policy: Policy, customer: Customer, now: datetime) -> bool:
-    today = provider_today(policy, now)
-    start, end = month_bounds(today.year, today.month, policy.timezone)
-    return bool(
-        Tickets.for_customer(db, customer.id, opened_from=start, opened_before=end, limit=1)
-    )
 
 
 def sla_budget_text(customer: Customer, month: SlaMonth) -> str:
