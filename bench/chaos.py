@@ -56,15 +56,17 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 import bot.features  # noqa: F401 - registers the charge sources, as app.py does
 from bot import customers
@@ -72,6 +74,7 @@ from bot.clock import FixedClock
 from bot.parsing import parse_month
 from bot.policy.loader import load_policy
 from bot.reports import issued
+from handlers.local.socket_mode import SocketModeStandIn
 from handlers.local.standin import CHAOS_KINDS, SlackStandIn, event_callback, signed_headers
 from handlers.local.standin import slash_command_body as command_body
 from store.db import Database, migrate
@@ -202,16 +205,25 @@ def workload(seed: int, worker: int, today: datetime) -> Iterator[Step]:
 
 class Replicas:
     """Round-robin over the replicas' ports; a refused connection (a replica restarting)
-    goes to the next one, as a load balancer's health check would make it."""
+    goes to the next one, as a load balancer's health check would make it. In Socket Mode,
+    the same requests as envelopes on the app's WebSocket."""
 
-    def __init__(self, ports: list[int], ack_timeout: float):
-        self.ports, self.ack_timeout = ports, ack_timeout
+    def __init__(
+        self,
+        ports: list[int],
+        ack_timeout: float,
+        socket_mode: SocketModeStandIn | None = None,
+    ):
+        self.ports, self.ack_timeout, self.socket_mode = ports, ack_timeout, socket_mode
         self._turn = itertools.count()
         self._lock = threading.Lock()
 
     def post(self, body: str, headers: dict[str, str], stop: threading.Event) -> bytes | None:
-        """The body of a 200 answer; None if the request was sent and not answered in time
-        (or answered otherwise): not acknowledged."""
+        """The body of a 200 answer (in Socket Mode, the ack's payload); None if the
+        request was sent and not answered in time (or answered otherwise): not
+        acknowledged."""
+        if self.socket_mode is not None:
+            return self._envelope(self.socket_mode, body, headers, stop)
         with self._lock:
             first = next(self._turn)
         for attempt in itertools.count():
@@ -236,6 +248,27 @@ class Replicas:
             finally:
                 connection.close()
         return None  # pragma: no cover - the loop only ends by returning
+
+    def _envelope(
+        self,
+        socket_mode: SocketModeStandIn,
+        body: str,
+        headers: dict[str, str],
+        stop: threading.Event,
+    ) -> bytes | None:
+        if headers.get("content-type") == "application/json":
+            kind, payload = "events_api", json.loads(body)
+            retry = int(headers.get("x-slack-retry-num") or 0)
+        else:
+            kind, payload, retry = "slash_commands", dict(parse_qsl(body)), 0
+        waited = 0
+        while not socket_mode.is_connected():  # no app connected: Slack cannot deliver it
+            if stop.is_set() and waited > 200:
+                return None
+            time.sleep(0.1)
+            waited += 1
+        ack = socket_mode.send(kind, payload, timeout=self.ack_timeout, retry_attempt=retry)
+        return None if ack is None else json.dumps(ack).encode()
 
 
 def reply_text(answer: bytes | None) -> str:
@@ -344,11 +377,13 @@ class Process:
     env: dict[str, str]
     log: Path
     port: int | None = None
+    ready: Callable[[], bool] | None = None  # a Socket Mode replica: it has connected
     process: subprocess.Popen | None = None
     lines: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=400))
     leading: list[tuple[float, int]] = field(default_factory=list)  # (monotonic, pid)
 
     def start(self) -> None:
+        self.started = time.monotonic()
         self.process = subprocess.Popen(
             self.command,
             cwd=ROOT,
@@ -372,6 +407,10 @@ class Process:
                     self.leading.append((now, int(found.group(1))))
 
     @property
+    def is_clock(self) -> bool:
+        return self.name.startswith("clock")
+
+    @property
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
@@ -382,21 +421,32 @@ class Process:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def terminate(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
+        self.terminate()
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.kill()
 
     def wait_healthy(self, deadline: float) -> bool:
-        """A replica answers /healthz (its worker has booted); a clock is simply running."""
+        """A replica answers /healthz (its worker has booted), a Socket Mode one has
+        connected; a clock is simply running."""
         assert self.process is not None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 return False
+            if self.ready is not None:
+                if self.ready():
+                    return True
+                time.sleep(0.1)
+                continue
             if self.port is None:
                 return True
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
@@ -412,14 +462,41 @@ class Process:
         return False
 
 
+def _connected_again(socket_mode: SocketModeStandIn) -> Callable[[], bool]:
+    """Ready once a connection newer than those when it was called is open: one `ready`
+    per start, so a restarted replica is ready only when it has connected again."""
+    state = {"seen": socket_mode.connected}
+
+    def ready() -> bool:
+        if socket_mode.connected > state["seen"] and socket_mode.is_connected():
+            state["seen"] = socket_mode.connected
+            return True
+        return False
+
+    return ready
+
+
 class Fleet:
     """Two replicas and two clocks; kills one now and then and starts it again."""
 
-    def __init__(self, env: dict[str, str], folder: Path):
+    def __init__(
+        self, env: dict[str, str], folder: Path, socket_mode: SocketModeStandIn | None = None
+    ):
         web_env = {**env, "HOURGLASS_CLOCK": "off"}
         clock_env = {**env, "HOURGLASS_SWEEP_SECONDS": str(SWEEP_SECONDS), "LOG_LEVEL": "INFO"}
         self.members: list[Process] = []
-        for n in range(2):
+        if socket_mode is not None:  # one `hourglass run` in Socket Mode, its clock off
+            socket_env = {**web_env, "SLACK_APP_TOKEN": "xapp-chaos", "LOG_LEVEL": "INFO"}
+            self.members.append(
+                Process(
+                    "socket-0",
+                    [*CLI, "run"],
+                    socket_env,
+                    folder / "socket-0.log",
+                    ready=_connected_again(socket_mode),
+                )
+            )
+        for n in range(0 if socket_mode is not None else 2):
             port = free_port()
             command = [sys.executable, "-m", "gunicorn", "app:wsgi"]
             command += ["--config", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"]
@@ -460,27 +537,29 @@ class Fleet:
         """A kill every `every` seconds, counted from kill to kill (a restart's time
         included), of a seeded choice among `victims` (web, clock or all)."""
         rng = random.Random(f"{seed}:kills")
-        chosen = [m for m in self.members if victims == "all" or m.name.startswith(victims)]
+        chosen = [m for m in self.members if victims == "all" or (victims == "clock") == m.is_clock]
         due = time.monotonic() + every
         while not stop.wait(max(0.0, due - time.monotonic())):
             self.kill_and_restart(rng.choice(chosen))
             due += every
 
     def stop(self) -> None:
+        for member in self.members:  # all at once: each may take its graceful seconds
+            member.terminate()
         for member in self.members:
             member.stop()
 
     def handovers(self) -> list[float] | None:
         """Seconds from each kill of the leading clock to the next `leading` line; None if
         no clock ever said it leads."""
-        clocks = [m for m in self.members if m.port is None]
+        clocks = [m for m in self.members if m.is_clock]
         leading = sorted(event for clock in clocks for event in clock.leading)
         if not leading:
             return None
         found = []
         for killed_at, name, pid in self.kills:
             if not name.startswith("clock"):
-                continue
+                continue  # a replica
             before = [p for t, p in leading if t <= killed_at]
             if not before or before[-1] != pid:
                 continue  # it was not the leader
@@ -493,16 +572,19 @@ class Fleet:
 
 
 @contextmanager
-def fresh_database(postgres_url: str, purpose: str) -> Iterator[str]:
-    """A Postgres database for this run only, dropped after."""
+def fresh_database(postgres_url: str, purpose: str, template: str | None = None) -> Iterator[str]:
+    """A migrated Postgres database for this run only, dropped after; a copy of `template`'s
+    (a database no one is connected to) if given."""
     base = make_url(postgres_url)
     name = f"hourglass_chaos_{purpose}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         url = base.set(database=name).render_as_string(hide_password=False)
-        migrate(url)
+        if not template:
+            migrate(url)
         yield url
     finally:
         with admin.connect() as connection:
@@ -735,11 +817,10 @@ def check_alerts(records: Records, standin: SlackStandIn, expected: Counter[str]
 def replay(
     url: str, seeded_at: datetime, sent: list[Sent], records: Records, end: datetime
 ) -> Counter[str]:
-    """The same commands on a fresh database in this process, one at a time, each at the
-    instant the chaos run recorded it, with a quiet Slack; then one sweep at `end`. Replays
-    what was acknowledged as recorded, and what was not acknowledged but recorded all the
-    same. The alert kinds it raised."""
-    seed_database(url, seeded_at)
+    """The same commands on a fresh database (`url`, seeded as the chaos run's was) in this
+    process, one at a time, each at the instant the chaos run recorded it, with a quiet
+    Slack; then one sweep at `end`. Replays what was acknowledged as recorded, and what was
+    not acknowledged but recorded all the same. The alert kinds it raised."""
     policy = load_policy(None)
     database = Database(url)
     clock = FixedClock(seeded_at)
@@ -823,15 +904,26 @@ def months_touched(today: datetime, sent: list[Sent]) -> list[str]:
 
 def run(args: argparse.Namespace, folder: Path) -> bool:
     seeded_at = datetime.now(UTC).replace(microsecond=0)
+    web = (
+        "1 Socket Mode replica (hourglass run)"
+        if args.socket_mode
+        else "2 web replicas (gunicorn, 1 worker x 4 threads)"
+    )
     print(
-        f"chaos: {args.minutes:g} min, seed {args.seed}, 2 web replicas (gunicorn, 1 worker x 4 "
-        f"threads) and 2 clocks (sweep every {SWEEP_SECONDS:g} s) on one Postgres; kill -9 every "
+        f"chaos: {args.minutes:g} min, seed {args.seed}, {web} and 2 clocks (sweep every {SWEEP_SECONDS:g} s) on one Postgres; kill -9 every "
         f"{args.kill_every:g} s ({args.kill}); {args.fail_share:.0%} of Web API calls fail; {os.cpu_count()} CPUs",
         flush=True,
     )
     began = time.monotonic()
-    with fresh_database(args.postgres_url, "run") as url, SlackStandIn() as standin:
+    with ExitStack() as stack:
+        url = stack.enter_context(fresh_database(args.postgres_url, "run"))
         seed_database(url, seeded_at)
+        # The replay's database: a copy of the seeded one, taken before anyone connects.
+        quiet_url = stack.enter_context(fresh_database(args.postgres_url, "replay", url))
+        standin = stack.enter_context(SlackStandIn())
+        socket_standin = stack.enter_context(SocketModeStandIn())
+        socket_mode = socket_standin if args.socket_mode else None
+        standin.socket_mode_url = socket_standin.url
         prepare_standin(standin)
         env = {
             "DATABASE_URL": url,
@@ -839,7 +931,7 @@ def run(args: argparse.Namespace, folder: Path) -> bool:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": standin.base_url,
         }
-        fleet = Fleet(env, folder)
+        fleet = Fleet(env, folder, socket_mode)
         fleet.start()
         started = time.monotonic()
         try:
@@ -847,7 +939,7 @@ def run(args: argparse.Namespace, folder: Path) -> bool:
             standin.chaos(
                 args.fail_share, seed=args.seed, hang=CLIENT_TIMEOUT + 1, kinds=args.faults
             )
-            replicas = Replicas(fleet.ports, args.ack_timeout)
+            replicas = Replicas(fleet.ports, args.ack_timeout, socket_mode)
             driver = Driver(replicas, args.seed, seeded_at, standin, args.pace)
             threads = driver.run()
             stop_kills = threading.Event()
@@ -861,12 +953,17 @@ def run(args: argparse.Namespace, folder: Path) -> bool:
             stop_kills.set()
             killer.join()
             standin.calm()
+            backlog = delivered(url)[1]
             faults = dict(standin.faults)
             exposed = sum(1 for c in standin.calls[calls_before:] if c.method != "auth.test")
             driver.stop.set()
             for thread in threads:
                 thread.join()
-            print(f"faults stopped; draining (up to {args.drain_seconds:g} s)", flush=True)
+            print(
+                f"faults stopped with {backlog} alerts not yet delivered; draining (up to "
+                f"{args.drain_seconds:g} s)",
+                flush=True,
+            )
             drained, drain_seconds = drain(url, args.drain_seconds)
             end = datetime.now(UTC)
         finally:
@@ -876,9 +973,8 @@ def run(args: argparse.Namespace, folder: Path) -> bool:
         tallies, problems = check_records(sent, records)
         months = months_touched(seeded_at, sent)
         chaos_statements = statements(url, months, end)
-        with fresh_database(args.postgres_url, "replay") as quiet_url:
-            expected = replay(quiet_url, seeded_at, sent, records, end)
-            quiet_statements = statements(quiet_url, months, end)
+        expected = replay(quiet_url, seeded_at, sent, records, end)
+        quiet_statements = statements(quiet_url, months, end)
         alerts = check_alerts(records, standin, expected)
     print(
         f"time: start-up {started - began:.0f} s, faults {args.minutes * 60:.0f} s, drain "
@@ -929,7 +1025,8 @@ def report(
         print(f"  replay {key}: {json.dumps(quiet_statements[key])[:600]}")
     kinds = Counter(name.split("-")[0] for _, name, _ in fleet.kills)
     print(
-        f"kills: {len(fleet.kills)} (web {kinds['web']}, clock {kinds['clock']}), every "
+        f"kills: {len(fleet.kills)} (web {kinds['web']}, socket mode {kinds['socket']}, clock "
+        f"{kinds['clock']}), every "
         f"{args.kill_every:g} s; restarts that failed and were tried again: {fleet.failed_starts}"
     )
     handovers = fleet.handovers()
@@ -969,6 +1066,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=3.0, help="how long the faults last")
     parser.add_argument("--kill-every", type=float, default=7.0, help="seconds between kills")
     parser.add_argument("--kill", choices=["all", "web", "clock"], default="all", help="whom")
+    parser.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="one replica in Socket Mode (`hourglass run` with SLACK_APP_TOKEN) instead of two "
+        "gunicorn replicas",
+    )
     parser.add_argument("--pace", type=float, default=0.0, help="seconds between a worker's steps")
     parser.add_argument("--fail-share", type=float, default=0.2, help="Web API calls failing")
     parser.add_argument(

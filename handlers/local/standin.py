@@ -103,6 +103,9 @@ class SlackStandIn:
     # Channels scripted by a test; any other C… id is a public channel the app is not in,
     # any other G… id a private one (invisible to the app until it is invited).
     channels: dict[str, StandInChannel] = field(default_factory=dict)
+    # Where apps.connections.open sends a Socket Mode app (handlers/local/socket_mode.py);
+    # None: a URL nothing listens on.
+    socket_mode_url: str | None = None
 
     def __post_init__(self) -> None:
         self.calls: list[ApiCall] = []
@@ -245,10 +248,11 @@ class SlackStandIn:
         seed: int,
         hang: float,
         retry_after: int = 1,
-        exempt: Iterable[str] = ("auth.test",),
+        exempt: Iterable[str] = ("auth.test", "apps.connections.open"),
         kinds: Iterable[str] = CHAOS_KINDS,
     ) -> None:
-        """Answer a `share` of Web API calls (other than `exempt`) badly until `calm`: each
+        """Answer a `share` of Web API calls (other than `exempt`: what a process needs to
+        start) badly until `calm`: each
         is a seeded draw of 429 with `Retry-After: retry_after`, 500, or a hang of `hang`
         seconds (past the client's timeout) after or instead of doing the call (`kinds`: a
         subset of CHAOS_KINDS); counted in `faults`."""
@@ -500,8 +504,10 @@ class SlackStandIn:
                 "files": [{"id": f.get("id"), "title": f.get("title")} for f in files],
             }
         if method == "apps.connections.open":
-            # Nothing listens there: enough for a test to see Socket Mode reach for it.
-            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket-mode"}
+            # Unless a Socket Mode stand-in is set, nothing listens there: enough for a test
+            # to see Socket Mode reach for it.
+            url = self.socket_mode_url or f"ws://127.0.0.1:{self.port}/socket-mode"
+            return {"ok": True, "url": url}
         if method in {"views.open", "views.publish", "views.update", "views.push"}:
             return {"ok": True, "view": {"id": "V0000001", **(params.get("view") or {})}}
         return {"ok": True}

@@ -1,6 +1,7 @@
-"""bench/chaos.py on its short setting (issue 12 item 1), as CI runs it: two `gunicorn
-app:wsgi` replicas and two `hourglass clock` processes on one Postgres database, 20% of Web
-API calls failing with 429 or 500, a replica killed with SIGKILL every few seconds, and
+"""bench/chaos.py on its short setting (issue 12 items 1 and 5), as CI runs it: two
+`gunicorn app:wsgi` replicas (or one `hourglass run` in Socket Mode, against the local
+Socket Mode stand-in) and two `hourglass clock` processes on one Postgres database, 20% of
+Web API calls failing with 429 or 500, a replica killed with SIGKILL every few seconds, and
 nothing acknowledged lost or doubled, every alert posted once with its final text, and the
 statements equal to a quiet replay's. The clocks are not killed here: a killed clock's
 lease on the alert it was delivering holds it for two minutes (bot/alerts/delivery.py's
@@ -18,11 +19,12 @@ from bench import chaos
 
 
 @pytest.mark.slow
-def test_the_short_chaos_run_loses_and_doubles_nothing(postgres_url, capsys):
+@pytest.mark.parametrize("mode", [[], ["--socket-mode"]], ids=["http", "socket-mode"])
+def test_the_short_chaos_run_loses_and_doubles_nothing(postgres_url, capsys, mode):
     code = chaos.main(
         [
-            "--minutes", "0.3", "--kill-every", "3", "--kill", "web", "--faults", "429,500",
-            "--pace", "0.3", "--drain-seconds", "60", "--postgres-url", postgres_url,
+            "--minutes", "0.25", "--kill-every", "4", "--kill", "web", "--faults", "429,500",
+            "--pace", "0.3", "--drain-seconds", "60", "--postgres-url", postgres_url, *mode,
         ]
     )  # fmt: skip
     out = capsys.readouterr().out
@@ -30,7 +32,7 @@ def test_the_short_chaos_run_loses_and_doubles_nothing(postgres_url, capsys):
     assert "result: 0 lost, 0 doubled, 0 alerts missing -> PASS" in out
     kills = re.search(r"^kills: (\d+)", out, re.MULTILINE)
     failed = re.search(r"^Web API: \d+ calls during the faults, (\d+) failed", out, re.MULTILINE)
-    assert kills and int(kills.group(1)) >= 3, out
+    assert kills and int(kills.group(1)) >= 2, out
     assert failed and int(failed.group(1)) > 0, out
 
 
