@@ -12,6 +12,7 @@ tests/test_clocks_race.py kills a clock mid-post and mid-edit.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -54,3 +55,29 @@ def test_clocks_that_never_say_they_lead_report_no_handovers():
     fleet.members = [clock("clock-0", []), clock("clock-1", [])]
     fleet.kills = [(10.0, "clock-0", 100)]
     assert fleet.handovers() is None
+
+
+def sent(number: int, what: str, *, acked: bool, reply: str) -> chaos.Sent:
+    step = chaos.Step(number, what, "UCHAOS00", line=f"/log 5m acme chaos-{number}")
+    return chaos.Sent(step, what, acked, reply, datetime.now(UTC))
+
+
+def test_the_check_finds_a_lost_and_a_doubled_record_and_allows_an_unacked_one():
+    records = chaos.Records()
+    records.entries.update({2: 2, 3: 1})  # 1 lost, 2 doubled, 3 recorded though not acked
+    tallies, problems = chaos.check_records(
+        [
+            sent(1, "log", acked=True, reply="Logged 5m"),
+            sent(2, "log", acked=True, reply="Logged 5m"),
+            sent(3, "log", acked=False, reply=""),
+            sent(4, "log", acked=False, reply=""),
+        ],
+        records,
+    )
+    log = tallies["log"]
+    assert (log.sent, log.acked, log.recorded, log.lost, log.doubled) == (4, 2, 2, 1, 1)
+    assert log.unacked_recorded == 1
+    assert sorted(p.split(":")[0] for p in problems) == [
+        "DOUBLE log chaos-2",
+        "LOST log chaos-1",
+    ]
