@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import random
 import secrets
 import threading
 import time
@@ -89,6 +90,24 @@ class _Failure:
 
 
 @dataclass
+class _Chaos:
+    """A share of calls answered badly, drawn from a seeded generator (bench/chaos.py)."""
+
+    share: float
+    rng: random.Random
+    hang: float
+    retry_after: int
+    exempt: frozenset[str]
+    kinds: tuple[str, ...]
+
+
+# What a chaos draw may answer: 429 with Retry-After, 500, or a hang past the client's
+# timeout, either after doing the call (the app never hears it worked) or before (it never
+# happened).
+CHAOS_KINDS = ("429", "500", "hang-done", "hang-lost")
+
+
+@dataclass
 class SlackStandIn:
     """Answers Web API methods with canned JSON and records every request."""
 
@@ -103,6 +122,9 @@ class SlackStandIn:
     # The time each call is stamped with: the wall clock unless a test paces the outbox on
     # a fixed one (then it is that clock's, so the spacing of posts can be read off).
     clock: Callable[[], datetime] | None = None
+    # Where apps.connections.open sends a Socket Mode app (handlers/local/socket_mode.py);
+    # None: a URL nothing listens on.
+    socket_mode_url: str | None = None
 
     def __post_init__(self) -> None:
         self.calls: list[ApiCall] = []
@@ -118,6 +140,8 @@ class SlackStandIn:
         self._outages: dict[str, int] = {}
         # method -> seconds to wait before answering a call already done (Slack slow)
         self._late: dict[str, float] = {}
+        self._chaos: _Chaos | None = None
+        self.faults: dict[str, int] = dict.fromkeys(CHAOS_KINDS, 0)  # what chaos answered
         self.history = MessageLog()
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -238,6 +262,42 @@ class SlackStandIn:
         with self._lock:
             self._late.clear()
 
+    def chaos(
+        self,
+        share: float,
+        *,
+        seed: int,
+        hang: float,
+        retry_after: int = 1,
+        exempt: Iterable[str] = ("auth.test", "apps.connections.open"),
+        kinds: Iterable[str] = CHAOS_KINDS,
+    ) -> None:
+        """Answer a `share` of Web API calls (other than `exempt`: what a process needs to
+        start) badly until `calm`: each
+        is a seeded draw of 429 with `Retry-After: retry_after`, 500, or a hang of `hang`
+        seconds (past the client's timeout) after or instead of doing the call (`kinds`: a
+        subset of CHAOS_KINDS); counted in `faults`."""
+        chosen = tuple(kinds)
+        if not chosen or set(chosen) - set(CHAOS_KINDS):
+            raise ValueError(f"chaos kinds are some of {', '.join(CHAOS_KINDS)}")
+        with self._lock:
+            self._chaos = _Chaos(
+                share, random.Random(seed), hang, retry_after, frozenset(exempt), chosen
+            )
+
+    def calm(self) -> None:
+        with self._lock:
+            self._chaos = None
+
+    def _chaos_draw(self, method: str) -> str | None:
+        """Under the lock: the fault this call gets, if any."""
+        chaos = self._chaos
+        if chaos is None or method in chaos.exempt or chaos.rng.random() >= chaos.share:
+            return None
+        kind = chaos.rng.choice(chaos.kinds)
+        self.faults[kind] += 1
+        return kind
+
     def messages(self, channel: str | None = None) -> list[StandInMessage]:
         """What the channel shows now: each message posted, with its edits."""
         return self.history.messages(channel)
@@ -339,14 +399,33 @@ class SlackStandIn:
             if failure is None and down is not None:
                 failure = _Failure(status=down)
             late = self._late.get(method)
+            lost = 0.0  # a hang before doing anything: the call never happens
+            if failure is None:
+                fault = self._chaos_draw(method)
+                if fault is not None:
+                    assert self._chaos is not None
+                    hang, retry_after = self._chaos.hang, self._chaos.retry_after
+                    if fault == "429":
+                        failure = _Failure(status=429, retry_after=retry_after)
+                    elif fault == "500":
+                        failure = _Failure(status=500)
+                    elif fault == "hang-done":
+                        late = hang
+                    else:
+                        lost = hang
+                        failure = _Failure(status=500)
         if self.on_call is not None:
             self.on_call(call)
+        if lost:
+            time.sleep(lost)  # the client has given up by now
         if failure is not None:
             if failure.status != 200:
                 headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
                 error = "ratelimited" if failure.status == 429 else "internal_error"
                 body = json.dumps({"ok": False, "error": error}).encode()
-                return self._send(request, failure.status, body, "application/json", headers)
+                with contextlib.suppress(OSError):
+                    self._send(request, failure.status, body, "application/json", headers)
+                return None
             body = json.dumps({"ok": False, "error": failure.error}).encode()
             return self._send(request, 200, body, "application/json")
         body = json.dumps(self._answer(method, params)).encode()
@@ -490,8 +569,10 @@ class SlackStandIn:
                 "files": [{"id": f.get("id"), "title": f.get("title")} for f in files],
             }
         if method == "apps.connections.open":
-            # Nothing listens there: enough for a test to see Socket Mode reach for it.
-            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket-mode"}
+            # Unless a Socket Mode stand-in is set, nothing listens there: enough for a test
+            # to see Socket Mode reach for it.
+            url = self.socket_mode_url or f"ws://127.0.0.1:{self.port}/socket-mode"
+            return {"ok": True, "url": url}
         if method in {"views.open", "views.publish", "views.update", "views.push"}:
             return {"ok": True, "view": {"id": "V0000001", **(params.get("view") or {})}}
         return {"ok": True}

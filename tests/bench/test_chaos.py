@@ -1,0 +1,83 @@
+"""bench/chaos.py on its short setting (issue 12 items 1 and 5), as CI runs it: two
+`gunicorn app:wsgi` replicas (or one `hourglass run` in Socket Mode, against the local
+Socket Mode stand-in) and two `hourglass clock` processes on one Postgres database, 20% of
+Web API calls failing with 429 or 500, a replica killed with SIGKILL every few seconds, and
+nothing acknowledged lost or doubled, every alert posted once with its final text, and the
+statements equal to a quiet replay's. The clocks are not killed here: a killed clock's
+lease on the alert it was delivering holds it for two minutes (bot/alerts/delivery.py's
+LEASE), too long for CI; `python -m bench.chaos` kills them too, and
+tests/test_clocks_race.py kills a clock mid-post and mid-edit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from bench import chaos
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", [[], ["--socket-mode"]], ids=["http", "socket-mode"])
+def test_the_short_chaos_run_loses_and_doubles_nothing(postgres_url, capsys, mode):
+    code = chaos.main(
+        [
+            "--minutes", "0.25", "--kill-every", "4", "--kill", "web", "--faults", "429,500",
+            "--pace", "0.3", "--drain-seconds", "60", "--postgres-url", postgres_url, *mode,
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "result: 0 lost, 0 doubled, 0 alerts missing -> PASS" in out
+    kills = re.search(r"^kills: (\d+)", out, re.MULTILINE)
+    failed = re.search(r"^Web API: \d+ calls during the faults, (\d+) failed", out, re.MULTILINE)
+    assert kills and int(kills.group(1)) >= 2, out
+    assert failed and int(failed.group(1)) > 0, out
+
+
+def clock(name: str, leading: list[tuple[float, int]]) -> chaos.Process:
+    return chaos.Process(name, [], {}, None, leading=leading)  # type: ignore[arg-type]
+
+
+def test_a_handover_is_timed_from_killing_the_leader_to_the_next_leading_line():
+    fleet = chaos.Fleet.__new__(chaos.Fleet)
+    fleet.members = [clock("clock-0", [(1.0, 100), (30.0, 102)]), clock("clock-1", [(12.5, 101)])]
+    # 100 leads, is killed at 10 (101 leads at 12.5); 101 is killed at 20 (102 at 30);
+    # the follower 103 killed at 40 was not leading: no handover.
+    fleet.kills = [(10.0, "clock-0", 100), (20.0, "clock-1", 101), (40.0, "clock-1", 103)]
+    assert fleet.handovers() == [2.5, 10.0]
+
+
+def test_clocks_that_never_say_they_lead_report_no_handovers():
+    fleet = chaos.Fleet.__new__(chaos.Fleet)
+    fleet.members = [clock("clock-0", []), clock("clock-1", [])]
+    fleet.kills = [(10.0, "clock-0", 100)]
+    assert fleet.handovers() is None
+
+
+def sent(number: int, what: str, *, acked: bool, reply: str) -> chaos.Sent:
+    step = chaos.Step(number, what, "UCHAOS00", line=f"/log 5m acme chaos-{number}")
+    return chaos.Sent(step, what, acked, reply, datetime.now(UTC))
+
+
+def test_the_check_finds_a_lost_and_a_doubled_record_and_allows_an_unacked_one():
+    records = chaos.Records()
+    records.entries.update({2: 2, 3: 1})  # 1 lost, 2 doubled, 3 recorded though not acked
+    tallies, problems = chaos.check_records(
+        [
+            sent(1, "log", acked=True, reply="Logged 5m"),
+            sent(2, "log", acked=True, reply="Logged 5m"),
+            sent(3, "log", acked=False, reply=""),
+            sent(4, "log", acked=False, reply=""),
+        ],
+        records,
+    )
+    log = tallies["log"]
+    assert (log.sent, log.acked, log.recorded, log.lost, log.doubled) == (4, 2, 2, 1, 1)
+    assert log.unacked_recorded == 1
+    assert sorted(p.split(":")[0] for p in problems) == [
+        "DOUBLE log chaos-2",
+        "LOST log chaos-1",
+    ]
