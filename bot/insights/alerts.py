@@ -23,7 +23,6 @@ from bot.units import format_minutes, plural
 from store.models import Customer, HourBlock
 from store.repositories.core import Alerts, Customers, HourBlocks
 from store.repositories.insights import RuleMarks, customers_with_tickets, data_revision
-from store.repositories.sla import Tickets
 
 FORFEIT_RISK, SLA_BUDGET = "forfeit_risk", "sla_budget"
 CLEARED, EXPIRED = "cleared", "expired"
@@ -152,7 +151,7 @@ def sweep_sla_budget(db: Session, policy: Policy, now: datetime) -> int:
         alert = Alerts.by_key(db, key)
         month = sla_month(db, policy, customer, now)
         outlook = month.outlook
-        if outlook is not None and budget_at_risk(policy, outlook):
+        if outlook is not None and budget_alert(policy, outlook):
             state = "lost" if outlook.lost else f"left:{outlook.budget}"
             text = sla_budget_text(customer, month)
             data = {"budget": outlook.budget, "lost": outlook.lost}
@@ -182,19 +181,22 @@ def sweep_sla_budget(db: Session, policy: Policy, now: datetime) -> int:
 
 
 def budget_at_risk(policy: Policy, outlook: SlaOutlook) -> bool:
-    """The `sla_budget` rule: decided tickets this month and the budget spent, lost, or at
-    the policy's `sla_budget_alert_at` misses left or fewer (default 1)."""
+    """For the digest and App Home: decided tickets this month, and the goal lost or (in a
+    month big enough to have a budget) the budget at `sla_budget_alert_at` misses or fewer."""
     if outlook.decided == 0:
         return False
+    return outlook.lost or budget_alert(policy, outlook)
+
+
+def budget_alert(policy: Policy, outlook: SlaOutlook) -> bool:
+    """The `sla_budget` alert's rule: the month, at its expected ticket count, can afford at
+    least one miss (an error budget to watch: 10 tickets at 90%), and the budget is lost,
+    spent or at `sla_budget_alert_at` misses left or fewer (default 1). A smaller month loses
+    its goal with its first miss, which `sla_breach` already says; alerting it again as a
+    spent budget every month would be noise."""
+    if outlook.decided == 0 or not outlook.has_budget:
+        return False
     return outlook.lost or outlook.budget <= policy.insights.sla_budget_alert_at
-
-
-def has_tickets_this_month(db: Session, policy: Policy, customer: Customer, now: datetime) -> bool:
-    today = provider_today(policy, now)
-    start, end = month_bounds(today.year, today.month, policy.timezone)
-    return bool(
-        Tickets.for_customer(db, customer.id, opened_from=start, opened_before=end, limit=1)
-    )
 
 
 def sla_budget_text(customer: Customer, month: SlaMonth) -> str:

@@ -272,6 +272,11 @@ class SlaOutlook:
         return Fraction(self.within, self.decided) if self.decided else None
 
     @property
+    def has_budget(self) -> bool:
+        """Whether the month, at its expected count, can afford a miss at all."""
+        return self.expected - math.ceil(self.goal * self.expected) >= 1
+
+    @property
     def at_risk(self) -> bool:
         """The `sla_budget` rule: spent (or lost) or one miss left."""
         return self.lost or self.budget <= 1

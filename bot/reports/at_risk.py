@@ -22,14 +22,16 @@ from bot.billing.blocks import low_balance
 from bot.billing.ledger import Ledger, ledger_for
 from bot.calls.calls import month_rows
 from bot.calls.fair_use import Status
-from bot.insights.alerts import budget_at_risk, has_tickets_this_month
+from bot.insights.alerts import budget_at_risk
 from bot.insights.outlook import blocks_forecast, callers_at_risk, forfeit_risks, sla_month
+from bot.parsing import month_bounds
 from bot.policy.model import Policy, provider_today
 from bot.sla import tickets as ticket_service
 from bot.sla.explain import escape, format_when
 from bot.units import format_minutes
 from store.models import Customer
 from store.repositories.core import Customers, HourBlocks
+from store.repositories.insights import customers_with_calls, customers_with_tickets
 
 EXPIRY_WINDOW = timedelta(days=14)
 
@@ -126,15 +128,22 @@ def forecast_risks(db: Session, policy: Policy, now: datetime) -> list[CustomerR
     found: dict[str, list[tuple[int, str]]] = {}
     window = today + timedelta(days=policy.insights.forfeit_risk_window_days)
     forfeiting = {b.customer_id for b in HourBlocks.expiring_between(db, today, window)}
+    month = month_bounds(today.year, today.month, policy.timezone)
+    # One statement each finds who has tickets or calls this month: the rest cost nothing.
+    ticketed, called = (
+        set(customers_with_tickets(db, *month)),
+        set(customers_with_calls(db, *month)),
+    )
     for customer in Customers.all(db):
         if customer.archived_at is not None:
             continue
         reasons = found.setdefault(customer.name, [])
         if customer.id in forfeiting:
             reasons.extend(_forfeit_reasons(db, policy, customer, now, today))
-        if has_tickets_this_month(db, policy, customer, now):
+        if customer.id in ticketed:
             reasons.extend(_sla_reasons(db, policy, customer, now))
-        reasons.extend(_caller_reasons(db, policy, customer, now, today))
+        if customer.id in called:
+            reasons.extend(_caller_reasons(db, policy, customer, now, today))
     risks = [
         CustomerRisk(name, tuple(text for _, text in sorted(r)), min(days for days, _ in r))
         for name, r in found.items()

@@ -28,12 +28,14 @@ from bot.calls.fair_use import Status
 from bot.insights.alerts import budget_at_risk
 from bot.insights.forecast import week_start
 from bot.insights.outlook import blocks_forecast, callers_at_risk, sla_month
+from bot.parsing import month_bounds
 from bot.policy.model import Policy, provider_today
 from bot.reports.balance import balance_for
 from bot.units import format_minutes, plural
 from store.models import Customer
 from store.repositories.bookings import Bookings
 from store.repositories.core import Alerts, Customers, HourBlocks
+from store.repositories.insights import customers_with_calls, customers_with_tickets
 
 KIND = "weekly_digest"
 EXPIRING_WITHIN = timedelta(days=30)
@@ -122,10 +124,17 @@ def weekly_digest(db: Session, policy: Policy, now: datetime) -> Digest:
     today = provider_today(policy, now)
     digest = Digest(monday=week_start(today))
     customers = [c for c in Customers.all(db) if c.archived_at is None]
+    month = month_bounds(today.year, today.month, policy.timezone)
+    ticketed, called = (
+        set(customers_with_tickets(db, *month)),
+        set(customers_with_calls(db, *month)),
+    )
     for customer in customers:
         _blocks(db, policy, customer, now, today, digest)
-        _sla(db, policy, customer, now, digest)
-        _callers(db, policy, customer, now, digest)
+        if customer.id in ticketed:
+            _sla(db, policy, customer, now, digest)
+        if customer.id in called:
+            _callers(db, policy, customer, now, digest)
         amount = balance_for(db, policy, customer, now).uninvoiced
         if amount:
             digest.invoice.append((customer.name, f"{amount:.2f}"))

@@ -9,7 +9,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import AuditEntry, Booking, Customer, HourBlock, Ticket, TicketEventRecord
+from store.models import (
+    AuditEntry,
+    Booking,
+    Customer,
+    HourBlock,
+    PhoneCall,
+    Ticket,
+    TicketEventRecord,
+)
 from store.models.sla import SlaPolicyMark
 from store.models.time_entries import LedgerChange
 from store.repositories.core import insert_if_absent, locked
@@ -72,3 +80,17 @@ def tickets_opened(db: Session, customer_id: int, start: datetime, end: datetime
         .where(Ticket.customer_id == customer_id, Ticket.opened_at >= start, Ticket.opened_at < end)
     )
     return int(db.scalar(query) or 0)
+
+
+def customers_with_calls(db: Session, start: datetime, end: datetime) -> list[int]:
+    """Ids of customers with a phone call started in [start, end), as above."""
+    called = (
+        select(PhoneCall.id)
+        .where(
+            PhoneCall.customer_id == Customer.id,
+            PhoneCall.started_at >= start,
+            PhoneCall.started_at < end,
+        )
+        .exists()
+    )
+    return list(db.scalars(select(Customer.id).where(called).order_by(Customer.id)))
