@@ -227,7 +227,7 @@ def test_cli_sets_the_phone_add_on(tmp_path, cli):
             1,
         ),
         (
-            ("report", "--customer", "acme", "--month", "2026-11", "--format", "pdf"),
+            ("report", "--customer", "acme", "--month", "2026-11", "--format", "xlsx"),
             "invalid choice",
             2,
         ),

@@ -74,7 +74,7 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/hourglass hours add <customer> <hours> [purchased <date>] [ref=<text>]` · `/hourglass hours list <customer>`
 • `/hourglass role add <@user> agent|manager` · `/hourglass role remove <@user>` · `/hourglass role list`
 *Reports* (managers)
-• `/hourglass report <customer> [YYYY-MM] [issue] [pdf]` (`issue` freezes an ended month; `pdf` sends an invoice-ready PDF) · `/hourglass sla [customer] [YYYY-MM]` · `/ticket report <customer>` (this month's SLA error budget) · `/hourglass sla <customer> chart` (12 months against the goal)
+• `/hourglass report <customer> [YYYY-MM] [issue] [pdf]` (`issue` freezes an ended month; `pdf` sends an invoice-ready PDF) · `/hourglass sla [customer] [YYYY-MM]` · `/ticket report <customer> [chart]` (this month's SLA error budget; `chart`: 12 months against the goal)
 • `/hourglass alerts failed` (lost channels and alerts Slack would not take, with the reason)
 *Where `/log` and the others are taken*, the same commands work after `/hourglass`: `/hourglass log …`, `/hourglass call …`, `/hourglass book …`, `/hourglass timer …`, `/hourglass balance …`, `/hourglass ticket …` (e.g. `/hourglass log 30m acme`).
 Examples: `/hourglass hours add acme 10h purchased 2026-11-02`, `/hourglass report acme 2026-11 issue`.
