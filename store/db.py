@@ -326,7 +326,11 @@ def head_revision() -> str:
 def check_connection(url: str) -> None:
     """Open and close one connection; DatabaseUnavailable, in one line, if that fails."""
     _check_sqlite_folder(url)
-    engine = create_engine(url)
+    # SQLite: wait for a lock as long as the app's own engine does (make_engine): processes
+    # starting together (gunicorn workers, the clock) migrate one at a time, and on a busy
+    # machine one migration can outlast sqlite3's default 5 s.
+    sqlite = make_url(url).get_backend_name() == "sqlite"
+    engine = create_engine(url, connect_args={"timeout": 30} if sqlite else {})
     try:
         with engine.connect():
             pass
@@ -353,7 +357,9 @@ def unavailable(url: str, exc: OperationalError) -> DatabaseUnavailable:
     parsed = make_url(url)
     reason = str(exc.orig) if exc.orig is not None else str(exc)
     if parsed.get_backend_name() == "sqlite":
-        return DatabaseUnavailable(f"DATABASE_URL: cannot open the SQLite file {parsed.database}")
+        return DatabaseUnavailable(
+            f"DATABASE_URL: cannot open the SQLite file {parsed.database} ({reason})"
+        )
     where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     if f'database "{parsed.database}" does not exist' in reason:
         return DatabaseUnavailable(
