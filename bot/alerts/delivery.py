@@ -1,6 +1,6 @@
 """Delivering the outbox: effectively once as seen in the channel.
 
-The clock leases one due alert at a time with a fencing token (`lease_token`, and
+The clock leases due alerts a batch at a time with a fencing token (`lease_token`, and
 `leased_until` on the database's clock), calls Slack outside any transaction, and records
 the outcome only if it still holds the lease; a holder that lost it discards its result
 (logged) and the next holder reconciles. Every post carries message metadata naming the
@@ -15,10 +15,13 @@ imports Slack.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
 
 from store.db import Database
 from store.models import Alert
@@ -28,6 +31,7 @@ log = logging.getLogger("hourglass." + __name__)
 
 Blocks = list[dict[str, Any]]
 LEASE = timedelta(minutes=2)  # far longer than one post can take (one call, its timeout)
+BATCH = 25  # alerts leased, and their outcomes recorded, per transaction
 FIRST_BACKOFF = timedelta(seconds=30)
 FAILURE_CAP = timedelta(minutes=15)  # retryable failures are retried at least this often
 # History is searched from this long before the first unknown post: Slack's clock and the
@@ -93,6 +97,7 @@ class _Lease:
     thread_ts: str | None
     posted: tuple[str, str] | None  # (channel, ts) once the first delivery is done
     unknown_since: datetime | None  # a post whose outcome is unknown was sent since then
+    marked_started: bool  # this lease set post_started_at
 
 
 @dataclass
@@ -111,40 +116,107 @@ def deliver_due(
     *,
     limit: int = 100,
     lease: timedelta = LEASE,
+    batch: int = BATCH,
 ) -> DeliveryReport:
-    """Deliver up to `limit` alerts whose time has come, one lease at a time."""
+    """Deliver up to `limit` alerts whose time has come, `batch` leases at a time.
+
+    A batch is leased in one transaction and its outcomes recorded in one more, so the
+    transactions (and commits) per flush do not grow with the alerts sent. Each alert keeps
+    its own fencing: the batch's token, checked per row when recording; an attempt is only
+    started in the first half of the lease, so each has at least half a lease to finish
+    (as one alert at a time had), and the alerts the batch had no time for are released.
+    """
     report = DeliveryReport()
-    for _ in range(limit):
-        held = _lease_next(database, now, lease)
-        if held is None:
+    failures: list[Exception] = []
+    left = limit
+    while left > 0:
+        started = time.monotonic()
+        held = _lease_batch(database, now, lease, min(batch, left))
+        if not held:
             break
-        outcome = _attempt(messenger, held)
-        if not _record(database, held, outcome, now):
-            report.discarded += 1
-        elif outcome.error is not None:
-            report.failed += 1
-            report.errors.append(f"{held.id}: {outcome.error}")
-        else:
-            setattr(report, outcome.action, getattr(report, outcome.action) + 1)
+        left -= len(held)
+        outcomes: list[tuple[_Lease, _Outcome]] = []
+        for each in held:
+            if outcomes and time.monotonic() - started >= lease.total_seconds() / 2:
+                break  # too little of the lease left to start another post
+            outcomes.append((each, _attempt(messenger, each)))
+        untried = held[len(outcomes) :]
+        failures += _record_all(database, outcomes, untried, now, report)
+        if untried:
+            left += len(untried)
+    if failures:
+        raise RuntimeError(f"recording a delivery failed: {failures[0]}") from failures[0]
     return report
 
 
-def _lease_next(database: Database, now: datetime, lease: timedelta) -> _Lease | None:
-    """Take the next due alert in one short transaction; a post about to be sent is
-    recorded as started before the transaction commits, so a crash leaves a trace."""
+def _count(report: DeliveryReport, held: _Lease, outcome: _Outcome, kept: bool) -> None:
+    if not kept:
+        report.discarded += 1
+    elif outcome.error is not None:
+        report.failed += 1
+        report.errors.append(f"{held.id}: {outcome.error}")
+    else:
+        setattr(report, outcome.action, getattr(report, outcome.action) + 1)
+
+
+def _record_all(
+    database: Database,
+    outcomes: list[tuple[_Lease, _Outcome]],
+    untried: list[_Lease],
+    now: datetime,
+    report: DeliveryReport,
+) -> list[Exception]:
+    """Record a batch's outcomes in one transaction. Should it fail, each alert's is
+    recorded in a transaction of its own, so one bad row cannot hold back the others: its
+    failure is logged and returned, and the alert, still leased, is retried when its lease
+    runs out."""
+    try:
+        with database.session() as db:
+            kept = _record(db, outcomes, untried, now)
+    except Exception:  # noqa: BLE001 - retried one alert at a time just below
+        log.exception("recording %s deliveries at once failed; one at a time", len(outcomes))
+    else:
+        for (held, outcome), was_kept in zip(outcomes, kept, strict=True):
+            _count(report, held, outcome, was_kept)
+        return []
+    failures: list[Exception] = []
+    for held, outcome in outcomes:
+        try:
+            with database.session() as db:
+                (was_kept,) = _record(db, [(held, outcome)], [], now)
+        except Exception as exc:  # noqa: BLE001 - logged; the others are still recorded
+            log.exception("alert %s: recording its delivery (%s) failed", held.key, outcome.action)
+            failures.append(exc)
+        else:
+            _count(report, held, outcome, was_kept)
+    try:
+        with database.session() as db:
+            _record(db, [], untried, now)
+    except Exception as exc:  # noqa: BLE001 - their leases run out instead
+        log.exception("releasing %s undelivered alerts failed", len(untried))
+        failures.append(exc)
+    return failures
+
+
+def _lease_batch(database: Database, now: datetime, lease: timedelta, count: int) -> list[_Lease]:
+    """Take up to `count` due alerts in one short transaction, under one fencing token; a
+    post about to be sent is recorded as started before the transaction commits, so a
+    crash leaves a trace."""
     with database.session() as db:
         wall = database_time(db)
-        alert = Alerts.next_due(db, now, wall)
-        if alert is None:
-            return None
-        alert.lease_token, alert.leased_until = uuid.uuid4().hex, wall + lease
-        unknown_since = alert.post_started_at
-        if alert.ts is None and alert.post_started_at is None:
-            alert.post_started_at = wall
-        return _snapshot(alert, unknown_since)
+        token = uuid.uuid4().hex
+        held = []
+        for alert in Alerts.next_due_batch(db, now, wall, count):
+            alert.lease_token, alert.leased_until = token, wall + lease
+            unknown_since = alert.post_started_at
+            marked = alert.ts is None and alert.post_started_at is None
+            if marked:
+                alert.post_started_at = wall
+            held.append(_snapshot(alert, unknown_since, marked))
+        return held
 
 
-def _snapshot(alert: Alert, unknown_since: datetime | None) -> _Lease:
+def _snapshot(alert: Alert, unknown_since: datetime | None, marked: bool) -> _Lease:
     channel, ts = alert.posted_channel, alert.ts
     posted = (channel, ts) if channel is not None and ts is not None else None
     assert alert.lease_token is not None
@@ -159,6 +231,7 @@ def _snapshot(alert: Alert, unknown_since: datetime | None) -> _Lease:
         thread_ts=alert.thread_ts,
         posted=posted,
         unknown_since=unknown_since if posted is None else None,
+        marked_started=marked,
     )
 
 
@@ -210,10 +283,23 @@ def _find(messenger: Messenger, held: _Lease) -> tuple[tuple[str, str] | None, b
     return found, False
 
 
-def _record(database: Database, held: _Lease, outcome: _Outcome, now: datetime) -> bool:
-    """Write the outcome if `held` still holds the lease; False (logged) if it was lost."""
-    with database.session() as db:
-        alert = Alerts.held(db, held.id, held.token)
+def _record(
+    db: Session,
+    outcomes: list[tuple[_Lease, _Outcome]],
+    untried: list[_Lease],
+    now: datetime,
+) -> list[bool]:
+    """Write each outcome whose alert `held` still holds the lease (False, logged, for
+    those whose lease was lost), and release the alerts left untried: nothing was sent for
+    them, so a post this lease marked as started is unmarked."""
+    leases = [held for held, _ in outcomes] + untried
+    if not leases:
+        return []
+    rows = Alerts.held_batch(db, [held.id for held in leases], leases[0].token)
+    kept = []
+    for held, outcome in outcomes:
+        alert = rows.get(held.id)
+        kept.append(alert is not None)
         if alert is None:
             log.warning(
                 "alert %s: lease lost while delivering (%s, message %s); result discarded, "
@@ -224,7 +310,7 @@ def _record(database: Database, held: _Lease, outcome: _Outcome, now: datetime) 
             )
             if outcome.posted is not None:
                 Alerts.redeliver(db, held.id, now)  # our edit may land after the holder's
-            return False
+            continue
         alert.lease_token = alert.leased_until = None
         if outcome.posted is not None:
             alert.posted_channel, alert.ts = outcome.posted
@@ -233,7 +319,14 @@ def _record(database: Database, held: _Lease, outcome: _Outcome, now: datetime) 
             _delivered(alert, held, now)
         else:
             _failed(alert, outcome, now)
-        return True
+    for held in untried:
+        alert = rows.get(held.id)
+        if alert is None:
+            continue
+        alert.lease_token = alert.leased_until = None
+        if held.marked_started:
+            alert.post_started_at = None
+    return kept
 
 
 def _delivered(alert: Alert, held: _Lease, now: datetime) -> None:

@@ -302,12 +302,12 @@ class Alerts(Repository[Alert]):
         return {alert.key: alert for alert in db.scalars(select(Alert).where(Alert.key.in_(keys)))}
 
     @staticmethod
-    def next_due(db: Session, now: datetime, wall: datetime) -> Alert | None:
-        """The oldest alert waiting for delivery (`next_attempt_at` has come by the clock)
-        that nobody holds a live lease on (by the database's clock `wall`), locked.
+    def next_due_batch(db: Session, now: datetime, wall: datetime, count: int) -> list[Alert]:
+        """The `count` oldest alerts waiting for delivery (`next_attempt_at` has come by the
+        clock) that nobody holds a live lease on (by the database's clock `wall`), locked.
 
-        On Postgres the row is locked with SKIP LOCKED so two clocks never take the same one;
-        SQLite serialises the leasing transactions (BEGIN IMMEDIATE).
+        On Postgres the rows are locked with SKIP LOCKED so two clocks never take the same
+        one; SQLite serialises the leasing transactions (BEGIN IMMEDIATE).
         """
         query = (
             select(Alert)
@@ -317,16 +317,19 @@ class Alerts(Repository[Alert]):
                 or_(Alert.leased_until.is_(None), Alert.leased_until <= wall),
             )
             .order_by(Alert.next_attempt_at, Alert.id)
-            .limit(1)
+            .limit(count)
         )
-        return db.scalar(locked(db, query, skip_locked=True))
+        return list(db.scalars(locked(db, query, skip_locked=True)))
 
     @staticmethod
-    def held(db: Session, alert_id: int, token: str) -> Alert | None:
-        """The alert, locked, if `token` still holds its lease; None if the lease was lost
-        (another deliverer took the row over) or the row is gone."""
-        query = select(Alert).where(Alert.id == alert_id, Alert.lease_token == token)
-        return db.scalar(locked(db, query))
+    def held_batch(db: Session, ids: Sequence[int], token: str) -> dict[int, Alert]:
+        """The alerts among `ids` whose lease `token` still holds, locked, by id, in one
+        round trip; those whose lease was lost (another deliverer took the row over) or
+        that are gone are left out."""
+        if not ids:
+            return {}
+        query = select(Alert).where(Alert.id.in_(ids), Alert.lease_token == token)
+        return {alert.id: alert for alert in db.scalars(locked(db, query))}
 
     @staticmethod
     def redeliver(db: Session, alert_id: int, now: datetime) -> None:
