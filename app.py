@@ -20,16 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from socketserver import ThreadingMixIn
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from dotenv import load_dotenv
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -55,7 +51,6 @@ from bot.reports import issued, rerate
 from bot.reports.policy_record import check_recorded
 from bot.text import is_digits
 from bot.units import plural
-from handlers import register_listeners
 from handlers.context import Hourglass
 from handlers.edge import as_refusal, install, new_ref
 from handlers.gate import forget_seen
@@ -65,6 +60,9 @@ from handlers.local.console import LocalWiring
 from handlers.messenger import SlackMessenger
 from store import backup
 from store.db import Database, ensure_schema, migrate
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger("hourglass.app")
 sweep_log = logging.getLogger("hourglass.sweeps")
@@ -353,6 +351,10 @@ def create_app(
         token_verification_enabled=verify_token,
         request_verification_enabled=settings.signing_secret is not None,
     )
+    # Imported here, not at the top: only the processes that serve Slack need every
+    # listener; `hourglass report` and `sweep` start without them (issue 11 item 5).
+    from handlers.listeners import register_listeners
+
     install(app, hourglass)
     register_listeners(app)
     app.hourglass = hourglass  # type: ignore[attr-defined]
@@ -409,6 +411,11 @@ def start_clock(
     *,
     block: bool,
 ) -> BaseScheduler:
+    # Imported here: APScheduler (and the asyncio it pulls in) is for `run` and `clock`
+    # only; the one-shot commands start without it (issue 11 item 5).
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     scheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone="UTC")
 
     def job() -> None:
@@ -878,6 +885,9 @@ def run(settings: Settings, database: Database, policy: Policy, clock: Clock) ->
         )
     try:
         if settings.app_token:
+            # Socket Mode's client (websockets) only where it is used (issue 11 item 5).
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
             log.info("Socket Mode")
             SocketModeHandler(bolt, settings.app_token).start()
         else:
