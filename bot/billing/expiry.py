@@ -86,6 +86,7 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
     # the same moment must be in it, or recorded after it (lock_customers, in order).
     lock_customers(db, (block.customer_id for block in blocks))
     customers = Customers.by_ids(db, (block.customer_id for block in blocks))
+    in_use = HourBlocks.for_customers(db, customers)  # for the low-balance check, read once
     for block in blocks:
         customer = customers[block.customer_id]
         ledger = ledger_for(db, policy, customer, now, as_of=today)
@@ -103,5 +104,7 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
             data={"block_id": block.id, "forfeited_minutes": statement.forfeited_minutes},
         )
         # The expiry may have taken the customer's balance under the threshold.
-        raised += raise_low_balance_alert(db, policy, customer, ledger, now)
+        raised += raise_low_balance_alert(
+            db, policy, customer, ledger, now, blocks=in_use[customer.id]
+        )
     return raised

@@ -265,6 +265,20 @@ class HourBlocks(Repository[HourBlock]):
         )
 
     @staticmethod
+    def for_customers(db: Session, customer_ids: Iterable[int]) -> dict[int, list[HourBlock]]:
+        """`for_customer` for a sweep's batch of customers, in one round trip."""
+        found: dict[int, list[HourBlock]] = {customer_id: [] for customer_id in customer_ids}
+        if found:
+            query = (
+                select(HourBlock)
+                .where(HourBlock.customer_id.in_(found), HourBlock.voided_at.is_(None))
+                .order_by(HourBlock.purchased, HourBlock.id)
+            )
+            for block in db.scalars(query):
+                found[block.customer_id].append(block)
+        return found
+
+    @staticmethod
     def voided_for_customer(db: Session, customer_id: int) -> list[HourBlock]:
         return list(
             db.scalars(
