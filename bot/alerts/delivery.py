@@ -120,11 +120,11 @@ def deliver_due(
 ) -> DeliveryReport:
     """Deliver up to `limit` alerts whose time has come, `batch` leases at a time.
 
-    A batch is leased in one transaction and its outcomes recorded in one more, so the
-    transactions (and commits) per flush do not grow with the alerts sent. Each alert keeps
-    its own fencing: the batch's token, checked per row when recording; an attempt is only
-    started in the first half of the lease, so each has at least half a lease to finish
-    (as one alert at a time had), and the alerts the batch had no time for are released.
+    A batch is leased in one transaction and its outcomes recorded in one more: two
+    transactions per batch, not two per alert. Each alert keeps its own fencing: the batch's
+    token, checked per row when recording. A post is only started in the first half of the
+    lease, so each still has at least half of it (a minute) to finish, far longer than one
+    call takes; the alerts the batch had no time for are released and leased again.
     """
     report = DeliveryReport()
     failures: list[Exception] = []
