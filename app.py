@@ -21,16 +21,12 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from socketserver import ThreadingMixIn
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from dotenv import load_dotenv
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -58,7 +54,6 @@ from bot.reports.pdf import statement_pdf
 from bot.reports.policy_record import check_recorded
 from bot.text import is_digits
 from bot.units import plural
-from handlers import register_listeners
 from handlers.context import Hourglass
 from handlers.edge import as_refusal, install, new_ref
 from handlers.gate import forget_seen
@@ -70,6 +65,9 @@ from store import backup
 from store.db import Database, ensure_schema, migrate
 from store.health import DatabaseCheck
 from store.leader import Leadership, leadership
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger("hourglass.app")
 sweep_log = logging.getLogger("hourglass.sweeps")
@@ -358,6 +356,10 @@ def create_app(
         token_verification_enabled=verify_token,
         request_verification_enabled=settings.signing_secret is not None,
     )
+    # Imported here, not at the top: only the processes that serve Slack need every
+    # listener; `hourglass report` and `sweep` start without them (issue 11 item 5).
+    from handlers.listeners import register_listeners
+
     install(app, hourglass)
     register_listeners(app)
     app.hourglass = hourglass  # type: ignore[attr-defined]
@@ -469,6 +471,11 @@ def start_clock(
 ) -> BaseScheduler:
     """Every `seconds`, one tick; with `lead`, only while this process leads (a follower
     tries the lead again each time)."""
+    # Imported here: APScheduler (and the asyncio it pulls in) is for `run` and `clock`
+    # only; the one-shot commands start without it (issue 11 item 5).
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     scheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone="UTC")
 
     def job() -> None:
@@ -1001,6 +1008,9 @@ def run(settings: Settings, database: Database, policy: Policy, clock: Clock) ->
         )
     try:
         if settings.app_token:
+            # Socket Mode's client (websockets) only where it is used (issue 11 item 5).
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
             log.info("Socket Mode")
             signal.signal(signal.SIGTERM, _stop_socket_mode)
             SocketModeHandler(bolt, settings.app_token).start()

@@ -29,7 +29,9 @@ repository root, so it measures this checkout.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -47,7 +49,7 @@ from sqlalchemy import Date, bindparam, create_engine, event, or_, select, text
 from sqlalchemy.engine import make_url
 
 from bot.alerts import sweeps
-from bot.alerts.delivery import deliver_due
+from bot.alerts.delivery import BATCH, deliver_due
 from bot.alerts.pacing import virtual
 from bot.clock import FixedClock
 from bot.features import SWEEP_RULES
@@ -273,7 +275,9 @@ class Measured:
 IDLE_ROUNDS = 7
 
 
-def compare(empty_url: str, loaded_url: str, policy: Policy, scale: float, plans: bool):
+def compare(
+    empty_url: str, loaded_url: str, policy: Policy, scale: float, plans: bool, profile: bool
+):
     """Both databases built, then ticked side by side: the due tick once each, then idle
     ticks taking turns (a busy neighbour slows both alike); (empty, loaded)."""
     parts = [build(empty_url, policy, None), build(loaded_url, policy, scale)]
@@ -284,7 +288,15 @@ def compare(empty_url: str, loaded_url: str, policy: Policy, scale: float, plans
         with database.session() as db:  # a warm pool: the first connection is not the sweep's
             db.execute(select(1))
         watch.attach(database)
-    due = [tick(database, policy) for database, _ in parts]
+    due = [tick(parts[0][0], policy)]
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        profiler.enable()
+    due.append(tick(parts[1][0], policy))
+    if profiler is not None:
+        profiler.disable()
+        print("profile of the loaded due tick (cumulative):")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
     due_slowest = [watch.slowest() for watch in statements]
     idle: list[list[float]] = [[], []]
     for number in range(IDLE_ROUNDS):
@@ -312,7 +324,7 @@ def compare(empty_url: str, loaded_url: str, policy: Policy, scale: float, plans
 def explain(database: Database, policy: Policy) -> None:
     """EXPLAIN ANALYZE of each rule's lookup, written as the repositories write them
     (store/repositories: Tickets.due, HourBlocks.expiring_between, BlockExpiries,
-    Alerts.next_due), before the tick takes them."""
+    Alerts.next_due_batch), before the tick takes them."""
     today = provider_today(policy, NOW)
     queries = {
         "Tickets.due": select(Ticket)
@@ -327,14 +339,14 @@ def explain(database: Database, policy: Policy) -> None:
         )
         .order_by(HourBlock.expires, HourBlock.id),
         "BlockExpiries.unrecorded_expired": BlockExpiries.unrecorded_expired_query(today, 200),
-        "Alerts.next_due": select(Alert)
+        "Alerts.next_due_batch": select(Alert)
         .where(
             Alert.next_attempt_at.is_not(None),
             Alert.next_attempt_at <= NOW,
             or_(Alert.leased_until.is_(None), Alert.leased_until <= NOW),
         )
         .order_by(Alert.next_attempt_at, Alert.id)
-        .limit(1),
+        .limit(BATCH),
     }
     with database.engine.connect() as connection:
         for name, query in queries.items():
@@ -390,6 +402,7 @@ def main() -> int:
     )
     parser.add_argument("--dir", default=".", help="where the SQLite files live")
     parser.add_argument("--explain", action="store_true", help="Postgres plans of the lookups")
+    parser.add_argument("--profile", action="store_true", help="cProfile the loaded due tick")
     args = parser.parse_args()
     policy = load_policy(None)
     met = True
@@ -400,7 +413,9 @@ def main() -> int:
                 fresh_url(kind, Path(name), "loaded", args.postgres_url) as loaded_url,
             ):
                 plans = args.explain and kind == "postgres"
-                empty, loaded = compare(empty_url, loaded_url, policy, args.scale, plans)
+                empty, loaded = compare(
+                    empty_url, loaded_url, policy, args.scale, plans, args.profile
+                )
             met &= report(kind, empty, loaded, args.scale)
     if not met:
         print("goal missed", file=sys.stderr)

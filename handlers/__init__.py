@@ -1,4 +1,5 @@
-"""Slack adapters only: parse, call bot/, render Block Kit. Registered in one place.
+"""Slack adapters only: parse, call bot/, render Block Kit. Registered in one place
+(`handlers/listeners.py`).
 
 Every request's text is cleaned once before any listener runs (handlers/inbound.py).
 
@@ -6,17 +7,3 @@ May import bot/, store/ (sessions and repositories) and Slack; never app (the co
 root hands them what they need). local/ is Hourglass without Slack: the stand-in, console
 and demo.
 """
-
-from slack_bolt import App
-
-from handlers import actions, commands, events, shortcuts, views
-from handlers.inbound import clean_request
-
-
-def register_listeners(app: App) -> None:
-    app.use(clean_request)
-    commands.register(app)
-    actions.register(app)
-    views.register(app)
-    events.register(app)
-    shortcuts.register(app)

@@ -20,6 +20,13 @@ FUNCTION_IMPORTS_ALLOWED = {
     ("store.db", "_file_lock", "fcntl"): "POSIX-only; in-memory SQLite never needs the lock",
     ("store.leader", "_flock", "fcntl"): "POSIX-only, as store.db's; Postgres never needs it",
     ("store.db", "turn", "fcntl"): "POSIX-only; Postgres and in-memory SQLite never queue",
+    # Issue 11 item 5 (startup): what only the processes serving Slack use is imported where
+    # they use it, so the one-shot commands (`hourglass report`, `sweep`, `customer` …)
+    # start without it. Only in the composition root, whose job is to pick what runs.
+    ("app", "create_app", "handlers.listeners"): "every listener: only for serving Slack",
+    ("app", "start_clock", "apscheduler.schedulers.background"): "only `run` and `clock`",
+    ("app", "start_clock", "apscheduler.schedulers.blocking"): "only `run` and `clock`",
+    ("app", "run", "slack_bolt.adapter.socket_mode"): "only `run` in Socket Mode",
 }
 
 

@@ -1,6 +1,6 @@
 """Delivering the outbox: effectively once as seen in the channel.
 
-The clock leases one due alert at a time with a fencing token (`lease_token`, and
+The clock leases due alerts a batch at a time with a fencing token (`lease_token`, and
 `leased_until` on the database's clock), calls Slack outside any transaction, and records
 the outcome only if it still holds the lease; a holder that lost it discards its result
 (logged) and the next holder reconciles. Every post carries message metadata naming the
@@ -17,10 +17,13 @@ this module never imports Slack.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
 
 from bot.alerts import pacing
 from bot.alerts.pacing import Pace
@@ -40,14 +43,14 @@ LEASE = timedelta(minutes=2)  # far longer than one post can take (one call, its
 # (store/leader.py), so its leases are cut to the difference. Whatever they held is then
 # reconciled as any lost lease is (looked for by its metadata before posting again).
 TAKEOVER_GRACE = timedelta(seconds=34)
+# Alerts leased, and their outcomes recorded, per transaction (at most one post per channel:
+# Slack's one a second, bot.alerts.pacing).
+BATCH = 25
 FIRST_BACKOFF = timedelta(seconds=30)
 FAILURE_CAP = timedelta(minutes=15)  # retryable failures are retried at least this often
 # History is searched from this long before the first unknown post: Slack's clock and the
 # database's may differ a little.
 HISTORY_MARGIN = timedelta(minutes=5)
-# A channel's slot taken by another clock between choosing an alert and reserving it: how
-# many other alerts one lease tries before waiting for the next slot.
-RESERVE_TRIES = 3
 MAX_WAITS = 1000  # one flush's waits for a slot, a bound that time (LINGER) reaches first
 
 
@@ -123,15 +126,16 @@ class _Lease:
     thread_ts: str | None
     posted: tuple[str, str] | None  # (channel, ts) once the first delivery is done
     unknown_since: datetime | None  # a post whose outcome is unknown was sent since then
+    marked_started: bool  # this lease set post_started_at
     now: datetime  # the clock's time when it was leased (the flush's, moved on by its waits)
 
 
 @dataclass(frozen=True)
 class _Turn:
-    """One try at a lease: the alert held, if any; the pacing clock then; and, if none was
-    free, when one that Slack's limits hold back may go."""
+    """One try at a lease: the batch held (empty if none); the pacing clock then; and, if
+    none was free, when one that Slack's limits hold back may go."""
 
-    held: _Lease | None
+    held: list[_Lease]
     at: datetime
     ready: datetime | None = None
 
@@ -153,37 +157,55 @@ def deliver_due(
     limit: int = 100,
     lease: timedelta = LEASE,
     pace: Pace | None = None,
+    batch: int = BATCH,
 ) -> DeliveryReport:
-    """Deliver up to `limit` alerts whose time has come, one lease at a time, within Slack's
-    limits (`bot.alerts.pacing`). When every due alert is held back by them (a channel's next
-    slot, a Retry-After), the flush waits for the first to pass if that is within the pace's
-    linger, else ends and leaves the rest to the next one. `now` moves on with the waiting."""
+    """Deliver up to `limit` alerts whose time has come, `batch` leases at a time, within
+    Slack's limits (`bot.alerts.pacing`).
+
+    A batch is leased in one transaction and its outcomes recorded in one more: two
+    transactions per batch, not two per alert. Each alert keeps its own fencing: the batch's
+    token, checked per row when recording. A batch holds at most one alert per channel that
+    needs a post, and takes that channel's slot as it leases it (edits are not paced per
+    channel); Retry-After holds keep their methods' alerts out of the batch. A post is only
+    started in the first half of the lease, so each still has at least half of it (a minute)
+    to finish; after a 429 or a refused token the batch stops. The alerts the batch did not
+    try are released and leased again. When every due alert is held back by Slack's limits
+    (a channel's next slot, a Retry-After), the flush waits for the first to pass if that is
+    within the pace's linger, else ends and leaves the rest to the next one. `now` moves on
+    with the waiting.
+    """
     pace = pace or Pace()
     report = DeliveryReport()
+    failures: list[Exception] = []
     start: datetime | None = None
-    leased = waits = 0
-    while leased < limit:
-        turn = _lease_next(database, now, lease, pace, start)
+    left, waits = limit, 0
+    while left > 0:
+        started = time.monotonic()
+        turn = _lease_batch(database, now, lease, pace, start, min(batch, left))
         start = start or turn.at
-        if turn.held is None:
+        if not turn.held:
             if turn.ready is None or turn.ready - start > pace.linger or waits >= MAX_WAITS:
                 break
             pace.wait(turn.ready - turn.at)
             waits += 1
             continue
-        leased += 1
-        outcome = _attempt(messenger, turn.held)
-        if not _record(database, turn.held, outcome, pace):
-            report.discarded += 1
-        elif outcome.error is not None:
-            report.failed += 1
-            report.errors.append(f"{turn.held.id}: {outcome.error}")
-        else:
-            setattr(report, outcome.action, getattr(report, outcome.action) + 1)
+        left -= len(turn.held)
+        outcomes: list[tuple[_Lease, _Outcome]] = []
+        for each in turn.held:
+            if outcomes and (
+                time.monotonic() - started >= lease.total_seconds() / 2 or _halts(outcomes[-1][1])
+            ):
+                break  # too little of the lease left, or Slack said to stop for now
+            outcomes.append((each, _attempt(messenger, each)))
+        untried = turn.held[len(outcomes) :]
+        failures += _record_all(database, outcomes, untried, pace, report)
+        left += len(untried)
     if report.posted or report.updated or report.adopted:
         with database.session() as db:
             if pacing.token_works(db, now):
                 log.warning("Slack takes the bot token again: alerts parked for it are due")
+    if failures:
+        raise RuntimeError(f"recording a delivery failed: {failures[0]}") from failures[0]
     return report
 
 
@@ -194,32 +216,104 @@ def take_over(database: Database, grace: timedelta = TAKEOVER_GRACE) -> int:
         return Alerts.cut_leases(db, database_time(db) + grace)
 
 
-def _lease_next(
-    database: Database, now: datetime, lease: timedelta, pace: Pace, start: datetime | None
+def _halts(outcome: _Outcome) -> bool:
+    """A 429 (its method is held) or a refused token (every waiting alert is parked): the
+    rest of the batch is not tried but released, and leased again as the limits allow."""
+    error = outcome.error
+    return error is not None and (error.retry_after is not None or error.token)
+
+
+def _count(report: DeliveryReport, held: _Lease, outcome: _Outcome, kept: bool) -> None:
+    if not kept:
+        report.discarded += 1
+    elif outcome.error is not None:
+        report.failed += 1
+        report.errors.append(f"{held.id}: {outcome.error}")
+    else:
+        setattr(report, outcome.action, getattr(report, outcome.action) + 1)
+
+
+def _record_all(
+    database: Database,
+    outcomes: list[tuple[_Lease, _Outcome]],
+    untried: list[_Lease],
+    pace: Pace,
+    report: DeliveryReport,
+) -> list[Exception]:
+    """Record a batch's outcomes in one transaction. Should it fail, each alert's is
+    recorded in a transaction of its own, so one bad row cannot hold back the others: its
+    failure is logged and returned, and the alert, still leased, is retried when its lease
+    runs out."""
+    try:
+        with database.session() as db:
+            kept = _record(db, outcomes, untried, pace)
+    except Exception:  # noqa: BLE001 - retried one alert at a time just below
+        log.exception("recording %s deliveries at once failed; one at a time", len(outcomes))
+    else:
+        for (held, outcome), was_kept in zip(outcomes, kept, strict=True):
+            _count(report, held, outcome, was_kept)
+        return []
+    failures: list[Exception] = []
+    for held, outcome in outcomes:
+        try:
+            with database.session() as db:
+                (was_kept,) = _record(db, [(held, outcome)], [], pace)
+        except Exception as exc:  # noqa: BLE001 - logged; the others are still recorded
+            log.exception("alert %s: recording its delivery (%s) failed", held.key, outcome.action)
+            failures.append(exc)
+        else:
+            _count(report, held, outcome, was_kept)
+    try:
+        with database.session() as db:
+            _record(db, [], untried, pace)
+    except Exception as exc:  # noqa: BLE001 - their leases run out instead
+        log.exception("releasing %s undelivered alerts failed", len(untried))
+        failures.append(exc)
+    return failures
+
+
+def _lease_batch(
+    database: Database,
+    now: datetime,
+    lease: timedelta,
+    pace: Pace,
+    start: datetime | None,
+    count: int,
 ) -> _Turn:
-    """Take the next due alert Slack's limits let through in one short transaction, and its
-    channel's slot if it may post; a post about to be sent is recorded as started before the
+    """Take up to `count` due alerts that Slack's limits let through in one short
+    transaction, under one fencing token: at most one needing a post per channel, whose
+    slot is taken in the same transaction (an alert whose slot another clock took since it
+    was chosen is left). A post about to be sent is recorded as started before the
     transaction commits, so a crash leaves a trace."""
     with database.session() as db:
         wall = database_time(db)
         at = wall if pace.clock is None else pace.clock.now()
         due = now if start is None else now + (at - start)
-        for _ in range(RESERVE_TRIES):
-            alert = Alerts.next_due(db, due, wall, pacing.open_for(at))
-            if alert is None or pacing.reserve(db, alert, at):
-                break
-        else:  # each chosen alert's slot went to another clock: wait for the next
-            alert = None
-        if alert is None:
-            return _Turn(None, at, pacing.ready_at(db, due, wall, at))
-        alert.lease_token, alert.leased_until = uuid.uuid4().hex, wall + lease
-        unknown_since = alert.post_started_at
-        if alert.ts is None and alert.post_started_at is None:
-            alert.post_started_at = wall
-        return _Turn(_snapshot(alert, unknown_since, due), at)
+        chosen: list[Alert] = []
+        posting: set[str] = set()
+        for alert in Alerts.next_due_batch(db, due, wall, count, pacing.open_for(at)):
+            if alert.ts is None:
+                if alert.channel in posting:
+                    continue  # its channel's one post of this batch is taken: a later batch
+                posting.add(alert.channel)
+            chosen.append(alert)
+        slots = pacing.reserve_all(db, chosen, at)
+        chosen = [alert for alert in chosen if alert.ts is not None or alert.channel in slots]
+        if not chosen:
+            return _Turn([], at, pacing.ready_at(db, due, wall, at))
+        token = uuid.uuid4().hex
+        held = []
+        for alert in chosen:
+            alert.lease_token, alert.leased_until = token, wall + lease
+            unknown_since = alert.post_started_at
+            marked = alert.ts is None and alert.post_started_at is None
+            if marked:
+                alert.post_started_at = wall
+            held.append(_snapshot(alert, unknown_since, marked, due))
+        return _Turn(held, at)
 
 
-def _snapshot(alert: Alert, unknown_since: datetime | None, now: datetime) -> _Lease:
+def _snapshot(alert: Alert, unknown_since: datetime | None, marked: bool, now: datetime) -> _Lease:
     channel, ts = alert.posted_channel, alert.ts
     posted = (channel, ts) if channel is not None and ts is not None else None
     assert alert.lease_token is not None
@@ -234,6 +328,7 @@ def _snapshot(alert: Alert, unknown_since: datetime | None, now: datetime) -> _L
         thread_ts=alert.thread_ts,
         posted=posted,
         unknown_since=unknown_since if posted is None else None,
+        marked_started=marked,
         now=now,
     )
 
@@ -286,16 +381,33 @@ def _find(messenger: Messenger, held: _Lease) -> tuple[tuple[str, str] | None, b
     return found, False
 
 
-def _record(database: Database, held: _Lease, outcome: _Outcome, pace: Pace) -> bool:
-    """Write the outcome if `held` still holds the lease; False (logged) if it was lost. A
-    429's Retry-After and a refused token are recorded for every clock (bot.alerts.pacing)."""
-    now = held.now
-    with database.session() as db:
+def _record(
+    db: Session,
+    outcomes: list[tuple[_Lease, _Outcome]],
+    untried: list[_Lease],
+    pace: Pace,
+) -> list[bool]:
+    """Write each outcome whose alert `held` still holds the lease (False, logged, for
+    those whose lease was lost), and release the alerts left untried: nothing was sent for
+    them, so a post this lease marked as started is unmarked. A 429's Retry-After, the
+    channels posted in and a refused token are recorded for every clock (bot.alerts.pacing)."""
+    leases = [held for held, _ in outcomes] + untried
+    if not leases:
+        return []
+    at: datetime | None = None
+    for _, outcome in outcomes:
         error = outcome.error
         if error is not None and error.retry_after is not None and error.method:
-            until = pacing.obey(db, error.method, error.retry_after, pace.now(db))
+            at = at or pace.now(db)
+            until = pacing.obey(db, error.method, error.retry_after, at)
             log.warning("Slack: %s rate limited, not called before %s", error.method, until)
-        alert = Alerts.held(db, held.id, held.token)
+    rows = Alerts.held_batch(db, [held.id for held in leases], leases[0].token)
+    kept = []
+    refused: tuple[DeliveryError, datetime] | None = None
+    for held, outcome in outcomes:
+        now = held.now
+        alert = rows.get(held.id)
+        kept.append(alert is not None)
         if alert is None:
             log.warning(
                 "alert %s: lease lost while delivering (%s, message %s); result discarded, "
@@ -306,7 +418,7 @@ def _record(database: Database, held: _Lease, outcome: _Outcome, pace: Pace) -> 
             )
             if outcome.posted is not None:
                 Alerts.redeliver(db, held.id, now)  # our edit may land after the holder's
-            return False
+            continue
         alert.lease_token = alert.leased_until = None
         if outcome.posted is not None:
             alert.posted_channel, alert.ts = outcome.posted
@@ -315,11 +427,26 @@ def _record(database: Database, held: _Lease, outcome: _Outcome, pace: Pace) -> 
             _delivered(alert, held, now)
         else:
             _failed(alert, outcome, now)
-        if error is not None and error.token:
-            alert.last_error = pacing.token_reason(str(error))
-            parked = pacing.token_refused(db, str(error), now, database_time(db))
-            log.error("Slack refused the bot token (%s): %s more alerts parked", error, parked)
-        return True
+        if outcome.error is not None and outcome.error.token:
+            alert.last_error = pacing.token_reason(str(outcome.error))
+            refused = (outcome.error, now)
+    for held in untried:
+        alert = rows.get(held.id)
+        if alert is None:
+            continue
+        alert.lease_token = alert.leased_until = None
+        if held.marked_started:
+            alert.post_started_at = None
+    # Each channel a post was sent to (or may have been) waits its interval from now, after
+    # the post, not only from the lease: a batch's later posts went after it began.
+    sent = {held.target for held, _ in outcomes if held.posted is None}
+    if sent:
+        pacing.posted_in(db, sent, at or pace.now(db))
+    if refused is not None:
+        error, now = refused
+        parked = pacing.token_refused(db, str(error), now, database_time(db))
+        log.error("Slack refused the bot token (%s): %s more alerts parked", error, parked)
+    return kept
 
 
 def _delivered(alert: Alert, held: _Lease, now: datetime) -> None:

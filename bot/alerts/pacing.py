@@ -1,10 +1,12 @@
 """Slack's limits, kept by the outbox itself and shared by every clock through the database
 (issue 12 item 3; the rows are store/models/pacing.py).
 
-- **One post a second per channel**: Slack's special limit for chat.postMessage. Leasing an
-  alert that may post takes its channel's slot (`reserve`, in the leasing transaction, the
-  row locked): the next post there waits POST_INTERVAL. A burst to one channel is queued, not
-  dropped; alerts to other channels are leased meanwhile, so they do not wait behind it.
+- **One post a second per channel**: Slack's special limit for chat.postMessage. A leased
+  batch holds at most one alert per channel that may post, and takes those channels' slots
+  (`reserve_all`, in the leasing transaction, the rows locked): the next post there waits
+  POST_INTERVAL, counted again from when the batch's outcomes are recorded (`posted_in`), as a
+  batch's later posts go after its lease. A burst to one channel is queued, not dropped;
+  alerts to other channels go in the same batch, so they do not wait behind it.
 - **Retry-After**: a 429 holds the method it answered for Retry-After seconds (Slack's rate
   limits are per method per workspace; Hourglass serves one workspace): no clock calls it
   again before then (`obey`), and the alert itself is due again then, not after back-off.
@@ -21,7 +23,7 @@ injects one (tests, the demo: a FixedClock that waiting moves on, so nothing sle
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -68,12 +70,18 @@ def open_for(at: datetime) -> list[ColumnElement[bool]]:
     return open_alerts(at)
 
 
-def reserve(db: Session, alert: Alert, at: datetime) -> bool:
-    """Take the alert's channel slot if it may post (no message yet); False if another clock
-    took it since the alert was chosen."""
-    if alert.ts is not None:
-        return True
-    return Pacing.reserve(db, CHANNEL, alert.channel, at, at + POST_INTERVAL)
+def reserve_all(db: Session, alerts: Iterable[Alert], at: datetime) -> set[str]:
+    """Take the channel slot of each alert that may post (no message yet; a batch leases at
+    most one such alert per channel); the channels whose slot was taken, not those another
+    clock took since the alerts were chosen."""
+    channels = {alert.channel for alert in alerts if alert.ts is None}
+    return Pacing.reserve_all(db, CHANNEL, channels, at, at + POST_INTERVAL)
+
+
+def posted_in(db: Session, channels: Iterable[str], at: datetime) -> None:
+    """Posts in `channels` were sent by `at` (a batch's, some after its lease began): the
+    next post in each waits POST_INTERVAL from then, not from the lease's reservation."""
+    Pacing.hold_all(db, CHANNEL, channels, at + POST_INTERVAL)
 
 
 def obey(db: Session, method: str, retry_after: float, at: datetime) -> datetime:

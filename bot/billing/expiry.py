@@ -19,7 +19,7 @@ from bot.billing.ledger import Ledger, ledger_for
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes
 from store.models import Customer, HourBlock
-from store.repositories.core import Alerts, HourBlocks, lock_customers
+from store.repositories.core import Alerts, Customers, HourBlocks, lock_customers
 from store.repositories.time import BlockExpiries
 
 EXPIRED_BATCH = 200
@@ -33,17 +33,20 @@ def sweep_block_expiring(db: Session, policy: Policy, now: datetime) -> int:
     today = provider_today(policy, now)
     ledgers: dict[int, Ledger] = {}
     raised = 0
+    due: list[tuple[HourBlock, int, str]] = []
     for block in HourBlocks.expiring_between(db, today, today + timedelta(days=max(days_before))):
         reached = block_expiry_warnings(block_terms(block), today, days_before)
-        if not reached:
-            continue
-        # A sweep that runs late sends only the most urgent warning reached, not a backlog.
-        threshold = reached[-1]
-        key = expiry_alert_key(str(block.id), threshold)
-        if Alerts.by_key(db, key) is not None:
-            continue  # already sent: keep the steady-state sweep to one indexed lookup
+        if reached:
+            # A sweep that runs late sends only the most urgent warning reached, not a backlog.
+            due.append((block, reached[-1], expiry_alert_key(str(block.id), reached[-1])))
+    # The warnings already sent, and the customers of those not, in one read each: the
+    # steady-state sweep is two indexed lookups, however many blocks are in the window.
+    sent = Alerts.by_keys(db, [key for _, _, key in due]) if due else {}
+    due = [(block, threshold, key) for block, threshold, key in due if key not in sent]
+    customers = Customers.by_ids(db, (block.customer_id for block, _, _ in due))
+    for block, threshold, key in due:
         if block.customer_id not in ledgers:
-            customer = block.customer
+            customer = customers[block.customer_id]
             ledgers[block.customer_id] = ledger_for(db, policy, customer, now, as_of=today)
         ledger = ledgers[block.customer_id]
         statement = ledger.allocation.statement_for(str(block.id))
@@ -82,8 +85,10 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
     # The forfeit is read from the ledger: a /log back-dated into the block's validity at
     # the same moment must be in it, or recorded after it (lock_customers, in order).
     lock_customers(db, (block.customer_id for block in blocks))
+    customers = Customers.by_ids(db, (block.customer_id for block in blocks))
+    in_use = HourBlocks.for_customers(db, customers)  # for the low-balance check, read once
     for block in blocks:
-        customer = block.customer
+        customer = customers[block.customer_id]
         ledger = ledger_for(db, policy, customer, now, as_of=today)
         statement = ledger.allocation.statement_for(str(block.id))
         BlockExpiries.record(db, block, statement.forfeited_minutes, now)
@@ -99,5 +104,7 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
             data={"block_id": block.id, "forfeited_minutes": statement.forfeited_minutes},
         )
         # The expiry may have taken the customer's balance under the threshold.
-        raised += raise_low_balance_alert(db, policy, customer, ledger, now)
+        raised += raise_low_balance_alert(
+            db, policy, customer, ledger, now, blocks=in_use[customer.id]
+        )
     return raised

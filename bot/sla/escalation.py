@@ -27,7 +27,7 @@ from bot.sla.clocks import ClockName, ClockState, ClockStatus, TicketClocks
 from bot.sla.eventlog import TicketStatus
 from bot.sla.explain import escape, format_duration, format_when
 from bot.sla.targets import plan_for
-from store.models import Customer, Ticket
+from store.models import Alert, Customer, Ticket
 from store.repositories.core import Alerts
 
 ACK_ACTION, TAKE_ACTION = "sla_acknowledge", "sla_take"
@@ -205,13 +205,20 @@ def sync_alert(
     now: datetime,
     *,
     new: bool = False,
+    known: dict[str, Alert] | None = None,
 ) -> bool:
     """Bring the ticket's one alert to the clocks' state; True if it was raised or moved.
     `new`: the ticket was inserted by this transaction, so no alert can have its key (a
-    ticket's id is never reused: tickets are never deleted), and none is looked up."""
+    ticket's id is never reused: tickets are never deleted), and none is looked up.
+    `known`: the alerts a sweep read for its whole batch by key (absent: none)."""
     state = alert_state(clocks, policy, now)
     key = alert_key(ticket)
-    existing = None if new else Alerts.by_key(db, key)
+    if new:
+        existing = None
+    elif known is not None:
+        existing = known.get(key)
+    else:
+        existing = Alerts.by_key(db, key)
     if existing is None and state.severity == 0:
         return False  # nothing worth a message yet
     full_state = state.base

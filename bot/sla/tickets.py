@@ -19,7 +19,7 @@ from bot.sla.clocks import TicketClocks, compute_clocks
 from bot.sla.escalation import alert_state, ping_escalation, sync_alert
 from bot.sla.eventlog import EventKind, TicketEvent, TicketStatus
 from bot.sla.targets import escalations_for, plan_for, targets_for
-from store.models import Customer, Ticket
+from store.models import Alert, Customer, Ticket, TicketEventRecord
 from store.repositories.audit import AuditLog
 from store.repositories.sla import TicketEvents, Tickets
 
@@ -75,13 +75,42 @@ def refresh(
     the ticket was inserted by this transaction, so its log is its one `opened` event and
     it has no alert yet (two reads saved; issue 11's query budget)."""
     events = [TicketEvent(EventKind.OPENED, ticket.opened_at)] if opened else None
+    return _refresh(db, policy, ticket, customer, now, events, new=opened)[0]
+
+
+def refresh_swept(
+    db: Session,
+    policy: Policy,
+    ticket: Ticket,
+    customer: Customer,
+    now: datetime,
+    log: list[TicketEventRecord],
+    known: dict[str, Alert],
+) -> bool:
+    """`refresh` for a sweep that read its batch's logs and alerts at once; True if the
+    ticket's alert was raised or moved."""
+    events = [TicketEvent(EventKind(row.kind), row.at) for row in log]
+    return _refresh(db, policy, ticket, customer, now, events, known=known)[1]
+
+
+def _refresh(
+    db: Session,
+    policy: Policy,
+    ticket: Ticket,
+    customer: Customer,
+    now: datetime,
+    events: list[TicketEvent] | None,
+    *,
+    new: bool = False,
+    known: dict[str, Alert] | None = None,
+) -> tuple[TicketClocks, bool]:
     clocks = clocks_for(db, policy, ticket, customer, now, events)
     ticket.status = clocks.status
     ticket.next_check_at = clocks.next_change(now)
-    sync_alert(db, policy, ticket, customer, clocks, now, new=opened)
+    moved = sync_alert(db, policy, ticket, customer, clocks, now, new=new, known=known)
     ping_escalation(db, policy, ticket, customer, alert_state(clocks, policy, now), now)
     db.flush()
-    return clocks
+    return clocks, moved
 
 
 def parse_ticket_id(text: str) -> int:

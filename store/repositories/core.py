@@ -199,6 +199,16 @@ class Customers(Repository[Customer]):
         return list(db.scalars(select(Customer).order_by(Customer.name)))
 
     @staticmethod
+    def by_ids(db: Session, ids: Iterable[int]) -> dict[int, Customer]:
+        """These customers by id, in one round trip (a sweep's batch, instead of a query
+        per row's `customer`)."""
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        query = select(Customer).where(Customer.id.in_(wanted))
+        return {customer.id: customer for customer in db.scalars(query)}
+
+    @staticmethod
     def starting_with(db: Session, prefix: str, limit: int) -> list[Customer]:
         """The first `limit` customers by name whose name starts with `prefix` (names are
         stored lower-case; `%` and `_` in the prefix match themselves)."""
@@ -260,6 +270,20 @@ class HourBlocks(Repository[HourBlock]):
         )
 
     @staticmethod
+    def for_customers(db: Session, customer_ids: Iterable[int]) -> dict[int, list[HourBlock]]:
+        """`for_customer` for a sweep's batch of customers, in one round trip."""
+        found: dict[int, list[HourBlock]] = {customer_id: [] for customer_id in customer_ids}
+        if found:
+            query = (
+                select(HourBlock)
+                .where(HourBlock.customer_id.in_(found), HourBlock.voided_at.is_(None))
+                .order_by(HourBlock.purchased, HourBlock.id)
+            )
+            for block in db.scalars(query):
+                found[block.customer_id].append(block)
+        return found
+
+    @staticmethod
     def voided_for_customer(db: Session, customer_id: int) -> list[HourBlock]:
         return list(
             db.scalars(
@@ -307,15 +331,19 @@ class Alerts(Repository[Alert]):
         return {alert.key: alert for alert in db.scalars(select(Alert).where(Alert.key.in_(keys)))}
 
     @staticmethod
-    def next_due(
-        db: Session, now: datetime, wall: datetime, where: Sequence[ColumnElement[bool]] = ()
-    ) -> Alert | None:
-        """The oldest alert waiting for delivery (`next_attempt_at` has come by the clock)
-        that nobody holds a live lease on (by the database's clock `wall`), locked; `where`
-        narrows it further (Slack's limits: store.repositories.pacing.open_alerts).
+    def next_due_batch(
+        db: Session,
+        now: datetime,
+        wall: datetime,
+        count: int,
+        where: Sequence[ColumnElement[bool]] = (),
+    ) -> list[Alert]:
+        """The `count` oldest alerts waiting for delivery (`next_attempt_at` has come by the
+        clock) that nobody holds a live lease on (by the database's clock `wall`), locked;
+        `where` narrows them further (Slack's limits: store.repositories.pacing.open_alerts).
 
-        On Postgres the row is locked with SKIP LOCKED so two clocks never take the same one;
-        SQLite serialises the leasing transactions (BEGIN IMMEDIATE).
+        On Postgres the rows are locked with SKIP LOCKED so two clocks never take the same
+        one; SQLite serialises the leasing transactions (BEGIN IMMEDIATE).
         """
         query = (
             select(Alert)
@@ -326,9 +354,9 @@ class Alerts(Repository[Alert]):
                 *where,
             )
             .order_by(Alert.next_attempt_at, Alert.id)
-            .limit(1)
+            .limit(count)
         )
-        return db.scalar(locked(db, query, skip_locked=True))
+        return list(db.scalars(locked(db, query, skip_locked=True)))
 
     @staticmethod
     def cut_leases(db: Session, until: datetime) -> int:
@@ -343,11 +371,14 @@ class Alerts(Repository[Alert]):
         return int(getattr(result, "rowcount", 0) or 0)
 
     @staticmethod
-    def held(db: Session, alert_id: int, token: str) -> Alert | None:
-        """The alert, locked, if `token` still holds its lease; None if the lease was lost
-        (another deliverer took the row over) or the row is gone."""
-        query = select(Alert).where(Alert.id == alert_id, Alert.lease_token == token)
-        return db.scalar(locked(db, query))
+    def held_batch(db: Session, ids: Sequence[int], token: str) -> dict[int, Alert]:
+        """The alerts among `ids` whose lease `token` still holds, locked, by id, in one
+        round trip; those whose lease was lost (another deliverer took the row over) or
+        that are gone are left out."""
+        if not ids:
+            return {}
+        query = select(Alert).where(Alert.id.in_(ids), Alert.lease_token == token)
+        return {alert.id: alert for alert in db.scalars(locked(db, query))}
 
     @staticmethod
     def redeliver(db: Session, alert_id: int, now: datetime) -> None:

@@ -3,14 +3,16 @@ Add and flush; never commit."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import Alert, SlackPacing
-from store.repositories.core import insert_if_absent, locked
+from store.repositories.core import insert_if_absent, is_postgres, locked
 
 CHANNEL, METHOD, TOKEN = "channel", "method", "token"
 POST = "chat.postMessage"
@@ -65,14 +67,47 @@ class Pacing:
         return row
 
     @staticmethod
-    def reserve(db: Session, kind: str, subject: str, at: datetime, until: datetime) -> bool:
-        """Take the slot of `subject` at `at` (it is free until `until`), unless another clock
-        took it first: False then, and nothing changes."""
-        row = Pacing._locked(db, kind, subject)
-        if row.not_before > at:
-            return False
-        row.not_before = until
-        return True
+    def reserve_all(
+        db: Session, kind: str, subjects: Iterable[str], at: datetime, until: datetime
+    ) -> set[str]:
+        """Take the slots of `subjects` at `at` (each free until `until`): one round trip to
+        create the rows (ON CONFLICT DO NOTHING: two clocks at once make one) and one to lock
+        them, read afresh, in one order so two clocks cannot deadlock. The subjects whose
+        slot was taken; those another clock took first are left out, unchanged."""
+        wanted = sorted(set(subjects))
+        if not wanted:
+            return set()
+        insert = postgresql.insert if is_postgres(db) else sqlite.insert
+        values = [{"kind": kind, "subject": s, "not_before": _LONG_AGO} for s in wanted]
+        db.execute(insert(SlackPacing).values(values).on_conflict_do_nothing())
+        query = (
+            select(SlackPacing)
+            .where(SlackPacing.kind == kind, SlackPacing.subject.in_(wanted))
+            .order_by(SlackPacing.subject)
+        )
+        taken = set()
+        for row in db.scalars(locked(db, query).execution_options(populate_existing=True)):
+            if row.not_before <= at:
+                row.not_before = until
+                taken.add(row.subject)
+        return taken
+
+    @staticmethod
+    def hold_all(db: Session, kind: str, subjects: Iterable[str], until: datetime) -> None:
+        """Not before `until` for each of `subjects` whose row exists (a later time already
+        recorded stands), in one statement."""
+        wanted = sorted(set(subjects))
+        if wanted:
+            db.execute(
+                update(SlackPacing)
+                .where(
+                    SlackPacing.kind == kind,
+                    SlackPacing.subject.in_(wanted),
+                    SlackPacing.not_before < until,
+                )
+                .values(not_before=until)
+                .execution_options(synchronize_session=False)
+            )
 
     @staticmethod
     def hold(db: Session, kind: str, subject: str, until: datetime, reason: str | None) -> None:

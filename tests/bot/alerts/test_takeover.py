@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.alerts.delivery import LEASE, TAKEOVER_GRACE, _lease_next, take_over
+from bot.alerts.delivery import LEASE, TAKEOVER_GRACE, _lease_batch, take_over
 from bot.alerts.outbox import raise_alert
+from bot.alerts.pacing import POST_INTERVAL, virtual
 from store.models import Alert
 from store.repositories.core import Alerts, database_time
 
@@ -23,8 +24,8 @@ def test_takeover_cuts_held_leases_to_the_grace(database, policy, clock):
                 db, policy, key=f"block_expiring:{n}:7", kind="block_expiring", customer=None,
                 text="raised", now=clock.now(),
             )  # fmt: skip
-    held = _lease_next(database, clock.now(), LEASE)  # the dead leader's row
-    assert held is not None
+    pace = virtual(clock)
+    (held,) = _lease_batch(database, clock.now(), LEASE, pace, None, 1).held  # the dead leader's
     assert take_over(database) == 1
     with database.session() as db:
         wall = database_time(db)
@@ -37,7 +38,8 @@ def test_takeover_cuts_held_leases_to_the_grace(database, policy, clock):
     # once the grace has run out, the next deliverer takes the row with a new token and
     # the dead leader's token no longer holds it
     take_over(database, grace=timedelta(0))
-    again = _lease_next(database, clock.now(), LEASE)
-    assert again is not None and again.id == held.id and again.token != held.token
+    clock.advance(POST_INTERVAL)  # the channel's next slot
+    (again,) = _lease_batch(database, clock.now(), LEASE, pace, None, 1).held
+    assert again.id == held.id and again.token != held.token
     with database.session() as db:
-        assert Alerts.held(db, held.id, held.token) is None
+        assert Alerts.held_batch(db, [held.id], held.token) == {}

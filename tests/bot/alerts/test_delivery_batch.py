@@ -1,0 +1,167 @@
+"""The outbox flush in batches (issue 11, bench/sweep.py): a batch of alerts is leased in one
+transaction and recorded in one more, and each alert keeps its guarantees: posted once, a
+crash mid-batch loses nothing, one alert that cannot be recorded holds back none of the
+others. Each alert goes to a channel of its own, so Slack's one post a second per channel
+(bot.alerts.pacing, on the test's clock) lets a whole batch through. Against the real
+database (both dialects) and the stand-in over real HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.alerts.delivery import BATCH, deliver_due
+from bot.alerts.outbox import raise_alert
+from bot.alerts.pacing import POST_INTERVAL, virtual
+from bot.policy.loader import load_policy
+from store.models import Alert
+from tests.bot.alerts.test_delivery import CrashAfterPost, Killed, messenger
+from tests.statements import counting
+
+
+def channels(count: int, prefix: str = "C") -> list[str]:
+    return [f"{prefix}BATCH{n:03d}" for n in range(count)]
+
+
+def raise_alerts(database, now, count: int, prefix: str = "C") -> list[str]:
+    """`count` alerts due now, each in a channel of its own."""
+    keys = [f"block_expiring:{n}:7" for n in range(count)]
+    with database.session() as db:
+        for key, channel in zip(keys, channels(count, prefix), strict=True):
+            policy = replace(load_policy(), alert_channel=channel)
+            raise_alert(
+                db, policy, key=key, kind="block_expiring", customer=None, text="raised", now=now
+            )
+    return keys
+
+
+def keys_in(standin, count: int) -> list[str]:
+    return [
+        m.metadata["event_payload"]["key"]
+        for channel in channels(count)
+        for m in standin.messages(channel)
+        if m.metadata
+    ]
+
+
+class CrashOnSecondPost(CrashAfterPost):
+    """The process dies right after Slack accepted the batch's second post."""
+
+    def __init__(self, inner):
+        super().__init__(inner)
+        self.posts = 0
+
+    def post(self, *args, **kwargs):
+        self.posts += 1
+        if self.posts == 2:
+            return super().post(*args, **kwargs)
+        return self.inner.post(*args, **kwargs)
+
+
+class Counting(CrashAfterPost):
+    """Passes every call through, counting the history look-ups."""
+
+    def __init__(self, inner):
+        super().__init__(inner)
+        self.finds = 0
+
+    def post(self, *args, **kwargs):
+        return self.inner.post(*args, **kwargs)
+
+    def find(self, *args, **kwargs):
+        self.finds += 1
+        return self.inner.find(*args, **kwargs)
+
+
+class UnrecordableFirst(Counting):
+    """The first post's answer cannot be stored (a ts the database cannot take)."""
+
+    def post(self, *args, **kwargs):
+        channel, ts = self.inner.post(*args, **kwargs)
+        if kwargs.get("key", args[4] if len(args) > 4 else None) == self.bad:
+            return channel, object()
+        return channel, ts
+
+
+def rows(database) -> list[Alert]:
+    with database.session() as db:
+        return list(db.scalars(select(Alert).order_by(Alert.id)))
+
+
+def test_a_crash_mid_batch_leaves_each_alert_posted_once(database, standin, clock):
+    keys = raise_alerts(database, clock.now(), count=3)
+    with pytest.raises(Killed):  # the first posted, the second posted then the process died
+        deliver_due(
+            database,
+            CrashOnSecondPost(messenger(standin)),
+            clock.now(),
+            lease=timedelta(0),
+            pace=virtual(clock),
+        )
+    report = deliver_due(database, messenger(standin), clock.now(), pace=virtual(clock))
+    assert report.adopted == 1 and report.posted == 1  # the second found; the third posted
+    assert sorted(keys_in(standin, 3)) == sorted(keys)
+    assert all(row.ts and row.next_attempt_at is None for row in rows(database))
+
+
+def test_alerts_a_batch_had_no_time_for_are_released_unmarked(database, standin, clock):
+    """With no lease left after the first post, the rest are handed back as they were: not
+    marked as posts started, so the next batch posts them without a look in the history."""
+    raise_alerts(database, clock.now(), count=3)
+    counted = Counting(messenger(standin))
+    report = deliver_due(database, counted, clock.now(), lease=timedelta(0), pace=virtual(clock))
+    assert report.posted == 3 and counted.finds == 0
+    assert sum(len(standin.posted(channel)) for channel in channels(3)) == 3
+    assert all(row.lease_token is None and row.post_started_at is None for row in rows(database))
+
+
+def test_an_alert_that_cannot_be_recorded_holds_back_none_of_the_others(database, standin, clock):
+    keys = raise_alerts(database, clock.now(), count=3)
+    bad = UnrecordableFirst(messenger(standin))
+    bad.bad = keys[0]
+    with pytest.raises(RuntimeError, match="recording a delivery failed"):
+        deliver_due(database, bad, clock.now(), pace=virtual(clock))
+    by_key = {row.key: row for row in rows(database)}
+    for key in keys[1:]:  # recorded, each in a transaction of its own
+        assert by_key[key].ts and by_key[key].next_attempt_at is None
+    stuck = by_key[keys[0]]  # still leased, its post marked as started: retried, looked for
+    assert stuck.ts is None and stuck.lease_token and stuck.post_started_at
+    with database.session() as db:  # its lease runs out
+        db.get(Alert, stuck.id).leased_until = clock.now() - timedelta(days=400)
+    counted = Counting(messenger(standin))
+    assert deliver_due(database, counted, clock.now(), pace=virtual(clock)).adopted == 1
+    assert counted.finds == 1 and sorted(keys_in(standin, 3)) == sorted(keys)
+
+
+def test_a_flush_costs_the_same_statements_for_a_few_alerts_or_a_batch(database, standin, clock):
+    """Statements per flush do not grow with the alerts sent, up to a batch."""
+    counts = []
+    for count in (2, BATCH):
+        raise_alerts(database, clock.now(), count=count)
+        with counting(database.engine) as seen:
+            report = deliver_due(database, messenger(standin), clock.now(), pace=virtual(clock))
+            assert report.posted == count
+        counts.append(len(seen))
+        with database.session() as db:
+            for row in db.scalars(select(Alert)):
+                db.delete(row)
+        clock.advance(POST_INTERVAL)  # the channels' next slots
+    assert counts[0] == counts[1], counts
+
+
+def test_a_429_stops_the_batch_and_its_method_waits_for_every_alert(database, standin, clock):
+    """Slack's rate limits are per method: after a 429 on the batch's first post the others
+    are not tried (each would meet it too) but released as they were, and posted, each once,
+    when the Retry-After is over."""
+    keys = raise_alerts(database, clock.now(), count=3)
+    standin.fail_next("chat.postMessage", status=429, retry_after=30)
+    report = deliver_due(database, messenger(standin), clock.now(), pace=virtual(clock))
+    assert report.failed == 1 and report.posted == 0  # 30 s is past the linger
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    assert all(row.lease_token is None and row.post_started_at is None for row in rows(database))
+    clock.advance(timedelta(seconds=30))
+    assert deliver_due(database, messenger(standin), clock.now(), pace=virtual(clock)).posted == 3
+    assert sorted(keys_in(standin, 3)) == sorted(keys)
