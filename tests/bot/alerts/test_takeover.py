@@ -9,8 +9,17 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.alerts.delivery import LEASE, TAKEOVER_GRACE, _lease_next, take_over
+from bot.alerts.delivery import (
+    CALL_TIMEOUT,
+    LEASE,
+    LONGEST_CALL,
+    TAKEOVER_GRACE,
+    _lease_next,
+    take_over,
+)
 from bot.alerts.outbox import raise_alert
+from bot.alerts.pacing import virtual
+from store import leader
 from store.models import Alert
 from store.repositories.core import Alerts, database_time
 
@@ -23,7 +32,7 @@ def test_takeover_cuts_held_leases_to_the_grace(database, policy, clock):
                 db, policy, key=f"block_expiring:{n}:7", kind="block_expiring", customer=None,
                 text="raised", now=clock.now(),
             )  # fmt: skip
-    held = _lease_next(database, clock.now(), LEASE)  # the dead leader's row
+    held = _lease_next(database, clock.now(), LEASE, virtual(clock), None).held  # the dead leader's row
     assert held is not None
     assert take_over(database) == 1
     with database.session() as db:
@@ -37,7 +46,20 @@ def test_takeover_cuts_held_leases_to_the_grace(database, policy, clock):
     # once the grace has run out, the next deliverer takes the row with a new token and
     # the dead leader's token no longer holds it
     take_over(database, grace=timedelta(0))
-    again = _lease_next(database, clock.now(), LEASE)
+    clock.advance(timedelta(seconds=2))  # the channel's next slot (one post a second)
+    again = _lease_next(database, clock.now(), LEASE, virtual(clock), None).held
     assert again is not None and again.id == held.id and again.token != held.token
     with database.session() as db:
         assert Alerts.held(db, held.id, held.token) is None
+
+
+def test_the_grace_outlasts_the_longest_call_a_cut_off_leader_can_have_in_flight():
+    """TAKEOVER_GRACE plus the time the server takes to end a vanished peer's session
+    (store/leader.py's keepalives) covers the longest outbox call (CALL_TIMEOUT, three
+    attempts of an edit with the SDK's back-off), so no call of the old leader's is still in
+    flight when another clock may take its row."""
+    session_end = timedelta(
+        seconds=leader.KEEPALIVE_IDLE + leader.KEEPALIVE_INTERVAL * leader.KEEPALIVE_COUNT
+    )
+    assert TAKEOVER_GRACE + session_end >= LONGEST_CALL == 3 * CALL_TIMEOUT + timedelta(seconds=3.5)
+    assert TAKEOVER_GRACE < LEASE
