@@ -68,10 +68,10 @@ DEFAULT_RETRY_AFTER = 1.0
 
 
 class SlackMessenger:
-    def __init__(self, client: WebClient, timeout: float | None = None) -> None:
+    def __init__(self, client: WebClient, timeout: int | None = None) -> None:
         # The outbox's calls give up after CALL_TIMEOUT (or the client's, if shorter): one
         # hung call must not hold the clock, and every alert behind it, for 30 s.
-        limit = CALL_TIMEOUT.total_seconds() if timeout is None else timeout
+        limit = int(CALL_TIMEOUT.total_seconds()) if timeout is None else timeout
         timeout = min(client.timeout, limit)
         # No 429 is waited out inside the SDK: the outbox records Retry-After in the database
         # so every clock honours it, and a wait slept through while holding an alert's lease

@@ -127,9 +127,7 @@ def test_a_timeout_after_acceptance_is_adopted_not_posted_again(database, standi
     assert row.ts == message.ts and row.next_attempt_at is None and row.post_started_at is None
 
 
-def test_a_hung_post_holds_the_outbox_for_its_own_timeout_not_the_clients(
-    database, standin, clock
-):
+def test_a_hung_post_holds_the_outbox_for_its_own_timeout_not_the_clients(database, standin, clock):
     """Issue 12: one hung call stalled the whole outbox for the client's 30 s. The outbox's
     calls give up after their own timeout (CALL_TIMEOUT; 1 s here), the post is an unknown
     outcome, and the next attempt finds it by its metadata instead of posting again."""

@@ -32,7 +32,9 @@ def test_takeover_cuts_held_leases_to_the_grace(database, policy, clock):
                 db, policy, key=f"block_expiring:{n}:7", kind="block_expiring", customer=None,
                 text="raised", now=clock.now(),
             )  # fmt: skip
-    held = _lease_next(database, clock.now(), LEASE, virtual(clock), None).held  # the dead leader's row
+    held = _lease_next(
+        database, clock.now(), LEASE, virtual(clock), None
+    ).held  # the dead leader's row
     assert held is not None
     assert take_over(database) == 1
     with database.session() as db:
