@@ -93,6 +93,7 @@ from handlers.local.standin import slash_command_body as command_body
 from store.db import Database, migrate
 from store.models import Alert, Booking, CallTimer, Customer, PhoneCall, Ticket, TimeEntry
 from store.repositories.core import UserProfiles
+from store.repositories.sla import Tickets
 from tests import factories
 from tests.harness import CLI, ROOT, SIGNING_SECRET, SlackApp, free_port, process_env
 
@@ -879,7 +880,8 @@ def replay(
 ) -> Counter[str]:
     """The same commands on a fresh database (`url`, seeded as the chaos run's was) in this
     process, one at a time, each at the instant the chaos run recorded it, with a quiet
-    Slack; then one sweep at `end`. Replays what was acknowledged as recorded, and what was
+    Slack; then sweeps at `end` until no ticket is due (one sweep takes SWEEP_BATCH).
+    Replays what was acknowledged as recorded, and what was
     not acknowledged but recorded all the same. The alert kinds it raised."""
     policy = chaos_policy()
     database = Database(url)
@@ -903,7 +905,13 @@ def replay(
                 else:
                     clock.set(item.at)
                     slack.command(step.line, user=step.agent)
-            slack.sweep(end)
+            # A sweep refreshes at most SWEEP_BATCH due tickets (bot/sla/sweep.py); the
+            # chaos run's clocks swept every 2 s, this replay sweeps once: until none is due.
+            for _ in range(10):  # 5,000 tickets
+                slack.sweep(end)
+                with database.session() as db:
+                    if not Tickets.due(db, end, 1):
+                        break
         finally:
             slack.close()
         with database.session() as db:
