@@ -74,6 +74,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
@@ -128,6 +129,7 @@ first_response_internal = "{URGENT_TARGET}s"
 resolution = "8h"
 resolution_internal = "6h"
 """
+LONDON = ZoneInfo("Europe/London")  # the agents' zone (seed_database)
 TAG = re.compile(r"chaos-(\d+)\b")
 LEADING = re.compile(r"hourglass clock: leading \(pid (\d+)\)")
 FOLLOWING = re.compile(r"hourglass clock: following \(pid (\d+)\)")
@@ -213,7 +215,9 @@ def workload(seed: int, worker: int, today: datetime) -> Iterator[Step]:
         elif kind == "book":
             # A day and hour of its own: no two bookings meet, whatever the order.
             start = midnight + timedelta(days=3 + next(bookings), hours=9 + worker)
-            step.start = start
+            # The line is read in the agent's zone (Europe/London): past the end of March,
+            # 09:00 there is 08:00 UTC, and the booking starts then.
+            step.start = start.replace(tzinfo=LONDON).astimezone(UTC)
             step.line = f"/book {customer} {start:%Y-%m-%d %H:%M} 1h"
         elif kind == "ticket":
             priority = rng.choice(["immediate", "priority"])
@@ -660,7 +664,7 @@ def seed_database(url: str, now: datetime) -> None:
     with database.session() as db:
         for agent in AGENTS:
             factories.role(db, agent, "agent", now=now)
-            UserProfiles.upsert(db, agent, "Europe/London", agent.lower(), now)
+            UserProfiles.upsert(db, agent, LONDON.key, agent.lower(), now)
         for name, (plan, channel, team, seats, hours) in CUSTOMERS.items():
             customer = factories.customer(
                 db, policy, name, now=now, plan=plan, channel=channel, team=team, seats=seats,

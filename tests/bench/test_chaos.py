@@ -105,3 +105,13 @@ def test_the_goals_name_each_one_missed_and_a_phase_without_breaches_shows_none(
     assert chaos.goals_missed([], chaos.Latencies([1.0], [3.0], 0)) == [
         f"handover <= {2 * chaos.SWEEP_SECONDS:g} s not shown"
     ]
+
+
+def test_a_booking_past_the_clock_change_is_checked_at_the_instant_its_line_means():
+    """The 3-minute run's six "lost" bookings: `/book acme 2027-03-28 09:00` is read in the
+    agent's zone (Europe/London, BST from that day), so the booking starts at 08:00 UTC; the
+    check looked for 09:00 UTC and found nothing."""
+    steps = chaos.workload(1, 0, datetime(2027, 3, 25, 12, tzinfo=UTC))
+    booking = next(step for step in steps if step.kind == "book")
+    assert "2027-03-28 09:00" in booking.line
+    assert booking.start == datetime(2027, 3, 28, 8, 0, tzinfo=UTC)
