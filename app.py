@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from bot import customers, roles
 from bot.alerts import sweeps
 from bot.alerts.delivery import DeliveryReport, deliver_due, take_over
-from bot.alerts.pacing import Pace
+from bot.alerts.pacing import LINGER, Pace
 from bot.billing import hours as hour_blocks
 from bot.clock import Clock, SystemClock
 from bot.customers import plans_missing
@@ -477,12 +477,15 @@ def start_clock(
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone="UTC")
+    every = timedelta(seconds=seconds)
 
     def job() -> None:
         try:
             if lead is not None and not lead.check():
                 return
-            tick(database, policy, client, clock.now())
+            # A flush waits for Slack's slots no longer than a sweep interval: the next
+            # sweep (and the breaches it finds) must not wait on it (issue 12's latency).
+            tick(database, policy, client, clock.now(), pace=Pace(linger=min(LINGER, every)))
         except Exception:  # noqa: BLE001 - a failed tick is logged; the next one runs anyway
             log.exception("clock tick failed")
 

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.alerts.delivery import DeliveryError
+from bot.alerts.delivery import CALL_TIMEOUT, DeliveryError
 
 # Slack refused the bot token itself: every call would be refused alike, so the outbox parks
 # every waiting alert at once (bot.alerts.pacing) and delivers them once a post works again.
@@ -68,14 +68,18 @@ DEFAULT_RETRY_AFTER = 1.0
 
 
 class SlackMessenger:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, timeout: int | None = None) -> None:
+        # The outbox's calls give up after CALL_TIMEOUT (or the client's, if shorter): one
+        # hung call must not hold the clock, and every alert behind it, for 30 s.
+        limit = int(CALL_TIMEOUT.total_seconds()) if timeout is None else timeout
+        timeout = min(client.timeout, limit)
         # No 429 is waited out inside the SDK: the outbox records Retry-After in the database
         # so every clock honours it, and a wait slept through while holding an alert's lease
         # could outlast it. Edits and reads keep the client's other retries.
         self.client = WebClient(
             token=client.token,
             base_url=client.base_url,
-            timeout=client.timeout,
+            timeout=timeout,
             logger=client.logger,
             retry_handlers=[
                 handler
@@ -88,7 +92,7 @@ class SlackMessenger:
         self.poster = WebClient(
             token=client.token,
             base_url=client.base_url,
-            timeout=client.timeout,
+            timeout=timeout,
             logger=client.logger,
             retry_handlers=[],
         )

@@ -35,14 +35,20 @@ log = logging.getLogger("hourglass." + __name__)
 
 Blocks = list[dict[str, Any]]
 LEASE = timedelta(minutes=2)  # far longer than one post can take (one call, its timeout)
+# The outbox's own Web API calls give up after CALL_TIMEOUT (handlers/messenger.py), not the
+# client's 30 s: a hung call holds the clock, and every alert behind it, only that long. A
+# post timed out is an unknown outcome, looked for by its metadata before posting again.
+CALL_TIMEOUT = timedelta(seconds=10)
 # When a clock takes the lead (app.py), the rows the former leader held need not wait out
 # LEASE: its database session has ended, so the process is dead or cut off from the
-# database. A post it sent may still be in flight only if it is alive and cut off: one call
-# lasts at most 45 s (the 30 s client timeout and three Retry-After waits of at most 5 s,
-# handlers/messenger.py) and the server ends a vanished peer's session after about 11 s
-# (store/leader.py), so its leases are cut to the difference. Whatever they held is then
-# reconciled as any lost lease is (looked for by its metadata before posting again).
-TAKEOVER_GRACE = timedelta(seconds=34)
+# database. A call it sent may still be in flight only if it is alive and cut off: a post is
+# sent once, an edit at most three times (the SDK retries a connection error twice, after
+# back-off sleeps of 0.5 s and 1 s plus up to 1 s of jitter each), so one call lasts at most
+# 3 x CALL_TIMEOUT + 3.5 s = 33.5 s; the server ends a vanished peer's session after about
+# 11 s (store/leader.py), so its leases are cut to the difference, 23 s. Whatever they held
+# is then reconciled as any lost lease is (looked for by its metadata before posting again).
+LONGEST_CALL = 3 * CALL_TIMEOUT + timedelta(seconds=3.5)
+TAKEOVER_GRACE = timedelta(seconds=23)
 # Alerts leased, and their outcomes recorded, per transaction (at most one post per channel:
 # Slack's one a second, bot.alerts.pacing).
 BATCH = 25

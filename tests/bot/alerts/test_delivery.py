@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import select, update
 
 import app as hourglass_app
-from bot.alerts.delivery import FAILURE_CAP, backoff, deliver_due
+from bot.alerts.delivery import CALL_TIMEOUT, FAILURE_CAP, backoff, deliver_due
 from bot.alerts.outbox import raise_alert, update_alert
 from bot.alerts.pacing import virtual
 from bot.policy.loader import load_policy
@@ -124,6 +125,25 @@ def test_a_timeout_after_acceptance_is_adopted_not_posted_again(database, standi
     assert message.text == "resolved"
     row = alert(database)
     assert row.ts == message.ts and row.next_attempt_at is None and row.post_started_at is None
+
+
+def test_a_hung_post_holds_the_outbox_for_its_own_timeout_not_the_clients(database, standin, clock):
+    """Issue 12: one hung call stalled the whole outbox for the client's 30 s. The outbox's
+    calls give up after their own timeout (CALL_TIMEOUT; 1 s here), the post is an unknown
+    outcome, and the next attempt finds it by its metadata instead of posting again."""
+    client = hourglass_app.slack_client("xoxb-test", standin.base_url)
+    assert client.timeout == 30  # the app's client waits the SDK's 30 s
+    assert SlackMessenger(client).poster.timeout == CALL_TIMEOUT.total_seconds() < 30
+    raise_alerts(database, clock.now(), count=2)
+    standin.answer_late(3.0)  # done at once, answered after 3 s: the 30 s client would hear it
+    report = deliver_due(database, SlackMessenger(client, timeout=1), clock.now(), limit=1)
+    assert report.failed == 1 and report.posted == 0
+    assert "network" in report.errors[0]
+    standin.answer_on_time()
+    clock.advance(timedelta(minutes=1))
+    report = deliver_due(database, SlackMessenger(client, timeout=1), clock.now())
+    assert report.adopted == 1 and report.posted == 1
+    assert sorted(Counter(keys_in(standin)).values()) == [1, 1]
 
 
 def test_a_crash_after_the_post_leaves_one_message(database, standin, clock):

@@ -9,9 +9,17 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.alerts.delivery import LEASE, TAKEOVER_GRACE, _lease_batch, take_over
+from bot.alerts.delivery import (
+    CALL_TIMEOUT,
+    LEASE,
+    LONGEST_CALL,
+    TAKEOVER_GRACE,
+    _lease_batch,
+    take_over,
+)
 from bot.alerts.outbox import raise_alert
 from bot.alerts.pacing import POST_INTERVAL, virtual
+from store import leader
 from store.models import Alert
 from store.repositories.core import Alerts, database_time
 
@@ -43,3 +51,15 @@ def test_takeover_cuts_held_leases_to_the_grace(database, policy, clock):
     assert again.id == held.id and again.token != held.token
     with database.session() as db:
         assert Alerts.held_batch(db, [held.id], held.token) == {}
+
+
+def test_the_grace_outlasts_the_longest_call_a_cut_off_leader_can_have_in_flight():
+    """TAKEOVER_GRACE plus the time the server takes to end a vanished peer's session
+    (store/leader.py's keepalives) covers the longest outbox call (CALL_TIMEOUT, three
+    attempts of an edit with the SDK's back-off), so no call of the old leader's is still in
+    flight when another clock may take its row."""
+    session_end = timedelta(
+        seconds=leader.KEEPALIVE_IDLE + leader.KEEPALIVE_INTERVAL * leader.KEEPALIVE_COUNT
+    )
+    assert TAKEOVER_GRACE + session_end >= LONGEST_CALL == 3 * CALL_TIMEOUT + timedelta(seconds=3.5)
+    assert TAKEOVER_GRACE < LEASE
