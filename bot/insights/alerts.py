@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 from bot.alerts.outbox import raise_alert, update_alert
 from bot.billing.drawdown import block_label
 from bot.insights.forecast import BlocksForecast, SlaOutlook
-from bot.insights.outlook import SlaMonth, blocks_forecast, forfeit_risks, sla_month
+from bot.insights.outlook import (
+    SlaMonth,
+    blocks_forecast,
+    budget_words,
+    forfeit_risks,
+    projection_words,
+    sla_month,
+)
 from bot.parsing import month_bounds
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes, plural
@@ -208,18 +215,7 @@ def sla_budget_text(customer: Customer, month: SlaMonth) -> str:
         if outlook.attainment is not None
         else "nothing decided yet"
     )
-    if outlook.lost:
-        verdict = ":x: the goal can no longer be met this month"
-    elif outlook.budget == 0:
-        verdict = ":rotating_light: error budget spent: the next miss loses the goal"
-    else:
-        verdict = f":warning: {plural(outlook.budget, 'more miss')} left before the goal is lost"
-    projected = (
-        f"; projected month end {float(outlook.projected):.1%} of ~{plural(outlook.expected, 'ticket')}"
-        if outlook.projected is not None
-        else ""
-    )
     return (
         f"*{customer.name}*, {month.year:04d}-{month.month:02d}: goal {goal}: {attainment}. "
-        f"{verdict}{projected}."
+        f"{budget_words(outlook)}{projection_words(outlook)}."
     )

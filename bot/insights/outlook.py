@@ -153,18 +153,30 @@ def sla_lines(sla: SlaMonth) -> list[str]:
         if outlook.decided
         else "no first response decided yet"
     )
+    return [f"  {so_far}; {budget_words(outlook)}{projection_words(outlook)}."]
+
+
+def budget_words(outlook: SlaOutlook, *, emoji: bool = True) -> str:
+    """The month's error budget in words, the same in the SLA report, the `sla_budget`
+    alert and the digest: lost, spent, or how many misses are left."""
     if outlook.lost:
-        budget = ":x: the goal can no longer be met this month"
+        mark, words = ":x:", "the goal can no longer be met this month"
     elif outlook.budget == 0:
-        budget = ":warning: error budget spent: the next miss loses the goal"
+        mark, words = ":rotating_light:", "error budget spent: the next miss loses the goal"
     else:
-        budget = f"error budget: {plural(outlook.budget, 'more miss')} before the goal is lost"
-    projected = (
-        f"; projected month end {float(outlook.projected):.1%} of ~{plural(outlook.expected, 'ticket')}"
-        if outlook.projected is not None
-        else ""
+        mark = ":warning:"
+        words = f"error budget: {plural(outlook.budget, 'more miss')} left before the goal is lost"
+    return f"{mark} {words}" if emoji else words
+
+
+def projection_words(outlook: SlaOutlook) -> str:
+    """ "; projected month end …" when the month has a projection, else nothing."""
+    if outlook.projected is None:
+        return ""
+    return (
+        f"; projected month end {float(outlook.projected):.1%} "
+        f"of ~{plural(outlook.expected, 'ticket')}"
     )
-    return [f"  {so_far}; {budget}{projected}."]
 
 
 # --- fair use ----------------------------------------------------------------------------

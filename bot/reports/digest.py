@@ -27,7 +27,7 @@ from bot.calls.calls import month_rows
 from bot.calls.fair_use import Status
 from bot.insights.alerts import budget_at_risk
 from bot.insights.forecast import week_start
-from bot.insights.outlook import blocks_forecast, callers_at_risk, sla_month
+from bot.insights.outlook import blocks_forecast, budget_words, callers_at_risk, sla_month
 from bot.parsing import month_bounds
 from bot.policy.model import Policy, provider_today
 from bot.reports.balance import balance_for
@@ -170,13 +170,8 @@ def _sla(db: Session, policy: Policy, customer: Customer, now: datetime, digest:
     outlook = month.outlook
     if outlook is None or not budget_at_risk(policy, outlook):
         return
-    if outlook.lost:
-        state = "goal lost for the month"
-    elif outlook.budget == 0:
-        state = "budget spent: the next miss loses the goal"
-    else:
-        state = f"{plural(outlook.budget, 'miss')} left"
     so_far = f"{float(outlook.attainment):.1%}" if outlook.attainment is not None else "—"
+    state = budget_words(outlook, emoji=False)
     digest.sla.append(f"*{customer.name}*: {so_far} within so far; {state}")
 
 

@@ -61,7 +61,7 @@ def test_the_digest_lists_each_heading(acme, standin):
     # (24-29 Nov) use 3.21m of the 570m left: 566.79m = 9.45h forfeited on 30 Nov.
     assert "• *acme* #1: 9.45h projected to be forfeited on 2026-11-30 (at 0.06h a week)" in text
     assert "• *acme* #1: 9h 30m left, expires 2026-11-30 (in 7 days)" in text
-    assert "• *acme*: 0.0% within so far; goal lost for the month" in text
+    assert "• *acme*: 0.0% within so far; the goal can no longer be met this month" in text
     assert "• *acme* jane: under review (1h 1m this month)" in text
     assert "• *acme* #1 Fri 20 Nov 15:00: late cancellation, 30m charged" in text
     # acme's late charge came out of its block; globex's 2h has no block: 2 x 90.00.

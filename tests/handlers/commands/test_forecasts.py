@@ -93,7 +93,7 @@ def test_the_sla_report_shows_attainment_budget_and_projection(acme):
     # (20/30 of 4.5 + 10/30 of 0 = 3); 90% of 3 needs all 3 within: no miss to spare.
     assert "goal 90% of first responses within 6h: met :white_check_mark: (100.0% so far)" in text
     assert (
-        "  3 of 3 within the goal so far; :warning: error budget spent: the next miss loses "
+        "  3 of 3 within the goal so far; :rotating_light: error budget spent: the next miss loses "
         "the goal; projected month end 100.0% of ~3 tickets." in text
     )
     assert text == acme.command("/hourglass sla acme", MANAGER).text
