@@ -15,6 +15,7 @@ day.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -42,6 +43,9 @@ EXPIRING_WITHIN = timedelta(days=30)
 LATE = ("late_cancelled", "no_show")
 
 
+log = logging.getLogger("hourglass." + __name__)
+
+
 def digest_key(monday: date) -> str:
     return f"{KIND}:{monday.isoformat()}"
 
@@ -65,6 +69,18 @@ def sweep_weekly_digest(db: Session, policy: Policy, now: datetime) -> int:
     key = digest_key(monday)
     if Alerts.by_key(db, key) is not None:
         return 0  # already posted: the steady state is this one indexed lookup
+    shared = Customers.by_channel(db, channel)
+    if shared is not None:
+        # Every customer's money and risks: never in a channel a customer reads.
+        log.error(
+            "digest_channel %s is %s's support channel, shared with the customer: "
+            "the weekly digest goes to the team's alert channel instead",
+            channel,
+            shared.name,
+        )
+        channel = policy.alert_channel
+        if channel is None or Customers.by_channel(db, channel) is not None:
+            return 0
     digest = weekly_digest(db, policy, now)
     text = digest.text(policy.currency)
     return int(
