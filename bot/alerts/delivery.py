@@ -52,6 +52,10 @@ TAKEOVER_GRACE = timedelta(seconds=23)
 # Alerts leased, and their outcomes recorded, per transaction (at most one post per channel:
 # Slack's one a second, bot.alerts.pacing).
 BATCH = 25
+# The SLA's clocks go first: when Slack's one post a second per channel queues a burst, a
+# breach (or its warning, or an escalation) is not kept waiting behind block and booking
+# news raised before it. Among each group, the oldest first.
+URGENT = ("sla_breach", "sla_escalation", "sla_warning")
 FIRST_BACKOFF = timedelta(seconds=30)
 FAILURE_CAP = timedelta(minutes=15)  # retryable failures are retried at least this often
 # History is searched from this long before the first unknown post: Slack's clock and the
@@ -297,7 +301,7 @@ def _lease_batch(
         due = now if start is None else now + (at - start)
         chosen: list[Alert] = []
         posting: set[str] = set()
-        for alert in Alerts.next_due_batch(db, due, wall, count, pacing.open_for(at)):
+        for alert in Alerts.next_due_batch(db, due, wall, count, pacing.open_for(at), first=URGENT):
             if alert.ts is None:
                 if alert.channel in posting:
                     continue  # its channel's one post of this batch is taken: a later batch

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, inspect, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -337,10 +337,12 @@ class Alerts(Repository[Alert]):
         wall: datetime,
         count: int,
         where: Sequence[ColumnElement[bool]] = (),
+        first: Sequence[str] = (),
     ) -> list[Alert]:
         """The `count` oldest alerts waiting for delivery (`next_attempt_at` has come by the
         clock) that nobody holds a live lease on (by the database's clock `wall`), locked;
-        `where` narrows them further (Slack's limits: store.repositories.pacing.open_alerts).
+        `where` narrows them further (Slack's limits: store.repositories.pacing.open_alerts);
+        alerts of the kinds in `first` come before the others, oldest first among each.
 
         On Postgres the rows are locked with SKIP LOCKED so two clocks never take the same
         one; SQLite serialises the leasing transactions (BEGIN IMMEDIATE).
@@ -353,7 +355,11 @@ class Alerts(Repository[Alert]):
                 or_(Alert.leased_until.is_(None), Alert.leased_until <= wall),
                 *where,
             )
-            .order_by(Alert.next_attempt_at, Alert.id)
+            .order_by(
+                *([case((Alert.kind.in_(first), 0), else_=1)] if first else []),
+                Alert.next_attempt_at,
+                Alert.id,
+            )
             .limit(count)
         )
         return list(db.scalars(locked(db, query, skip_locked=True)))

@@ -259,3 +259,22 @@ def test_a_refused_token_parks_every_waiting_alert_with_one_call_until_a_post_wo
 def test_the_refusals_the_issue_names_are_permanent():
     assert {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth"} <= PERMANENT
     assert {"ratelimited", "internal_error", "service_unavailable"}.isdisjoint(PERMANENT)
+
+
+def test_a_breach_is_not_kept_waiting_behind_a_burst_in_its_channel(
+    database, standin, clock, paced
+):
+    """Slack's one post a second queues a burst; an SLA breach raised after it goes first."""
+    started = clock.now()
+    burst = raise_in(database, started, BUSY, 5)
+    policy = replace(load_policy(), alert_channel=BUSY)
+    with database.session() as db:
+        raise_alert(
+            db, policy, key="sla:42", kind="sla_breach", customer=None, text="breached",
+            now=started + timedelta(seconds=1),
+        )  # fmt: skip
+    clock.advance(timedelta(seconds=1))
+    report = deliver_due(database, messenger(standin), clock.now(), pace=paced)
+    assert report.posted == 6 and report.failed == 0
+    assert posted_keys(standin, BUSY) == ["sla:42", *burst]
+    assert standin.post_times(BUSY)[0] == started + timedelta(seconds=1)  # at once
