@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ from bot.insights.outlook import (
 from bot.parsing import month_bounds
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes, plural
-from store.models import Customer, HourBlock
+from store.models import Alert, Customer, HourBlock
 from store.repositories.core import Alerts, Customers, HourBlocks
 from store.repositories.insights import RuleMarks, customers_with_tickets, data_revision
 
@@ -85,25 +86,35 @@ def sweep_forfeit_risk(db: Session, policy: Policy, now: datetime) -> int:
             state = f"forfeit:{projected.forfeit_hours}"
             text = forfeit_text(customer, block, forecast)
             data = {"block_id": block.id, "forfeit_hours": str(projected.forfeit_hours)}
-            if alert is None:
-                moved += raise_alert(
-                    db,
-                    policy,
-                    key=key,
-                    kind=FORFEIT_RISK,
-                    customer=customer,
-                    text=text,
-                    now=now,
-                    state=state,
-                    data=data,
-                )
-            else:
-                moved += update_alert(db, key, state=state, text=text, now=now, data=data)
+            moved += _raise_or_move(
+                db, policy, alert, key, FORFEIT_RISK, customer, text, now, state, data
+            )
         elif alert is not None and alert.state != CLEARED:
             moved += update_alert(
                 db, key, state=CLEARED, text=_cleared_text(customer, block), now=now
             )
     return moved
+
+
+def _raise_or_move(
+    db: Session,
+    policy: Policy,
+    alert: Alert | None,
+    key: str,
+    kind: str,
+    customer: Customer,
+    text: str,
+    now: datetime,
+    state: str,
+    data: dict[str, Any],
+) -> bool:
+    """Raise the rule's alert the first time; after that, move it (edited in place)."""
+    if alert is None:
+        return raise_alert(
+            db, policy, key=key, kind=kind, customer=customer, text=text, now=now,
+            state=state, data=data,
+        )  # fmt: skip
+    return update_alert(db, key, state=state, text=text, now=now, data=data)
 
 
 def forfeit_text(customer: Customer, block: HourBlock, forecast: BlocksForecast) -> str:
@@ -162,20 +173,9 @@ def sweep_sla_budget(db: Session, policy: Policy, now: datetime) -> int:
             state = "lost" if outlook.lost else f"left:{outlook.budget}"
             text = sla_budget_text(customer, month)
             data = {"budget": outlook.budget, "lost": outlook.lost}
-            if alert is None:
-                moved += raise_alert(
-                    db,
-                    policy,
-                    key=key,
-                    kind=SLA_BUDGET,
-                    customer=customer,
-                    text=text,
-                    now=now,
-                    state=state,
-                    data=data,
-                )
-            else:
-                moved += update_alert(db, key, state=state, text=text, now=now, data=data)
+            moved += _raise_or_move(
+                db, policy, alert, key, SLA_BUDGET, customer, text, now, state, data
+            )
         elif alert is not None and alert.state != CLEARED:
             text = (
                 f":white_check_mark: *{customer.name}*: the SLA goal has room again this month "
