@@ -42,10 +42,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 import bot.features  # noqa: F401 - registers the charge sources, as app.py does
+from bench.databases import throwaway_postgres
 from bot.policy.loader import load_policy
 from handlers.local.standin import SlackStandIn, signed_headers, slash_command_body
 from store.db import Database, migrate
@@ -163,17 +161,8 @@ def fresh_database(kind: str, folder: Path, postgres_url: str) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'ack.db'}"
         return
-    base = make_url(postgres_url)
-    name = f"hourglass_bench_ack_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres(postgres_url, "ack") as url:
+        yield url
 
 
 def seed(url: str) -> None:

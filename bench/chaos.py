@@ -65,7 +65,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -76,11 +75,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy import select
 
 import bot.features  # noqa: F401 - registers the charge sources, as app.py does
+from bench.databases import throwaway_postgres
 from bot import customers
 from bot.clock import FixedClock
 from bot.parsing import parse_month
@@ -640,21 +638,10 @@ class Fleet:
 def fresh_database(postgres_url: str, purpose: str, template: str | None = None) -> Iterator[str]:
     """A migrated Postgres database for this run only, dropped after; a copy of `template`'s
     (a database no one is connected to) if given."""
-    base = make_url(postgres_url)
-    name = f"hourglass_chaos_{purpose}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
-    try:
-        url = base.set(database=name).render_as_string(hide_password=False)
+    with throwaway_postgres(postgres_url, f"chaos_{purpose}", template) as url:
         if not template:
             migrate(url)
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def seed_database(url: str, now: datetime) -> None:

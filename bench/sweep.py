@@ -36,7 +36,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,9 +44,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, bindparam, create_engine, event, or_, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Date, bindparam, event, or_, select, text
 
+from bench.databases import throwaway_postgres
 from bot.alerts import sweeps
 from bot.alerts.delivery import BATCH, deliver_due
 from bot.alerts.pacing import virtual
@@ -97,17 +96,8 @@ def fresh_url(kind: str, folder: Path, label: str, postgres_url: str) -> Iterato
     if kind == "sqlite":
         yield f"sqlite:///{folder / f'sweep-{label}.db'}"
         return
-    base = make_url(postgres_url)
-    name = f"hourglass_bench_sweep_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres(postgres_url, f"sweep_{label}") as url:
+        yield url
 
 
 def series(database: Database, count: int) -> str:
