@@ -26,7 +26,7 @@ def test_the_short_chaos_run_loses_and_doubles_nothing(postgres_url, capsys, mod
     code = chaos.main(
         [
             "--minutes", "0.25", "--kill-every", "4", "--kill", "all", "--kill-leader",
-            "--calm-seconds", "20", "--pace", "0.3", "--drain-seconds", "60",
+            "--calm-seconds", "20", "--pace", "0.3", "--drain-seconds", "120",
             "--postgres-url", postgres_url, *mode,
         ]
     )  # fmt: skip
