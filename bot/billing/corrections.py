@@ -1,9 +1,10 @@
-"""Corrections of logged time, all from Slack and all audited: `/log undo [<#id>]` and
+"""Corrections of logged time, all from Slack and all audited: `/log undo [<#id>]`,
+`/log restore <#id>` (an undo taken back) and
 `/log edit <#id> <duration>|on <date>|customer <name>`; and the repeat check that asks
 before the same `/log` is recorded twice within a minute.
 
-Every correction of a time entry goes through exactly one of two functions, `undo_entry`
-and `edit_entry`, and both end in `_rederive`: the one place where what follows a
+Every correction of a time entry goes through exactly one of three functions,
+`undo_entry`, `restore_entry` and `edit_entry`, and each ends in `_rederive`: the one place where what follows a
 correction happens (the day's receipt, the ledger, recorded forfeits, the low-balance
 check; the alerts that follow their cause hook in there). A correction never deletes: an
 undo marks the entry (`undone_at`), an edit changes it in place, and each writes an
@@ -35,6 +36,7 @@ from store.repositories.time import TimeEntries
 
 SUBJECT = "time_entry"
 UNDO = "undo"
+RESTORE = "restore"
 EDIT = "edit"
 # The same command by the same person within this long is asked about before it is
 # recorded twice (issue 18 item 6): a double press, a pasted line sent again.
@@ -151,6 +153,49 @@ def undo_entry(
     by = f" by <@{actor}>" if actor != entry.agent_id else ""
     cause = f"{format_minutes(entry.minutes)} logged by <@{entry.agent_id}> was undone{by}"
     return _rederive(db, policy, entry, now, cause=cause)
+
+
+def restore_entry(
+    db: Session,
+    policy: Policy,
+    entry_id: int,
+    *,
+    actor: str,
+    role: Role | str,
+    now: datetime,
+) -> LogResult:
+    """Take back the undo of entry `#entry_id`: it counts again, with the checks `/log`
+    makes (the customer takes work, a day holds at most 24 hours per agent). Audited; the
+    customer's day and hours are re-derived, and what the undo withdrew is raised again."""
+    entry = TimeEntries.find_locked(db, entry_id)
+    if entry is None:
+        raise NotFound(f"there is no time entry #{entry_id} (`/log list` shows your ids)")
+    check_may_correct(entry.agent_id, actor, role, f"#{entry.id}")
+    if entry.undone_at is None:
+        raise InputError(f"#{entry.id} is not undone; nothing changed")
+    customer_service.refuse_archived(entry.customer)
+    # The day cap is the agent's: its lock before the customer's, as /log takes them.
+    lock_key(db, "agent-day", entry.agent_id, entry.work_date.isoformat())
+    lock_customer(db, entry.customer_id)
+    whose = "you" if entry.agent_id == actor else f"<@{entry.agent_id}>"
+    today = provider_today(policy, now)
+    timelog.check_day_cap(
+        db, entry.agent_id, entry.work_date, entry.minutes, whose=whose, today=today
+    )
+    before = snapshot(entry) | {"undone_at": entry.undone_at.isoformat()}
+    entry.undone_at = None
+    db.flush()
+    AuditLog.record(
+        db,
+        actor=actor,
+        action=f"{SUBJECT}.{RESTORE}",
+        subject_kind=SUBJECT,
+        subject_id=entry.id,
+        at=now,
+        customer_id=entry.customer_id,
+        before=before,
+    )
+    return _rederive(db, policy, entry, now, cause=f"#{entry.id} was restored by <@{actor}>")
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,10 @@ def _time_undo(row: AuditEntry, b: dict[str, Any], a: dict[str, Any], today: dat
     return f"undid time entry #{row.subject_id} ({_entry(b, today)}{_by(b, 'agent_id', row.actor, 'logged')})"
 
 
+def _time_restore(row: AuditEntry, b: dict[str, Any], today: date) -> str:
+    return f"restored undone time entry #{row.subject_id} ({_entry(b, today)}{_by(b, 'agent_id', row.actor, 'logged')})"
+
+
 def _time_edit(row: AuditEntry, b: dict[str, Any], a: dict[str, Any], today: date) -> str:
     parts = []
     if b.get("minutes") != a.get("minutes"):
@@ -191,6 +195,7 @@ def what_happened(row: AuditEntry, name: str, zone: tzinfo, today: date) -> str:
     kind = row.subject_kind
     simple: dict[str, Callable[[], str]] = {
         "time_entry.undo": lambda: _time_undo(row, b, a, today),
+        "time_entry.restore": lambda: _time_restore(row, b, today),
         "time_entry.edit": lambda: _time_edit(row, b, a, today),
         "phone_call.undo": lambda: _call_undo(row, b, zone, today),
     }

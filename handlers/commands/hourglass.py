@@ -61,7 +61,7 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/book <customer> <date time> <duration> [@engineer…] [extra] [training]` · `/book list [customer]` · `/book cancel|noshow <id>` · `/book move <id> <date> <time>`
 • `/ticket open <customer> <priority> <subject…> [opened <date time>]` · `/ticket respond|pause|resume|resolve|why <id>` · `/ticket list [customer]`
 *Corrections* (your own; a manager's on anyone's; each kept with who and when)
-• `/log undo [<#id>]` · `/log edit <#id> <duration>|on <date>|customer <name>`
+• `/log undo [<#id>]` · `/log restore <#id>` · `/log edit <#id> <duration>|on <date>|customer <name>`
 • `/call undo [<#id>]` · `/call bill <#id> training|undo` (managers: a long call billed as training)
 • `/book restore <id>` (un-cancel while the slot is free) · `/book move undo <id>` · `/book waive <id> <reason>` (managers: a late-cancellation or no-show charge)
 • `/ticket reopen <id>` (the resolution clock runs again)

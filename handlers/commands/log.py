@@ -1,5 +1,5 @@
 """/log <duration> <customer> [1on1|general] [activity] [on <date>] [noteâ€¦], /log list,
-/log undo [<#id>], /log edit <#id> <duration>|on <date>|customer <name>."""
+/log undo [<#id>], /log restore <#id>, /log edit <#id> <duration>|on <date>|customer <name>."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ USAGE = "/log <duration> <customer> [1on1|general] [activity] [on <date>] [noteâ
 USAGE_LIST = "/log list [@agent] [on <date>]"
 LIST_COMMAND = "/log list"
 USAGE_UNDO = "/log undo [<#id>]"
+USAGE_RESTORE = "/log restore <#id>"
 USAGE_EDIT = "/log edit <#id> [<duration>] [on <date>] [customer <name>]"
 
 
@@ -109,7 +110,23 @@ def undo(call: CommandCall) -> Reply:
     entry = result.entry
     head = (
         f":leftwards_arrow_with_hook: Undid {timelog.describe_entry(entry, result.customer.name, today=result.today)}."
-        f" Entry #{entry.id}{_owner(call, entry.agent_id)} is kept, marked undone."
+        f" Entry #{entry.id}{_owner(call, entry.agent_id)} is kept, marked undone"
+        f" (`/log restore #{entry.id}` brings it back)."
+    )
+    return _reply([head, *outcome_lines(result)])
+
+
+def restore(call: CommandCall) -> Reply:
+    if len(call.tokens) != 1:
+        raise InputError("give the id of one undone entry (`/log restore #12`)")
+    entry_id = parse_record_id(call.tokens[0], "time entry")
+    result = corrections.restore_entry(
+        call.db, call.policy, entry_id, actor=call.user_id, role=call.role, now=call.now
+    )
+    entry = result.entry
+    head = (
+        f":arrow_right_hook: Restored #{entry.id}{_owner(call, entry.agent_id)}: "
+        f"{timelog.describe_entry(entry, result.customer.name, today=result.today)} counts again."
     )
     return _reply([head, *outcome_lines(result)])
 
@@ -149,17 +166,19 @@ def open_form(call: CommandCall) -> Reply:
 HELP = Help(
     USAGE,
     ("/log 30m acme", "/log 1h 30m acme yesterday setup call with Jane"),
-    (USAGE_LIST, USAGE_UNDO, USAGE_EDIT),
+    (USAGE_LIST, USAGE_UNDO, USAGE_RESTORE, USAGE_EDIT),
     "`/log` alone opens a form. Durations: `90m`, `1h30`, `1.5h`, `2 hours`; dates: `on "
     "2026-11-27`, `yesterday`, `monday`, `27 Nov`. A note that starts with a date word goes "
     "in quotes or after `note=`. Corrections are yours, or anyone's for a manager, and kept "
-    "with who and when: `/log undo #12`, `/log edit #12 45m`, `/log edit #12 customer globex`.",
+    "with who and when: `/log undo #12` (`/log restore #12` takes the undo back), `/log edit #12 "
+    "45m`, `/log edit #12 customer globex`.",
 )
 
 ROUTES = {
     "": (open_form, AGENT, USAGE),
     "list": (list_, AGENT, USAGE_LIST),
     "undo": (undo, AGENT, USAGE_UNDO),
+    "restore": (restore, AGENT, USAGE_RESTORE),
     "edit": (edit, AGENT, USAGE_EDIT),
 }
 

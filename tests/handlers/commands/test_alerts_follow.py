@@ -57,6 +57,21 @@ def test_the_cause_coming_back_raises_the_same_message_again(acme, standin):
     assert standin.updated()[-1]["text"].startswith(":battery: *acme* is low on prepaid hours")
 
 
+def test_restoring_the_undone_entry_raises_the_same_message_again(acme, standin):
+    acme.command("/hourglass hours add acme 8", MANAGER)
+    acme.command("/log 7h acme", AGENT)
+    acme.sweep()
+    acme.command("/log undo #1", AGENT)
+    acme.sweep()
+    assert low_alerts(acme.database)[0].state == "withdrawn"
+    acme.command("/log restore #1", AGENT)
+    acme.sweep()
+    (alert,) = low_alerts(acme.database)
+    assert alert.state == "raised"
+    assert len(standin.posted(ACME_TEAM)) == 1  # the same message, edited back
+    assert standin.updated()[-1]["text"].startswith(":battery: *acme* is low on prepaid hours")
+
+
 def test_an_undo_that_leaves_the_balance_low_keeps_the_alert(acme, standin):
     acme.command("/hourglass hours add acme 8", MANAGER)
     acme.command("/log 7h acme", AGENT)

@@ -1,5 +1,5 @@
 """Issue 19 item 1 for `/log`, over signed HTTP on both databases: `/log list` shows ids,
-`/log undo <#id>` and `/log edit <#id> …` for your own entries and, for a manager, anyone's;
+`/log undo <#id>`, `/log restore <#id>` and `/log edit <#id> …` for your own entries and, for a manager, anyone's;
 every correction re-derives billing and is audited (who, when, what it was).
 
 The clock stands at Fri 20 Nov 2026 10:00 UTC.
@@ -62,7 +62,7 @@ def test_undo_by_id_own_entry(acme):
     reply = acme.command("/log undo #1", AGENT)
     assert reply.text.startswith(
         ":leftwards_arrow_with_hook: Undid 5m 1-on-1 for acme on Fri 20 Nov. "
-        "Entry #1 is kept, marked undone."
+        "Entry #1 is kept, marked undone (`/log restore #1` brings it back)."
     )
     assert "acme, Fri 20 Nov: 30m logged → 30m billed" in reply.text
     assert statement(acme)["days"] == [
@@ -193,5 +193,88 @@ def test_a_manager_lists_an_agents_entries_an_agent_only_their_own(acme):
 
 def test_help_lists_the_corrections(acme):
     text = acme.command("/log help", AGENT).text
-    for usage in ("/log list [@agent] [on <date>]", "/log undo [<#id>]", "/log edit <#id>"):
+    for usage in (
+        "/log list [@agent] [on <date>]",
+        "/log undo [<#id>]",
+        "/log restore <#id>",
+        "/log edit <#id>",
+    ):
         assert usage in text
+
+
+def test_restore_takes_an_undo_back_and_is_audited(acme):
+    acme.command("/hourglass hours add acme 10", MANAGER)
+    acme.command("/log 2h acme printer", AGENT)
+    acme.command("/log 30m acme", AGENT)
+    acme.command("/log undo #1", AGENT)  # a slip: #1 was right
+    assert statement(acme)["days"][0]["logged_minutes"] == 30
+    reply = acme.command("/log restore #1", AGENT)
+    assert reply.text.startswith(
+        ':arrow_right_hook: Restored #1: 2h 1-on-1 for acme on Fri 20 Nov: "printer" counts again.'
+    )
+    assert "acme, Fri 20 Nov: 2h + 30m = 2h 30m logged → 2h 30m billed" in reply.text
+    assert statement(acme)["days"] == [
+        {"date": "2026-11-20", "logged_minutes": 150, "billed_minutes": 150}
+    ]
+    assert entry(acme, 1)[3] is None
+    undo, restore = audit(acme)[-2:]
+    assert undo[2] == "time_entry.undo"
+    assert restore[:4] == ("time_entry", 1, "time_entry.restore", AGENT)
+    assert restore[4]["minutes"] == 120 and restore[4]["undone_at"]
+    history = acme.command("/hourglass history acme", MANAGER).text
+    assert "restored undone time entry #1 (2h 1-on-1 for acme on Fri 20 Nov" in history
+    # Undone again, restored again: each step is its own audited correction.
+    acme.command("/log undo #1", AGENT)
+    assert "Restored #1" in acme.command("/log restore 1", AGENT).text
+    assert [row[2] for row in audit(acme)].count("time_entry.restore") == 2
+
+
+def test_a_manager_restores_an_agents_entry_an_agent_not_a_managers(acme):
+    acme.command("/log 30m acme", MANAGER)  # #1
+    acme.command("/log 1h acme", AGENT)  # #2
+    acme.command("/log undo #1", MANAGER)
+    acme.command("/log undo #2", AGENT)
+    refused = acme.command("/log restore #1", AGENT).text
+    assert "#1 is <@UMANAGER1>'s; only they or a manager can correct it" in refused
+    assert entry(acme, 1)[3] is not None
+    reply = acme.command("/log restore #2", MANAGER).text
+    assert reply.startswith(":arrow_right_hook: Restored #2, logged by <@UAGENT001>: 1h")
+    assert entry(acme, 2)[3] is None
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("/log restore", "give the id of one undone entry"),
+        ("/log restore #1 #2", "give the id of one undone entry"),
+        ("/log restore one", "`one` is not a time entry id"),
+        ("/log restore #9", "there is no time entry #9"),
+        ("/log restore #2", "#2 is not undone; nothing changed"),
+    ],
+)
+def test_refused_restores_change_nothing(acme, line, message):
+    acme.command("/log 1h acme", AGENT)
+    acme.command("/log 30m acme", AGENT)
+    acme.command("/log undo #1", AGENT)
+    before = audit(acme)
+    reply = acme.command(line, AGENT)
+    assert message.lower() in reply.text.lower()
+    if "#9" not in line:  # a malformed line; an unknown id says where the ids are instead
+        assert "Usage: `/log restore <#id>`" in reply.text
+    assert entry(acme, 1)[3] is not None and audit(acme) == before
+
+
+def test_restore_keeps_the_day_cap_and_an_archived_customer_takes_no_work(globex):
+    globex.command("/log 12h acme", AGENT)  # #1
+    globex.command("/log 8h acme", AGENT)  # #2
+    globex.command("/log undo #1", AGENT)
+    globex.command("/log 5h globex", AGENT)  # #3: the day now holds 13h
+    refused = globex.command("/log restore #1", AGENT).text
+    assert "That would make 25h logged by you on Fri 20 Nov, more than a day has" in refused
+    assert entry(globex, 1)[3] is not None
+    globex.command("/log undo #3", AGENT)
+    globex.command("/hourglass customer archive globex", MANAGER)
+    refused = globex.command("/log restore #3", AGENT).text
+    assert "`globex` is archived and takes no new work" in refused
+    assert entry(globex, 3)[3] is not None
+    assert "Restored #1" in globex.command("/log restore #1", AGENT).text
