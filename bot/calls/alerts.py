@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.alerts.follow import WITHDRAWN, raise_or_revive
-from bot.alerts.outbox import customer_key, raise_alert, update_alert
+from bot.alerts.outbox import customer_key, update_alert
 from bot.blocks import actions, button, section
 from bot.calls.fair_use import Limits, format_call_time, format_limit
 from bot.policy.model import Policy
@@ -63,9 +63,10 @@ def long_call_blocks(text: str, call: PhoneCall, customer: Customer) -> list[dic
 def raise_long_call(
     db: Session, policy: Policy, call: PhoneCall, customer: Customer, rules: Limits, now: datetime
 ) -> None:
-    """A call over the long-call limit may be training rather than support."""
+    """A call over the long-call limit may be training rather than support (raised again in
+    place if an undo withdrew it and the call was restored)."""
     text = long_call_text(policy, call, customer, rules)
-    raise_alert(
+    raise_or_revive(
         db,
         policy,
         key=long_call_key(call),

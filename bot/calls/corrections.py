@@ -1,8 +1,10 @@
 """Corrections of recorded calls, all from Slack and all audited: `/call list` shows an
-agent's calls with their ids, `/call undo [<#id>]` takes one back; and the repeat check
-that asks before the same `/call` is recorded twice within a minute.
+agent's calls with their ids, `/call undo [<#id>]` takes one back, `/call restore <#id>`
+takes the undo back; and the repeat check that asks before the same `/call` is recorded
+twice within a minute.
 
-Every correction of a call goes through `undo_call`, which ends in `_rederive`: the one
+Every correction of a call goes through `undo_call` or `restore_call`, which end in
+`_rederive`: the one
 place where what follows a correction happens (the caller's and the account's month
 re-measured from the remaining calls, the fair-use alerts withdrawn or raised again, the
 long-call alert withdrawn; the alerts that follow their cause hook in there). An undone
@@ -20,10 +22,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.billing.corrections import REPEAT_WINDOW, UNDO, check_may_correct
+from bot.billing.corrections import REPEAT_WINDOW, RESTORE, UNDO, check_may_correct
 from bot.calls import alerts, fair_use, months
 from bot.calls.calls import CallSource, call_limits, check_note
 from bot.calls.fair_use import Limits, Status, format_call_time
+from bot.customers import refuse_archived
 from bot.errors import InputError, NotFound
 from bot.parsing import month_bounds
 from bot.policy.model import Policy, provider_today
@@ -111,17 +114,52 @@ def undo_call(
     return _rederive(db, policy, call, f"call #{call.id} was undone by <@{actor}>", now)
 
 
+def restore_call(
+    db: Session, policy: Policy, call_id: int, *, actor: str, role: Role | str, now: datetime
+) -> CallUndone:
+    """Take back the undo of call `#call_id`: it counts again (its customer must still take
+    work). Audited; its month is re-measured with it, and the alerts the undo withdrew are
+    raised again in place."""
+    call = PhoneCalls.find(db, call_id)
+    if call is None:
+        raise NotFound(f"there is no call #{call_id} (`/call list` shows your ids)")
+    check_may_correct(call.agent_id, actor, role, f"call #{call.id}")
+    refuse_archived(call.customer)
+    lock_customer(db, call.customer_id)
+    db.refresh(call)
+    if call.undone_at is None:
+        raise InputError(f"call #{call.id} is not undone; nothing changed")
+    before = snapshot(call) | {"undone_at": call.undone_at.astimezone(UTC).isoformat()}
+    call.undone_at = None
+    db.flush()
+    AuditLog.record(
+        db,
+        actor=actor,
+        action=f"{SUBJECT}.{RESTORE}",
+        subject_kind=SUBJECT,
+        subject_id=call.id,
+        at=now,
+        customer_id=call.customer_id,
+        before=before,
+    )
+    return _rederive(db, policy, call, f"call #{call.id} was restored by <@{actor}>", now)
+
+
 def _rederive(
     db: Session, policy: Policy, call: PhoneCall, reason: str, now: datetime
 ) -> CallUndone:
     """What follows every correction of a call, in the correction's transaction: the
-    caller's and the account's month measured from the remaining calls, their fair-use
-    alerts withdrawn (back within a limit, saying `reason`) or raised again, and the call's
-    long-call alert withdrawn. Alerts whose cause a correction removes (issue 19 item 2)
-    are to be re-evaluated here, the one place for them."""
+    caller's and the account's month measured from the live calls, their fair-use alerts
+    withdrawn (back within a limit, saying `reason`) or raised again, and the call's
+    long-call alert withdrawn (undone) or raised again (restored). Alerts whose cause a
+    correction removes (issue 19 item 2) are to be re-evaluated here, the one place for
+    them."""
     month = months.measure(db, policy, call)
     if call.covered:
-        alerts.withdraw_long_call(db, policy, call, month.rules, reason, now)
+        if call.undone_at is not None:
+            alerts.withdraw_long_call(db, policy, call, month.rules, reason, now)
+        elif fair_use.is_long_call(call.seconds, month.rules):
+            alerts.raise_long_call(db, policy, call, call.customer, month.rules, now)
         months.resync_alerts(db, policy, call, month, reason=reason, now=now)
     return CallUndone(
         call=call,

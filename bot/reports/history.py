@@ -117,11 +117,13 @@ def _time_edit(row: AuditEntry, b: dict[str, Any], a: dict[str, Any], today: dat
     return f"edited time entry #{row.subject_id}: {', '.join(parts) or 'no change'} ({was})"
 
 
-def _call_undo(row: AuditEntry, b: dict[str, Any], zone: tzinfo, today: date) -> str:
+def _call_undo(
+    row: AuditEntry, b: dict[str, Any], zone: tzinfo, today: date, verb: str = "undid"
+) -> str:
     seconds = b.get("seconds")
     length = format_call_time(int(seconds)) if seconds is not None else "?"
     return (
-        f"undid call #{row.subject_id} ({length} call with {b.get('caller')} for "
+        f"{verb} call #{row.subject_id} ({length} call with {b.get('caller')} for "
         f"{b.get('customer')} on {_moment(b.get('started_at'), zone, today)}"
         f"{_by(b, 'agent_id', row.actor, 'recorded')})"
     )
@@ -198,6 +200,7 @@ def what_happened(row: AuditEntry, name: str, zone: tzinfo, today: date) -> str:
         "time_entry.restore": lambda: _time_restore(row, b, today),
         "time_entry.edit": lambda: _time_edit(row, b, a, today),
         "phone_call.undo": lambda: _call_undo(row, b, zone, today),
+        "phone_call.restore": lambda: _call_undo(row, b, zone, today, "restored undone"),
     }
     if row.action in simple:
         return simple[row.action]()

@@ -1,6 +1,6 @@
 """/call <duration> <customer> <caller> [on <date>] [note…]: a finished call, after the fact;
-/call list [@agent] [on <date>] and /call undo [<#id>]: your calls with their ids, and taking
-one back; /call bill <#id> training|undo: a manager bills a long call as training, or undoes
+/call list [@agent] [on <date>], /call undo [<#id>] and /call restore <#id>: your calls with
+their ids, taking one back, and taking the undo back; /call bill <#id> training|undo: a manager bills a long call as training, or undoes
 it."""
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ USAGE_BILL = "/call bill <#id> training|undo"
 USAGE_LIST = "/call list [@agent] [on <date>]"
 LIST_COMMAND = "/call list"
 USAGE_UNDO = "/call undo [<#id>]"
+USAGE_RESTORE = "/call restore <#id>"
 COMMAND = "/call"
 
 
@@ -157,16 +158,32 @@ def undo(call: CommandCall) -> Reply:
     return Reply(describe_undone(call, undone))
 
 
+def restore(call: CommandCall) -> Reply:
+    if len(call.tokens) != 1:
+        raise InputError("give the id of one undone call (`/call restore #12`)")
+    call_id = parse_record_id(call.tokens[0], "call")
+    restored = call_corrections.restore_call(
+        call.db, call.policy, call_id, actor=call.user_id, role=call.role, now=call.now
+    )
+    return Reply(describe_undone(call, restored))
+
+
 def describe_undone(call: CommandCall, undone: call_corrections.CallUndone) -> str:
-    """The undo's receipt: what the call was, and its caller's month without it."""
+    """The undo's (or restore's) receipt: what the call was, and its caller's month without
+    (or with) it."""
     done = undone.call
     owner = "" if done.agent_id == call.user_id else f", recorded by <@{done.agent_id}>"
-    lines = [
-        f":leftwards_arrow_with_hook: Undid call #{done.id}{owner}: "
+    what = (
         f"{format_call_time(done.seconds)} with {done.caller} ({undone.customer.name}) on "
-        f"{call_corrections.call_day(call.policy, done, call.now)}. It is kept, marked undone, and no "
-        "longer counts."
-    ]
+        f"{call_corrections.call_day(call.policy, done, call.now)}"
+    )
+    if done.undone_at is None:
+        lines = [f":arrow_right_hook: Restored call #{done.id}{owner}: {what}. It counts again."]
+    else:
+        lines = [
+            f":leftwards_arrow_with_hook: Undid call #{done.id}{owner}: {what}. It is kept, "
+            f"marked undone, and no longer counts (`/call restore #{done.id}` brings it back)."
+        ]
     if not done.covered:
         lines.append("It was not covered by the plan, so fair use is unchanged.")
         return "\n".join(lines)
@@ -197,11 +214,12 @@ def open_form(call: CommandCall) -> Reply:
 HELP = Help(
     USAGE,
     ("/call 20m acme jane", "/call 25 mins acme jane yesterday q=4 licence question"),
-    (USAGE_LIST, USAGE_UNDO, USAGE_BILL),
+    (USAGE_LIST, USAGE_UNDO, USAGE_RESTORE, USAGE_BILL),
     "`/call` alone opens a form. The date may be `on 2026-11-27`, `yesterday`, `monday` or "
     "`27 Nov`, at most 366 days back. `/call list` shows your calls of a day with their ids "
     "(`@agent`: managers); `/call undo #12` takes one back (yours, or anyone's for a "
-    "manager), kept with who and when; `/call bill` (managers) bills a long call as training.",
+    "manager), kept with who and when, and `/call restore #12` takes the undo back; `/call "
+    "bill` (managers) bills a long call as training.",
 )
 
 
@@ -213,6 +231,7 @@ listener = subcommands(
         "bill": (bill, MANAGER, USAGE_BILL),
         "list": (list_, AGENT, USAGE_LIST),
         "undo": (undo, AGENT, USAGE_UNDO),
+        "restore": (restore, AGENT, USAGE_RESTORE),
     },
     f"Usage: `{USAGE}`.",
     fallback=(record, AGENT, USAGE),

@@ -62,7 +62,7 @@ HELP = """*Hourglass* keeps your support clocks: time, calls, sessions, hour blo
 • `/ticket open <customer> <priority> <subject…> [opened <date time>]` · `/ticket respond|pause|resume|resolve|why <id>` · `/ticket list [customer]`
 *Corrections* (your own; a manager's on anyone's; each kept with who and when)
 • `/log undo [<#id>]` · `/log restore <#id>` · `/log edit <#id> <duration>|on <date>|customer <name>`
-• `/call undo [<#id>]` · `/call bill <#id> training|undo` (managers: a long call billed as training)
+• `/call undo [<#id>]` · `/call restore <#id>` · `/call bill <#id> training|undo` (managers: a long call billed as training)
 • `/book restore <id>` (un-cancel while the slot is free) · `/book move undo <id>` · `/book waive <id> <reason>` (managers: a late-cancellation or no-show charge)
 • `/ticket reopen <id>` (the resolution clock runs again)
 • `/hourglass hours void <#id>` (nothing drawn yet) · `/hourglass hours adjust <#id> <±hours> <reason>`

@@ -131,3 +131,55 @@ def test_an_undone_call_cannot_be_billed_as_training(acme):
     assert "Call #1 was undone" in reply.text
     with acme.database.session() as db:
         assert db.get(PhoneCall, 1).billed_as is None
+
+
+def test_restoring_the_undone_call_counts_it_again_and_raises_its_alerts_in_place(acme):
+    slack = acme
+    slack.command("/call 10m acme jane")
+    slack.clock.advance(timedelta(minutes=5))
+    slack.command("/call 3h acme jane")
+    slack.sweep()
+    posted = len(slack.standin.posted(ACME_TEAM))
+    undone = slack.command("/call undo #2").text
+    assert "(`/call restore #2` brings it back)" in undone
+    slack.sweep()
+    assert set(alert_states(slack).values()) == {"withdrawn"}
+    reply = slack.command("/call restore #2").text
+    assert reply.startswith(
+        ":arrow_right_hook: Restored call #2: 3h with jane (acme) on Fri 20 Nov. It counts again."
+    )
+    assert "jane: 3h 10m this month (2026-11) of 45m allowance — over allowance, flagged" in reply
+    assert "withdrawn" not in set(alert_states(slack).values())
+    slack.sweep()
+    assert len(slack.standin.posted(ACME_TEAM)) == posted  # the same five messages, edited
+    last = {u.params["ts"]: u.params["text"] for u in slack.standin.calls_to("chat.update")}
+    assert len(last) == 5 and not any("Withdrawn" in text for text in last.values())
+    assert [(r["caller"], r["calls"], r["seconds"]) for r in calls_rows(slack)] == [
+        ("jane", 2, 11400)
+    ]
+    with slack.database.session() as db:
+        actions = [(a.action, a.subject_id) for a in db.scalars(select(AuditEntry))]
+    assert actions == [("phone_call.undo", "2"), ("phone_call.restore", "2")]
+    history = slack.command("/hourglass history acme", MANAGER).text
+    assert "restored undone call #2 (3h call with jane for acme on Fri 20 Nov" in history
+
+
+@pytest.mark.parametrize(
+    ("line", "user", "message"),
+    [
+        ("/call restore", AGENT, "give the id of one undone call"),
+        ("/call restore #1", AGENT, "call #1 is not undone; nothing changed"),
+        ("/call restore #2", AGENT, "call #2 is <@UMANAGER1>'s; only they or a manager"),
+    ],
+)
+def test_refused_restores_change_nothing(acme, line, user, message):
+    acme.command("/call 5m acme jane", AGENT)
+    acme.command("/call 7m acme bob", MANAGER)
+    acme.command("/call undo #2", MANAGER)
+    reply = acme.command(line, user)
+    assert message.lower() in reply.text.lower()
+    with acme.database.session() as db:
+        assert [
+            c.undone_at is None for c in db.scalars(select(PhoneCall).order_by(PhoneCall.id))
+        ] == [True, False]
+        assert len(list(db.scalars(select(AuditEntry)))) == 1
