@@ -260,7 +260,7 @@ def test_demo_walks_through_without_slack():
     # issue 19: a role from Slack, a typo'd call undone with its alerts withdrawn, a ticket
     # reopened, the history read back
     assert "<@USTRANGER1> is now an agent" in result.stdout
-    assert "Withdrawn: call #10 was undone by <@USTRANGER1>" in result.stdout
+    assert "*Withdrawn*: call #10 was undone by <@USTRANGER1>" in result.stdout
     assert "*Withdrawn*: *hooli* has 8h of prepaid hours again" in result.stdout
     assert "reopened (the resolution clock runs again)" in result.stdout
     assert "undid call #10 (3h call with jane for hooli" in result.stdout

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import Blocks, raise_alert, update_alert
+from bot.alerts.outbox import Blocks, customer_key, raise_alert, update_alert
 from bot.policy.model import Policy
 from store.models import Customer
 from store.repositories.core import Alerts
@@ -26,11 +26,17 @@ def withdrawn_text(original: str, why: str) -> str:
     return f":heavy_multiplication_x: *Withdrawn*: {why}\n> {first}"
 
 
-def withdraw(db: Session, key: str, *, why: str, now: datetime) -> bool:
+def withdraw(
+    db: Session, key: str, *, why: str, now: datetime, data: dict[str, Any] | None = None
+) -> bool:
     """Edit the alert `key` (if there is one, and it is not withdrawn already) to say it was
-    withdrawn and why; its buttons go. The original text is kept in its data. True if moved."""
-    alert = Alerts.by_key(db, key)
-    if alert is None or alert.state == WITHDRAWN:
+    withdrawn and why (`withdrawn_text`, the one wording for every kind); its buttons go.
+    The original text is kept in its data, with `data`. True if moved."""
+    # The team's copy, or the customer's where the policy sends this kind only there.
+    keys = (key, customer_key(key))
+    copies = Alerts.by_keys(db, keys)
+    alert = next((copies[k] for k in keys if k in copies and copies[k].state != WITHDRAWN), None)
+    if alert is None:
         return False
     return update_alert(
         db,
@@ -38,7 +44,7 @@ def withdraw(db: Session, key: str, *, why: str, now: datetime) -> bool:
         state=WITHDRAWN,
         text=withdrawn_text(alert.text, why),
         now=now,
-        data={"withdrawn_because": why, "raised_text": alert.text},
+        data={**(data or {}), "withdrawn_because": why, "raised_text": alert.text},
     )
 
 

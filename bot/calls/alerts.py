@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.follow import WITHDRAWN, raise_or_revive
+from bot.alerts.follow import raise_or_revive, withdraw
 from bot.alerts.outbox import customer_key, update_alert
 from bot.blocks import actions, button, section
 from bot.calls.fair_use import Limits, format_call_time, format_limit
@@ -114,16 +114,10 @@ def show_billing(
     )
 
 
-def withdraw_long_call(
-    db: Session, policy: Policy, call: PhoneCall, rules: Limits, reason: str, now: datetime
-) -> bool:
+def withdraw_long_call(db: Session, call: PhoneCall, reason: str, now: datetime) -> bool:
     """The long-call alert of a call that no longer counts (undone) is edited in place to say
     it was withdrawn, and why; its buttons go. False if the call raised none."""
-    text = long_call_text(policy, call, call.customer, rules)
-    text = f"~{text}~\n:information_source: Withdrawn: {reason}."
-    return update_alert(
-        db, long_call_key(call), state=WITHDRAWN, text=text, now=now, data={"withdrawn": reason}
-    )
+    return withdraw(db, long_call_key(call), why=reason, now=now)
 
 
 def raise_over_limits(
@@ -173,40 +167,18 @@ def raise_over_limits(
     for kind, limit_name, limit, text in crossed:
         if seconds <= limit and not {keys[kind], customer_key(keys[kind])} & known.keys():
             continue
-        withdrawn = (
-            f":information_source: Withdrawn: {label} is back to {used} of phone support "
-            f"in {month}, within the {limit_name} ({reason})."
-        )
-        _sync(
-            db,
-            policy,
-            customer,
-            key=keys[kind],
-            kind=kind,
-            text=text if seconds > limit else withdrawn,
-            over=seconds > limit,
-            now=now,
-            data={"caller": who, "month": month, "seconds": seconds},
-        )
-
-
-def _sync(
-    db: Session,
-    policy: Policy,
-    customer: Customer,
-    *,
-    key: str,
-    kind: str,
-    text: str,
-    over: bool,
-    now: datetime,
-    data: dict[str, Any],
-) -> None:
-    """Over the limit: raise the alert once (again, in place, if it was withdrawn). Within
-    it: withdraw the alert if there is one."""
-    if not over:
-        update_alert(db, key, state=WITHDRAWN, text=text, now=now, data=data)
-        return
-    raise_or_revive(
-        db, policy, key=key, kind=kind, customer=customer, text=text, now=now, data=data
-    )
+        data = {"caller": who, "month": month, "seconds": seconds}
+        if seconds > limit:  # raised once; again, in place, if it was withdrawn
+            raise_or_revive(
+                db,
+                policy,
+                key=keys[kind],
+                kind=kind,
+                customer=customer,
+                text=text,
+                now=now,
+                data=data,
+            )
+        else:
+            why = f"{label} is back to {used} of phone support in {month}, within the {limit_name} ({reason})"
+            withdraw(db, keys[kind], why=why, now=now, data=data)

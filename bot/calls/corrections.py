@@ -157,7 +157,7 @@ def _rederive(
     month = months.measure(db, policy, call)
     if call.covered:
         if call.undone_at is not None:
-            alerts.withdraw_long_call(db, policy, call, month.rules, reason, now)
+            alerts.withdraw_long_call(db, call, reason, now)
         elif fair_use.is_long_call(call.seconds, month.rules):
             alerts.raise_long_call(db, policy, call, call.customer, month.rules, now)
         months.resync_alerts(db, policy, call, month, reason=reason, now=now)

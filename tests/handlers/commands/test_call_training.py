@@ -180,8 +180,10 @@ def test_fair_use_alerts_are_withdrawn_and_raised_again_in_place(two_calls):
     slack.sweep(at=slack.clock.now() + timedelta(minutes=1))
     withdrawn = [u["text"] for u in slack.standin.updated("CACMETEAM") if "Withdrawn" in u["text"]]
     assert (
-        ":information_source: Withdrawn: jane at *acme* is back to 28m of phone support in "
-        "2026-11, within the 45m allowance (a call was billed as training)." in withdrawn
+        ":heavy_multiplication_x: *Withdrawn*: jane at *acme* is back to 28m of phone support "
+        "in 2026-11, within the 45m allowance (a call was billed as training)\n"
+        "> :warning: *Phone allowance used*: jane at *acme* has had 48m of phone support in "
+        "2026-11, over the 45m allowance." in withdrawn
     ), withdrawn
     slack.command("/call bill #1 undo", MANAGER)
     assert alert_states(slack)["fair_use_allowance:1:jane:2026-11"] == "raised"
