@@ -1,17 +1,21 @@
 """`hourglass run` on SIGTERM (issue 12 item 4): it stops taking connections, lets a request
 in flight finish and answers it, then finishes the work handed on after an ack, and exits 0.
 And `/healthz` asks the database (`select 1`): 503 with one line while Postgres refuses
-connections, 200 again once it is back. Real HTTP, on SQLite and Postgres."""
+connections, 200 again once it is back. Real HTTP (and, for Socket Mode, a real WebSocket
+to the local stand-in), on SQLite and Postgres."""
 
 from __future__ import annotations
 
 import json
 import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -19,11 +23,12 @@ from sqlalchemy.engine import make_url
 
 from bot.policy.loader import load_policy
 from handlers.common import WORKING
+from handlers.local.socket_mode import SocketModeStandIn
 from handlers.local.standin import signed_headers, slash_command_body
 from store.db import Database
 from store.models import TimeEntry
 from tests import factories
-from tests.harness import AGENT, SIGNING_SECRET, AppProcess, free_port
+from tests.harness import AGENT, ROOT, SIGNING_SECRET, AppProcess, free_port, process_env
 from tests.test_gunicorn_conf import gunicorn
 
 
@@ -197,3 +202,43 @@ def test_healthz_is_503_with_its_reason_while_postgres_refuses(postgres_url, sta
         app.stop()
         admin.dispose()
         database.dispose()
+
+
+@pytest.mark.slow
+def test_socket_mode_sigterm_finishes_the_work_after_the_ack_and_exits_0(database, standin):
+    """`hourglass run` in Socket Mode (SLACK_APP_TOKEN) against the local Socket Mode
+    stand-in: a command acknowledged over the WebSocket just before SIGTERM still gets its
+    answer (a slow users.info, then the command), and the process exits 0."""
+    seed(database)
+    standin.answer_late(1.5, ["users.info"])
+    with SocketModeStandIn() as socket_mode:
+        standin.socket_mode_url = socket_mode.url
+        env = {**app_env(database, standin, clock="off"), "SLACK_APP_TOKEN": "xapp-test"}
+        app = AppProcess(env, standin=standin)
+        app.process = subprocess.Popen(
+            [sys.executable, "app.py"],
+            cwd=ROOT,
+            env=process_env(app.env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not socket_mode.is_connected():
+                assert app.process.poll() is None, app.process.stderr.read()[-2000:]
+                assert time.monotonic() < deadline, "the app did not connect within 30 s"
+                time.sleep(0.1)
+            url = standin.response_url("socket")
+            body = slash_command_body(
+                "/log", "20m acme in socket mode", user_id=AGENT, response_url=url
+            )
+            ack = socket_mode.send("slash_commands", dict(parse_qsl(body)), timeout=10)
+            assert ack is not None and ack.get("text") == WORKING
+            app.process.send_signal(signal.SIGTERM)
+            assert app.process.wait(timeout=60) == 0, app.process.stderr.read()[-2000:]
+        finally:
+            if app.process.poll() is None:
+                app.process.kill()
+    assert entries(database) == 1
+    assert "20m" in json.dumps(standin.responses_to["socket"])
