@@ -50,7 +50,6 @@ from bot.parsing import parse_date, parse_month
 from bot.policy.loader import load_policy
 from bot.policy.model import Policy, provider_today
 from bot.reports import issued, rerate
-from bot.reports.pdf import statement_pdf
 from bot.reports.policy_record import check_recorded
 from bot.text import is_digits
 from bot.units import plural
@@ -58,10 +57,9 @@ from handlers.context import Hourglass
 from handlers.edge import as_refusal, install, new_ref
 from handlers.gate import forget_seen
 from handlers.identity import channel_named
-from handlers.local import console, demo
+from handlers.local import console
 from handlers.local.console import LocalWiring
 from handlers.messenger import SlackMessenger
-from store import backup
 from store.db import Database, ensure_schema, migrate
 from store.health import DatabaseCheck
 from store.leader import Leadership, leadership
@@ -738,6 +736,10 @@ def _open(settings: Settings) -> tuple[Policy, Database]:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: the demo draws a PDF, so it imports fpdf and matplotlib (issue 11 item
+    # 5: about half of `hourglass report`'s start, which needs neither unless asked for a PDF).
+    from handlers.local import demo
+
     return demo.main(LOCAL_WIRING)
 
 
@@ -749,6 +751,8 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _backup(args: argparse.Namespace, settings: Settings) -> int:
     """`hourglass backup FILE` (store/backup.py; how often and where: docs/operations.md)."""
+    from store import backup  # only these two commands: it imports alembic (issue 11 item 5)
+
     try:
         made = backup.backup(settings.database_url, args.file)
     except backup.BackupRefused as exc:
@@ -759,6 +763,8 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
 def _restore(args: argparse.Namespace, settings: Settings) -> int:
     """`hourglass restore FILE [--yes]`: checks the backup; replaces the database with --yes."""
+    from store import backup  # only these two commands: it imports alembic (issue 11 item 5)
+
     where = settings.database_url.split("@")[-1]
     try:
         if not args.yes:
@@ -841,6 +847,9 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         print(month_report.render(args.format))
         return 0
     # The PDF is drawn from the very statement the JSON renders, so their amounts agree.
+    # Imported here, as the demo is: fpdf and matplotlib only for a PDF (issue 11 item 5).
+    from bot.reports.pdf import statement_pdf
+
     content = (
         statement_pdf(month_report.statement, policy.name, policy.timezone)
         if args.format == "pdf"

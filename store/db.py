@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from store.models import SeenRequest
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -304,6 +304,10 @@ class Database:
 
 
 def alembic_config(url: str) -> Config:
+    # alembic (with mako and pygments) is imported only to migrate: a process that finds the
+    # schema current never needs it (issue 11 item 5: a tenth of `hourglass report`'s start).
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     # ConfigParser interpolation: escape % in passwords.
@@ -312,15 +316,38 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str, revision: str = "head") -> None:
+    from alembic import command  # only to migrate, as alembic_config
+
     check_connection(url)
     command.upgrade(alembic_config(url), revision)
 
 
+_REVISION = re.compile(r"""^revision\s*(?::[^=]*)?=\s*["']([^"']+)["']""", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=(.*)$", re.MULTILINE)
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    if head is None:
-        raise RuntimeError(f"no migrations in {MIGRATIONS}: the package is incomplete")
-    return head
+    """The newest migration's id: the one no other names as its `down_revision`. Read from
+    the files' `revision` and `down_revision` lines, so checking the schema imports neither
+    alembic nor the migrations (tests/store/test_migrations.py: equal to alembic's head)."""
+    revisions: set[str] = set()
+    below: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found = _REVISION.search(source)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        down = _DOWN_REVISION.search(source)
+        if down is not None:
+            below.update(re.findall(r"""["']([^"']+)["']""", down.group(1)))
+    heads = sorted(revisions - below)
+    if len(heads) != 1:
+        raise RuntimeError(
+            f"the migrations in {MIGRATIONS} have {len(heads)} heads ({', '.join(heads)}): "
+            "the package is incomplete, or two migrations need a merge"
+        )
+    return heads[0]
 
 
 def check_connection(url: str) -> None:
@@ -374,8 +401,15 @@ def unavailable(url: str, exc: OperationalError) -> DatabaseUnavailable:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the schema is at (alembic's `alembic_version` row); None if it was never
+    migrated. Plain SQL, as alembic reads it, without importing alembic."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        versions = list(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    if len(versions) > 1:
+        raise NotMigrated(f"the database is at {len(versions)} schema revisions at once")
+    return versions[0] if versions else None
 
 
 @contextmanager

@@ -24,8 +24,8 @@ is cheap to rebuild from the nearest earlier one. It is used only while provably
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from threading import Lock
 from typing import Any
@@ -113,6 +113,10 @@ class Ledger:
     allocation: Allocation  # balances of every block; drawdowns from `since` on
     as_of: date
     since: date | None = None
+    # What each month before `since` drew (`ledger_for` only, from the same carried state):
+    # a statement's adjustments for the issued months before it read these, not the state
+    # again (issue 11: each read of it is a round trip to Postgres).
+    months: Mapping[date, MonthDraw] = field(default_factory=dict)
 
 
 def full_ledger(
@@ -140,11 +144,12 @@ def ledger_for(
     cut = min(as_of, since or as_of).replace(day=1)
     blocks = tuple(block_terms(b) for b in HourBlocks.for_customer(db, customer.id))
     untracked = _untracked(db, policy, customer, now)
-    carry = _carry_into(db, policy, customer, now, cut, blocks, untracked)
+    kept = _kept_state(db, policy, customer, now, cut, blocks, untracked)
     later = [c for c in untracked if cut <= c.work_date <= as_of] + [
         c for c in _tracked(db, policy, customer, now, cut) if c.work_date <= as_of
     ]
-    return Ledger(customer, later, allocate(later, blocks, as_of, carry), as_of, cut)
+    allocation = allocate(later, blocks, as_of, kept.carry)
+    return Ledger(customer, later, allocation, as_of, cut, kept.months)
 
 
 def _tracked(
@@ -172,21 +177,32 @@ class MonthDraw:
 
 
 def month_draws(
-    db: Session, policy: Policy, customer: Customer, now: datetime, first: date, last: date
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    now: datetime,
+    first: date,
+    last: date,
+    ledger: Ledger | None = None,
 ) -> dict[date, MonthDraw]:
     """What each month from `first`'s to `last`'s drew, by the month's first day; every one
     of them must have ended. Derived with the state carried past the last of them, so it
     costs a kept state's check, not a pass over the months (issue 11: a statement carrying
-    adjustments for five years of issued months no longer reads those five years)."""
+    adjustments for five years of issued months no longer reads those five years). A
+    `ledger_for` ledger of the same customer, `now` and policy from the month after `last`
+    (a statement's own) already holds them: then nothing is read."""
     cut = _next_month(last)
     if cut > provider_today(policy, now):
         raise ValueError(f"{last:%Y-%m} has not ended: its draws are not final")
-    blocks = tuple(block_terms(b) for b in HourBlocks.for_customer(db, customer.id))
-    untracked = _untracked(db, policy, customer, now)
-    kept = _kept_state(db, policy, customer, now, cut, blocks, untracked)
+    if ledger is not None and ledger.since == cut and ledger.customer is customer:
+        months = ledger.months
+    else:
+        blocks = tuple(block_terms(b) for b in HourBlocks.for_customer(db, customer.id))
+        untracked = _untracked(db, policy, customer, now)
+        months = _kept_state(db, policy, customer, now, cut, blocks, untracked).months
     found, month = {}, first.replace(day=1)
     while month < cut:
-        found[month] = kept.months.get(month, MonthDraw())
+        found[month] = months.get(month, MonthDraw())
         month = _next_month(month)
     return found
 
@@ -227,19 +243,6 @@ class _Kept:
 _kept: WeakKeyDictionary[Any, dict[tuple[int, datetime, date], _Kept]] = WeakKeyDictionary()
 _kept_lock = Lock()
 KEEP_AT_MOST = 10_000  # kept states per database (customer x month)
-
-
-def _carry_into(
-    db: Session,
-    policy: Policy,
-    customer: Customer,
-    now: datetime,
-    cut: date,
-    blocks: tuple[HourBlock, ...],
-    untracked: list[Charge],
-) -> Carry:
-    """The state the allocation carries into `cut`, kept while it is provably current."""
-    return _kept_state(db, policy, customer, now, cut, blocks, untracked).carry
 
 
 def _kept_state(

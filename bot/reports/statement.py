@@ -199,13 +199,16 @@ def training_billed(
     first: date,
     last: date,
     now: datetime | None = None,
+    calls: list[TrainingCallRow] | None = None,
 ) -> tuple[int, Decimal]:
     """Minutes billed outside the hour blocks (training sessions, and calls billed as
     training), and their price at the training rate: the sessions' minutes priced together,
     each call as its statement row says. Each at the rate of the version in force on the
-    session's or call's day (issue 16)."""
+    session's or call's day (issue 16). `calls`: the month's `training_calls_section`, when
+    the caller has it already."""
     days = training_days(db, policy, customer, first, now or _after(last, policy))
-    calls = training_calls_section(db, policy, customer, first)
+    if calls is None:
+        calls = training_calls_section(db, policy, customer, first)
     return _training_priced(policy, days, calls)
 
 
@@ -271,15 +274,24 @@ def _hours(minutes: int) -> int | float:
 def build_statement(
     db: Session, policy: Policy, customer: Customer, year: int, month: int, now: datetime
 ) -> Statement:
+    return statement_and_ledger(db, policy, customer, year, month, now)[0]
+
+
+def statement_and_ledger(
+    db: Session, policy: Policy, customer: Customer, year: int, month: int, now: datetime
+) -> tuple[Statement, Ledger]:
+    """`build_statement`, and the ledger it was drawn from: it also holds what every month
+    before this one drew, which the adjustments need (`ended_month_figures`)."""
     first, last = month_dates(year, month)
     as_of = min(last, provider_today(policy, now))
     ledger = ledger_for(
         db, policy, customer, now, as_of=max(as_of, first - timedelta(days=1)), since=first
     )
+    training_calls = training_calls_section(db, policy, customer, first)
     billed, overage, amount, training_amount = _figures(
-        db, policy, customer, ledger, (first, last), now
+        db, policy, customer, ledger, (first, last), now, training_calls
     )
-    return Statement(
+    statement = Statement(
         customer=customer.name,
         month=f"{year:04d}-{month:02d}",
         currency=policy.currency,
@@ -294,9 +306,10 @@ def build_statement(
         training_amount=f"{training_amount:.2f}",
         blocks=blocks_section(ledger, last),
         calls=calls_section(db, policy, customer, first, last),
-        training_calls=training_calls_section(db, policy, customer, first),
+        training_calls=training_calls,
         sla=sla_section(db, policy, customer, first, last, now=now),
     )
+    return statement, ledger
 
 
 def _figures(
@@ -306,6 +319,7 @@ def _figures(
     ledger: Ledger,
     month: tuple[date, date],
     now: datetime,
+    training_calls: list[TrainingCallRow],
 ) -> tuple[int, int, Decimal, Decimal]:
     """A month's billed minutes, overage minutes, amount, and the training part of that
     amount, from a ledger covering it."""
@@ -316,7 +330,9 @@ def _figures(
         for d in ledger.allocation.drawdowns
         if d.block_id is None and _in_month(d.work_date, first, last)
     ]
-    training_minutes, training_amount = training_billed(db, policy, customer, first, last, now=now)
+    training_minutes, training_amount = training_billed(
+        db, policy, customer, first, last, now=now, calls=training_calls
+    )
     # Each day's overage at the hourly rate in force that day (issue 16).
     amount = price_by_day(policy, overage_days, hourly_rate) + training_amount
     billed = sum(c.minutes for c in month_charges) + training_minutes
@@ -324,16 +340,22 @@ def _figures(
 
 
 def ended_month_figures(
-    db: Session, policy: Policy, customer: Customer, months: list[tuple[int, int]], now: datetime
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    months: list[tuple[int, int]],
+    now: datetime,
+    ledger: Ledger | None = None,
 ) -> dict[tuple[int, int], tuple[int, int, Decimal]]:
     """`build_statement`'s billed minutes, overage minutes and amount for each of these
     ended months (oldest first): their draws from the ledger's state kept past the last of
-    them (no pass over the months: issue 11), their training from one read per kind."""
+    them (no pass over the months: issue 11), their training from one read per kind.
+    `ledger`: the next month's statement's own (`statement_and_ledger`), which holds them."""
     if not months:
         return {}
     first, _ = month_dates(*months[0])
     _, last = month_dates(*months[-1])
-    draws = month_draws(db, policy, customer, now, first, last)
+    draws = month_draws(db, policy, customer, now, first, last, ledger)
     training_parts = _training_by_month(db, policy, customer, first, last, now)
     figures = {}
     for year, month in months:

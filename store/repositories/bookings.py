@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from store.models import Booking, BookingEngineer, BookingMove
 from store.repositories.core import lock_keys, locked
+from store.repositories.once import read_once
 
 
 class Bookings:
@@ -84,14 +85,16 @@ class Bookings:
         customer_id: int | None = None,
         limit: int | None = None,
     ) -> list[Booking]:
-        """Bookings with first <= start < last, through the start_at index."""
+        """Bookings with first <= start < last, through the start_at index (once per
+        pass inside `reading_once`)."""
         query = select(Booking).where(Booking.start_at >= first, Booking.start_at < last)
         if customer_id is not None:
             query = query.where(Booking.customer_id == customer_id)
         query = query.order_by(Booking.start_at, Booking.id)
         if limit is not None:
             query = query.limit(limit)
-        return list(db.scalars(query))
+        key = ("bookings starting between", first, last, customer_id, limit)
+        return read_once(db, key, lambda: list(db.scalars(query)))
 
     @staticmethod
     def reminders_due(db: Session, now: datetime, limit: int = 200) -> list[Booking]:
@@ -125,16 +128,16 @@ class BookingMoves:
 
     @staticmethod
     def charged(db: Session, customer_id: int) -> list[BookingMove]:
-        """The customer's late moves that still bill (charged, not undone), oldest first."""
-        return list(
-            db.scalars(
-                select(BookingMove)
-                .join(Booking, Booking.id == BookingMove.booking_id)
-                .where(
-                    Booking.customer_id == customer_id,
-                    BookingMove.charge_minutes > 0,
-                    BookingMove.undone_at.is_(None),
-                )
-                .order_by(BookingMove.moved_at, BookingMove.id)
+        """The customer's late moves that still bill (charged, not undone), oldest first
+        (once per pass inside `reading_once`)."""
+        query = (
+            select(BookingMove)
+            .join(Booking, Booking.id == BookingMove.booking_id)
+            .where(
+                Booking.customer_id == customer_id,
+                BookingMove.charge_minutes > 0,
+                BookingMove.undone_at.is_(None),
             )
+            .order_by(BookingMove.moved_at, BookingMove.id)
         )
+        return read_once(db, ("charged moves", customer_id), lambda: list(db.scalars(query)))

@@ -34,3 +34,18 @@ class IssuedStatements(Repository[IssuedStatement]):
             IssuedStatement.customer_id == customer_id
         )
         return {month: sha256 for month, sha256 in db.execute(query)}
+
+    @staticmethod
+    def between(db: Session, customer_id: int, first: str, last: str) -> list[IssuedStatement]:
+        """The customer's issued statements for the months from `first` to `last` (YYYY-MM,
+        both included), oldest first: one read for a run of months, not one a month."""
+        query = (
+            select(IssuedStatement)
+            .where(
+                IssuedStatement.customer_id == customer_id,
+                IssuedStatement.month >= first,
+                IssuedStatement.month <= last,
+            )
+            .order_by(IssuedStatement.month)
+        )
+        return list(db.scalars(query))

@@ -90,3 +90,50 @@ def test_the_audit_log_comes_with_0021_and_goes_with_its_downgrade(blank_url):
     assert not {"audit_log", "corrections", "admin_changes"} & _tables(blank_url)
     migrate(blank_url)  # and up again
     assert "audit_log" in _tables(blank_url)
+
+
+def test_the_schema_check_reads_the_revisions_alembic_reads(blank_url):
+    """Issue 11 item 5: `ensure_schema` reads the head from the migration files and the
+    database's revision with plain SQL, so a process whose schema is current never imports
+    alembic. Both agree with alembic's own reading: blank, part-way and at head."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    from store.db import alembic_config, migrate
+
+    script_head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head_revision() == script_head
+    engine = create_engine(blank_url)
+    try:
+        for step in (None, "0021", "head"):
+            if step is not None:
+                migrate(blank_url, step)
+            with engine.connect() as connection:
+                expected = MigrationContext.configure(connection).get_current_revision()
+            assert current_revision(engine) == expected
+            assert expected == {None: None, "0021": "0021", "head": script_head}[step]
+    finally:
+        engine.dispose()
+
+
+def test_importing_the_app_and_checking_the_schema_leave_alembic_out(tmp_path):
+    """`hourglass report` on a current schema: no alembic, fpdf or matplotlib imported."""
+    import subprocess
+    import sys
+
+    from store.db import Database, ensure_schema
+
+    url = f"sqlite:///{tmp_path / 'current.db'}"
+    ensure_schema(Database(url))
+    code = (
+        "import sys, app; from store.db import Database, ensure_schema; "
+        "ensure_schema(Database(sys.argv[1])); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'mako', 'fpdf', "
+        "'matplotlib', 'apscheduler'}))"
+    )
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code, url], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

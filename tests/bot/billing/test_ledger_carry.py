@@ -113,6 +113,8 @@ def _same(db, customer, as_of: date, since: date) -> None:
     assert sorted(incremental.charges, key=repr) == sorted(
         (c for c in full.charges if c.work_date >= cut), key=repr
     )
+    if cut > START.replace(day=1):  # the months before the cut, as the ledger holds them
+        _same_months(db, customer, cut - timedelta(days=1), incremental)
 
 
 def _month_end(day: date) -> date:
@@ -120,10 +122,12 @@ def _month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
-def _same_months(db, customer, last: date) -> None:
-    """Each month's draws up to `last`'s month (ended) equal the full derivation's."""
+def _same_months(db, customer, last: date, ledger=None) -> None:
+    """Each month's draws up to `last`'s month (ended) equal the full derivation's; read
+    from `ledger` (a `ledger_for` from the month after `last`) when given, as a statement's
+    adjustments do."""
     last = _month_end(last)
-    incremental = month_draws(db, POLICY, customer, NOW, START, last)
+    incremental = month_draws(db, POLICY, customer, NOW, START, last, ledger)
     full = full_ledger(db, POLICY, customer, NOW, as_of=last)
     expected = {}
     for month in incremental:
