@@ -69,6 +69,16 @@ class LedgerChange(Base):
 # the `LedgerChange` rows it added (their ids, once flushed, are not committed yet).
 LEDGER_CHANGED = "ledger_changed"
 LEDGER_CHANGE_ROWS = "ledger_change_rows"
+# Customers whose row this transaction already locked (store.repositories.core.lock_customer):
+# the hook below need not lock them again (one statement fewer on every /log). Forgotten at
+# commit and rollback, when the locks go.
+LOCKED_CUSTOMERS = "locked_customers"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_locks(session: Session) -> None:
+    session.info.pop(LOCKED_CUSTOMERS, None)
 
 
 def _touched(entry: TimeEntry) -> list[tuple[int, date]]:
@@ -94,9 +104,11 @@ def _record_ledger_changes(session: Session, _context: Any, _instances: Any) -> 
     if earliest:
         # Per customer, changes commit in the order of their ids (the customer's row lock is
         # held to commit; SQLite has one writer), so "newer than the id I saw" misses none.
-        ids = sorted(earliest)
-        locking = select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id)
-        session.connection().execute(locking.with_for_update())
+        held = session.info.get(LOCKED_CUSTOMERS, set())
+        ids = sorted(set(earliest) - held)
+        if ids:
+            locking = select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id)
+            session.connection().execute(locking.with_for_update())
     changed = session.info.setdefault(LEDGER_CHANGED, {})
     for customer_id, work_date in earliest.items():
         row = LedgerChange(customer_id=customer_id, work_date=work_date)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from store.db import READ_ONLY
 from store.models import Alert, Base, Customer, HourBlock, Role, UserProfile
+from store.models.time_entries import LOCKED_CUSTOMERS
 
 M = TypeVar("M", bound=Base)
 Row = TypeVar("Row", bound=tuple[Any, ...])
@@ -134,6 +135,7 @@ def lock_customer(db: Session, customer_id: int) -> None:
     The last lock in the order `lock_key` describes.
     """
     db.execute(locked(db, select(Customer.id).where(Customer.id == customer_id)))
+    db.info.setdefault(LOCKED_CUSTOMERS, set()).add(customer_id)
 
 
 def lock_customers(db: Session, customer_ids: Iterable[int]) -> None:
@@ -143,6 +145,7 @@ def lock_customers(db: Session, customer_ids: Iterable[int]) -> None:
     if ids:
         query = select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id)
         db.execute(locked(db, query))
+        db.info.setdefault(LOCKED_CUSTOMERS, set()).update(ids)
 
 
 def insert_if_absent(
