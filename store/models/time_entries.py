@@ -73,12 +73,14 @@ LEDGER_CHANGE_ROWS = "ledger_change_rows"
 # the hook below need not lock them again (one statement fewer on every /log). Forgotten at
 # commit and rollback, when the locks go.
 LOCKED_CUSTOMERS = "locked_customers"
+LOCKED_AND_READ = "locked_and_read_customers"  # read after their lock: current (lock_and_get)
 
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_locks(session: Session) -> None:
     session.info.pop(LOCKED_CUSTOMERS, None)
+    session.info.pop(LOCKED_AND_READ, None)
 
 
 def _touched(entry: TimeEntry) -> list[tuple[int, date]]:
