@@ -71,14 +71,14 @@ LEDGER_CHANGED = "ledger_changed"
 LEDGER_CHANGE_ROWS = "ledger_change_rows"
 # Customers whose row this transaction already locked (store.repositories.core.lock_customer):
 # the hook below need not lock them again (one statement fewer on every /log). Forgotten at
-# commit and rollback, when the locks go.
+# commit and at any rollback (a savepoint's too: Postgres releases the locks taken after it).
 LOCKED_CUSTOMERS = "locked_customers"
 LOCKED_AND_READ = "locked_and_read_customers"  # read after their lock: current (lock_and_get)
 
 
 @event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_locks(session: Session) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_locks(session: Session, *_args: Any) -> None:
     session.info.pop(LOCKED_CUSTOMERS, None)
     session.info.pop(LOCKED_AND_READ, None)
 
