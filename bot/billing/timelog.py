@@ -302,8 +302,9 @@ def check_day_cap(
 ) -> None:
     """Refuse more than a day's minutes logged by one agent into one day (`excluding`: the
     entry being edited, whose old minutes no longer count)."""
-    entries = TimeEntries.for_agent_on(db, agent_id, work_date)
-    already = sum(e.minutes for e in entries if e is not excluding)
+    already = TimeEntries.agent_minutes_on(
+        db, agent_id, work_date, excluding=excluding.id if excluding is not None else None
+    )
     if already + minutes > MINUTES_PER_DAY:
         raise InputError(
             f"that would make {format_minutes(already + minutes)} logged by {whose} on "

@@ -23,6 +23,7 @@ from bot.policy.model import Policy
 from bot.text import is_digits
 from store.models import CallTimer, Customer
 from store.repositories.calls import CallTimers
+from store.repositories.core import Customers
 
 # Block Kit action ids of the reminder's buttons, shared with handlers/actions/calls.py.
 ACTION_TIMER_STOP = "timer_stop"
@@ -116,15 +117,21 @@ class _Taken:
     reminders_sent: int
 
 
-def _take(db: Session, agent_id: str, started_at: datetime | None) -> _Taken | None:
-    """Delete the agent's timer atomically (see CallTimers.take); None if none was running."""
+def _take(
+    db: Session, agent_id: str, started_at: datetime | None, *, lock: bool = False
+) -> _Taken | None:
+    """Delete the agent's timer atomically (see CallTimers.take); None if none was running.
+    `lock`: read its customer locked, for a call about to be recorded (record() locks it)."""
     taken = CallTimers.take(db, agent_id, started_at)
     if taken is None:
         return None
     return _Taken(
         agent_id=agent_id,
         # The timer's foreign key keeps its customer; get_one raises if that ever broke.
-        customer=db.get_one(Customer, taken["customer_id"]),
+        # Locked (Postgres) when a call follows: record() then needs no second read of it.
+        customer=Customers.lock_and_get(db, taken["customer_id"])
+        if lock
+        else db.get_one(Customer, taken["customer_id"]),
         caller=taken["caller"],
         note=taken["note"],
         started_at=taken["started_at"],
@@ -144,7 +151,7 @@ def stop_timer(
 ) -> CallOutcome | None:
     """Stop the agent's timer and record the call; None if no timer was running."""
     note = check_note(note)
-    taken = _take(db, agent_id, started_at)
+    taken = _take(db, agent_id, started_at, lock=True)
     if taken is None:
         return None
     seconds = int((now - taken.started_at).total_seconds())

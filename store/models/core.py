@@ -46,6 +46,11 @@ class Customer(Base):
     # Archived customers refuse new work and keep their history (migration 0022); None: active.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     archived_by: Mapped[str | None] = mapped_column(String(32))
+    # Bumped by the database's triggers (migration 0030C) in every transaction that writes a
+    # row a balance is derived from (time entries, blocks, bookings, their engineers and
+    # moves, calls, issued statements): the key of the kept `/balance` (bot/reports/
+    # balance_cache.py). Never written by the application.
+    balance_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
     blocks: Mapped[list[HourBlock]] = relationship(
         back_populates="customer", order_by="HourBlock.purchased"

@@ -69,6 +69,18 @@ class LedgerChange(Base):
 # the `LedgerChange` rows it added (their ids, once flushed, are not committed yet).
 LEDGER_CHANGED = "ledger_changed"
 LEDGER_CHANGE_ROWS = "ledger_change_rows"
+# Customers whose row this transaction already locked (store.repositories.core.lock_customer):
+# the hook below need not lock them again (one statement fewer on every /log). Forgotten at
+# commit and at any rollback (a savepoint's too: Postgres releases the locks taken after it).
+LOCKED_CUSTOMERS = "locked_customers"
+LOCKED_AND_READ = "locked_and_read_customers"  # read after their lock: current (lock_and_get)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_locks(session: Session, *_args: Any) -> None:
+    session.info.pop(LOCKED_CUSTOMERS, None)
+    session.info.pop(LOCKED_AND_READ, None)
 
 
 def _touched(entry: TimeEntry) -> list[tuple[int, date]]:
@@ -94,9 +106,11 @@ def _record_ledger_changes(session: Session, _context: Any, _instances: Any) -> 
     if earliest:
         # Per customer, changes commit in the order of their ids (the customer's row lock is
         # held to commit; SQLite has one writer), so "newer than the id I saw" misses none.
-        ids = sorted(earliest)
-        locking = select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id)
-        session.connection().execute(locking.with_for_update())
+        held = session.info.get(LOCKED_CUSTOMERS, set())
+        ids = sorted(set(earliest) - held)
+        if ids:
+            locking = select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id)
+            session.connection().execute(locking.with_for_update())
     changed = session.info.setdefault(LEDGER_CHANGED, {})
     for customer_id, work_date in earliest.items():
         row = LedgerChange(customer_id=customer_id, work_date=work_date)

@@ -15,6 +15,16 @@ from store.repositories.once import read_once
 
 class Bookings:
     @staticmethod
+    def spans_ending_after(
+        db: Session, customer_id: int, moment: datetime
+    ) -> list[tuple[datetime, datetime]]:
+        """(start, end) of the customer's bookings, of any status, that end after `moment`."""
+        query = select(Booking.start_at, Booking.end_at).where(
+            Booking.customer_id == customer_id, Booking.end_at > moment
+        )
+        return [(start, end) for start, end in db.execute(query)]
+
+    @staticmethod
     def lock_engineers(db: Session, user_ids: Iterable[str]) -> None:
         """Serialise bookings per engineer until the transaction ends.
 

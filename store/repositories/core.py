@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from store.db import READ_ONLY
 from store.models import Alert, Base, Customer, HourBlock, Role, UserProfile
+from store.models.time_entries import LOCKED_AND_READ, LOCKED_CUSTOMERS
 
 M = TypeVar("M", bound=Base)
 Row = TypeVar("Row", bound=tuple[Any, ...])
@@ -134,6 +135,7 @@ def lock_customer(db: Session, customer_id: int) -> None:
     The last lock in the order `lock_key` describes.
     """
     db.execute(locked(db, select(Customer.id).where(Customer.id == customer_id)))
+    db.info.setdefault(LOCKED_CUSTOMERS, set()).add(customer_id)
 
 
 def lock_customers(db: Session, customer_ids: Iterable[int]) -> None:
@@ -143,6 +145,7 @@ def lock_customers(db: Session, customer_ids: Iterable[int]) -> None:
     if ids:
         query = select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id)
         db.execute(locked(db, query))
+        db.info.setdefault(LOCKED_CUSTOMERS, set()).update(ids)
 
 
 def insert_if_absent(
@@ -224,8 +227,26 @@ class Customers(Repository[Customer]):
     @staticmethod
     def lock_and_reload(db: Session, customer: Customer) -> None:
         """`lock_customer` and `reload` in one statement: the row read again, locked for
-        the rest of the transaction on Postgres (SQLite serialises writers already)."""
+        the rest of the transaction on Postgres (SQLite serialises writers already). Nothing
+        to do for a row `lock_and_get` read in this transaction: it is current and locked."""
+        if customer.id in db.info.get(LOCKED_AND_READ, set()):
+            return
         db.refresh(customer, with_for_update=True if is_postgres(db) else None)
+        db.info.setdefault(LOCKED_CUSTOMERS, set()).add(customer.id)
+
+    @staticmethod
+    def lock_and_get(db: Session, customer_id: int) -> Customer:
+        """The customer's row read and locked in one statement (`lock_and_reload` of a row
+        not yet loaded); a later `lock_and_reload` in the transaction then reads nothing."""
+        customer = db.get_one(
+            Customer,
+            customer_id,
+            with_for_update=True if is_postgres(db) else None,
+            populate_existing=True,
+        )
+        db.info.setdefault(LOCKED_CUSTOMERS, set()).add(customer_id)
+        db.info.setdefault(LOCKED_AND_READ, set()).add(customer_id)
+        return customer
 
 
 class Roles(Repository[Role]):
