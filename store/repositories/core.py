@@ -163,6 +163,25 @@ def insert_if_absent(
     return db.execute(statement).first() is not None
 
 
+INSERT_ROWS = 200  # rows an `insert_all_if_absent` statement carries at most
+
+
+def insert_all_if_absent(
+    db: Session, model: type[Base], rows: Sequence[dict[str, Any]], key: str
+) -> set[Any]:
+    """`insert_if_absent` for many rows (all with the same columns), in one multi-row
+    INSERT … ON CONFLICT DO NOTHING per `INSERT_ROWS`; the `key` values of the rows that
+    went in. Of two rows with the same key, the first goes in (as one by one)."""
+    insert = postgresql.insert if is_postgres(db) else sqlite.insert
+    column = getattr(model, key)
+    added: set[Any] = set()
+    for start in range(0, len(rows), INSERT_ROWS):
+        chunk = rows[start : start + INSERT_ROWS]
+        statement = insert(model).values(list(chunk)).on_conflict_do_nothing(index_elements=[key])
+        added.update(db.scalars(statement.returning(column)))
+    return added
+
+
 def upsert(db: Session, model: type[M], values: dict[str, Any], key: Sequence[str]) -> M:
     """INSERT … ON CONFLICT (key) DO UPDATE: the row is written whether or not it existed.
 

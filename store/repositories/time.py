@@ -5,7 +5,7 @@ Add and flush; never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
@@ -179,6 +179,14 @@ class BlockExpiries:
     def record(db: Session, block: HourBlock, forfeited_minutes: int, now: datetime) -> None:
         block.forfeited_minutes = forfeited_minutes
         block.expired_recorded_at = now
+        db.flush()
+
+    @staticmethod
+    def record_all(db: Session, forfeits: Sequence[tuple[HourBlock, int]], now: datetime) -> None:
+        """`record` for a sweep's batch, in one flush (one executemany UPDATE)."""
+        for block, forfeited_minutes in forfeits:
+            block.forfeited_minutes = forfeited_minutes
+            block.expired_recorded_at = now
         db.flush()
 
 
