@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import raise_alert, update_alert
+from bot.alerts.outbox import NewAlert, raise_alert, raise_alerts, update_alert
 from bot.billing.drawdown import block_label
 from bot.insights.forecast import BlocksForecast, SlaOutlook
 from bot.insights.outlook import (
     SlaMonth,
-    blocks_forecast,
+    blocks_forecasts,
     budget_words,
     forfeit_risks,
     projection_words,
@@ -66,34 +66,40 @@ def sweep_forfeit_risk(db: Session, policy: Policy, now: datetime) -> int:
         return 0
     today = provider_today(policy, now)
     window = timedelta(days=policy.insights.forfeit_risk_window_days)
-    forecasts: dict[int, BlocksForecast] = {}
+    blocks = HourBlocks.expiring_between(db, today - RECENTLY_EXPIRED, today + window)
+    # The batch's alerts, customers and forecasts in a few reads, not a few a block (issue
+    # 11); each block has its own key, so what one block's turn writes no other reads.
+    known = Alerts.by_keys(db, [forfeit_key(block.id) for block in blocks]) if blocks else {}
+    customers = Customers.by_ids(db, (b.customer_id for b in blocks if b.expires > today))
+    live = [customer for customer in customers.values() if customer.archived_at is None]
+    forecasts = blocks_forecasts(db, policy, live, now)
     moved = 0
-    for block in HourBlocks.expiring_between(db, today - RECENTLY_EXPIRED, today + window):
+    raised: list[NewAlert] = []
+    for block in blocks:
         key = forfeit_key(block.id)
-        alert = Alerts.by_key(db, key)
+        alert = known.get(key)
         if block.expires <= today:
             if alert is not None and alert.state not in (CLEARED, EXPIRED):
                 moved += update_alert(db, key, state=EXPIRED, text=_expired_text(block), now=now)
             continue
-        customer = block.customer
+        customer = customers[block.customer_id]
         if customer.archived_at is not None:
             continue
-        if customer.id not in forecasts:
-            forecasts[customer.id] = blocks_forecast(db, policy, customer, now)
         forecast = forecasts[customer.id]
         if str(block.id) in forfeit_risks(policy, forecast):
             projected = forecast.for_block(str(block.id))
             state = f"forfeit:{projected.forfeit_hours}"
             text = forfeit_text(customer, block, forecast)
             data = {"block_id": block.id, "forfeit_hours": str(projected.forfeit_hours)}
-            moved += _raise_or_move(
-                db, policy, alert, key, FORFEIT_RISK, customer, text, now, state, data
-            )
+            if alert is None:  # raised the first time, with the batch's others at the end
+                raised.append(NewAlert(key, FORFEIT_RISK, customer, text, None, state, data))
+            else:  # after that, moved (edited in place)
+                moved += update_alert(db, key, state=state, text=text, now=now, data=data)
         elif alert is not None and alert.state != CLEARED:
             moved += update_alert(
                 db, key, state=CLEARED, text=_cleared_text(customer, block), now=now
             )
-    return moved
+    return moved + sum(raise_alerts(db, policy, raised, now))  # one INSERT for the batch
 
 
 def _raise_or_move(

@@ -5,13 +5,14 @@ month's SLA tally and the month's calls, handed to the pure arithmetic of
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.billing.blocks import BlockStatus
-from bot.billing.ledger import ledger_for
+from bot.billing.ledger import Ledger, ledger_for, ledgers_for
 from bot.calls.calls import call_limits, month_rows
 from bot.calls.fair_use import Status
 from bot.insights.forecast import (
@@ -44,7 +45,24 @@ def blocks_forecast(
     """Each live block's run-out and forfeit at the trailing 8 weeks' burn rate."""
     today = provider_today(policy, now)
     window = week_start(today) - timedelta(weeks=WEEKS)
-    ledger = ledger_for(db, policy, customer, now, since=window)
+    return _forecast(policy, ledger_for(db, policy, customer, now, since=window), today)
+
+
+def blocks_forecasts(
+    db: Session, policy: Policy, customers: Iterable[Customer], now: datetime
+) -> dict[int, BlocksForecast]:
+    """`blocks_forecast` for a sweep's batch of customers, by id: their ledgers in a few
+    reads for the whole batch (`ledgers_for`), not a ledger's reads a customer."""
+    today = provider_today(policy, now)
+    window = week_start(today) - timedelta(weeks=WEEKS)
+    ledgers = ledgers_for(db, policy, customers, now, since=window)
+    return {
+        customer_id: _forecast(policy, ledger, today) for customer_id, ledger in ledgers.items()
+    }
+
+
+def _forecast(policy: Policy, ledger: Ledger, today: date) -> BlocksForecast:
+    customer = ledger.customer
     billed: dict[date, int] = {}
     for charge in ledger.charges:
         billed[charge.work_date] = billed.get(charge.work_date, 0) + charge.minutes
