@@ -12,7 +12,9 @@ calls `after_drawdown` in its own transaction, so that:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -98,6 +100,13 @@ def sync_recorded_forfeits(
     return moved
 
 
+class Numbered(Protocol):
+    """A block as the low-balance check needs it: its id (a row, or a sweep's `BlockRow`)."""
+
+    @property
+    def id(self) -> int: ...
+
+
 def low_balance_key(customer: Customer, newest_block_id: int) -> str:
     # Keyed by the newest block, so buying a block re-arms the alert.
     return f"block_low:{customer.id}:{newest_block_id}"
@@ -111,7 +120,7 @@ def raise_low_balance_alert(
     now: datetime,
     *,
     cause: str | None = None,
-    blocks: list[HourBlock] | None = None,
+    blocks: Sequence[Numbered] | None = None,
     known: dict[str, Alert] | None = None,
 ) -> bool:
     """Keep block_low true to the balance: raised once per purchase when the unexpired

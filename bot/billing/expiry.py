@@ -89,7 +89,7 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
     # the same moment must be in it, or recorded after it (lock_customers, in order).
     lock_customers(db, (block.customer_id for block in blocks))
     customers = Customers.by_ids(db, (block.customer_id for block in blocks))
-    in_use = HourBlocks.for_customers(db, customers)  # for the low-balance check, read once
+    in_use = HourBlocks.terms_for(db, customers)  # for the low-balance check, read once
     # The batch's ledgers in a few reads, not six a block. Recording a forfeit and raising
     # alerts change nothing a ledger reads, so one ledger a customer serves all its blocks.
     ledgers = ledgers_for(db, policy, customers.values(), now, as_of=today, blocks=in_use)

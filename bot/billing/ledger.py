@@ -45,9 +45,8 @@ from bot.billing.blocks import (
 from bot.billing.hours import block_terms
 from bot.policy.model import Policy, provider_today
 from store.models import Customer
-from store.models import HourBlock as HourBlockRow
 from store.models.time_entries import LEDGER_CHANGE_ROWS, LEDGER_CHANGED
-from store.repositories.core import HourBlocks
+from store.repositories.core import BlockRow, HourBlocks
 from store.repositories.time import LedgerChanges
 
 # (db, policy, customer, now, since): charges dated `since` or later (all when None); a
@@ -167,7 +166,7 @@ def ledgers_for(
     now: datetime,
     as_of: date | None = None,
     since: date | None = None,
-    blocks: dict[int, list[HourBlockRow]] | None = None,
+    blocks: dict[int, list[BlockRow]] | None = None,
 ) -> dict[int, Ledger]:
     """`ledger_for` each of a sweep's batch of customers, by id, the same ledgers in a few
     reads for the whole batch (issue 11: a sweep's due blocks each re-read their customer's
@@ -183,8 +182,11 @@ def ledgers_for(
     as_of = as_of or provider_today(policy, now)
     cut = min(as_of, since or as_of).replace(day=1)
     ids = [customer.id for customer in batch]
-    rows = blocks if blocks is not None else HourBlocks.for_customers(db, ids)
-    terms = {i: tuple(block_terms(b) for b in rows[i]) for i in ids}
+    rows = blocks if blocks is not None else HourBlocks.terms_for(db, ids)
+    terms = {
+        i: tuple(HourBlock(str(b.id), b.minutes, b.purchased, b.expires) for b in rows[i])
+        for i in ids
+    }
     untracked = _read_for(db, policy, batch, now, None, tracked=False)
     entries = {customer.id: _kept_entry(db, customer, cut) for customer in batch}
     seen = LedgerChanges.after_for(
