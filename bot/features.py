@@ -20,8 +20,15 @@ from bot.reports import digest
 from bot.sla import sweep
 from store.db import Database
 
-ledger.register_charge_source("time log", timelog.day_charges, tracked=timelog.first_charge_day)
-ledger.register_charge_source("sessions", charges.session_charges)
+ledger.register_charge_source(
+    "time log",
+    timelog.day_charges,
+    tracked=timelog.first_charge_day,
+    batch=timelog.day_charges_for,
+)
+ledger.register_charge_source(
+    "sessions", charges.session_charges, batch=charges.session_charges_for
+)
 
 SWEEP_RULES: tuple[tuple[str, sweeps.SweepRule], ...] = (
     ("block_expiring", expiry.sweep_block_expiring),

@@ -9,6 +9,7 @@ in place.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ from bot.alerts import nowhere
 from bot.policy.model import Policy
 from bot.policy.routes import CUSTOMER, TEAM
 from store.models import Alert, Customer
-from store.repositories.core import Alerts, insert_if_absent
+from store.repositories.core import Alerts, insert_all_if_absent
 
 log = logging.getLogger("hourglass." + __name__)
 
@@ -89,6 +90,22 @@ def destinations(
     return [Destination(TEAM, team, key), replace(shown, key=customer_key(key))]
 
 
+@dataclass(frozen=True)
+class NewAlert:
+    """One alert for `raise_alerts`: `raise_alert`'s arguments but the session, policy and
+    instant."""
+
+    key: str
+    kind: str
+    customer: Customer | None
+    text: str
+    blocks: Blocks | None = None
+    state: str = "raised"
+    data: dict[str, Any] | None = None
+    to: str | None = None
+    thread_ts: str | None = None
+
+
 def raise_alert(
     db: Session,
     policy: Policy,
@@ -108,51 +125,58 @@ def raise_alert(
     `destinations` gives (a DM if `to` names a person). True if any copy is new. A new copy
     with nowhere to post is noted for the reply of the command that raised it
     (bot/alerts/nowhere.py)."""
-    new = False
-    for where in destinations(policy, kind, key, customer, to=to, thread_ts=thread_ts):
-        new |= _record(db, where, kind, customer, text, now, blocks, state, data)
+    alert = NewAlert(key, kind, customer, text, blocks, state, data, to, thread_ts)
+    return raise_alerts(db, policy, [alert], now)[0]
+
+
+def raise_alerts(
+    db: Session, policy: Policy, alerts: Sequence[NewAlert], now: datetime
+) -> list[bool]:
+    """`raise_alert` for each of a sweep's batch, in one INSERT for all their copies, not
+    one a copy (issue 11); for each, True if any copy is new. Of two with the same key
+    the first is recorded, as one by one."""
+    copies = [
+        (n, where)
+        for n, alert in enumerate(alerts)
+        for where in destinations(
+            policy, alert.kind, alert.key, alert.customer, to=alert.to, thread_ts=alert.thread_ts
+        )
+    ]
+    rows = [_row(where, alerts[n], now) for n, where in copies]
+    added = insert_all_if_absent(db, Alert, rows, "key") if rows else set()
+    new = [False] * len(alerts)
+    for n, where in copies:
+        if where.key not in added:
+            continue
+        added.discard(where.key)  # a later copy with the same key was not the one recorded
+        new[n] = True
+        if not where.channel:
+            customer = alerts[n].customer
+            nowhere.note(db, alerts[n].kind, customer.name if customer is not None else None)
     return new
 
 
-def _record(
-    db: Session,
-    where: Destination,
-    kind: str,
-    customer: Customer | None,
-    text: str,
-    now: datetime,
-    blocks: Blocks | None,
-    state: str,
-    data: dict[str, Any] | None,
-) -> bool:
+def _row(where: Destination, alert: NewAlert, now: datetime) -> dict[str, Any]:
     channel = where.channel
-    new = insert_if_absent(
-        db,
-        Alert,
-        {
-            "key": where.key,
-            "kind": kind,
-            "customer_id": customer.id if customer is not None else None,
-            "channel": channel,
-            "audience": where.audience,
-            "thread_ts": where.thread_ts,
-            "state": state,
-            "text": text,
-            "blocks": blocks,
-            "data": data,
-            "version": 1,
-            "delivered_version": 0,
-            "attempts": 0,
-            "next_attempt_at": now if channel else None,
-            "last_error": None if channel else NOWHERE,
-            "created_at": now,
-            "updated_at": now,
-        },
-        ["key"],
-    )
-    if new and not channel:
-        nowhere.note(db, kind, customer.name if customer is not None else None)
-    return new
+    return {
+        "key": where.key,
+        "kind": alert.kind,
+        "customer_id": alert.customer.id if alert.customer is not None else None,
+        "channel": channel,
+        "audience": where.audience,
+        "thread_ts": where.thread_ts,
+        "state": alert.state,
+        "text": alert.text,
+        "blocks": alert.blocks,
+        "data": alert.data,
+        "version": 1,
+        "delivered_version": 0,
+        "attempts": 0,
+        "next_attempt_at": now if channel else None,
+        "last_error": None if channel else NOWHERE,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def update_alert(

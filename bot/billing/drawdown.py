@@ -12,7 +12,9 @@ calls `after_drawdown` in its own transaction, so that:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +24,7 @@ from bot.billing.blocks import BlockStatement, low_balance
 from bot.billing.ledger import Ledger, ledger_for
 from bot.policy.model import Policy
 from bot.units import format_minutes
-from store.models import Customer, HourBlock
+from store.models import Alert, Customer, HourBlock
 from store.repositories.core import HourBlocks, lock_customer
 
 
@@ -98,6 +100,13 @@ def sync_recorded_forfeits(
     return moved
 
 
+class Numbered(Protocol):
+    """A block as the low-balance check needs it: its id (a row, or a sweep's `BlockRow`)."""
+
+    @property
+    def id(self) -> int: ...
+
+
 def low_balance_key(customer: Customer, newest_block_id: int) -> str:
     # Keyed by the newest block, so buying a block re-arms the alert.
     return f"block_low:{customer.id}:{newest_block_id}"
@@ -111,13 +120,15 @@ def raise_low_balance_alert(
     now: datetime,
     *,
     cause: str | None = None,
-    blocks: list[HourBlock] | None = None,
+    blocks: Sequence[Numbered] | None = None,
+    known: dict[str, Alert] | None = None,
 ) -> bool:
     """Keep block_low true to the balance: raised once per purchase when the unexpired
     balance is at/under the threshold; withdrawn in place when a correction (`cause`, e.g.
     "#12 was undone by @jo") takes it back over; raised again, the same message, if it falls
     back. True if the alert was raised, withdrawn or raised again. `blocks`: the customer's
-    blocks in use, if the caller has read them already."""
+    blocks in use, if the caller has read them already; `known`: the block_low alerts a
+    sweep read for its batch by key (absent: none), current under the customers' locks."""
     if blocks is None:
         blocks = HourBlocks.for_customer(db, customer.id)
     if not blocks:
@@ -131,7 +142,7 @@ def raise_low_balance_alert(
             f"*{customer.name}* has {format_minutes(remaining)} of prepaid hours again, over "
             f"the {format_minutes(threshold)} threshold" + (f" ({cause})" if cause else "")
         )
-        return withdraw(db, key, why=why, now=now)
+        return withdraw(db, key, why=why, now=now, known=known)
     live = [s for s in ledger.allocation.blocks if s.remaining_minutes > 0]
     where = ", ".join(
         f"#{s.block.id}: {format_minutes(s.remaining_minutes)} until {s.block.expires.isoformat()}"
@@ -159,4 +170,5 @@ def raise_low_balance_alert(
         text=text,
         now=now,
         data={"remaining_minutes": remaining, "threshold_minutes": threshold},
+        known=known,
     )

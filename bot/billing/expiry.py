@@ -11,11 +11,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import raise_alert
+from bot.alerts.outbox import NewAlert, raise_alerts
 from bot.billing.blocks import BlockStatement, block_expiry_warnings, expiry_alert_key
-from bot.billing.drawdown import block_label, expired_text, forfeit_state, raise_low_balance_alert
+from bot.billing.drawdown import (
+    block_label,
+    expired_text,
+    forfeit_state,
+    low_balance_key,
+    raise_low_balance_alert,
+)
 from bot.billing.hours import block_terms
-from bot.billing.ledger import Ledger, ledger_for
+from bot.billing.ledger import ledgers_for
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes
 from store.models import Customer, HourBlock
@@ -31,8 +37,6 @@ def sweep_block_expiring(db: Session, policy: Policy, now: datetime) -> int:
     if not days_before:
         return 0
     today = provider_today(policy, now)
-    ledgers: dict[int, Ledger] = {}
-    raised = 0
     due: list[tuple[HourBlock, int, str]] = []
     for block in HourBlocks.expiring_between(db, today, today + timedelta(days=max(days_before))):
         reached = block_expiry_warnings(block_terms(block), today, days_before)
@@ -44,25 +48,25 @@ def sweep_block_expiring(db: Session, policy: Policy, now: datetime) -> int:
     sent = Alerts.by_keys(db, [key for _, _, key in due]) if due else {}
     due = [(block, threshold, key) for block, threshold, key in due if key not in sent]
     customers = Customers.by_ids(db, (block.customer_id for block, _, _ in due))
+    # Their ledgers in a few reads for the whole batch, not a ledger's reads a customer.
+    ledgers = ledgers_for(db, policy, customers.values(), now, as_of=today)
+    warnings = []
     for block, threshold, key in due:
-        if block.customer_id not in ledgers:
-            customer = customers[block.customer_id]
-            ledgers[block.customer_id] = ledger_for(db, policy, customer, now, as_of=today)
         ledger = ledgers[block.customer_id]
         statement = ledger.allocation.statement_for(str(block.id))
         if statement.remaining_minutes == 0:
             continue  # nothing left to lose
-        raised += raise_alert(
-            db,
-            policy,
-            key=key,
-            kind="block_expiring",
-            customer=ledger.customer,
-            text=_expiring_text(ledger.customer, block, statement, (block.expires - today).days),
-            now=now,
-            data={"block_id": block.id, "days_before": threshold},
+        days_left = (block.expires - today).days
+        warnings.append(
+            NewAlert(
+                key=key,
+                kind="block_expiring",
+                customer=ledger.customer,
+                text=_expiring_text(ledger.customer, block, statement, days_left),
+                data={"block_id": block.id, "days_before": threshold},
+            )
         )
-    return raised
+    return sum(raise_alerts(db, policy, warnings, now))  # one INSERT for the batch
 
 
 def _expiring_text(
@@ -80,31 +84,43 @@ def _expiring_text(
 def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
     """Record each expired block's forfeited remainder once, and say so in the channel."""
     today = provider_today(policy, now)
-    raised = 0
     blocks = BlockExpiries.unrecorded_expired(db, today, EXPIRED_BATCH)
     # The forfeit is read from the ledger: a /log back-dated into the block's validity at
     # the same moment must be in it, or recorded after it (lock_customers, in order).
     lock_customers(db, (block.customer_id for block in blocks))
     customers = Customers.by_ids(db, (block.customer_id for block in blocks))
-    in_use = HourBlocks.for_customers(db, customers)  # for the low-balance check, read once
+    in_use = HourBlocks.terms_for(db, customers)  # for the low-balance check, read once
+    # The batch's ledgers in a few reads, not six a block. Recording a forfeit and raising
+    # alerts change nothing a ledger reads, so one ledger a customer serves all its blocks.
+    ledgers = ledgers_for(db, policy, customers.values(), now, as_of=today, blocks=in_use)
+    forfeits, expired = [], []
     for block in blocks:
         customer = customers[block.customer_id]
-        ledger = ledger_for(db, policy, customer, now, as_of=today)
-        statement = ledger.allocation.statement_for(str(block.id))
-        BlockExpiries.record(db, block, statement.forfeited_minutes, now)
-        raised += raise_alert(
-            db,
-            policy,
-            key=f"block_expired:{block.id}",
-            kind="block_expired",
-            customer=customer,
-            text=expired_text(customer, block, statement),
-            now=now,
-            state=forfeit_state(statement.forfeited_minutes),
-            data={"block_id": block.id, "forfeited_minutes": statement.forfeited_minutes},
+        statement = ledgers[customer.id].allocation.statement_for(str(block.id))
+        forfeits.append((block, statement.forfeited_minutes))
+        expired.append(
+            NewAlert(
+                key=f"block_expired:{block.id}",
+                kind="block_expired",
+                customer=customer,
+                text=expired_text(customer, block, statement),
+                state=forfeit_state(statement.forfeited_minutes),
+                data={"block_id": block.id, "forfeited_minutes": statement.forfeited_minutes},
+            )
         )
-        # The expiry may have taken the customer's balance under the threshold.
+    # The batch's forfeits in one UPDATE and its alerts in one INSERT, not one each a block.
+    BlockExpiries.record_all(db, forfeits, now)
+    raised = sum(raise_alerts(db, policy, expired, now))
+    # The expiries may have taken a customer's balance under the threshold. Checked once a
+    # customer (a second check on the same ledger would find the alert as the first left
+    # it), with the batch's block_low alerts read at once: the customers are locked, so no
+    # one else moves them meanwhile.
+    checked = list({block.customer_id: customers[block.customer_id] for block in blocks}.values())
+    keys = [low_balance_key(c, max(b.id for b in in_use[c.id])) for c in checked if in_use[c.id]]
+    known = Alerts.by_keys(db, keys) if keys else {}
+    for customer in checked:
         raised += raise_low_balance_alert(
-            db, policy, customer, ledger, now, blocks=in_use[customer.id]
-        )
+            db, policy, customer, ledgers[customer.id], now, blocks=in_use[customer.id],
+            known=known,
+        )  # fmt: skip
     return raised

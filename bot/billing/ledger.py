@@ -24,7 +24,7 @@ is cheap to rebuild from the nearest earlier one. It is used only while provably
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from threading import Lock
@@ -46,7 +46,7 @@ from bot.billing.hours import block_terms
 from bot.policy.model import Policy, provider_today
 from store.models import Customer
 from store.models.time_entries import LEDGER_CHANGE_ROWS, LEDGER_CHANGED
-from store.repositories.core import HourBlocks
+from store.repositories.core import BlockRow, HourBlocks
 from store.repositories.time import LedgerChanges
 
 # (db, policy, customer, now, since): charges dated `since` or later (all when None); a
@@ -57,23 +57,35 @@ ChargeSource = Callable[[Session, Policy, Customer, datetime, date | None], list
 # (db, customer): the earliest date the source charges, without reading every charge.
 FirstDay = Callable[[Session, Customer], date | None]
 
+# (db, policy, customers, now, since): `ChargeSource` for a sweep's batch of customers, in a
+# few reads for all of them, by customer id.
+ChargeSourceFor = Callable[
+    [Session, Policy, list[Customer], datetime, date | None], dict[int, list[Charge]]
+]
+
 
 @dataclass(frozen=True)
 class _Source:
     read: ChargeSource
     first: FirstDay | None  # set for tracked sources (the others are read whole anyway)
+    read_for: ChargeSourceFor | None = None  # the batch's reader, if the source has one
 
 
 _sources: dict[str, _Source] = {}
 
 
 def register_charge_source(
-    name: str, source: ChargeSource, *, tracked: FirstDay | None = None
+    name: str,
+    source: ChargeSource,
+    *,
+    tracked: FirstDay | None = None,
+    batch: ChargeSourceFor | None = None,
 ) -> None:
     """Add (or replace, by name) a source of billed time; `bot.features` registers them all.
     `tracked` (the source's first day): every change to what it reads writes a
-    `LedgerChange` (logged time does), so the ledger may keep what it derived from it."""
-    _sources[name] = _Source(source, tracked)
+    `LedgerChange` (logged time does), so the ledger may keep what it derived from it.
+    `batch`: the same charges for many customers at once (`ledgers_for`, the sweeps)."""
+    _sources[name] = _Source(source, tracked, batch)
 
 
 def first_charge_day(db: Session, policy: Policy, customer: Customer, now: datetime) -> date | None:
@@ -150,6 +162,89 @@ def ledger_for(
     ]
     allocation = allocate(later, blocks, as_of, kept.carry)
     return Ledger(customer, later, allocation, as_of, cut, kept.months)
+
+
+def ledgers_for(
+    db: Session,
+    policy: Policy,
+    customers: Iterable[Customer],
+    now: datetime,
+    as_of: date | None = None,
+    since: date | None = None,
+    blocks: dict[int, list[BlockRow]] | None = None,
+) -> dict[int, Ledger]:
+    """`ledger_for` each of a sweep's batch of customers, by id, the same ledgers in a few
+    reads for the whole batch (issue 11: a sweep's due blocks each re-read their customer's
+    ledger, about six statements a block): the blocks, each source's charges, the kept
+    states' change checks, and the logged time of the states not kept. `blocks`: the
+    customers' blocks in use, if the caller has read them already."""
+    batch = list({customer.id: customer for customer in customers}.values())
+    sources = _registered()
+    if not batch:
+        return {}
+    if any(source.read_for is None for source in sources):  # a source without a batch read
+        return {c.id: ledger_for(db, policy, c, now, as_of=as_of, since=since) for c in batch}
+    as_of = as_of or provider_today(policy, now)
+    cut = min(as_of, since or as_of).replace(day=1)
+    ids = [customer.id for customer in batch]
+    rows = blocks if blocks is not None else HourBlocks.terms_for(db, ids)
+    terms = {
+        i: tuple(HourBlock(str(b.id), b.minutes, b.purchased, b.expires) for b in rows[i])
+        for i in ids
+    }
+    untracked = _read_for(db, policy, batch, now, None, tracked=False)
+    entries = {customer.id: _kept_entry(db, customer, cut) for customer in batch}
+    seen = LedgerChanges.after_for(
+        db, {i: (kept.revision if kept else 0) for i, (_, _, kept) in entries.items()}, _own(db)
+    )
+    states: dict[int, _Kept] = {}
+    for customer in batch:
+        found = _kept_check(
+            db, policy, customer, cut, terms[customer.id], untracked[customer.id],
+            entries[customer.id], seen[customer.id],
+        )  # fmt: skip
+        if found is not None:
+            states[customer.id] = found
+    rebuilt = [customer for customer in batch if customer.id not in states]
+    history = _read_for(db, policy, rebuilt, now, None, tracked=True) if rebuilt else {}
+    for customer in rebuilt:
+        charges = [c for c in history[customer.id] if c.work_date < cut]
+        states[customer.id] = _kept_build(
+            db, policy, customer, cut, terms[customer.id], untracked[customer.id],
+            entries[customer.id], seen[customer.id][0], charges,
+        )  # fmt: skip
+    current = [customer for customer in batch if customer not in rebuilt]
+    recent = _read_for(db, policy, current, now, cut, tracked=True) if current else {}
+    recent.update(history)
+    ledgers = {}
+    for customer in batch:
+        i = customer.id
+        later = [c for c in untracked[i] if cut <= c.work_date <= as_of] + [
+            c for c in recent[i] if cut <= c.work_date <= as_of
+        ]
+        allocation = allocate(later, terms[i], as_of, states[i].carry)
+        ledgers[i] = Ledger(customer, later, allocation, as_of, cut)
+    return ledgers
+
+
+def _read_for(
+    db: Session,
+    policy: Policy,
+    customers: list[Customer],
+    now: datetime,
+    since: date | None,
+    *,
+    tracked: bool,
+) -> dict[int, list[Charge]]:
+    """The tracked (or untracked) sources' charges for the batch, by customer id."""
+    found: dict[int, list[Charge]] = {customer.id: [] for customer in customers}
+    for source in _registered():
+        if (source.first is not None) != tracked:
+            continue
+        assert source.read_for is not None  # ledgers_for checked
+        for customer_id, charges in source.read_for(db, policy, customers, now, since).items():
+            found[customer_id].extend(charges)
+    return found
 
 
 def _tracked(
@@ -256,33 +351,87 @@ def _kept_state(
 ) -> _Kept:
     """The state carried into `cut` and the months' draws before it, kept while provably
     current."""
-    before = tuple(sorted((c for c in untracked if c.work_date < cut), key=_order))
+    entry = _kept_entry(db, customer, cut)
+    kept = entry[2]
+    seen = LedgerChanges.after(db, customer.id, kept.revision if kept else 0, _own(db))
+    found = _kept_check(db, policy, customer, cut, blocks, untracked, entry, seen)
+    if found is not None:
+        return found
+    charges = [c for c in _tracked(db, policy, customer, now, None) if c.work_date < cut]
+    return _kept_build(db, policy, customer, cut, blocks, untracked, entry, seen[0], charges)
+
+
+_Entry = tuple[dict[tuple[int, datetime, date], _Kept], tuple[int, datetime, date], _Kept | None]
+
+
+def _kept_entry(db: Session, customer: Customer, cut: date) -> _Entry:
+    """Where the customer's state carried into `cut` is kept, its key, and the state (if
+    any)."""
     with _kept_lock:
         kept_here = _kept.setdefault(db.get_bind().engine, {})
     key = (customer.id, customer.created_at, cut)
-    kept = kept_here.get(key)
-    own = [row.id for row in db.info.get(LEDGER_CHANGE_ROWS, []) if row.id is not None]
-    revision, earliest = LedgerChanges.after(db, customer.id, kept.revision if kept else 0, own)
+    return kept_here, key, kept_here.get(key)
+
+
+def _own(db: Session) -> list[int]:
+    """This session's own (uncommitted) ledger changes."""
+    return [row.id for row in db.info.get(LEDGER_CHANGE_ROWS, []) if row.id is not None]
+
+
+def _wrote_before(db: Session, customer: Customer, cut: date) -> bool:
     # This session's own changes to the customer's logged time are not committed (it may
     # roll back): a state that depends on them is used but not kept. One that does not
     # (they are all dated on or after the cut, as a /log for today is) is kept, at a
     # revision that leaves them out.
     written = db.info.get(LEDGER_CHANGED, {}).get(customer.id)
-    wrote = written is not None and written < cut
+    return written is not None and written < cut
+
+
+def _kept_check(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    cut: date,
+    blocks: tuple[HourBlock, ...],
+    untracked: list[Charge],
+    entry: _Entry,
+    seen: tuple[int, date | None],
+) -> _Kept | None:
+    """The kept state if it is still current (`seen`: the changes after its revision)."""
+    kept = entry[2]
+    revision, earliest = seen
+    before = tuple(sorted((c for c in untracked if c.work_date < cut), key=_order))
     if (
         kept is not None
         and (earliest is None or earliest >= cut)
         and (kept.policy is policy and kept.blocks == blocks and kept.untracked == before)
     ):
-        if not wrote:
+        if not _wrote_before(db, customer, cut):
             kept.revision = revision
         return kept
-    charges = [c for c in _tracked(db, policy, customer, now, None) if c.work_date < cut]
-    charges += before
+    return None
+
+
+def _kept_build(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    cut: date,
+    blocks: tuple[HourBlock, ...],
+    untracked: list[Charge],
+    entry: _Entry,
+    revision: int,
+    tracked: list[Charge],
+) -> _Kept:
+    """The state derived from the tracked charges before `cut`; kept unless it depends on
+    this session's own changes."""
+    kept_here, key, _ = entry
+    before = tuple(sorted((c for c in untracked if c.work_date < cut), key=_order))
+    charges = tracked + list(before)
     drawdowns: list[Drawdown] = []
     carry = carry_to(charges, blocks, cut, drawdowns=drawdowns)
     state = _Kept(revision, policy, blocks, before, carry, _draws_by_month(charges, drawdowns))
-    if not wrote:
+    if not _wrote_before(db, customer, cut):
         if len(kept_here) >= KEEP_AT_MOST:  # a bound on memory; a cleared state is rebuilt
             kept_here.clear()
         kept_here[key] = state

@@ -182,13 +182,25 @@ def day_charges(
 ) -> list[Charge]:
     """Charge source for the ledger: each customer-day's 1-on-1 total (from `since` on),
     rounded once by the rule of the policy version in force that day (issue 16)."""
+    return _charges(policy, TimeEntries.billable_days(db, customer.id, since))
+
+
+def day_charges_for(
+    db: Session, policy: Policy, customers: list[Customer], now: datetime, since: date | None
+) -> dict[int, list[Charge]]:
+    """`day_charges` for a sweep's batch of customers, in one read."""
+    days = TimeEntries.billable_days_for(db, [customer.id for customer in customers], since)
+    return {customer_id: _charges(policy, found) for customer_id, found in days.items()}
+
+
+def _charges(policy: Policy, days: list[tuple[date, int]]) -> list[Charge]:
     return [
         Charge(
             work_date=work_date,
             minutes=policy.at(work_date).billing.rounding.apply(logged),
             source=ADHOC_DAY_SOURCE,
         )
-        for work_date, logged in TimeEntries.billable_days(db, customer.id, since)
+        for work_date, logged in days
         if logged > 0
     ]
 

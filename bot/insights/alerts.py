@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import raise_alert, update_alert
+from bot.alerts.outbox import NewAlert, raise_alerts, update_alert
 from bot.billing.drawdown import block_label
 from bot.insights.forecast import BlocksForecast, SlaOutlook
 from bot.insights.outlook import (
     SlaMonth,
-    blocks_forecast,
+    blocks_forecasts,
     budget_words,
     forfeit_risks,
     projection_words,
-    sla_month,
+    sla_months,
 )
 from bot.parsing import month_bounds
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes, plural
-from store.models import Alert, Customer, HourBlock
+from store.models import Customer, HourBlock
 from store.repositories.core import Alerts, Customers, HourBlocks
 from store.repositories.insights import RuleMarks, customers_with_tickets, data_revision
 
@@ -66,55 +65,40 @@ def sweep_forfeit_risk(db: Session, policy: Policy, now: datetime) -> int:
         return 0
     today = provider_today(policy, now)
     window = timedelta(days=policy.insights.forfeit_risk_window_days)
-    forecasts: dict[int, BlocksForecast] = {}
+    blocks = HourBlocks.expiring_between(db, today - RECENTLY_EXPIRED, today + window)
+    # The batch's alerts, customers and forecasts in a few reads, not a few a block (issue
+    # 11); each block has its own key, so what one block's turn writes no other reads.
+    known = Alerts.by_keys(db, [forfeit_key(block.id) for block in blocks]) if blocks else {}
+    customers = Customers.by_ids(db, (b.customer_id for b in blocks if b.expires > today))
+    live = [customer for customer in customers.values() if customer.archived_at is None]
+    forecasts = blocks_forecasts(db, policy, live, now)
     moved = 0
-    for block in HourBlocks.expiring_between(db, today - RECENTLY_EXPIRED, today + window):
+    raised: list[NewAlert] = []
+    for block in blocks:
         key = forfeit_key(block.id)
-        alert = Alerts.by_key(db, key)
+        alert = known.get(key)
         if block.expires <= today:
             if alert is not None and alert.state not in (CLEARED, EXPIRED):
                 moved += update_alert(db, key, state=EXPIRED, text=_expired_text(block), now=now)
             continue
-        customer = block.customer
+        customer = customers[block.customer_id]
         if customer.archived_at is not None:
             continue
-        if customer.id not in forecasts:
-            forecasts[customer.id] = blocks_forecast(db, policy, customer, now)
         forecast = forecasts[customer.id]
         if str(block.id) in forfeit_risks(policy, forecast):
             projected = forecast.for_block(str(block.id))
             state = f"forfeit:{projected.forfeit_hours}"
             text = forfeit_text(customer, block, forecast)
             data = {"block_id": block.id, "forfeit_hours": str(projected.forfeit_hours)}
-            moved += _raise_or_move(
-                db, policy, alert, key, FORFEIT_RISK, customer, text, now, state, data
-            )
+            if alert is None:  # raised the first time, with the batch's others at the end
+                raised.append(NewAlert(key, FORFEIT_RISK, customer, text, None, state, data))
+            else:  # after that, moved (edited in place)
+                moved += update_alert(db, key, state=state, text=text, now=now, data=data)
         elif alert is not None and alert.state != CLEARED:
             moved += update_alert(
                 db, key, state=CLEARED, text=_cleared_text(customer, block), now=now
             )
-    return moved
-
-
-def _raise_or_move(
-    db: Session,
-    policy: Policy,
-    alert: Alert | None,
-    key: str,
-    kind: str,
-    customer: Customer,
-    text: str,
-    now: datetime,
-    state: str,
-    data: dict[str, Any],
-) -> bool:
-    """Raise the rule's alert the first time; after that, move it (edited in place)."""
-    if alert is None:
-        return raise_alert(
-            db, policy, key=key, kind=kind, customer=customer, text=text, now=now,
-            state=state, data=data,
-        )  # fmt: skip
-    return update_alert(db, key, state=state, text=text, now=now, data=data)
+    return moved + sum(raise_alerts(db, policy, raised, now))  # one INSERT for the batch
 
 
 def forfeit_text(customer: Customer, block: HourBlock, forecast: BlocksForecast) -> str:
@@ -161,21 +145,28 @@ def sweep_sla_budget(db: Session, policy: Policy, now: datetime) -> int:
     ticketed = set(
         customers_with_tickets(db, *month_bounds(today.year, today.month, policy.timezone))
     )
+    # No ticket this month: no budget spent, and no alert raised for it.
+    batch = [c for c in Customers.all(db) if c.archived_at is None and c.id in ticketed]
+    # The batch's alerts and months in a few reads, not a few a customer (issue 11); each
+    # customer has its own key, so what one customer's turn writes no other reads.
+    keys = {c.id: sla_budget_key(c.id, today.year, today.month) for c in batch}
+    known = Alerts.by_keys(db, list(keys.values())) if batch else {}
+    months = sla_months(db, policy, batch, now)
     moved = 0
-    for customer in Customers.all(db):
-        if customer.archived_at is not None or customer.id not in ticketed:
-            continue  # no ticket this month: no budget spent, and no alert raised for it
-        key = sla_budget_key(customer.id, today.year, today.month)
-        alert = Alerts.by_key(db, key)
-        month = sla_month(db, policy, customer, now)
+    raised: list[NewAlert] = []
+    for customer in batch:
+        key = keys[customer.id]
+        alert = known.get(key)
+        month = months[customer.id]
         outlook = month.outlook
         if outlook is not None and budget_alert(policy, outlook):
             state = "lost" if outlook.lost else f"left:{outlook.budget}"
             text = sla_budget_text(customer, month)
             data = {"budget": outlook.budget, "lost": outlook.lost}
-            moved += _raise_or_move(
-                db, policy, alert, key, SLA_BUDGET, customer, text, now, state, data
-            )
+            if alert is None:  # raised the first time, with the batch's others at the end
+                raised.append(NewAlert(key, SLA_BUDGET, customer, text, None, state, data))
+            else:  # after that, moved (edited in place)
+                moved += update_alert(db, key, state=state, text=text, now=now, data=data)
         elif alert is not None and alert.state != CLEARED:
             text = (
                 f":white_check_mark: *{customer.name}*: the SLA goal has room again this month "
@@ -184,7 +175,7 @@ def sweep_sla_budget(db: Session, policy: Policy, now: datetime) -> int:
                 else f"*{customer.name}*: no SLA goal on the plan any more."
             )
             moved += update_alert(db, key, state=CLEARED, text=text, now=now)
-    return moved
+    return moved + sum(raise_alerts(db, policy, raised, now))  # one INSERT for the batch
 
 
 def budget_at_risk(policy: Policy, outlook: SlaOutlook) -> bool:

@@ -5,13 +5,14 @@ month's SLA tally and the month's calls, handed to the pure arithmetic of
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.billing.blocks import BlockStatus
-from bot.billing.ledger import ledger_for
+from bot.billing.ledger import Ledger, ledger_for, ledgers_for
 from bot.calls.calls import call_limits, month_rows
 from bot.calls.fair_use import Status
 from bot.insights.forecast import (
@@ -29,11 +30,11 @@ from bot.insights.forecast import (
 )
 from bot.parsing import month_bounds
 from bot.policy.model import Policy, provider_today
-from bot.sla.goals import MonthSla, month_sla
+from bot.sla.goals import MonthSla, month_sla, month_slas
 from bot.units import format_minutes, plural
 from store.models import Customer
 from store.repositories.core import Customers
-from store.repositories.insights import tickets_opened
+from store.repositories.insights import tickets_opened, tickets_opened_for
 
 EARLIER_MONTHS = 2  # recent months that steady a month's expected ticket count
 
@@ -44,7 +45,24 @@ def blocks_forecast(
     """Each live block's run-out and forfeit at the trailing 8 weeks' burn rate."""
     today = provider_today(policy, now)
     window = week_start(today) - timedelta(weeks=WEEKS)
-    ledger = ledger_for(db, policy, customer, now, since=window)
+    return _forecast(policy, ledger_for(db, policy, customer, now, since=window), today)
+
+
+def blocks_forecasts(
+    db: Session, policy: Policy, customers: Iterable[Customer], now: datetime
+) -> dict[int, BlocksForecast]:
+    """`blocks_forecast` for a sweep's batch of customers, by id: their ledgers in a few
+    reads for the whole batch (`ledgers_for`), not a ledger's reads a customer."""
+    today = provider_today(policy, now)
+    window = week_start(today) - timedelta(weeks=WEEKS)
+    ledgers = ledgers_for(db, policy, customers, now, since=window)
+    return {
+        customer_id: _forecast(policy, ledger, today) for customer_id, ledger in ledgers.items()
+    }
+
+
+def _forecast(policy: Policy, ledger: Ledger, today: date) -> BlocksForecast:
+    customer = ledger.customer
     billed: dict[date, int] = {}
     for charge in ledger.charges:
         billed[charge.work_date] = billed.get(charge.work_date, 0) + charge.minutes
@@ -122,10 +140,46 @@ def sla_month(
         return SlaMonth(result, None, year, month)
     history: list[int] = []
     if earlier:
-        y, m = year, month
-        for _ in range(EARLIER_MONTHS):
-            y, m = _month_before(y, m)
-            history.insert(0, tickets_opened(db, customer.id, *month_bounds(y, m, policy.timezone)))
+        for start, end in _earlier_months(policy, year, month):
+            history.append(tickets_opened(db, customer.id, start, end))
+    return _sla_month(result, today, history)
+
+
+def sla_months(
+    db: Session, policy: Policy, customers: Sequence[Customer], now: datetime
+) -> dict[int, SlaMonth]:
+    """`sla_month` (with the earlier months) for a sweep's batch of customers, by id: a few
+    reads for the whole batch (`month_slas`, a count a month), not a few a customer."""
+    today = provider_today(policy, now)
+    year, month = today.year, today.month
+    results = month_slas(db, policy, customers, year, month, now)
+    goals = [customer.id for customer in customers if results[customer.id].goal_share is not None]
+    counts = [
+        tickets_opened_for(db, goals, start, end) if goals else {}
+        for start, end in _earlier_months(policy, year, month)
+    ]
+    return {
+        customer_id: (
+            _sla_month(result, today, [count[customer_id] for count in counts])
+            if result.goal_share is not None
+            else SlaMonth(result, None, year, month)
+        )
+        for customer_id, result in results.items()
+    }
+
+
+def _earlier_months(policy: Policy, year: int, month: int) -> list[tuple[datetime, datetime]]:
+    """The bounds of the `EARLIER_MONTHS` months before, oldest first."""
+    bounds: list[tuple[datetime, datetime]] = []
+    for _ in range(EARLIER_MONTHS):
+        year, month = _month_before(year, month)
+        bounds.insert(0, month_bounds(year, month, policy.timezone))
+    return bounds
+
+
+def _sla_month(result: MonthSla, today: date, history: list[int]) -> SlaMonth:
+    year, month = today.year, today.month
+    assert result.goal_share is not None
     outlook = sla_outlook(
         goal=result.goal_share,
         within=result.goal_within,

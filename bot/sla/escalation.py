@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import raise_alert, team_channel, update_alert
+from bot.alerts.outbox import NewAlert, raise_alert, team_channel, update_alert
 from bot.blocks import actions, button, section
 from bot.policy.model import Policy
 from bot.sla.clocks import ClockName, ClockState, ClockStatus, TicketClocks
@@ -206,11 +206,14 @@ def sync_alert(
     *,
     new: bool = False,
     known: dict[str, Alert] | None = None,
+    raised: list[NewAlert] | None = None,
 ) -> bool:
     """Bring the ticket's one alert to the clocks' state; True if it was raised or moved.
     `new`: the ticket was inserted by this transaction, so no alert can have its key (a
     ticket's id is never reused: tickets are never deleted), and none is looked up.
-    `known`: the alerts a sweep read for its whole batch by key (absent: none)."""
+    `known`: the alerts a sweep read for its whole batch by key (absent: none).
+    `raised`: a sweep's batch of new alerts, raised together (`raise_alerts`) by the sweep,
+    which counts them; one added to it is not counted here."""
     state = alert_state(clocks, policy, now)
     key = alert_key(ticket)
     if new:
@@ -234,6 +237,10 @@ def sync_alert(
         # The instant the public target passed, for breach-to-post latency (issue 12):
         # handlers/local/latency.py compares it with when Slack got the breach.
         data["breached_at"] = breached.isoformat()
+    if existing is None and raised is not None:
+        kind = state.kind or "sla_warning"
+        raised.append(NewAlert(key, kind, customer, text, blocks, full_state, data))
+        return False
     if existing is None:
         return raise_alert(
             db,
@@ -259,12 +266,14 @@ def ping_escalation(
     customer: Customer,
     state: AlertState,
     now: datetime,
+    raised: list[NewAlert] | None = None,
 ) -> int:
     """A direct message to each person the current escalation level names, once each.
 
     Slack does not notify a mention added by editing a message, so the channel alert's
     mention alone would be silent. Acknowledged tickets ping nobody further. User-group
-    handles are mentioned in the channel alert only.
+    handles are mentioned in the channel alert only. `raised`: as `sync_alert`'s (the
+    messages keep their order among the batch's alerts, which the outbox delivers by).
     """
     if state.level_index is None or ticket.acknowledged_by or state.clock is None:
         return 0
@@ -278,6 +287,14 @@ def ping_escalation(
     sent = 0
     for user in level.notify:
         if user.startswith("@"):
+            continue
+        if raised is not None:
+            key = f"sla:{ticket.id}:esc{state.level_index + 1}:{user}"
+            data = {"ticket_id": ticket.id, "level": level.level}
+            blocks = alert_blocks(ticket, text, resolved=False)
+            raised.append(
+                NewAlert(key, "sla_escalation", customer, text, blocks, data=data, to=user)
+            )
             continue
         sent += raise_alert(
             db,

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.alerts.outbox import NewAlert, raise_alerts
 from bot.calendar.business_days import BusinessDays, Target
 from bot.policy.model import Policy
 from bot.sla.escalation import alert_key
@@ -85,8 +86,13 @@ def sweep_tickets(db: Session, policy: Policy, now: datetime) -> int:
     logs = TicketEvents.for_tickets(db, [ticket.id for ticket in tickets])
     known = Alerts.by_keys(db, [alert_key(ticket) for ticket in tickets])
     moved = 0
+    raised: list[NewAlert] = []  # the batch's new alerts, in one INSERT at the end
     for ticket in tickets:
         moved += refresh_swept(
-            db, policy, ticket, customers[ticket.customer_id], now, logs[ticket.id], known
+            db, policy, ticket, customers[ticket.customer_id], now, logs[ticket.id], known, raised
         )
+    # Counted as one by one would: a ticket's alert raised, not its escalation's messages.
+    new = raise_alerts(db, policy, raised, now)
+    moved += sum(1 for alert, added in zip(raised, new, strict=True) if added and alert.to is None)
+    db.flush()  # the batch's tickets in one executemany UPDATE, not one each
     return moved

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.alerts.outbox import NewAlert
 from bot.parsing import InputError, parse_record_id
 from bot.policy.model import Plan, Policy
 from bot.sla.clocks import TicketClocks, compute_clocks
@@ -86,11 +87,13 @@ def refresh_swept(
     now: datetime,
     log: list[TicketEventRecord],
     known: dict[str, Alert],
+    raised: list[NewAlert],
 ) -> bool:
     """`refresh` for a sweep that read its batch's logs and alerts at once; True if the
-    ticket's alert was raised or moved."""
+    ticket's alert was moved. A new alert is added to `raised`, and the ticket's changes are
+    left to the next flush: the sweep writes its batch's in one UPDATE and one INSERT."""
     events = [TicketEvent(EventKind(row.kind), row.at) for row in log]
-    return _refresh(db, policy, ticket, customer, now, events, known=known)[1]
+    return _refresh(db, policy, ticket, customer, now, events, known=known, raised=raised)[1]
 
 
 def _refresh(
@@ -103,13 +106,18 @@ def _refresh(
     *,
     new: bool = False,
     known: dict[str, Alert] | None = None,
+    raised: list[NewAlert] | None = None,
 ) -> tuple[TicketClocks, bool]:
     clocks = clocks_for(db, policy, ticket, customer, now, events)
     ticket.status = clocks.status
     ticket.next_check_at = clocks.next_change(now)
-    moved = sync_alert(db, policy, ticket, customer, clocks, now, new=new, known=known)
-    ping_escalation(db, policy, ticket, customer, alert_state(clocks, policy, now), now)
-    db.flush()
+    moved = sync_alert(
+        db, policy, ticket, customer, clocks, now, new=new, known=known, raised=raised
+    )
+    state = alert_state(clocks, policy, now)
+    ping_escalation(db, policy, ticket, customer, state, now, raised)
+    if raised is None:
+        db.flush()
     return clocks, moved
 
 

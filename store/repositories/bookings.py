@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -87,6 +87,20 @@ class Bookings:
         )
 
     @staticmethod
+    def for_customers(db: Session, customer_ids: Collection[int]) -> dict[int, list[Booking]]:
+        """`for_customer` for a sweep's batch of customers, in one round trip."""
+        found: dict[int, list[Booking]] = {customer_id: [] for customer_id in customer_ids}
+        if found:
+            query = (
+                select(Booking)
+                .where(Booking.customer_id.in_(found))
+                .order_by(Booking.start_at, Booking.id)
+            )
+            for booking in db.scalars(query):
+                found[booking.customer_id].append(booking)
+        return found
+
+    @staticmethod
     def starting_between(
         db: Session,
         first: datetime,
@@ -151,3 +165,22 @@ class BookingMoves:
             .order_by(BookingMove.moved_at, BookingMove.id)
         )
         return read_once(db, ("charged moves", customer_id), lambda: list(db.scalars(query)))
+
+    @staticmethod
+    def charged_for(db: Session, customer_ids: Collection[int]) -> dict[int, list[BookingMove]]:
+        """`charged` for a sweep's batch of customers, in one round trip."""
+        found: dict[int, list[BookingMove]] = {customer_id: [] for customer_id in customer_ids}
+        if found:
+            query = (
+                select(Booking.customer_id, BookingMove)
+                .join(Booking, Booking.id == BookingMove.booking_id)
+                .where(
+                    Booking.customer_id.in_(found),
+                    BookingMove.charge_minutes > 0,
+                    BookingMove.undone_at.is_(None),
+                )
+                .order_by(BookingMove.moved_at, BookingMove.id)
+            )
+            for customer_id, move in db.execute(query):
+                found[customer_id].append(move)
+        return found

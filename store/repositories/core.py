@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -166,6 +167,25 @@ def insert_if_absent(
     return db.execute(statement).first() is not None
 
 
+INSERT_ROWS = 200  # rows an `insert_all_if_absent` statement carries at most
+
+
+def insert_all_if_absent(
+    db: Session, model: type[Base], rows: Sequence[dict[str, Any]], key: str
+) -> set[Any]:
+    """`insert_if_absent` for many rows (all with the same columns), in one multi-row
+    INSERT … ON CONFLICT DO NOTHING per `INSERT_ROWS`; the `key` values of the rows that
+    went in. Of two rows with the same key, the first goes in (as one by one)."""
+    insert = postgresql.insert if is_postgres(db) else sqlite.insert
+    column = getattr(model, key)
+    added: set[Any] = set()
+    for start in range(0, len(rows), INSERT_ROWS):
+        chunk = rows[start : start + INSERT_ROWS]
+        statement = insert(model).values(list(chunk)).on_conflict_do_nothing(index_elements=[key])
+        added.update(db.scalars(statement.returning(column)))
+    return added
+
+
 def upsert(db: Session, model: type[M], values: dict[str, Any], key: Sequence[str]) -> M:
     """INSERT … ON CONFLICT (key) DO UPDATE: the row is written whether or not it existed.
 
@@ -276,6 +296,18 @@ class Roles(Repository[Role]):
         return list(db.scalars(select(Role).order_by(Role.role.desc(), Role.user_id)))
 
 
+@dataclass(frozen=True)
+class BlockRow:
+    """A block's terms, read as columns: a sweep reads hundreds, and loading each as a row
+    object (with its three timestamps) cost more than the sweep's statements."""
+
+    id: int
+    customer_id: int
+    minutes: int
+    purchased: date
+    expires: date
+
+
 class HourBlocks(Repository[HourBlock]):
     model = HourBlock
 
@@ -302,6 +334,26 @@ class HourBlocks(Repository[HourBlock]):
             )
             for block in db.scalars(query):
                 found[block.customer_id].append(block)
+        return found
+
+    @staticmethod
+    def terms_for(db: Session, customer_ids: Iterable[int]) -> dict[int, list[BlockRow]]:
+        """`for_customers`' blocks as `BlockRow`s, in the same order."""
+        found: dict[int, list[BlockRow]] = {customer_id: [] for customer_id in customer_ids}
+        if found:
+            query = (
+                select(
+                    HourBlock.id,
+                    HourBlock.customer_id,
+                    HourBlock.minutes,
+                    HourBlock.purchased,
+                    HourBlock.expires,
+                )
+                .where(HourBlock.customer_id.in_(found), HourBlock.voided_at.is_(None))
+                .order_by(HourBlock.purchased, HourBlock.id)
+            )
+            for row in db.execute(query):
+                found[row.customer_id].append(BlockRow(*row))
         return found
 
     @staticmethod

@@ -4,6 +4,7 @@ keyed by the rule's name), so an idle sweep costs a handful of indexed reads."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -80,6 +81,22 @@ def tickets_opened(db: Session, customer_id: int, start: datetime, end: datetime
         .where(Ticket.customer_id == customer_id, Ticket.opened_at >= start, Ticket.opened_at < end)
     )
     return int(db.scalar(query) or 0)
+
+
+def tickets_opened_for(
+    db: Session, customer_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, int]:
+    """`tickets_opened` for a sweep's batch of customers, in one statement."""
+    found = dict.fromkeys(customer_ids, 0)
+    if found:
+        query = (
+            select(Ticket.customer_id, func.count())
+            .where(Ticket.customer_id.in_(found), Ticket.opened_at >= start, Ticket.opened_at < end)
+            .group_by(Ticket.customer_id)
+        )
+        for customer_id, count in db.execute(query):
+            found[customer_id] = int(count)
+    return found
 
 
 def customers_with_calls(db: Session, start: datetime, end: datetime) -> list[int]:

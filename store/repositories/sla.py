@@ -79,6 +79,27 @@ class Tickets(Repository[Ticket]):
             query = query.limit(limit)
         return list(db.scalars(query))
 
+    @staticmethod
+    def opened_between(
+        db: Session, customer_ids: Sequence[int], start: datetime, end: datetime
+    ) -> dict[int, list[Ticket]]:
+        """Each customer's tickets opened in [start, end), in `for_customer`'s order, in one
+        round trip (a sweep's batch)."""
+        found: dict[int, list[Ticket]] = {customer_id: [] for customer_id in customer_ids}
+        if found:
+            query = (
+                select(Ticket)
+                .where(
+                    Ticket.customer_id.in_(found),
+                    Ticket.opened_at >= start,
+                    Ticket.opened_at < end,
+                )
+                .order_by(Ticket.opened_at, Ticket.id)
+            )
+            for ticket in db.scalars(query):
+                found[ticket.customer_id].append(ticket)
+        return found
+
 
 class TicketEvents:
     @staticmethod

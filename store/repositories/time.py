@@ -5,10 +5,10 @@ Add and flush; never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import HourBlock, LedgerChange, TimeEntry
@@ -37,6 +37,24 @@ class TimeEntries(Repository[TimeEntry]):
             query = query.where(TimeEntry.work_date >= since)
         rows = db.execute(query.group_by(TimeEntry.work_date).order_by(TimeEntry.work_date))
         return [(work_date, int(total)) for work_date, total in rows]
+
+    @staticmethod
+    def billable_days_for(
+        db: Session, customer_ids: Collection[int], since: date | None = None
+    ) -> dict[int, list[tuple[date, int]]]:
+        """`billable_days` for a sweep's batch of customers, in one round trip."""
+        found: dict[int, list[tuple[date, int]]] = {customer_id: [] for customer_id in customer_ids}
+        if not found:
+            return found
+        query = select(TimeEntry.customer_id, TimeEntry.work_date, func.sum(TimeEntry.minutes))
+        query = query.where(TimeEntry.customer_id.in_(found), TimeEntry.kind == ONE_ON_ONE, _live())
+        if since is not None:
+            query = query.where(TimeEntry.work_date >= since)
+        grouped = query.group_by(TimeEntry.customer_id, TimeEntry.work_date)
+        rows = db.execute(grouped.order_by(TimeEntry.customer_id, TimeEntry.work_date))
+        for customer_id, work_date, total in rows:
+            found[customer_id].append((work_date, int(total)))
+        return found
 
     @staticmethod
     def first_billable_day(db: Session, customer_id: int) -> date | None:
@@ -177,6 +195,14 @@ class BlockExpiries:
         block.expired_recorded_at = now
         db.flush()
 
+    @staticmethod
+    def record_all(db: Session, forfeits: Sequence[tuple[HourBlock, int]], now: datetime) -> None:
+        """`record` for a sweep's batch, in one flush (one executemany UPDATE)."""
+        for block, forfeited_minutes in forfeits:
+            block.forfeited_minutes = forfeited_minutes
+            block.expired_recorded_at = now
+        db.flush()
+
 
 class LedgerChanges:
     """The flush hook's record of changes to logged time (store.models.time_entries)."""
@@ -196,3 +222,37 @@ class LedgerChanges:
             ).where(LedgerChange.customer_id == customer_id, LedgerChange.id > revision)
         ).one()
         return (revision if newest is None else int(newest)), earliest
+
+    @staticmethod
+    def after_for(
+        db: Session, revisions: dict[int, int], own: Collection[int] = ()
+    ) -> dict[int, tuple[int, date | None]]:
+        """`after` for a sweep's batch of customers (customer id: its revision), in one round
+        trip; the customers sharing a revision share one condition."""
+        found: dict[int, tuple[int, date | None]] = {c: (r, None) for c, r in revisions.items()}
+        if not found:
+            return found
+        by_revision: dict[int, list[int]] = {}
+        for customer_id, revision in revisions.items():
+            by_revision.setdefault(revision, []).append(customer_id)
+        newest_id = case((LedgerChange.id.in_(own), None), else_=LedgerChange.id) if own else None
+        query = (
+            select(
+                LedgerChange.customer_id,
+                func.max(LedgerChange.id if newest_id is None else newest_id),
+                func.min(LedgerChange.work_date),
+            )
+            .where(
+                or_(
+                    *(
+                        and_(LedgerChange.customer_id.in_(ids), LedgerChange.id > revision)
+                        for revision, ids in by_revision.items()
+                    )
+                )
+            )
+            .group_by(LedgerChange.customer_id)
+        )
+        for customer_id, newest, earliest in db.execute(query):
+            revision = revisions[customer_id]
+            found[customer_id] = (revision if newest is None else int(newest)), earliest
+        return found
