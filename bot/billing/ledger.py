@@ -223,7 +223,7 @@ def ledgers_for(
             c for c in recent[i] if cut <= c.work_date <= as_of
         ]
         allocation = allocate(later, terms[i], as_of, states[i].carry)
-        ledgers[i] = Ledger(customer, later, allocation, as_of, cut)
+        ledgers[i] = Ledger(customer, later, allocation, as_of, cut, states[i].months)
     return ledgers
 
 
