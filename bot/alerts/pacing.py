@@ -23,7 +23,7 @@ injects one (tests, the demo: a FixedClock that waiting moves on, so nothing sle
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -65,9 +65,10 @@ def virtual(clock: FixedClock, linger: timedelta = LINGER) -> Pace:
     return Pace(clock=clock, wait=clock.advance, linger=linger)
 
 
-def open_for(at: datetime) -> list[ColumnElement[bool]]:
-    """Conditions for the outbox's lease: only alerts Slack's limits let through at `at`."""
-    return open_alerts(at)
+def open_for(at: datetime, skip: Collection[int] = ()) -> list[ColumnElement[bool]]:
+    """Conditions for the outbox's lease: only alerts Slack's limits let through at `at`,
+    other than those in `skip`."""
+    return open_alerts(at) + ([Alert.id.not_in(skip)] if skip else [])
 
 
 def reserve_all(db: Session, alerts: Iterable[Alert], at: datetime) -> set[str]:
@@ -91,16 +92,18 @@ def obey(db: Session, method: str, retry_after: float, at: datetime) -> datetime
     return until
 
 
-def ready_at(db: Session, now: datetime, wall: datetime, at: datetime) -> datetime | None:
+def ready_at(
+    db: Session, now: datetime, wall: datetime, at: datetime, skip: Collection[int] = ()
+) -> datetime | None:
     """On the pacing clock (at `at`, the flush's `now`): when a due alert that Slack's limits
     hold back may go, or the next alert falls due (a Retry-After's), whichever is first;
-    None if nothing waits."""
+    None if nothing waits. The alerts in `skip` are not waited for."""
     times = []
-    if Pacing.due_unleased(db, now, wall):
+    if Pacing.due_unleased(db, now, wall, skip):
         held = Pacing.earliest_after(db, at)
         if held is not None:
             times.append(held)
-    upcoming = Pacing.next_after(db, now, wall)
+    upcoming = Pacing.next_after(db, now, wall, skip)
     if upcoming is not None:
         times.append(at + (upcoming - now))
     return min(times, default=None)

@@ -3,7 +3,7 @@ Add and flush; never commit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,21 +133,29 @@ class Pacing:
         )
 
     @staticmethod
-    def due_unleased(db: Session, now: datetime, wall: datetime) -> bool:
-        """Whether some alert is due (by the clock's `now`) that nobody holds a live lease on."""
+    def due_unleased(
+        db: Session, now: datetime, wall: datetime, skip: Collection[int] = ()
+    ) -> bool:
+        """Whether some alert is due (by the clock's `now`) that nobody holds a live lease on
+        (other than those in `skip`)."""
         query = select(Alert.id).where(
             Alert.next_attempt_at.is_not(None),
             Alert.next_attempt_at <= now,
             or_(Alert.leased_until.is_(None), Alert.leased_until <= wall),
+            *([Alert.id.not_in(skip)] if skip else []),
         )
         return db.scalar(query.limit(1)) is not None
 
     @staticmethod
-    def next_after(db: Session, now: datetime, wall: datetime) -> datetime | None:
-        """When the next alert nobody holds falls due after `now` (None if none waits)."""
+    def next_after(
+        db: Session, now: datetime, wall: datetime, skip: Collection[int] = ()
+    ) -> datetime | None:
+        """When the next alert nobody holds (other than those in `skip`) falls due after
+        `now` (None if none waits)."""
         query = select(func.min(Alert.next_attempt_at)).where(
             Alert.next_attempt_at > now,
             or_(Alert.leased_until.is_(None), Alert.leased_until <= wall),
+            *([Alert.id.not_in(skip)] if skip else []),
         )
         return db.scalar(query)
 
