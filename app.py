@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from bot import customers, roles
 from bot.alerts import sweeps
-from bot.alerts.delivery import DeliveryReport, deliver_due, take_over
+from bot.alerts.delivery import BATCH, DeliveryReport, deliver_due, take_over
 from bot.alerts.pacing import LINGER, Pace
 from bot.billing import hours as hour_blocks
 from bot.clock import Clock, SystemClock
@@ -477,23 +477,31 @@ class ClockLead:
         self.leading = None
 
 
-# The clock's outbox sends a batch's alerts at once, on up to this many threads (a batch
+# The clock's outbox sends a batch's alerts at once, each on a thread of its own (a batch
 # holds at most one post per channel, so Slack's one post a second per channel still holds):
-# in the chaos run one hung call held every channel's alerts behind it for its timeout.
-OUTBOX_WORKERS = 8
-# The outbox runs on its own thread, not after each sweep: a flush waiting on Slack (its
-# slots, a hung call) never delays the next sweep, which finds breaches; and a retry due
-# between sweeps (FIRST_BACKOFF, 2 s) or an alert a command raised goes within this long,
-# not at the next sweep. It flushes at once when a sweep ends.
+# in the chaos run one hung call held every channel's alerts behind it for its timeout. As
+# many threads as a batch has alerts: a post waiting for a thread would leave after its
+# channel's slot (taken when it was leased) began, and could land less than a second before
+# the next flush's post there (tests/test_clocks_race.py saw 0.6 s with 8 threads).
+OUTBOX_WORKERS = BATCH
+# The outbox runs on threads of its own, not after each sweep: a flush waiting on Slack
+# (its slots, a hung call) never delays the next sweep, which finds breaches; and a retry
+# due between sweeps (FIRST_BACKOFF, 2 s) or an alert a command raised goes within this
+# long, not at the next sweep. Each flushes at once when a sweep ends.
 FLUSH_SECONDS = 1.0
+# Flushes at once: a batch waits for its slowest call (a hang, up to CALL_TIMEOUT), and
+# meanwhile another flush leases the next alerts (each alert's lease and each channel's slot
+# keep them apart, as between two clocks). The chaos run with one: 605 Web API calls in
+# 180 s of faults, nearly every batch held 3 s by one of its hangs.
+OUTBOX_FLUSHES = 3
 
 
 @dataclass
 class RunningClock:
-    """A started clock: the scheduler that sweeps, and the outbox's thread."""
+    """A started clock: the scheduler that sweeps, and the outbox's threads."""
 
     scheduler: BaseScheduler
-    outbox: _Outbox
+    outboxes: list[_Outbox]
 
 
 class _Outbox(threading.Thread):
@@ -533,11 +541,6 @@ class _Outbox(threading.Thread):
                 log.exception("clock outbox flush failed")
             self.woken.wait(FLUSH_SECONDS)
 
-    def stop(self) -> None:
-        self.stopping.set()
-        self.woken.set()
-        self.join()
-
 
 def start_clock(
     database: Database,
@@ -550,15 +553,16 @@ def start_clock(
     lead: ClockLead | None = None,
 ) -> RunningClock:
     """Every `seconds`, one sweep; with `lead`, only while this process leads (a follower
-    tries the lead again each time). The outbox is flushed on a thread of its own
-    (`_Outbox`), woken by each sweep."""
+    tries the lead again each time). The outbox is flushed on threads of its own
+    (`_Outbox`, OUTBOX_FLUSHES of them), woken by each sweep."""
     # Imported here: APScheduler (and the asyncio it pulls in) is for `run` and `clock`
     # only; the one-shot commands start without it (issue 11 item 5).
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone="UTC")
-    outbox = _Outbox(database, client, clock, timedelta(seconds=seconds), lead)
+    every = timedelta(seconds=seconds)
+    outboxes = [_Outbox(database, client, clock, every, lead) for _ in range(OUTBOX_FLUSHES)]
 
     def job() -> None:
         try:
@@ -567,7 +571,8 @@ def start_clock(
             sweep_rules(database, policy, clock.now())
         except Exception:  # noqa: BLE001 - a failed tick is logged; the next one runs anyway
             log.exception("clock tick failed")
-        outbox.woken.set()  # what the sweep raised goes now
+        for outbox in outboxes:
+            outbox.woken.set()  # what the sweep raised goes now
 
     scheduler.add_job(
         job,
@@ -578,16 +583,21 @@ def start_clock(
         coalesce=True,
         next_run_time=clock.now(),
     )
-    outbox.start()
+    for outbox in outboxes:
+        outbox.start()
     scheduler.start()
-    return RunningClock(scheduler, outbox)
+    return RunningClock(scheduler, outboxes)
 
 
 def stop_clock(running: RunningClock, lead: ClockLead | None) -> None:
     """SIGTERM's end of a clock: the sweep and the flush in flight finish, then the lead is
     let go, so a follower takes over at its next tick rather than after the server notices."""
     running.scheduler.shutdown(wait=True)
-    running.outbox.stop()
+    for outbox in running.outboxes:
+        outbox.stopping.set()
+        outbox.woken.set()
+    for outbox in running.outboxes:
+        outbox.join()
     if lead is not None:
         lead.release()
 
@@ -900,7 +910,11 @@ def _sweep(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError(f"--at {args.at!r} is not an ISO 8601 instant") from None
         if now.tzinfo is None:
             raise CliError("--at needs a timezone offset, e.g. 2026-11-22T09:00:00+00:00")
-    report = tick(database, policy, slack_client(settings.bot_token, settings.api_url), now)
+    # A batch's posts at once, as the clock sends them: sent one after another, a batch's
+    # later posts left seconds after their channels' slots were taken (at the lease), and a
+    # clock could post in the same channel a moment later.
+    client = slack_client(settings.bot_token, settings.api_url)
+    report = tick(database, policy, client, now, workers=OUTBOX_WORKERS)
     print(
         f"hourglass: sweep done; {report.posted} posted, {report.updated} updated, {report.failed} failed"
     )

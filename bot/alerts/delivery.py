@@ -72,6 +72,9 @@ FAILURE_CAP = timedelta(minutes=15)  # retryable failures are retried at least t
 # database's may differ a little.
 HISTORY_MARGIN = timedelta(minutes=5)
 MAX_WAITS = 1000  # one flush's waits for a slot, a bound that time (LINGER) reaches first
+# How long a channel's slot is held beyond POST_INTERVAL while its post may be in flight (a
+# look in the history, then the post): another flush, or clock, posts there only after.
+IN_FLIGHT = 2 * CALL_TIMEOUT
 
 
 class DeliveryError(Exception):
@@ -147,6 +150,7 @@ class _Lease:
     posted: tuple[str, str] | None  # (channel, ts) once the first delivery is done
     unknown_since: datetime | None  # a post whose outcome is unknown was sent since then
     marked_started: bool  # this lease set post_started_at
+    slot_at: datetime  # on the pacing clock, when the batch took its channels' slots
     now: datetime  # the clock's time when it was leased (the flush's, moved on by its waits)
 
 
@@ -269,9 +273,13 @@ def _attempt_all(
 
 def take_over(database: Database, grace: timedelta = TAKEOVER_GRACE) -> int:
     """A new clock leader's first step: the leases still held end within `grace` (on the
-    database's clock) rather than LEASE; how many were cut."""
+    database's clock) rather than LEASE; how many were cut. The channels' slots held for
+    the former leader's posts in flight (IN_FLIGHT) end within `grace` too, for the same
+    reason (the pacing runs on the database's clock)."""
     with database.session() as db:
-        return Alerts.cut_leases(db, database_time(db) + grace)
+        until = database_time(db) + grace
+        pacing.cut_slots(db, until)
+        return Alerts.cut_leases(db, until)
 
 
 def _halts(outcome: _Outcome) -> bool:
@@ -357,7 +365,7 @@ def _lease_batch(
                     continue  # its channel's one post of this batch is taken: a later batch
                 posting.add(alert.channel)
             chosen.append(alert)
-        slots = pacing.reserve_all(db, chosen, at)
+        slots = pacing.reserve_all(db, chosen, at, IN_FLIGHT)
         chosen = [alert for alert in chosen if alert.ts is not None or alert.channel in slots]
         if not chosen:
             return _Turn([], at, pacing.ready_at(db, due, wall, at, skip))
@@ -369,11 +377,13 @@ def _lease_batch(
             marked = alert.ts is None and alert.post_started_at is None
             if marked:
                 alert.post_started_at = wall
-            held.append(_snapshot(alert, unknown_since, marked, due))
+            held.append(_snapshot(alert, unknown_since, marked, at, due))
         return _Turn(held, at)
 
 
-def _snapshot(alert: Alert, unknown_since: datetime | None, marked: bool, now: datetime) -> _Lease:
+def _snapshot(
+    alert: Alert, unknown_since: datetime | None, marked: bool, slot_at: datetime, now: datetime
+) -> _Lease:
     channel, ts = alert.posted_channel, alert.ts
     posted = (channel, ts) if channel is not None and ts is not None else None
     assert alert.lease_token is not None
@@ -389,6 +399,7 @@ def _snapshot(alert: Alert, unknown_since: datetime | None, marked: bool, now: d
         posted=posted,
         unknown_since=unknown_since if posted is None else None,
         marked_started=marked,
+        slot_at=slot_at,
         now=now,
     )
 
@@ -499,9 +510,15 @@ def _record(
             alert.post_started_at = None
     # Each channel a post was sent to (or may have been) waits its interval from now, after
     # the post, not only from the lease: a batch's later posts went after it began.
+    # Channels whose slot the batch took for an alert left untried are free again as they
+    # would have been without the hold for the post in flight.
+    reserved = pacing.reserved_until(leases[0].slot_at, IN_FLIGHT)
     sent = {held.target for held, _ in outcomes if held.posted is None}
     if sent:
-        pacing.posted_in(db, sent, at or pace.now(db))
+        pacing.posted_in(db, sent, at or pace.now(db), reserved)
+    unsent = {held.target for held in untried if held.posted is None} - sent
+    if unsent:
+        pacing.posted_in(db, unsent, leases[0].slot_at, reserved)
     if refused is not None:
         error, now = refused
         parked = pacing.token_refused(db, str(error), now, database_time(db))

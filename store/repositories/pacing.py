@@ -93,17 +93,35 @@ class Pacing:
         return taken
 
     @staticmethod
-    def hold_all(db: Session, kind: str, subjects: Iterable[str], until: datetime) -> None:
-        """Not before `until` for each of `subjects` whose row exists (a later time already
-        recorded stands), in one statement."""
+    def cut_all(db: Session, kind: str, until: datetime) -> None:
+        """Every `kind` limit running past `until` ends then instead."""
+        db.execute(
+            update(SlackPacing)
+            .where(SlackPacing.kind == kind, SlackPacing.not_before > until)
+            .values(not_before=until)
+            .execution_options(synchronize_session=False)
+        )
+
+    @staticmethod
+    def hold_all(
+        db: Session,
+        kind: str,
+        subjects: Iterable[str],
+        until: datetime,
+        reserved: datetime | None = None,
+    ) -> None:
+        """Not before `until` for each of `subjects` whose row exists, in one statement: a
+        later time already recorded stands, unless it is no later than `reserved` (the
+        caller's own reservation, cut to `until`)."""
         wanted = sorted(set(subjects))
         if wanted:
+            sooner = SlackPacing.not_before < until
             db.execute(
                 update(SlackPacing)
                 .where(
                     SlackPacing.kind == kind,
                     SlackPacing.subject.in_(wanted),
-                    SlackPacing.not_before < until,
+                    sooner if reserved is None else or_(sooner, SlackPacing.not_before <= reserved),
                 )
                 .values(not_before=until)
                 .execution_options(synchronize_session=False)
