@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from bot import customers, roles
 from bot.alerts import sweeps
-from bot.alerts.delivery import DeliveryReport, deliver_due, take_over
+from bot.alerts.delivery import BATCH, DeliveryReport, deliver_due, take_over
 from bot.alerts.pacing import LINGER, Pace
 from bot.billing import hours as hour_blocks
 from bot.clock import Clock, SystemClock
@@ -401,16 +401,34 @@ def tick(
     now: datetime,
     *,
     pace: Pace | None = None,
+    workers: int = 1,
 ) -> DeliveryReport:
     """One sweep of every alert rule, then one outbox flush within Slack's limits (`pace`:
     the database's clock and real waits unless a test or the demo injects a fixed one); and
     the signatures too old to be replayed are forgotten (handlers/gate.py)."""
+    sweep_rules(database, policy, now)
+    return flush(database, client, now, pace=pace, workers=workers)
+
+
+def sweep_rules(database: Database, policy: Policy, now: datetime) -> None:
+    """One sweep of every alert rule (the alerts it raises wait in the outbox), and the
+    signatures too old to be replayed are forgotten (handlers/gate.py)."""
     ref = new_ref()
     in_force = policy.at(now)  # a version dated from a day to come changes nothing yet
     sweeps.run_sweep(database, in_force, now, [(n, _logged(n, r, ref)) for n, r in SWEEP_RULES])
-    report = deliver_due(database, SlackMessenger(client), now, pace=pace)
     forget_seen(database, now)
-    return report
+
+
+def flush(
+    database: Database,
+    client: WebClient,
+    now: datetime,
+    *,
+    pace: Pace | None = None,
+    workers: int = 1,
+) -> DeliveryReport:
+    """One outbox flush within Slack's limits, `workers` calls at a time."""
+    return deliver_due(database, SlackMessenger(client), now, pace=pace, workers=workers)
 
 
 class ClockLead:
@@ -457,6 +475,71 @@ class ClockLead:
         self.leading = None
 
 
+# The clock's outbox sends a batch's alerts at once, each on a thread of its own (a batch
+# holds at most one post per channel, so Slack's one post a second per channel still holds):
+# in the chaos run one hung call held every channel's alerts behind it for its timeout. As
+# many threads as a batch has alerts: a post waiting for a thread would leave after its
+# channel's slot (taken when it was leased) began, and could land less than a second before
+# the next flush's post there (tests/test_clocks_race.py saw 0.6 s with 8 threads).
+OUTBOX_WORKERS = BATCH
+# The outbox runs on threads of its own, not after each sweep: a flush waiting on Slack
+# (its slots, a hung call) never delays the next sweep, which finds breaches; and a retry
+# due between sweeps (FIRST_BACKOFF, 2 s) or an alert a command raised goes within this
+# long, not at the next sweep. Each flushes at once when a sweep ends.
+FLUSH_SECONDS = 1.0
+# Flushes at once: a batch waits for its slowest call (a hang, up to CALL_TIMEOUT), and
+# meanwhile another flush leases the next alerts (each alert's lease and each channel's slot
+# keep them apart, as between two clocks). The chaos run with one: 605 Web API calls in
+# 180 s of faults, nearly every batch held 3 s by one of its hangs.
+OUTBOX_FLUSHES = 3
+
+
+@dataclass
+class RunningClock:
+    """A started clock: the scheduler that sweeps, and the outbox's threads."""
+
+    scheduler: BaseScheduler
+    outboxes: list[_Outbox]
+
+
+class _Outbox(threading.Thread):
+    """Flushes the outbox every FLUSH_SECONDS, or at once when woken (a sweep ended), while
+    this process leads; a flush in flight is finished before it stops."""
+
+    def __init__(
+        self,
+        database: Database,
+        client: WebClient,
+        clock: Clock,
+        every: timedelta,
+        lead: ClockLead | None,
+    ) -> None:
+        super().__init__(name="hourglass-outbox", daemon=True)
+        self.database, self.client, self.clock, self.lead = database, client, clock, lead
+        # A flush waits for Slack's slots no longer than a sweep interval.
+        self.pace = Pace(linger=min(LINGER, every))
+        self.stopping = threading.Event()
+        self.woken = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.woken.clear()
+            try:
+                # The lead is checked (and taken) by the sweep job; a stale answer here is
+                # harmless: each alert's fencing lease keeps two clocks from doubling a post.
+                if self.lead is None or self.lead.leading:
+                    flush(
+                        self.database,
+                        self.client,
+                        self.clock.now(),
+                        pace=self.pace,
+                        workers=OUTBOX_WORKERS,
+                    )
+            except Exception:  # noqa: BLE001 - a failed flush is logged; the next one runs
+                log.exception("clock outbox flush failed")
+            self.woken.wait(FLUSH_SECONDS)
+
+
 def start_clock(
     database: Database,
     policy: Policy,
@@ -466,9 +549,10 @@ def start_clock(
     *,
     block: bool,
     lead: ClockLead | None = None,
-) -> BaseScheduler:
-    """Every `seconds`, one tick; with `lead`, only while this process leads (a follower
-    tries the lead again each time)."""
+) -> RunningClock:
+    """Every `seconds`, one sweep; with `lead`, only while this process leads (a follower
+    tries the lead again each time). The outbox is flushed on threads of its own
+    (`_Outbox`, OUTBOX_FLUSHES of them), woken by each sweep."""
     # Imported here: APScheduler (and the asyncio it pulls in) is for `run` and `clock`
     # only; the one-shot commands start without it (issue 11 item 5).
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -476,16 +560,17 @@ def start_clock(
 
     scheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone="UTC")
     every = timedelta(seconds=seconds)
+    outboxes = [_Outbox(database, client, clock, every, lead) for _ in range(OUTBOX_FLUSHES)]
 
     def job() -> None:
         try:
             if lead is not None and not lead.check():
                 return
-            # A flush waits for Slack's slots no longer than a sweep interval: the next
-            # sweep (and the breaches it finds) must not wait on it (issue 12's latency).
-            tick(database, policy, client, clock.now(), pace=Pace(linger=min(LINGER, every)))
+            sweep_rules(database, policy, clock.now())
         except Exception:  # noqa: BLE001 - a failed tick is logged; the next one runs anyway
             log.exception("clock tick failed")
+        for outbox in outboxes:
+            outbox.woken.set()  # what the sweep raised goes now
 
     scheduler.add_job(
         job,
@@ -496,14 +581,21 @@ def start_clock(
         coalesce=True,
         next_run_time=clock.now(),
     )
+    for outbox in outboxes:
+        outbox.start()
     scheduler.start()
-    return scheduler
+    return RunningClock(scheduler, outboxes)
 
 
-def stop_clock(scheduler: BaseScheduler, lead: ClockLead | None) -> None:
-    """SIGTERM's end of a clock: the tick in flight finishes, then the lead is let go, so a
-    follower takes over at its next tick rather than after the server notices."""
-    scheduler.shutdown(wait=True)
+def stop_clock(running: RunningClock, lead: ClockLead | None) -> None:
+    """SIGTERM's end of a clock: the sweep and the flush in flight finish, then the lead is
+    let go, so a follower takes over at its next tick rather than after the server notices."""
+    running.scheduler.shutdown(wait=True)
+    for outbox in running.outboxes:
+        outbox.stopping.set()
+        outbox.woken.set()
+    for outbox in running.outboxes:
+        outbox.join()
     if lead is not None:
         lead.release()
 
@@ -801,14 +893,14 @@ def _clock(args: argparse.Namespace, settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     log.info("clock: sweeping every %ss", settings.sweep_seconds)
-    scheduler = start_clock(
+    running = start_clock(
         database, policy, client, SystemClock(), settings.sweep_seconds, block=False, lead=lead
     )
     try:
         while not stop.wait(0.5):
             pass
     finally:
-        stop_clock(scheduler, lead)
+        stop_clock(running, lead)
     log.info("clock: stopped")
     return 0
 
@@ -824,7 +916,11 @@ def _sweep(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError(f"--at {args.at!r} is not an ISO 8601 instant") from None
         if now.tzinfo is None:
             raise CliError("--at needs a timezone offset, e.g. 2026-11-22T09:00:00+00:00")
-    report = tick(database, policy, slack_client(settings.bot_token, settings.api_url), now)
+    # A batch's posts at once, as the clock sends them: sent one after another, a batch's
+    # later posts left seconds after their channels' slots were taken (at the lease), and a
+    # clock could post in the same channel a moment later.
+    client = slack_client(settings.bot_token, settings.api_url)
+    report = tick(database, policy, client, now, workers=OUTBOX_WORKERS)
     print(
         f"hourglass: sweep done; {report.posted} posted, {report.updated} updated, {report.failed} failed"
     )
@@ -1012,10 +1108,10 @@ def run(settings: Settings, database: Database, policy: Policy, clock: Clock) ->
         settings.require("SLACK_SIGNING_SECRET")
     team_id = check_slack(settings.bot_token, settings.api_url, settings.team_id)
     bolt = create_app(settings, database=database, policy=policy, clock=clock, team_id=team_id)
-    scheduler, lead = None, None
+    running, lead = None, None
     if settings.clock_enabled:
         lead = ClockLead.take(database)
-        scheduler = start_clock(
+        running = start_clock(
             database, policy, bolt.client, clock, settings.sweep_seconds, block=False, lead=lead
         )
     try:
@@ -1038,8 +1134,8 @@ def run(settings: Settings, database: Database, policy: Policy, clock: Clock) ->
             server.server_close()
             bolt.hourglass.later.drain()  # type: ignore[attr-defined]
     finally:
-        if scheduler is not None:
-            stop_clock(scheduler, lead)
+        if running is not None:
+            stop_clock(running, lead)
     return 0
 
 

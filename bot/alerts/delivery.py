@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -36,19 +38,22 @@ log = logging.getLogger("hourglass." + __name__)
 Blocks = list[dict[str, Any]]
 LEASE = timedelta(minutes=2)  # far longer than one post can take (one call, its timeout)
 # The outbox's own Web API calls give up after CALL_TIMEOUT (handlers/messenger.py), not the
-# client's 30 s: a hung call holds the clock, and every alert behind it, only that long. A
-# post timed out is an unknown outcome, looked for by its metadata before posting again.
-CALL_TIMEOUT = timedelta(seconds=10)
+# client's 30 s: Slack answers chat.postMessage in well under a second, and a hung call
+# holds its alert (and, before batches were delivered at once, every alert behind it) that
+# long. The chaos run's 10 s let 16 hangs hold the leader for most of its 180 s of faults.
+# A post timed out is an unknown outcome, looked for by its metadata before posting again.
+CALL_TIMEOUT = timedelta(seconds=3)
 # When a clock takes the lead (app.py), the rows the former leader held need not wait out
 # LEASE: its database session has ended, so the process is dead or cut off from the
 # database. A call it sent may still be in flight only if it is alive and cut off: a post is
 # sent once, an edit at most three times (the SDK retries a connection error twice, after
 # back-off sleeps of 0.5 s and 1 s plus up to 1 s of jitter each), so one call lasts at most
-# 3 x CALL_TIMEOUT + 3.5 s = 33.5 s; the server ends a vanished peer's session after about
-# 11 s (store/leader.py), so its leases are cut to the difference, 23 s. Whatever they held
-# is then reconciled as any lost lease is (looked for by its metadata before posting again).
+# 3 x CALL_TIMEOUT + 3.5 s = 12.5 s; the server ends a vanished peer's session after about
+# 11 s (store/leader.py), so its leases are cut to the difference, rounded up to 2 s.
+# Whatever they held is then reconciled as any lost lease is (looked for by its metadata
+# before posting again).
 LONGEST_CALL = 3 * CALL_TIMEOUT + timedelta(seconds=3.5)
-TAKEOVER_GRACE = timedelta(seconds=23)
+TAKEOVER_GRACE = timedelta(seconds=2)
 # Alerts leased, and their outcomes recorded, per transaction (at most one post per channel:
 # Slack's one a second, bot.alerts.pacing).
 BATCH = 25
@@ -56,12 +61,20 @@ BATCH = 25
 # breach (or its warning, or an escalation) is not kept waiting behind block and booking
 # news raised before it. Among each group, the oldest first.
 URGENT = ("sla_breach", "sla_escalation", "sla_warning")
-FIRST_BACKOFF = timedelta(seconds=30)
+# A transient failure (a 5xx, a timeout, a dropped connection) is retried soon, then less
+# and less often: Slack's 5xx and timeouts are mostly single, and an alert that waited 30 s
+# after one was 30 s late. Not sooner than 2 s: a timed-out post is looked for in the
+# channel's history before posting again, and Slack may still be finishing it. A 429 waits
+# its Retry-After instead.
+FIRST_BACKOFF = timedelta(seconds=2)
 FAILURE_CAP = timedelta(minutes=15)  # retryable failures are retried at least this often
 # History is searched from this long before the first unknown post: Slack's clock and the
 # database's may differ a little.
 HISTORY_MARGIN = timedelta(minutes=5)
 MAX_WAITS = 1000  # one flush's waits for a slot, a bound that time (LINGER) reaches first
+# How long a channel's slot is held beyond POST_INTERVAL while its post may be in flight (a
+# look in the history, then the post): another flush, or clock, posts there only after.
+IN_FLIGHT = 2 * CALL_TIMEOUT
 
 
 class DeliveryError(Exception):
@@ -137,6 +150,7 @@ class _Lease:
     posted: tuple[str, str] | None  # (channel, ts) once the first delivery is done
     unknown_since: datetime | None  # a post whose outcome is unknown was sent since then
     marked_started: bool  # this lease set post_started_at
+    slot_at: datetime  # on the pacing clock, when the batch took its channels' slots
     now: datetime  # the clock's time when it was leased (the flush's, moved on by its waits)
 
 
@@ -168,6 +182,7 @@ def deliver_due(
     lease: timedelta = LEASE,
     pace: Pace | None = None,
     batch: int = BATCH,
+    workers: int = 1,
 ) -> DeliveryReport:
     """Deliver up to `limit` alerts whose time has come, `batch` leases at a time, within
     Slack's limits (`bot.alerts.pacing`).
@@ -183,15 +198,24 @@ def deliver_due(
     (a channel's next slot, a Retry-After), the flush waits for the first to pass if that is
     within the pace's linger, else ends and leaves the rest to the next one. `now` moves on
     with the waiting.
+
+    With `workers` above 1 a batch's alerts are sent at once, on that many threads (the
+    clock's, app.py): one hung call then holds its own alert, not every other channel's
+    behind it. The threads only call the messenger; leasing and recording stay in this
+    thread, in one transaction each, as before. Every alert of the batch is then tried: a
+    429 or a refused token met by one cannot stop the others, which are recorded alike.
     """
     pace = pace or Pace()
     report = DeliveryReport()
     failures: list[Exception] = []
     start: datetime | None = None
     left, waits = limit, 0
+    # Alerts this flush tried that now wait out a back-off: left to a later flush, which
+    # looks again (FIRST_BACKOFF is shorter than a linger). A Retry-After is waited for here.
+    backing_off: set[int] = set()
     while left > 0:
         started = time.monotonic()
-        turn = _lease_batch(database, now, lease, pace, start, min(batch, left))
+        turn = _lease_batch(database, now, lease, pace, start, min(batch, left), backing_off)
         start = start or turn.at
         if not turn.held:
             if turn.ready is None or turn.ready - start > pace.linger or waits >= MAX_WAITS:
@@ -200,14 +224,16 @@ def deliver_due(
             waits += 1
             continue
         left -= len(turn.held)
-        outcomes: list[tuple[_Lease, _Outcome]] = []
-        for each in turn.held:
-            if outcomes and (
-                time.monotonic() - started >= lease.total_seconds() / 2 or _halts(outcomes[-1][1])
-            ):
-                break  # too little of the lease left, or Slack said to stop for now
-            outcomes.append((each, _attempt(messenger, each)))
+        if workers > 1 and len(turn.held) > 1:
+            outcomes = _attempt_all(messenger, turn.held, workers)
+        else:
+            outcomes = _attempt_in_turn(messenger, turn.held, started, lease)
         untried = turn.held[len(outcomes) :]
+        backing_off.update(
+            held.id
+            for held, outcome in outcomes
+            if outcome.error is not None and outcome.error.retry_after is None
+        )
         failures += _record_all(database, outcomes, untried, pace, report)
         left += len(untried)
     if report.posted or report.updated or report.adopted:
@@ -219,11 +245,41 @@ def deliver_due(
     return report
 
 
+def _attempt_in_turn(
+    messenger: Messenger, held: list[_Lease], started: float, lease: timedelta
+) -> list[tuple[_Lease, _Outcome]]:
+    """The batch's alerts one after another, while half the lease is left and Slack has not
+    said to stop (`_halts`); those not reached are left out (released by the caller)."""
+    outcomes: list[tuple[_Lease, _Outcome]] = []
+    for each in held:
+        if outcomes and (
+            time.monotonic() - started >= lease.total_seconds() / 2 or _halts(outcomes[-1][1])
+        ):
+            break  # too little of the lease left, or Slack said to stop for now
+        outcomes.append((each, _attempt(messenger, each)))
+    return outcomes
+
+
+def _attempt_all(
+    messenger: Messenger, held: list[_Lease], workers: int
+) -> list[tuple[_Lease, _Outcome]]:
+    """The batch's alerts at once, each on a thread of its own (up to `workers`): no
+    database here, only Slack. Each call ends within its timeout, so the batch takes as long
+    as its slowest call, well within half the lease."""
+    with ThreadPoolExecutor(min(workers, len(held)), thread_name_prefix="outbox") as pool:
+        results = list(pool.map(lambda each: _attempt(messenger, each), held))
+    return list(zip(held, results, strict=True))
+
+
 def take_over(database: Database, grace: timedelta = TAKEOVER_GRACE) -> int:
     """A new clock leader's first step: the leases still held end within `grace` (on the
-    database's clock) rather than LEASE; how many were cut."""
+    database's clock) rather than LEASE; how many were cut. The channels' slots held for
+    the former leader's posts in flight (IN_FLIGHT) end within `grace` too, for the same
+    reason (the pacing runs on the database's clock)."""
     with database.session() as db:
-        return Alerts.cut_leases(db, database_time(db) + grace)
+        until = database_time(db) + grace
+        pacing.cut_slots(db, until)
+        return Alerts.cut_leases(db, until)
 
 
 def _halts(outcome: _Outcome) -> bool:
@@ -289,6 +345,7 @@ def _lease_batch(
     pace: Pace,
     start: datetime | None,
     count: int,
+    skip: Collection[int] = (),
 ) -> _Turn:
     """Take up to `count` due alerts that Slack's limits let through in one short
     transaction, under one fencing token: at most one needing a post per channel, whose
@@ -301,16 +358,17 @@ def _lease_batch(
         due = now if start is None else now + (at - start)
         chosen: list[Alert] = []
         posting: set[str] = set()
-        for alert in Alerts.next_due_batch(db, due, wall, count, pacing.open_for(at), first=URGENT):
+        open_now = pacing.open_for(at, skip)
+        for alert in Alerts.next_due_batch(db, due, wall, count, open_now, first=URGENT):
             if alert.ts is None:
                 if alert.channel in posting:
                     continue  # its channel's one post of this batch is taken: a later batch
                 posting.add(alert.channel)
             chosen.append(alert)
-        slots = pacing.reserve_all(db, chosen, at)
+        slots = pacing.reserve_all(db, chosen, at, IN_FLIGHT)
         chosen = [alert for alert in chosen if alert.ts is not None or alert.channel in slots]
         if not chosen:
-            return _Turn([], at, pacing.ready_at(db, due, wall, at))
+            return _Turn([], at, pacing.ready_at(db, due, wall, at, skip))
         token = uuid.uuid4().hex
         held = []
         for alert in chosen:
@@ -319,11 +377,13 @@ def _lease_batch(
             marked = alert.ts is None and alert.post_started_at is None
             if marked:
                 alert.post_started_at = wall
-            held.append(_snapshot(alert, unknown_since, marked, due))
+            held.append(_snapshot(alert, unknown_since, marked, at, due))
         return _Turn(held, at)
 
 
-def _snapshot(alert: Alert, unknown_since: datetime | None, marked: bool, now: datetime) -> _Lease:
+def _snapshot(
+    alert: Alert, unknown_since: datetime | None, marked: bool, slot_at: datetime, now: datetime
+) -> _Lease:
     channel, ts = alert.posted_channel, alert.ts
     posted = (channel, ts) if channel is not None and ts is not None else None
     assert alert.lease_token is not None
@@ -339,6 +399,7 @@ def _snapshot(alert: Alert, unknown_since: datetime | None, marked: bool, now: d
         posted=posted,
         unknown_since=unknown_since if posted is None else None,
         marked_started=marked,
+        slot_at=slot_at,
         now=now,
     )
 
@@ -449,9 +510,15 @@ def _record(
             alert.post_started_at = None
     # Each channel a post was sent to (or may have been) waits its interval from now, after
     # the post, not only from the lease: a batch's later posts went after it began.
+    # Channels whose slot the batch took for an alert left untried are free again as they
+    # would have been without the hold for the post in flight.
+    reserved = pacing.reserved_until(leases[0].slot_at, IN_FLIGHT)
     sent = {held.target for held, _ in outcomes if held.posted is None}
     if sent:
-        pacing.posted_in(db, sent, at or pace.now(db))
+        pacing.posted_in(db, sent, at or pace.now(db), reserved)
+    unsent = {held.target for held in untried if held.posted is None} - sent
+    if unsent:
+        pacing.posted_in(db, unsent, leases[0].slot_at, reserved)
     if refused is not None:
         error, now = refused
         parked = pacing.token_refused(db, str(error), now, database_time(db))
@@ -494,7 +561,7 @@ def _failed(alert: Alert, outcome: _Outcome, now: datetime) -> None:
 
 
 def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min … doubling up to FAILURE_CAP, then every FAILURE_CAP for as long
+    """2 s, 4 s, 8 s … doubling up to FAILURE_CAP, then every FAILURE_CAP for as long
     as it takes: a retryable failure never gives up."""
     if attempts > 10:
         return FAILURE_CAP

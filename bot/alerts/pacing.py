@@ -3,9 +3,9 @@
 
 - **One post a second per channel**: Slack's special limit for chat.postMessage. A leased
   batch holds at most one alert per channel that may post, and takes those channels' slots
-  (`reserve_all`, in the leasing transaction, the rows locked): the next post there waits
-  POST_INTERVAL, counted again from when the batch's outcomes are recorded (`posted_in`), as a
-  batch's later posts go after its lease. A burst to one channel is queued, not dropped;
+  (`reserve_all`, in the leasing transaction, the rows locked), held while the post may be
+  in flight: the next post there waits POST_INTERVAL, counted from when the batch's outcomes
+  are recorded (`posted_in`), as a batch's posts go after its lease. A burst to one channel is queued, not dropped;
   alerts to other channels go in the same batch, so they do not wait behind it.
 - **Retry-After**: a 429 holds the method it answered for Retry-After seconds (Slack's rate
   limits are per method per workspace; Hourglass serves one workspace): no clock calls it
@@ -23,7 +23,7 @@ injects one (tests, the demo: a FixedClock that waiting moves on, so nothing sle
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -65,23 +65,43 @@ def virtual(clock: FixedClock, linger: timedelta = LINGER) -> Pace:
     return Pace(clock=clock, wait=clock.advance, linger=linger)
 
 
-def open_for(at: datetime) -> list[ColumnElement[bool]]:
-    """Conditions for the outbox's lease: only alerts Slack's limits let through at `at`."""
-    return open_alerts(at)
+def open_for(at: datetime, skip: Collection[int] = ()) -> list[ColumnElement[bool]]:
+    """Conditions for the outbox's lease: only alerts Slack's limits let through at `at`,
+    other than those in `skip`."""
+    return open_alerts(at) + ([Alert.id.not_in(skip)] if skip else [])
 
 
-def reserve_all(db: Session, alerts: Iterable[Alert], at: datetime) -> set[str]:
+def reserved_until(at: datetime, in_flight: timedelta) -> datetime:
+    """Until when a slot taken at `at` for a post that may take `in_flight` is held."""
+    return at + POST_INTERVAL + in_flight
+
+
+def reserve_all(
+    db: Session, alerts: Iterable[Alert], at: datetime, in_flight: timedelta = timedelta(0)
+) -> set[str]:
     """Take the channel slot of each alert that may post (no message yet; a batch leases at
     most one such alert per channel); the channels whose slot was taken, not those another
-    clock took since the alerts were chosen."""
+    clock took since the alerts were chosen. The slot is held for POST_INTERVAL and the
+    post's own time (`in_flight`): no other flush posts there while it may still be on its
+    way (`posted_in` then counts the interval from when it was recorded)."""
     channels = {alert.channel for alert in alerts if alert.ts is None}
-    return Pacing.reserve_all(db, CHANNEL, channels, at, at + POST_INTERVAL)
+    return Pacing.reserve_all(db, CHANNEL, channels, at, reserved_until(at, in_flight))
 
 
-def posted_in(db: Session, channels: Iterable[str], at: datetime) -> None:
-    """Posts in `channels` were sent by `at` (a batch's, some after its lease began): the
-    next post in each waits POST_INTERVAL from then, not from the lease's reservation."""
-    Pacing.hold_all(db, CHANNEL, channels, at + POST_INTERVAL)
+def posted_in(
+    db: Session, channels: Iterable[str], at: datetime, reserved: datetime | None = None
+) -> None:
+    """Posts in `channels` were sent by `at` (a batch's, some after its lease began), or
+    will not be (`at` the lease's time, for alerts released untried): the next post in each
+    waits POST_INTERVAL from then. The batch's own reservation (until `reserved`) is cut to
+    that; a later one, another flush's, stands."""
+    Pacing.hold_all(db, CHANNEL, channels, at + POST_INTERVAL, reserved)
+
+
+def cut_slots(db: Session, until: datetime) -> None:
+    """Channels' slots held past `until` end then (a new clock leader's takeover:
+    bot.alerts.delivery.take_over)."""
+    Pacing.cut_all(db, CHANNEL, until)
 
 
 def obey(db: Session, method: str, retry_after: float, at: datetime) -> datetime:
@@ -91,16 +111,18 @@ def obey(db: Session, method: str, retry_after: float, at: datetime) -> datetime
     return until
 
 
-def ready_at(db: Session, now: datetime, wall: datetime, at: datetime) -> datetime | None:
+def ready_at(
+    db: Session, now: datetime, wall: datetime, at: datetime, skip: Collection[int] = ()
+) -> datetime | None:
     """On the pacing clock (at `at`, the flush's `now`): when a due alert that Slack's limits
     hold back may go, or the next alert falls due (a Retry-After's), whichever is first;
-    None if nothing waits."""
+    None if nothing waits. The alerts in `skip` are not waited for."""
     times = []
-    if Pacing.due_unleased(db, now, wall):
+    if Pacing.due_unleased(db, now, wall, skip):
         held = Pacing.earliest_after(db, at)
         if held is not None:
             times.append(held)
-    upcoming = Pacing.next_after(db, now, wall)
+    upcoming = Pacing.next_after(db, now, wall, skip)
     if upcoming is not None:
         times.append(at + (upcoming - now))
     return min(times, default=None)

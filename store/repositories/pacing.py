@@ -3,7 +3,7 @@ Add and flush; never commit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,17 +93,35 @@ class Pacing:
         return taken
 
     @staticmethod
-    def hold_all(db: Session, kind: str, subjects: Iterable[str], until: datetime) -> None:
-        """Not before `until` for each of `subjects` whose row exists (a later time already
-        recorded stands), in one statement."""
+    def cut_all(db: Session, kind: str, until: datetime) -> None:
+        """Every `kind` limit running past `until` ends then instead."""
+        db.execute(
+            update(SlackPacing)
+            .where(SlackPacing.kind == kind, SlackPacing.not_before > until)
+            .values(not_before=until)
+            .execution_options(synchronize_session=False)
+        )
+
+    @staticmethod
+    def hold_all(
+        db: Session,
+        kind: str,
+        subjects: Iterable[str],
+        until: datetime,
+        reserved: datetime | None = None,
+    ) -> None:
+        """Not before `until` for each of `subjects` whose row exists, in one statement: a
+        later time already recorded stands, unless it is no later than `reserved` (the
+        caller's own reservation, cut to `until`)."""
         wanted = sorted(set(subjects))
         if wanted:
+            sooner = SlackPacing.not_before < until
             db.execute(
                 update(SlackPacing)
                 .where(
                     SlackPacing.kind == kind,
                     SlackPacing.subject.in_(wanted),
-                    SlackPacing.not_before < until,
+                    sooner if reserved is None else or_(sooner, SlackPacing.not_before <= reserved),
                 )
                 .values(not_before=until)
                 .execution_options(synchronize_session=False)
@@ -133,21 +151,29 @@ class Pacing:
         )
 
     @staticmethod
-    def due_unleased(db: Session, now: datetime, wall: datetime) -> bool:
-        """Whether some alert is due (by the clock's `now`) that nobody holds a live lease on."""
+    def due_unleased(
+        db: Session, now: datetime, wall: datetime, skip: Collection[int] = ()
+    ) -> bool:
+        """Whether some alert is due (by the clock's `now`) that nobody holds a live lease on
+        (other than those in `skip`)."""
         query = select(Alert.id).where(
             Alert.next_attempt_at.is_not(None),
             Alert.next_attempt_at <= now,
             or_(Alert.leased_until.is_(None), Alert.leased_until <= wall),
+            *([Alert.id.not_in(skip)] if skip else []),
         )
         return db.scalar(query.limit(1)) is not None
 
     @staticmethod
-    def next_after(db: Session, now: datetime, wall: datetime) -> datetime | None:
-        """When the next alert nobody holds falls due after `now` (None if none waits)."""
+    def next_after(
+        db: Session, now: datetime, wall: datetime, skip: Collection[int] = ()
+    ) -> datetime | None:
+        """When the next alert nobody holds (other than those in `skip`) falls due after
+        `now` (None if none waits)."""
         query = select(func.min(Alert.next_attempt_at)).where(
             Alert.next_attempt_at > now,
             or_(Alert.leased_until.is_(None), Alert.leased_until <= wall),
+            *([Alert.id.not_in(skip)] if skip else []),
         )
         return db.scalar(query)
 

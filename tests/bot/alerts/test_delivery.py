@@ -337,9 +337,12 @@ def test_a_direct_message_is_found_in_the_im(database, standin, clock):
 
 
 def test_back_off_doubles_to_a_cap_and_never_gives_up():
-    assert backoff(1) == timedelta(seconds=30)
-    assert backoff(2) == timedelta(minutes=1)
-    assert backoff(6) == FAILURE_CAP == timedelta(minutes=15)
+    """A transient failure is retried after 2 s (it was 30 s: the chaos run's alerts waited
+    that long after a single 500), then ever less often up to the cap."""
+    assert backoff(1) == timedelta(seconds=2)
+    assert backoff(2) == timedelta(seconds=4)
+    assert backoff(9) == timedelta(seconds=512)
+    assert backoff(10) == FAILURE_CAP == timedelta(minutes=15)
     assert backoff(500) == FAILURE_CAP
 
 

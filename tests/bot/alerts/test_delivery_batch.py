@@ -7,13 +7,14 @@ database (both dialects) and the stand-in over real HTTP."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.alerts.delivery import BATCH, deliver_due
+from bot.alerts.delivery import BATCH, DeliveryError, deliver_due
 from bot.alerts.outbox import raise_alert
 from bot.alerts.pacing import POST_INTERVAL, virtual
 from bot.policy.loader import load_policy
@@ -165,3 +166,65 @@ def test_a_429_stops_the_batch_and_its_method_waits_for_every_alert(database, st
     clock.advance(timedelta(seconds=30))
     assert deliver_due(database, messenger(standin), clock.now(), pace=virtual(clock)).posted == 3
     assert sorted(keys_in(standin, 3)) == sorted(keys)
+
+
+class HangsUntilTheOthersPosted:
+    """A messenger whose post to `hung` hangs until every other post of the batch has been
+    answered (or 10 s, if they wait behind it), then times out as a hung call does."""
+
+    def __init__(self, inner, hung: str, others: int):
+        self.inner, self.hung, self.others = inner, hung, others
+        self.answered = 0
+        self.lock = threading.Lock()
+        self.all_answered = threading.Event()
+        self.saw_them: bool | None = None
+
+    def post(self, channel, *args, **kwargs):
+        if channel == self.hung:
+            self.saw_them = self.all_answered.wait(10)
+            raise DeliveryError("network: timed out", unknown=True, method="chat.postMessage")
+        posted = self.inner.post(channel, *args, **kwargs)
+        with self.lock:
+            self.answered += 1
+            if self.answered == self.others:
+                self.all_answered.set()
+        return posted
+
+    def update(self, *args, **kwargs):
+        return self.inner.update(*args, **kwargs)
+
+    def find(self, *args, **kwargs):
+        return self.inner.find(*args, **kwargs)
+
+
+def test_a_batch_sent_at_once_lets_one_hung_post_hold_only_its_own_alert(database, standin, clock):
+    """Issue 12: one hung call held every alert behind it in the batch for its timeout. With
+    workers the batch's posts go at once: the other channels' posts are answered while the
+    first one hangs; the hung one is an unknown outcome, recorded in the same flush, and
+    posted once later (looked for in its channel first)."""
+    keys = raise_alerts(database, clock.now(), count=4)
+    hung = channels(4)[0]
+    slow = HangsUntilTheOthersPosted(messenger(standin), hung, others=3)
+    report = deliver_due(database, slow, clock.now(), pace=virtual(clock), workers=4)
+    assert slow.saw_them is True  # the three were answered while the first hung
+    assert report.posted == 3 and report.failed == 1
+    with database.session(readonly=True) as db:
+        row = db.scalar(select(Alert).where(Alert.channel == hung))
+        assert row.lease_token is None and row.post_started_at is not None
+        assert row.ts is None and "timed out" in row.last_error
+    clock.advance(timedelta(seconds=2))
+    report = deliver_due(database, messenger(standin), clock.now(), pace=virtual(clock), workers=4)
+    assert report.posted == 1 and report.adopted == 0
+    assert sorted(keys_in(standin, 4)) == sorted(keys)
+
+
+def test_a_batch_sent_at_once_is_posted_once_each(database, standin, clock):
+    """Workers change when the calls go, not what is recorded: a full batch, each posted once
+    and recorded with its message."""
+    keys = raise_alerts(database, clock.now(), count=BATCH)
+    report = deliver_due(database, messenger(standin), clock.now(), pace=virtual(clock), workers=8)
+    assert report.posted == BATCH and report.failed == 0
+    assert sorted(keys_in(standin, BATCH)) == sorted(keys)
+    with database.session(readonly=True) as db:
+        rows = db.scalars(select(Alert)).all()
+        assert all(r.ts and r.next_attempt_at is None and r.lease_token is None for r in rows)

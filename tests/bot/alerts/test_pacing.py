@@ -278,3 +278,53 @@ def test_a_breach_is_not_kept_waiting_behind_a_burst_in_its_channel(
     assert report.posted == 6 and report.failed == 0
     assert posted_keys(standin, BUSY) == ["sla:42", *burst]
     assert standin.post_times(BUSY)[0] == started + timedelta(seconds=1)  # at once
+
+
+class HeldPost:
+    """A messenger whose first post waits until the test lets it go."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.sending = threading.Event()
+        self.go = threading.Event()
+
+    def post(self, *args, **kwargs):
+        if not self.sending.is_set():
+            self.sending.set()
+            assert self.go.wait(30)
+        return self.inner.post(*args, **kwargs)
+
+    def update(self, *args, **kwargs):
+        return self.inner.update(*args, **kwargs)
+
+    def find(self, *args, **kwargs):
+        return self.inner.find(*args, **kwargs)
+
+
+def test_a_channel_waits_while_its_post_is_in_flight(database, standin, clock, paced):
+    """Two flushes at once (the clock runs several): while one's post to a channel is still
+    on its way (past POST_INTERVAL, within IN_FLIGHT), the other does not post there; once
+    it is recorded, the next post there waits POST_INTERVAL from then. Before, the slot was
+    held for POST_INTERVAL from the lease only, and two posts landed 3 ms apart
+    (tests/test_clocks_race.py)."""
+    first, second = raise_in(database, clock.now(), BUSY, 2)
+    held = HeldPost(messenger(standin))
+    flushing = threading.Thread(
+        target=deliver_due, args=(database, held, clock.now()), kwargs={"pace": paced, "limit": 1}
+    )
+    flushing.start()
+    try:
+        assert held.sending.wait(30)
+        clock.advance(2 * POST_INTERVAL)  # the slot taken at the lease would have ended
+        other = Pace(clock=clock, wait=lambda _: None, linger=timedelta(0))
+        assert deliver_due(database, messenger(standin), clock.now(), pace=other).posted == 0
+    finally:
+        held.go.set()
+        flushing.join()
+    assert posted_keys(standin, BUSY) == [first]
+    recorded = clock.now()
+    assert deliver_due(database, messenger(standin), clock.now(), pace=other).posted == 0
+    clock.advance(POST_INTERVAL)
+    assert deliver_due(database, messenger(standin), clock.now(), pace=paced).posted == 1
+    assert posted_keys(standin, BUSY) == [first, second]
+    assert clock.now() >= recorded + POST_INTERVAL
