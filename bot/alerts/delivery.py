@@ -57,9 +57,10 @@ TAKEOVER_GRACE = timedelta(seconds=2)
 # Alerts leased, and their outcomes recorded, per transaction (at most one post per channel:
 # Slack's one a second, bot.alerts.pacing).
 BATCH = 25
-# The SLA's clocks go first: when Slack's one post a second per channel queues a burst, a
-# breach (or its warning, or an escalation) is not kept waiting behind block and booking
-# news raised before it. Among each group, the oldest first.
+# The SLA's clocks go first, in this order: when Slack's one post a second per channel
+# queues a burst, a breach is not kept waiting behind escalations, warnings, or block and
+# booking news raised before it (the chaos run's breaches queued behind escalations of
+# older tickets); then its escalations, then warnings. Within each kind, the oldest first.
 URGENT = ("sla_breach", "sla_escalation", "sla_warning")
 # A transient failure (a 5xx, a timeout, a dropped connection) is retried soon, then less
 # and less often: Slack's 5xx and timeouts are mostly single, and an alert that waited 30 s

@@ -415,7 +415,8 @@ class Alerts(Repository[Alert]):
         """The `count` oldest alerts waiting for delivery (`next_attempt_at` has come by the
         clock) that nobody holds a live lease on (by the database's clock `wall`), locked;
         `where` narrows them further (Slack's limits: store.repositories.pacing.open_alerts);
-        alerts of the kinds in `first` come before the others, oldest first among each.
+        alerts of the kinds in `first` come before the others, in `first`'s order (every
+        alert of its first kind before any of its second), oldest first within each.
 
         On Postgres the rows are locked with SKIP LOCKED so two clocks never take the same
         one; SQLite serialises the leasing transactions (BEGIN IMMEDIATE).
@@ -429,7 +430,11 @@ class Alerts(Repository[Alert]):
                 *where,
             )
             .order_by(
-                *([case((Alert.kind.in_(first), 0), else_=1)] if first else []),
+                *(
+                    [case(*((Alert.kind == k, n) for n, k in enumerate(first)), else_=len(first))]
+                    if first
+                    else []
+                ),
                 Alert.next_attempt_at,
                 Alert.id,
             )

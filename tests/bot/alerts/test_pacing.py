@@ -280,6 +280,37 @@ def test_a_breach_is_not_kept_waiting_behind_a_burst_in_its_channel(
     assert standin.post_times(BUSY)[0] == started + timedelta(seconds=1)  # at once
 
 
+def test_in_a_queued_channel_breaches_go_before_older_escalations_and_warnings(
+    database, standin, clock, paced
+):
+    """Under a storm the SLA's own alerts queue too: a breach goes before escalations and
+    warnings raised before it, escalations before warnings, then the rest; oldest first
+    within each kind."""
+    started = clock.now()
+    policy = replace(load_policy(), alert_channel=BUSY)
+    raised = [
+        ("booking:1", "booking_cancelled"),
+        ("warn:1", "sla_warning"),
+        ("esc:1", "sla_escalation"),
+        ("esc:2", "sla_escalation"),
+        ("breach:1", "sla_breach"),
+        ("warn:2", "sla_warning"),
+        ("breach:2", "sla_breach"),
+    ]
+    with database.session() as db:
+        for n, (key, kind) in enumerate(raised):
+            raise_alert(
+                db, policy, key=key, kind=kind, customer=None, text=key,
+                now=started + timedelta(milliseconds=n),
+            )  # fmt: skip
+    clock.advance(timedelta(seconds=1))
+    report = deliver_due(database, messenger(standin), clock.now(), pace=paced)
+    assert report.posted == len(raised) and report.failed == 0
+    assert posted_keys(standin, BUSY) == [
+        "breach:1", "breach:2", "esc:1", "esc:2", "warn:1", "warn:2", "booking:1",
+    ]  # fmt: skip
+
+
 class HeldPost:
     """A messenger whose first post waits until the test lets it go."""
 
