@@ -697,8 +697,8 @@ def drain(url: str, seconds: float) -> tuple[bool, float]:
     run opened is past its first-response target and swept since: a ticket opened just
     before the end is otherwise in its warning window at one sweep and breached at the
     next, and which of them the chaos clocks' last sweep and the replay's sweep at the end
-    each saw would decide the alert kinds compared (CI once saw the replay's 2 sla_warning
-    against the run's 3)."""
+    each saw would decide the alert kinds compared (a short run under the full suite's
+    load once had the replay's 2 sla_warning against the run's 3)."""
     started = time.monotonic()
     time.sleep(URGENT_TARGET + 2 * SWEEP_SECONDS)
     calm = 0
