@@ -29,7 +29,7 @@ from bot.parsing import parse_name
 from bot.policy.model import Policy, provider_today
 from bot.roles import Role
 from bot.units import format_minutes, format_work_date
-from store.models import TimeEntry
+from store.models import PhoneCall, TimeEntry
 from store.repositories.audit import AuditLog
 from store.repositories.core import Customers, lock_customer, lock_customers, lock_key
 from store.repositories.time import TimeEntries
@@ -107,6 +107,33 @@ def parse_edit(tokens: list[str], policy: Policy, today: date) -> EntryEdit:
     return EntryEdit(minutes, work_date, customer)
 
 
+def mark_undone(
+    db: Session,
+    row: TimeEntry | PhoneCall,
+    undone_at: datetime | None,
+    *,
+    subject: str,
+    verb: str,
+    actor: str,
+    now: datetime,
+    before: dict[str, Any],
+) -> None:
+    """An undo (`undone_at` now) or a restore (None) of an entry or a call, audited with
+    what it was (`before`): the one write behind `/log undo|restore` and `/call undo|restore`."""
+    row.undone_at = undone_at
+    db.flush()
+    AuditLog.record(
+        db,
+        actor=actor,
+        action=f"{subject}.{verb}",
+        subject_kind=subject,
+        subject_id=row.id,
+        at=now,
+        customer_id=row.customer_id,
+        before=before,
+    )
+
+
 def _entry(db: Session, entry_id: int | None, actor: str) -> TimeEntry:
     """The entry `#id` names, locked; without an id, the actor's last live entry."""
     if entry_id is None:
@@ -137,18 +164,8 @@ def undo_entry(
     check_may_correct(entry.agent_id, actor, role, f"#{entry.id}")
     customer = entry.customer
     lock_customer(db, customer.id)
-    before = snapshot(entry)
-    entry.undone_at = now
-    db.flush()
-    AuditLog.record(
-        db,
-        actor=actor,
-        action=f"{SUBJECT}.{UNDO}",
-        subject_kind=SUBJECT,
-        subject_id=entry.id,
-        at=now,
-        customer_id=entry.customer_id,
-        before=before,
+    mark_undone(
+        db, entry, now, subject=SUBJECT, verb=UNDO, actor=actor, now=now, before=snapshot(entry)
     )
     by = f" by <@{actor}>" if actor != entry.agent_id else ""
     cause = f"{format_minutes(entry.minutes)} logged by <@{entry.agent_id}> was undone{by}"
@@ -183,18 +200,7 @@ def restore_entry(
         db, entry.agent_id, entry.work_date, entry.minutes, whose=whose, today=today
     )
     before = snapshot(entry) | {"undone_at": entry.undone_at.isoformat()}
-    entry.undone_at = None
-    db.flush()
-    AuditLog.record(
-        db,
-        actor=actor,
-        action=f"{SUBJECT}.{RESTORE}",
-        subject_kind=SUBJECT,
-        subject_id=entry.id,
-        at=now,
-        customer_id=entry.customer_id,
-        before=before,
-    )
+    mark_undone(db, entry, None, subject=SUBJECT, verb=RESTORE, actor=actor, now=now, before=before)
     return _rederive(db, policy, entry, now, cause=f"#{entry.id} was restored by <@{actor}>")
 
 

@@ -22,7 +22,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.billing.corrections import REPEAT_WINDOW, RESTORE, UNDO, check_may_correct
+from bot.billing.corrections import (
+    REPEAT_WINDOW,
+    RESTORE,
+    UNDO,
+    check_may_correct,
+    mark_undone,
+)
 from bot.calls import alerts, fair_use, months
 from bot.calls.calls import CallSource, call_limits, check_note
 from bot.calls.fair_use import Limits, Status, format_call_time
@@ -34,7 +40,6 @@ from bot.roles import Role
 from bot.units import format_work_date
 from store.models import Customer, PhoneCall
 from store.models.calls import BILLED_AS_TRAINING
-from store.repositories.audit import AuditLog
 from store.repositories.calls import PhoneCalls
 from store.repositories.core import lock_customer, lock_key
 
@@ -98,18 +103,8 @@ def undo_call(
     db.refresh(call)
     if call.undone_at is not None:
         raise InputError(f"call #{call.id} was already undone; nothing changed")
-    before = snapshot(call)
-    call.undone_at = now
-    db.flush()
-    AuditLog.record(
-        db,
-        actor=actor,
-        action=f"{SUBJECT}.{UNDO}",
-        subject_kind=SUBJECT,
-        subject_id=call.id,
-        at=now,
-        customer_id=call.customer_id,
-        before=before,
+    mark_undone(
+        db, call, now, subject=SUBJECT, verb=UNDO, actor=actor, now=now, before=snapshot(call)
     )
     return _rederive(db, policy, call, f"call #{call.id} was undone by <@{actor}>", now)
 
@@ -130,18 +125,7 @@ def restore_call(
     if call.undone_at is None:
         raise InputError(f"call #{call.id} is not undone; nothing changed")
     before = snapshot(call) | {"undone_at": call.undone_at.astimezone(UTC).isoformat()}
-    call.undone_at = None
-    db.flush()
-    AuditLog.record(
-        db,
-        actor=actor,
-        action=f"{SUBJECT}.{RESTORE}",
-        subject_kind=SUBJECT,
-        subject_id=call.id,
-        at=now,
-        customer_id=call.customer_id,
-        before=before,
-    )
+    mark_undone(db, call, None, subject=SUBJECT, verb=RESTORE, actor=actor, now=now, before=before)
     return _rederive(db, policy, call, f"call #{call.id} was restored by <@{actor}>", now)
 
 
