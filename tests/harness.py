@@ -306,7 +306,8 @@ class AppProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/slack/events"
 
-    def start(self) -> AppProcess:
+    def launch(self) -> subprocess.Popen:
+        """The process started, not waited for (Socket Mode has no /healthz to wait on)."""
         self.process = subprocess.Popen(
             [sys.executable, "app.py"],
             cwd=ROOT,
@@ -315,6 +316,11 @@ class AppProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
+        return self.process
+
+    def start(self) -> AppProcess:
+        self.launch()
+        assert self.process is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +26,7 @@ from handlers.local.standin import signed_headers, slash_command_body
 from store.db import Database
 from store.models import TimeEntry
 from tests import factories
-from tests.harness import AGENT, ROOT, SIGNING_SECRET, AppProcess, free_port, process_env
+from tests.harness import AGENT, SIGNING_SECRET, AppProcess, free_port
 from tests.test_gunicorn_conf import gunicorn
 
 
@@ -215,14 +213,8 @@ def test_socket_mode_sigterm_finishes_the_work_after_the_ack_and_exits_0(databas
         standin.socket_mode_url = socket_mode.url
         env = {**app_env(database, standin, clock="off"), "SLACK_APP_TOKEN": "xapp-test"}
         app = AppProcess(env, standin=standin)
-        app.process = subprocess.Popen(
-            [sys.executable, "app.py"],
-            cwd=ROOT,
-            env=process_env(app.env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        app.launch()
+        assert app.process is not None
         try:
             deadline = time.monotonic() + 30
             while not socket_mode.is_connected():
