@@ -264,6 +264,8 @@ def test_demo_walks_through_without_slack():
     assert "*Withdrawn*: *hooli* has 8h of prepaid hours again" in result.stdout
     assert "reopened (the resolution clock runs again)" in result.stdout
     assert "undid call #10 (3h call with jane for hooli" in result.stdout
+    assert ": 12h 1-on-1 for hooli on Tue 1 Dec counts again." in result.stdout  # restore
+    assert "restored undone time entry #" in result.stdout
     assert "overage, 60.00 GBP at 120.00 GBP/h" in result.stdout
     # a story a person reads (issue 19 item 9): no log lines, statuses in words, one format
     assert result.stderr == "" and " INFO " not in result.stdout
