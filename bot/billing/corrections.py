@@ -1,14 +1,15 @@
 """Corrections of logged time, all from Slack and all audited: `/log undo [<#id>]`,
-`/log restore <#id>` (an undo taken back) and
-`/log edit <#id> <duration>|on <date>|customer <name>`; and the repeat check that asks
-before the same `/log` is recorded twice within a minute.
+`/log restore <#id>` (an undo taken back) and `/log edit <#id> <duration>|on <date>|customer
+<name>`; and the repeat check that asks before the same `/log` is recorded twice within a
+minute.
 
-Every correction of a time entry goes through exactly one of three functions,
-`undo_entry`, `restore_entry` and `edit_entry`, and each ends in `_rederive`: the one place where what follows a
-correction happens (the day's receipt, the ledger, recorded forfeits, the low-balance
-check; the alerts that follow their cause hook in there). A correction never deletes: an
-undo marks the entry (`undone_at`), an edit changes it in place, and each writes an
-`audit_log` row with who, when and the values before (and after).
+Every correction of a time entry goes through exactly one of three functions, `undo_entry`,
+`restore_entry` and `edit_entry`, and each ends in `_rederive`: the one place where what
+follows a correction happens (the day's receipt, the ledger, recorded forfeits, the
+low-balance check; the alerts that follow their cause hook in there). A correction never
+deletes: an undo marks the entry (`undone_at`), a restore clears the mark, an edit changes
+it in place, and each writes an `audit_log` row with who, when and the values before (and
+after).
 
 Agents correct their own entries; a manager may correct anyone's (`check_may_correct`).
 """

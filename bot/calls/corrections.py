@@ -4,12 +4,12 @@ takes the undo back; and the repeat check that asks before the same `/call` is r
 twice within a minute.
 
 Every correction of a call goes through `undo_call` or `restore_call`, which end in
-`_rederive`: the one
-place where what follows a correction happens (the caller's and the account's month
-re-measured from the remaining calls, the fair-use alerts withdrawn or raised again, the
-long-call alert withdrawn; the alerts that follow their cause hook in there). An undone
-call is kept, marked (`undone_at`), with an `audit_log` row saying who, when and what it
-was; it no longer counts in fair use, on the statement, or in a list.
+`_rederive`: the one place where what follows a correction happens (the caller's and the
+account's month re-measured from the live calls, the fair-use alerts withdrawn or raised
+again, the long-call alert withdrawn or raised again; the alerts that follow their cause
+hook in there). An undone call is kept, marked (`undone_at`), with an `audit_log` row
+saying who, when and what it was; it no longer counts in fair use, on the statement, or in
+a list, until a restore clears the mark.
 
 Agents undo their own calls; a manager may undo anyone's (`check_may_correct`).
 """
