@@ -1050,6 +1050,8 @@ def run(args: argparse.Namespace, folder: Path) -> bool:
         alerts = check_alerts(records, standin, expected)
         phases = Phases(calm_began, faults_began, faults_ended)
         latencies = phase_latencies(url, standin, phases)
+        if args.tail:
+            print_tail(url, standin, args.tail, phases, fleet.kills)
     print(
         f"time: start-up {started - began:.0f} s, fault-free {args.calm_seconds:.0f} s, faults "
         f"{args.minutes * 60:.0f} s, drain {drain_seconds:.0f} s, checks and replay "
@@ -1140,8 +1142,11 @@ class Latencies:
     """Breach-to-post seconds of the tickets that breached during each phase."""
 
     calm: list[float]
-    faults: list[float]
+    faults: list[float]  # to the call that put the breach in the channel
     unposted: int  # breached during a phase, its breach never reached Slack
+    # The same breaches of the faults' phase to the first call that reached Slack, even one
+    # a fault then failed: how soon Hourglass sent it, without Slack's failures' retries.
+    faults_sent: list[float] = field(default_factory=list)
 
 
 def phase_latencies(url: str, standin: SlackStandIn, phases: Phases) -> Latencies:
@@ -1151,7 +1156,8 @@ def phase_latencies(url: str, standin: SlackStandIn, phases: Phases) -> Latencie
     before the run (opened in the past) are no latency of the run's and are left out."""
     database = Database(url)
     try:
-        seconds = breach_latencies(database, standin.calls)
+        seconds = breach_latencies(database, standin.calls, landed=True)
+        sent = breach_latencies(database, standin.calls)
         with database.session(readonly=True) as db:
             rows = db.scalars(select(Alert).where(Alert.key.like("sla:%"))).all()
     finally:
@@ -1171,9 +1177,66 @@ def phase_latencies(url: str, standin: SlackStandIn, phases: Phases) -> Latencie
             continue
         if row.key in seconds:
             phase.append(seconds[row.key])
+            if phase is found.faults:
+                found.faults_sent.append(sent[row.key])
         else:
             found.unposted += 1
     return found
+
+
+def print_tail(
+    url: str,
+    standin: SlackStandIn,
+    count: int,
+    phases: Phases,
+    kills: list[tuple[float, str, int]],
+) -> None:
+    """The `count` slowest breaches of the faults' phase: their timelines: each call to the breach's channel from the
+    breach to Slack's receipt (seconds after the breach, method, key, the fault drawn), and
+    how many 429s any channel got meanwhile (a 429 holds its method for every channel)."""
+    database = Database(url)
+    try:
+        seconds = breach_latencies(database, standin.calls, landed=True)
+        with database.session(readonly=True) as db:
+            rows = {
+                row.key: row for row in db.scalars(select(Alert).where(Alert.key.like("sla:%")))
+            }
+    finally:
+        database.dispose()
+    calls = sorted(standin.calls, key=lambda c: c.at)
+    breaches = {
+        key: datetime.fromisoformat((row.data or {})["breached_at"])
+        for key, row in rows.items()
+        if (row.data or {}).get("breached_at") and key in seconds
+    }
+    during = [
+        key for key, at in breaches.items() if phases.faults_began <= at < phases.faults_ended
+    ]
+    for key in sorted(during, key=lambda key: -seconds[key])[:count]:
+        row, took, breached = rows[key], seconds[key], breaches[key]
+        began, ended = breached - timedelta(seconds=1), breached + timedelta(seconds=took + 0.5)
+        window = [c for c in calls if began <= c.at <= ended and c.method != "auth.test"]
+        limited = sum(1 for c in window if c.fault == "429")
+        print(
+            f"tail {key} ({row.channel}): {took:.1f} s; {len(window)} calls meanwhile, "
+            f"{limited} 429; raised at {(row.created_at - breached).total_seconds():+.2f} s, "
+            f"attempts {row.attempts}"
+        )
+        offset = time.time() - time.monotonic()
+        for killed, name, _ in kills:
+            at = datetime.fromtimestamp(killed + offset, UTC)
+            if began <= at <= ended:
+                print(f"   {(at - breached).total_seconds():6.2f} killed {name}")
+        for call in window:
+            if call.params.get("channel") != row.channel:
+                continue
+            metadata = call.params.get("metadata")
+            payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+            named = payload.get("key") if isinstance(payload, dict) else call.params.get("ts")
+            print(
+                f"   {(call.at - breached).total_seconds():6.2f} {call.method} {named} "
+                f"{call.fault or ''} {str(call.params.get('text') or '')[:40]!r}"
+            )
 
 
 def goals_missed(handovers: list[float] | None, latencies: Latencies) -> list[str]:
@@ -1211,6 +1274,13 @@ def goals_missed(handovers: list[float] | None, latencies: Latencies) -> list[st
         )
         if not met:
             missed.append(f"breach-to-post p99 {name} <= {limit:g} s")
+    if latencies.faults_sent:
+        print(
+            f"breach-to-post with faults, to the first call sent (failed or not): p50 "
+            f"{percentile(latencies.faults_sent, 0.5):.1f} s, p99 "
+            f"{percentile(latencies.faults_sent, 0.99):.1f} s (not a goal: Slack's own failures "
+            "left out)"
+        )
     if latencies.unposted:
         print(f"breach-to-post: {latencies.unposted} breaches never reached Slack")
         missed.append(f"{latencies.unposted} breaches never posted")
@@ -1248,6 +1318,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"which answers a failing call gets, drawn evenly (default {','.join(CHAOS_KINDS)})",
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--tail", type=int, default=0, help="print the N slowest breaches' timelines"
+    )
     parser.add_argument("--ack-timeout", type=float, default=3.0, help="Slack's: 3 s")
     parser.add_argument("--drain-seconds", type=float, default=240.0)
     parser.add_argument(

@@ -24,8 +24,13 @@ from store.models import Alert
 BREACH_WORDS = "SLA breached"
 
 
-def breach_latencies(database: Database, calls: Iterable[ApiCall]) -> dict[str, float]:
-    """Seconds from breach to Slack, by alert key, for every breached alert Slack got."""
+def breach_latencies(
+    database: Database, calls: Iterable[ApiCall], *, landed: bool = False
+) -> dict[str, float]:
+    """Seconds from breach to Slack, by alert key, for every breached alert Slack got.
+    `landed`: to the first call that put the breach in the channel, not counting calls a
+    chaos draw failed (a 429, a 500, a hang before doing anything); a hang after doing the
+    call landed when it arrived. Without it, to the first call that reached Slack at all."""
     with database.session(readonly=True) as db:
         rows = db.scalars(select(Alert).where(Alert.key.like("sla:%"))).all()
     breached = {
@@ -39,6 +44,8 @@ def breach_latencies(database: Database, calls: Iterable[ApiCall]) -> dict[str, 
     reached: dict[str, float] = {}
     for call in sorted(calls, key=lambda c: c.at):
         if BREACH_WORDS not in str(call.params.get("text") or ""):
+            continue
+        if landed and call.fault not in (None, "hang-done"):
             continue
         key: str | None = None
         if call.method == "chat.postMessage":

@@ -37,6 +37,7 @@ class ApiCall:
     at: datetime = field(
         default_factory=lambda: datetime.now(UTC)
     )  # when it arrived, by the stand-in's clock
+    fault: str | None = None  # what a chaos draw answered it (CHAOS_KINDS), if any
 
 
 @dataclass(frozen=True)
@@ -404,6 +405,7 @@ class SlackStandIn:
                 fault = self._chaos_draw(method)
                 if fault is not None:
                     assert self._chaos is not None
+                    call.fault = fault
                     hang, retry_after = self._chaos.hang, self._chaos.retry_after
                     if fault == "429":
                         failure = _Failure(status=429, retry_after=retry_after)
