@@ -20,7 +20,7 @@ import logging
 import time
 import uuid
 from collections.abc import Collection
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -40,20 +40,23 @@ LEASE = timedelta(minutes=2)  # far longer than one post can take (one call, its
 # The outbox's own Web API calls give up after CALL_TIMEOUT (handlers/messenger.py), not the
 # client's 30 s: Slack answers chat.postMessage in well under a second, and a hung call
 # holds its alert (and, before batches were delivered at once, every alert behind it) that
-# long. The chaos run's 10 s let 16 hangs hold the leader for most of its 180 s of faults.
-# A post timed out is an unknown outcome, looked for by its metadata before posting again.
-CALL_TIMEOUT = timedelta(seconds=3)
+# long. The chaos run's 10 s let 16 hangs hold the leader for most of its 180 s of faults;
+# at 3 s each hang still held its channel's slot 3 s and a dead leader's posts 2 s more
+# (TAKEOVER_GRACE, which follows from it). A post timed out is an unknown outcome, looked
+# for by its metadata before posting again.
+CALL_TIMEOUT = timedelta(seconds=2)
 # When a clock takes the lead (app.py), the rows the former leader held need not wait out
 # LEASE: its database session has ended, so the process is dead or cut off from the
 # database. A call it sent may still be in flight only if it is alive and cut off: a post is
 # sent once, an edit at most three times (the SDK retries a connection error twice, after
 # back-off sleeps of 0.5 s and 1 s plus up to 1 s of jitter each), so one call lasts at most
-# 3 x CALL_TIMEOUT + 3.5 s = 12.5 s; the server ends a vanished peer's session after about
-# 11 s (store/leader.py), so its leases are cut to the difference, rounded up to 2 s.
+# 3 x CALL_TIMEOUT + 3.5 s = 9.5 s; the server ends a vanished peer's session after about
+# 11 s (store/leader.py), so none is left by then. Its leases are cut to a second, for the
+# database's and the hosts' clocks.
 # Whatever they held is then reconciled as any lost lease is (looked for by its metadata
 # before posting again).
 LONGEST_CALL = 3 * CALL_TIMEOUT + timedelta(seconds=3.5)
-TAKEOVER_GRACE = timedelta(seconds=2)
+TAKEOVER_GRACE = timedelta(seconds=1)
 # Alerts leased, and their outcomes recorded, per transaction (at most one post per channel:
 # Slack's one a second, bot.alerts.pacing).
 BATCH = 25
@@ -76,6 +79,8 @@ MAX_WAITS = 1000  # one flush's waits for a slot, a bound that time (LINGER) rea
 # How long a channel's slot is held beyond POST_INTERVAL while its post may be in flight (a
 # look in the history, then the post): another flush, or clock, posts there only after.
 IN_FLIGHT = 2 * CALL_TIMEOUT
+# Calls of a flush with workers that end this close together are recorded in one transaction.
+SETTLE = timedelta(milliseconds=50)
 
 
 class DeliveryError(Exception):
@@ -152,6 +157,7 @@ class _Lease:
     unknown_since: datetime | None  # a post whose outcome is unknown was sent since then
     marked_started: bool  # this lease set post_started_at
     slot_at: datetime  # on the pacing clock, when the batch took its channels' slots
+    leased: float  # time.monotonic() just before slot_at was read
     now: datetime  # the clock's time when it was leased (the flush's, moved on by its waits)
 
 
@@ -172,6 +178,7 @@ class _Outcome:
     error: DeliveryError | None = None
     # After a failure: nothing this alert's attempts sent can be in the channel.
     settled: bool = False
+    sent: float | None = None  # time.monotonic() as the post was sent, if it was
 
 
 def deliver_due(
@@ -200,14 +207,41 @@ def deliver_due(
     within the pace's linger, else ends and leaves the rest to the next one. `now` moves on
     with the waiting.
 
-    With `workers` above 1 a batch's alerts are sent at once, on that many threads (the
-    clock's, app.py): one hung call then holds its own alert, not every other channel's
-    behind it. The threads only call the messenger; leasing and recording stay in this
-    thread, in one transaction each, as before. Every alert of the batch is then tried: a
-    429 or a refused token met by one cannot stop the others, which are recorded alike.
+    With `workers` above 1 (the clock's, app.py) up to that many calls are in flight at
+    once, each outcome recorded as its call ends (`_deliver_at_once`): one hung call then
+    holds its own alert, not every other channel's behind it. Every alert leased is then
+    tried: a 429 or a refused token met by one cannot stop those already sent, which are
+    recorded alike; what it holds back is kept out of the next lease.
     """
     pace = pace or Pace()
     report = DeliveryReport()
+    if workers > 1:
+        failures = _deliver_at_once(
+            database, messenger, now, lease, pace, batch, workers, limit, report
+        )
+    else:
+        failures = _deliver_in_turn(database, messenger, now, lease, pace, batch, limit, report)
+    if report.posted or report.updated or report.adopted:
+        with database.session() as db:
+            if pacing.token_works(db, now):
+                log.warning("Slack takes the bot token again: alerts parked for it are due")
+    if failures:
+        raise RuntimeError(f"recording a delivery failed: {failures[0]}") from failures[0]
+    return report
+
+
+def _deliver_in_turn(
+    database: Database,
+    messenger: Messenger,
+    now: datetime,
+    lease: timedelta,
+    pace: Pace,
+    batch: int,
+    limit: int,
+    report: DeliveryReport,
+) -> list[Exception]:
+    """One batch at a time, its alerts one after another (`_attempt_in_turn`); each batch's
+    outcomes recorded in one transaction. The failures to record, if any."""
     failures: list[Exception] = []
     start: datetime | None = None
     left, waits = limit, 0
@@ -225,10 +259,7 @@ def deliver_due(
             waits += 1
             continue
         left -= len(turn.held)
-        if workers > 1 and len(turn.held) > 1:
-            outcomes = _attempt_all(messenger, turn.held, workers)
-        else:
-            outcomes = _attempt_in_turn(messenger, turn.held, started, lease)
+        outcomes = _attempt_in_turn(messenger, turn.held, started, lease)
         untried = turn.held[len(outcomes) :]
         backing_off.update(
             held.id
@@ -237,13 +268,74 @@ def deliver_due(
         )
         failures += _record_all(database, outcomes, untried, pace, report)
         left += len(untried)
-    if report.posted or report.updated or report.adopted:
-        with database.session() as db:
-            if pacing.token_works(db, now):
-                log.warning("Slack takes the bot token again: alerts parked for it are due")
-    if failures:
-        raise RuntimeError(f"recording a delivery failed: {failures[0]}") from failures[0]
-    return report
+    return failures
+
+
+def _deliver_at_once(
+    database: Database,
+    messenger: Messenger,
+    now: datetime,
+    lease: timedelta,
+    pace: Pace,
+    batch: int,
+    workers: int,
+    limit: int,
+    report: DeliveryReport,
+) -> list[Exception]:
+    """Up to `workers` calls in flight, each on a thread of its own, and each outcome
+    recorded as soon as its call ends, not when the slowest of its batch does: a channel's
+    slot is held while its post is in flight (IN_FLIGHT), so a batch recorded whole kept
+    every channel it posted in waiting for its one hung call (up to CALL_TIMEOUT) — the
+    chaos run's breaches queued 4 s at a time behind hangs in other channels. More alerts
+    are leased while calls are in flight, as slots and threads come free. The threads only
+    call the messenger; leasing and recording stay in this thread, one transaction each.
+    Calls that end together (within SETTLE of the first) are recorded together. The
+    failures to record, if any."""
+    failures: list[Exception] = []
+    start: datetime | None = None
+    left, waits = limit, 0
+    backing_off: set[int] = set()  # tried this flush and now backing off: a later flush's
+    pending: dict[Future[_Outcome], _Lease] = {}
+    with ThreadPoolExecutor(workers, thread_name_prefix="outbox") as pool:
+        while left > 0 or pending:
+            timeout: float | None = None  # till a call ends; or the next slot, if sooner
+            room = min(batch, left, workers - len(pending))
+            if room > 0:
+                turn = _lease_batch(database, now, lease, pace, start, room, backing_off)
+                start = start or turn.at
+                if turn.held:
+                    left -= len(turn.held)
+                    for each in turn.held:
+                        pending[pool.submit(_attempt, messenger, each)] = each
+                    continue  # lease more while threads and slots are free
+                if turn.ready is None or turn.ready - start > pace.linger or waits >= MAX_WAITS:
+                    left = 0  # nothing more for this flush: the calls in flight are finished
+                elif not pending:
+                    pace.wait(turn.ready - turn.at)
+                    waits += 1
+                    continue
+                else:
+                    timeout = max((turn.ready - turn.at).total_seconds(), 0.0)
+            if not pending:
+                break
+            done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            if not done:
+                waits += 1
+                continue  # a slot opened: lease again
+            rest = [future for future in pending if future not in done]
+            more, _ = wait(rest, timeout=SETTLE.total_seconds()) if rest else (set(), set())
+            outcomes = [(pending.pop(future), future.result()) for future in (*done, *more)]
+            backing_off.update(
+                held.id
+                for held, outcome in outcomes
+                if outcome.error is not None and outcome.error.retry_after is None
+            )
+            by_lease: dict[str, list[tuple[_Lease, _Outcome]]] = {}
+            for held, outcome in outcomes:
+                by_lease.setdefault(held.token, []).append((held, outcome))
+            for group in by_lease.values():
+                failures += _record_all(database, group, [], pace, report)
+    return failures
 
 
 def _attempt_in_turn(
@@ -259,17 +351,6 @@ def _attempt_in_turn(
             break  # too little of the lease left, or Slack said to stop for now
         outcomes.append((each, _attempt(messenger, each)))
     return outcomes
-
-
-def _attempt_all(
-    messenger: Messenger, held: list[_Lease], workers: int
-) -> list[tuple[_Lease, _Outcome]]:
-    """The batch's alerts at once, each on a thread of its own (up to `workers`): no
-    database here, only Slack. Each call ends within its timeout, so the batch takes as long
-    as its slowest call, well within half the lease."""
-    with ThreadPoolExecutor(min(workers, len(held)), thread_name_prefix="outbox") as pool:
-        results = list(pool.map(lambda each: _attempt(messenger, each), held))
-    return list(zip(held, results, strict=True))
 
 
 def take_over(database: Database, grace: timedelta = TAKEOVER_GRACE) -> int:
@@ -354,6 +435,7 @@ def _lease_batch(
     was chosen is left). A post about to be sent is recorded as started before the
     transaction commits, so a crash leaves a trace."""
     with database.session() as db:
+        leased = time.monotonic()
         wall = database_time(db)
         at = wall if pace.clock is None else pace.clock.now()
         due = now if start is None else now + (at - start)
@@ -378,12 +460,17 @@ def _lease_batch(
             marked = alert.ts is None and alert.post_started_at is None
             if marked:
                 alert.post_started_at = wall
-            held.append(_snapshot(alert, unknown_since, marked, at, due))
+            held.append(_snapshot(alert, unknown_since, marked, at, leased, due))
         return _Turn(held, at)
 
 
 def _snapshot(
-    alert: Alert, unknown_since: datetime | None, marked: bool, slot_at: datetime, now: datetime
+    alert: Alert,
+    unknown_since: datetime | None,
+    marked: bool,
+    slot_at: datetime,
+    leased: float,
+    now: datetime,
 ) -> _Lease:
     channel, ts = alert.posted_channel, alert.ts
     posted = (channel, ts) if channel is not None and ts is not None else None
@@ -401,6 +488,7 @@ def _snapshot(
         unknown_since=unknown_since if posted is None else None,
         marked_started=marked,
         slot_at=slot_at,
+        leased=leased,
         now=now,
     )
 
@@ -409,6 +497,7 @@ def _attempt(messenger: Messenger, held: _Lease) -> _Outcome:
     """One delivery: edit the posted message; or adopt the one an earlier unknown post
     left in the channel; or post. Never inside a transaction."""
     found, stage, unread = held.posted, "find", False
+    sent: float | None = None
     try:
         if found is None and held.unknown_since is not None:
             found, unread = _find(messenger, held)
@@ -416,22 +505,22 @@ def _attempt(messenger: Messenger, held: _Lease) -> _Outcome:
         if found is not None:
             messenger.update(*found, held.text, held.blocks)
             return _Outcome("updated" if held.posted else "adopted", found)
-        stage = "post"
+        stage, sent = "post", time.monotonic()
         posted = messenger.post(held.target, held.text, held.blocks, held.thread_ts, held.key)
-        return _Outcome("posted", posted)
+        return _Outcome("posted", posted, sent=sent)
     except DeliveryError as error:
         # Settled: the post was refused outright after any earlier unknown post was looked
         # for and not found, so nothing of this alert's is in the channel. History that
         # could not be read proves nothing: the earlier post is looked for next time.
         settled = stage == "post" and not error.unknown and not unread
-        return _Outcome("failed", found, error, settled=settled)
+        return _Outcome("failed", found, error, settled=settled, sent=sent)
     except Exception as error:  # noqa: BLE001 - a messenger's own failure is an unknown outcome
         # Not Slack's refusal but the messenger's (an answer it could not read, its own
         # bug): the call may have been done, so it is recorded, retried and looked for
         # like a timeout, not left to stop the sweep with the lease held and no reason shown.
         log.exception("alert %s: the messenger failed while delivering (%s)", held.key, stage)
         unknown = DeliveryError(f"{stage}: {error!r}", unknown=True)
-        return _Outcome("failed", found, unknown)
+        return _Outcome("failed", found, unknown, sent=sent)
 
 
 def _find(messenger: Messenger, held: _Lease) -> tuple[tuple[str, str] | None, bool]:
@@ -509,14 +598,15 @@ def _record(
         alert.lease_token = alert.leased_until = None
         if held.marked_started:
             alert.post_started_at = None
-    # Each channel a post was sent to (or may have been) waits its interval from now, after
-    # the post, not only from the lease: a batch's later posts went after it began.
+    # Each channel a post was sent to (or may have been) waits its interval from when the
+    # batch's last post was sent, not from the lease: a batch's later posts went after it
+    # began.
     # Channels whose slot the batch took for an alert left untried are free again as they
     # would have been without the hold for the post in flight.
     reserved = pacing.reserved_until(leases[0].slot_at, IN_FLIGHT)
     sent = {held.target for held, _ in outcomes if held.posted is None}
     if sent:
-        pacing.posted_in(db, sent, at or pace.now(db), reserved)
+        pacing.posted_in(db, sent, _last_sent(outcomes, pace) or at or pace.now(db), reserved)
     unsent = {held.target for held in untried if held.posted is None} - sent
     if unsent:
         pacing.posted_in(db, unsent, leases[0].slot_at, reserved)
@@ -525,6 +615,23 @@ def _record(
         parked = pacing.token_refused(db, str(error), now, database_time(db))
         log.error("Slack refused the bot token (%s): %s more alerts parked", error, parked)
     return kept
+
+
+def _last_sent(outcomes: list[tuple[_Lease, _Outcome]], pace: Pace) -> datetime | None:
+    """When the last of these posts was sent, on the database's clock (its lease's time
+    plus the seconds from the lease to the send, a little late rather than early), if any
+    was. A channel's next post waits its interval from then: Slack counts posts as they
+    arrive, not as their answers are recorded, which under load came ~0.2 s later for
+    every post (the chaos run's channels posted every 1.2 s, not 1). None on a pace's own
+    clock (a test's, moved on only by waiting: its now is when they were sent)."""
+    if pace.clock is not None:
+        return None
+    times = [
+        held.slot_at + timedelta(seconds=max(outcome.sent - held.leased, 0.0))
+        for held, outcome in outcomes
+        if outcome.sent is not None
+    ]
+    return max(times, default=None)
 
 
 def _delivered(alert: Alert, held: _Lease, now: datetime) -> None:

@@ -228,3 +228,37 @@ def test_a_batch_sent_at_once_is_posted_once_each(database, standin, clock):
     with database.session(readonly=True) as db:
         rows = db.scalars(select(Alert)).all()
         assert all(r.ts and r.next_attempt_at is None and r.lease_token is None for r in rows)
+
+
+def test_a_hung_post_holds_no_other_channel_while_it_hangs(database, standin, clock):
+    """Issue 12: with workers each outcome is recorded as its call ends, not when the
+    slowest call of its batch does. Recorded whole, the batch kept every channel it posted
+    in waiting out the one hung call (each channel's slot is held while its post may be in
+    flight): the chaos run's breaches queued 4 s at a time behind hangs in other channels.
+    Here a second alert to another channel goes, a second after that channel's first (on the
+    database's clock, real waits), while the first channel's post still hangs."""
+    hung, busy = channels(2)
+    with database.session() as db:
+        for key, channel in [("a:0", hung), ("b:1", busy), ("b:2", busy)]:
+            policy = replace(load_policy(), alert_channel=channel)
+            raise_alert(
+                db,
+                policy,
+                key=key,
+                kind="block_expiring",
+                customer=None,
+                text=key,
+                now=clock.now(),
+            )
+    slow = HangsUntilTheOthersPosted(messenger(standin), hung, others=2)
+    report = deliver_due(database, slow, clock.now(), workers=4)
+    assert slow.saw_them is True  # both of the busy channel's posts went during the hang
+    assert report.posted == 2 and report.failed == 1
+    first, second = (
+        call.at
+        for call in standin.calls_to("chat.postMessage")
+        if call.params.get("channel") == busy
+    )
+    # A second apart (Slack's one post a second per channel), counted from when the first
+    # was sent, a little late rather than early: never sooner.
+    assert second - first >= POST_INTERVAL * 0.9
