@@ -23,7 +23,9 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-WEEKS = 8  # the trailing window of the burn rate
+from bot.billing.blocks import TRAILING_WEEKS
+
+WEEKS = TRAILING_WEEKS  # the trailing window of the burn rate
 HUNDREDTH = Decimal("0.01")
 
 

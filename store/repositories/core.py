@@ -232,6 +232,16 @@ class Customers(Repository[Customer]):
         return {customer.id: customer for customer in db.scalars(query)}
 
     @staticmethod
+    def balance_versions(db: Session, ids: Iterable[int]) -> dict[int, int]:
+        """These customers' `balance_version` as the database has it now (this transaction's
+        own writes included, which an identity map's copy may predate), in one read."""
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        query = select(Customer.id, Customer.balance_version).where(Customer.id.in_(wanted))
+        return {row.id: row.balance_version for row in db.execute(query)}
+
+    @staticmethod
     def starting_with(db: Session, prefix: str, limit: int) -> list[Customer]:
         """The first `limit` customers by name whose name starts with `prefix` (names are
         stored lower-case; `%` and `_` in the prefix match themselves)."""
