@@ -26,11 +26,11 @@ from bot.billing.drawdown import (
     raise_low_balance_alert,
 )
 from bot.billing.hours import block_terms
-from bot.billing.ledger import ledgers_for, share_unchanged
+from bot.billing.ledger import Ledger, ledgers_for, share_unchanged
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes
 from store.models import Customer, HourBlock
-from store.repositories.core import Alerts, Customers, HourBlocks, lock_customers
+from store.repositories.core import Alerts, BlockRow, Customers, HourBlocks, lock_customers
 from store.repositories.time import BlockExpiries
 
 EXPIRED_BATCH = 200
@@ -96,13 +96,13 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
     # the same moment must be in it, or recorded after it (lock_customers, in order).
     lock_customers(db, (block.customer_id for block in blocks))
     customers = Customers.by_ids(db, (block.customer_id for block in blocks))
-    in_use = HourBlocks.terms_for(db, customers)  # for the low-balance check, read once
-    # The batch's ledgers in a few reads, not six a block. Recording a forfeit and raising
-    # alerts change nothing a ledger reads, so one ledger a customer serves all its blocks.
-    since = trailing_weeks_start(today)  # as block_expiring's and forfeit_risk's: shared
-    ledgers = ledgers_for(
-        db, policy, customers.values(), now, as_of=today, since=since, blocks=in_use
-    )
+    # The batch's ledgers in a few reads, not six a block, or none: block_expiring's, shared
+    # (the same window as its and forfeit_risk's). Recording a forfeit and raising alerts
+    # change nothing a ledger reads, so one ledger a customer serves all its blocks.
+    since = trailing_weeks_start(today)
+    ledgers = ledgers_for(db, policy, customers.values(), now, as_of=today, since=since)
+    # The blocks in use, for the low-balance check: those the ledger drew on, not read again.
+    in_use = {i: _in_use(ledger) for i, ledger in ledgers.items()}
     forfeits, expired = [], []
     for block in blocks:
         customer = customers[block.customer_id]
@@ -137,3 +137,13 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
             known=known,
         )  # fmt: skip
     return raised
+
+
+def _in_use(ledger: Ledger) -> list[BlockRow]:
+    """The customer's blocks in use (not voided) as `HourBlocks.terms_for` reads them: those
+    its ledger was derived from, one statement each."""
+    customer_id = ledger.customer.id
+    return [
+        BlockRow(int(s.block.id), customer_id, s.block.minutes, s.block.purchased, s.block.expires)
+        for s in ledger.allocation.blocks
+    ]
