@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Date, bindparam, delete, event, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session
 
 from bench.databases import throwaway_postgres
 from bot.alerts import sweeps
@@ -311,13 +312,25 @@ class Statements:
 
 
 Tick = tuple[float, float, int, dict[str, int]]  # rules s, flush s, posts, each rule's count
+RULE_SECONDS: dict[str, list[float]] = defaultdict(list)  # the last tick's, by rule
+
+
+def timed(name: str, rule: sweeps.SweepRule) -> tuple[str, sweeps.SweepRule]:
+    def run(db: Session, policy: Policy, now: datetime) -> int:
+        started = time.perf_counter()
+        try:
+            return rule(db, policy, now)
+        finally:
+            RULE_SECONDS[name].append(time.perf_counter() - started)
+
+    return name, run
 
 
 def tick(database: Database, policy: Policy) -> Tick:
     """app.tick with an instant Slack: (rules seconds, flush seconds, posts, rule results)."""
     messenger = InstantMessenger()
     started = time.perf_counter()
-    results = sweeps.run_sweep(database, policy.at(NOW), NOW, SWEEP_RULES)
+    results = sweeps.run_sweep(database, policy.at(NOW), NOW, [timed(n, r) for n, r in SWEEP_RULES])
     swept = time.perf_counter()
     # Slack's one-post-a-second pacing on a fixed clock that waiting moves on: its database
     # work is measured, Slack's seconds are not slept.
@@ -334,6 +347,7 @@ class Measured:
     idle: float
     due_slowest: list[tuple[float, int, str]]  # the first due tick's slowest statements
     idle_slowest: list[tuple[float, int, str]]  # the last idle tick's
+    rules: dict[str, float]  # each rule's median seconds in the due ticks
 
     @property
     def due_seconds(self) -> float:
@@ -341,7 +355,7 @@ class Measured:
 
 
 IDLE_ROUNDS = 7
-DUE_ROUNDS = 5
+DUE_ROUNDS = 7
 
 
 def due_tick(url: str, policy: Policy, watch: Statements) -> tuple[Database, Tick]:
@@ -370,6 +384,7 @@ def compare(
     statements = [Statements(), Statements()]
     due: list[list[Tick]] = [[], []]
     due_slowest: list[list[tuple[float, int, str]]] = [[], []]
+    rule_seconds: list[dict[str, list[float]]] = [defaultdict(list), defaultdict(list)]
     ticking: list[Database | None] = [None, None]
     for number in range(DUE_ROUNDS):
         for side in (0, 1) if number % 2 == 0 else (1, 0):
@@ -382,7 +397,10 @@ def compare(
             profiler = cProfile.Profile() if profile and side == 1 and number == 0 else None
             if profiler is not None:
                 profiler.enable()
+            RULE_SECONDS.clear()
             ticking[side], taken = due_tick(urls[side], policy, statements[side])
+            for name, seconds in RULE_SECONDS.items():
+                rule_seconds[side][name].append(sum(seconds))
             if profiler is not None:
                 profiler.disable()
                 print("profile of the loaded due tick (cumulative):")
@@ -412,6 +430,7 @@ def compare(
             statistics.median(idle[side]),
             due_slowest[side],
             statements[side].slowest(),
+            {name: statistics.median(seconds) for name, seconds in rule_seconds[side].items()},
         )  # fmt: skip
         for side, label in enumerate(("empty", "loaded"))
     )
@@ -479,6 +498,9 @@ def report(kind: str, empty: Measured, loaded: Measured, scale: float) -> bool:
             f"{each}; the median's rules {rules * 1000:.1f}, flush {flush * 1000:.1f}, {posts} "
             f"posts); idle tick {m.idle * 1000:6.1f} ms"
         )
+    for m in (empty, loaded):
+        each = ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in m.rules.items())
+        print(f"  {m.label:6} due tick by rule (median ms): {each}")
     print(f"  ratio loaded/empty: due {due_ratio:.2f}, idle {idle_ratio:.2f}")
     for tick_name, slowest in (("first due", loaded.due_slowest), ("idle", loaded.idle_slowest)):
         print(f"  slowest statements of the loaded {tick_name} tick (total ms, count, statement):")
