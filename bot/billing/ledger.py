@@ -20,6 +20,11 @@ is cheap to rebuild from the nearest earlier one. It is used only while provably
   may roll back); one whose writes are all on or after the cut keeps it at the revision
   before its own changes, so a /log for today keeps the state for the next command.
 `full_ledger` is the from-scratch derivation, kept as the reference the tests compare with.
+
+The clock's three block rules (`block_expiring`, `block_expired`, `forfeit_risk`) ask
+`ledgers_for` for the same customers' ledgers in one tick, each in its own transaction: the
+first derives them, the others take them while each customer's `balance_version` (bumped by
+the database on every write a ledger reads) is unchanged (`_Shared`).
 """
 
 from __future__ import annotations
