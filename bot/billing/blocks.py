@@ -23,6 +23,15 @@ from bot.units import require_minutes
 
 DEFAULT_VALIDITY_DAYS = 90
 DEFAULT_EXPIRY_WARNING_DAYS = (14, 7, 1)
+TRAILING_WEEKS = 8  # the forecasts' burn rate: billed time over the last 8 whole weeks
+
+
+def trailing_weeks_start(today: date) -> date:
+    """The Monday `TRAILING_WEEKS` whole weeks before `today`'s week: where the forecasts'
+    burn rate starts (bot.insights.forecast), and so where the clock's block rules start
+    their ledgers' charges, so that one ledger a customer serves all three of a tick
+    (bot.billing.ledger, `ledgers_for`)."""
+    return today - timedelta(days=today.weekday(), weeks=TRAILING_WEEKS)
 
 
 # --- Hour blocks and drawdown ----------------------------------------------------------------

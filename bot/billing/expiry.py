@@ -12,7 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.alerts.outbox import NewAlert, raise_alerts
-from bot.billing.blocks import BlockStatement, block_expiry_warnings, expiry_alert_key
+from bot.billing.blocks import (
+    BlockStatement,
+    block_expiry_warnings,
+    expiry_alert_key,
+    trailing_weeks_start,
+)
 from bot.billing.drawdown import (
     block_label,
     expired_text,
@@ -21,11 +26,11 @@ from bot.billing.drawdown import (
     raise_low_balance_alert,
 )
 from bot.billing.hours import block_terms
-from bot.billing.ledger import ledgers_for
+from bot.billing.ledger import Ledger, ledgers_for, share_unchanged
 from bot.policy.model import Policy, provider_today
 from bot.units import format_minutes
 from store.models import Customer, HourBlock
-from store.repositories.core import Alerts, Customers, HourBlocks, lock_customers
+from store.repositories.core import Alerts, BlockRow, Customers, HourBlocks, lock_customers
 from store.repositories.time import BlockExpiries
 
 EXPIRED_BATCH = 200
@@ -48,8 +53,10 @@ def sweep_block_expiring(db: Session, policy: Policy, now: datetime) -> int:
     sent = Alerts.by_keys(db, [key for _, _, key in due]) if due else {}
     due = [(block, threshold, key) for block, threshold, key in due if key not in sent]
     customers = Customers.by_ids(db, (block.customer_id for block, _, _ in due))
-    # Their ledgers in a few reads for the whole batch, not a ledger's reads a customer.
-    ledgers = ledgers_for(db, policy, customers.values(), now, as_of=today)
+    # Their ledgers in a few reads for the whole batch, not a ledger's reads a customer; from
+    # the forecasts' window, so block_expired and forfeit_risk share them (`ledgers_for`).
+    since = trailing_weeks_start(today)
+    ledgers = ledgers_for(db, policy, customers.values(), now, as_of=today, since=since)
     warnings = []
     for block, threshold, key in due:
         ledger = ledgers[block.customer_id]
@@ -89,10 +96,13 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
     # the same moment must be in it, or recorded after it (lock_customers, in order).
     lock_customers(db, (block.customer_id for block in blocks))
     customers = Customers.by_ids(db, (block.customer_id for block in blocks))
-    in_use = HourBlocks.terms_for(db, customers)  # for the low-balance check, read once
-    # The batch's ledgers in a few reads, not six a block. Recording a forfeit and raising
-    # alerts change nothing a ledger reads, so one ledger a customer serves all its blocks.
-    ledgers = ledgers_for(db, policy, customers.values(), now, as_of=today, blocks=in_use)
+    # The batch's ledgers in a few reads, not six a block, or none: block_expiring's, shared
+    # (the same window as its and forfeit_risk's). Recording a forfeit and raising alerts
+    # change nothing a ledger reads, so one ledger a customer serves all its blocks.
+    since = trailing_weeks_start(today)
+    ledgers = ledgers_for(db, policy, customers.values(), now, as_of=today, since=since)
+    # The blocks in use, for the low-balance check: those the ledger drew on, not read again.
+    in_use = {i: _in_use(ledger) for i, ledger in ledgers.items()}
     forfeits, expired = [], []
     for block in blocks:
         customer = customers[block.customer_id]
@@ -110,6 +120,9 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
         )
     # The batch's forfeits in one UPDATE and its alerts in one INSERT, not one each a block.
     BlockExpiries.record_all(db, forfeits, now)
+    # The forfeits bump the versions but change nothing a ledger reads: forfeit_risk, next,
+    # takes these ledgers as they are (the customers are locked, so no one else wrote).
+    share_unchanged(db, policy, now, ledgers.values())
     raised = sum(raise_alerts(db, policy, expired, now))
     # The expiries may have taken a customer's balance under the threshold. Checked once a
     # customer (a second check on the same ledger would find the alert as the first left
@@ -124,3 +137,13 @@ def sweep_block_expired(db: Session, policy: Policy, now: datetime) -> int:
             known=known,
         )  # fmt: skip
     return raised
+
+
+def _in_use(ledger: Ledger) -> list[BlockRow]:
+    """The customer's blocks in use (not voided) as `HourBlocks.terms_for` reads them: those
+    its ledger was derived from, one statement each."""
+    customer_id = ledger.customer.id
+    return [
+        BlockRow(int(s.block.id), customer_id, s.block.minutes, s.block.purchased, s.block.expires)
+        for s in ledger.allocation.blocks
+    ]

@@ -20,17 +20,23 @@ is cheap to rebuild from the nearest earlier one. It is used only while provably
   may roll back); one whose writes are all on or after the cut keeps it at the revision
   before its own changes, so a /log for today keeps the state for the next command.
 `full_ledger` is the from-scratch derivation, kept as the reference the tests compare with.
+
+The clock's three block rules (`block_expiring`, `block_expired`, `forfeit_risk`) ask
+`ledgers_for` for the same customers' ledgers in one tick, each in its own transaction: the
+first derives them, the others take them while each customer's `balance_version` (bumped by
+the database on every write a ledger reads) is unchanged (`_Shared`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from threading import Lock
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.billing.blocks import (
@@ -45,8 +51,8 @@ from bot.billing.blocks import (
 from bot.billing.hours import block_terms
 from bot.policy.model import Policy, provider_today
 from store.models import Customer
-from store.models.time_entries import LEDGER_CHANGE_ROWS, LEDGER_CHANGED
-from store.repositories.core import BlockRow, HourBlocks
+from store.models.time_entries import LEDGER_CHANGE_ROWS, LEDGER_CHANGED, LOCKED_CUSTOMERS
+from store.repositories.core import BlockRow, Customers, HourBlocks
 from store.repositories.time import LedgerChanges
 
 # (db, policy, customer, now, since): charges dated `since` or later (all when None); a
@@ -177,14 +183,49 @@ def ledgers_for(
     reads for the whole batch (issue 11: a sweep's due blocks each re-read their customer's
     ledger, about six statements a block): the blocks, each source's charges, the kept
     states' change checks, and the logged time of the states not kept. `blocks`: the
-    customers' blocks in use, if the caller has read them already."""
+    customers' blocks in use, if the caller has read them already (then read after the
+    customers' locks, or the ledgers are not shared).
+
+    A ledger an earlier rule of the same tick derived (same `now`, policy, `as_of` and cut)
+    is taken as it is while the customer's `balance_version` is unchanged: see `_Shared`."""
     batch = list({customer.id: customer for customer in customers}.values())
-    sources = _registered()
     if not batch:
         return {}
-    if any(source.read_for is None for source in sources):  # a source without a batch read
-        return {c.id: ledger_for(db, policy, c, now, as_of=as_of, since=since) for c in batch}
     as_of = as_of or provider_today(policy, now)
+    cut = min(as_of, since or as_of).replace(day=1)
+    # Read first: a ledger derived after it is never older than the version it is shared at.
+    versions = Customers.balance_versions(db, (customer.id for customer in batch))
+    found: dict[int, Ledger] = {}
+    for customer in batch:
+        shared = _shared_ledger(db, policy, customer, now, as_of, cut, versions.get(customer.id))
+        if shared is not None:
+            found[customer.id] = shared
+    rest = [customer for customer in batch if customer.id not in found]
+    if rest:
+        derived = _derive_for(db, policy, rest, now, as_of, since, blocks)
+        locked = db.info.get(LOCKED_CUSTOMERS, set())
+        _stage(
+            db, policy, now, versions,
+            # Blocks the caller read are as old as its read: shared only if nothing could
+            # change them since (the customers locked before it).
+            [ledger for i, ledger in derived.items() if blocks is None or i in locked],
+        )  # fmt: skip
+        found.update(derived)
+    return {customer.id: found[customer.id] for customer in batch}
+
+
+def _derive_for(
+    db: Session,
+    policy: Policy,
+    batch: list[Customer],
+    now: datetime,
+    as_of: date,
+    since: date | None,
+    blocks: dict[int, list[BlockRow]] | None,
+) -> dict[int, Ledger]:
+    """`ledgers_for`'s derivation, for the customers no earlier rule shared."""
+    if any(source.read_for is None for source in _registered()):  # a source without a batch read
+        return {c.id: ledger_for(db, policy, c, now, as_of=as_of, since=since) for c in batch}
     cut = min(as_of, since or as_of).replace(day=1)
     ids = [customer.id for customer in batch]
     rows = blocks if blocks is not None else HourBlocks.terms_for(db, ids)
@@ -440,3 +481,113 @@ def _kept_build(
 
 def _order(charge: Charge) -> tuple[date, str, int]:
     return (charge.work_date, charge.source, charge.minutes)
+
+
+# --- ledgers shared by the clock's rules of one tick ------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """A ledger an earlier rule of the tick derived (issue 11, bench/sweep.py: the three block
+    rules, `block_expiring`, `block_expired` and `forfeit_risk`, each derived the same due
+    customers' ledgers, every block they ever bought read and allocated three times).
+
+    A ledger is derived from the customer's hour blocks, charges (logged time, sessions:
+    bookings, their moves and engineers), `created_at`, the policy and `now`. The database's
+    triggers (migration 0030C) bump `customers.balance_version` in every transaction that
+    writes any of those rows, so at one committed version they are fixed. So a shared ledger
+    is served only for the same customer, version (read from the database, this
+    transaction's own writes included), `created_at`, policy object, `now`, `as_of` and cut;
+    and only what a committed transaction derived is shared (`_share_staged`): one that rolls
+    back may have derived from writes no one will see, at a version another may reach."""
+
+    version: int
+    created_at: datetime
+    policy: Policy
+    ledger: Ledger
+
+
+@dataclass
+class _Tick:
+    now: datetime
+    ledgers: dict[tuple[int, date, date | None], _Shared] = field(default_factory=dict)
+
+
+# One tick's shared ledgers per database (a new `now` starts afresh: the memory is a tick's).
+_shared: WeakKeyDictionary[Any, _Tick] = WeakKeyDictionary()
+STAGED = "hourglass_staged_ledgers"  # Session.info: derived here, shared when it commits
+
+
+def _shared_ledger(
+    db: Session,
+    policy: Policy,
+    customer: Customer,
+    now: datetime,
+    as_of: date,
+    cut: date,
+    version: int | None,
+) -> Ledger | None:
+    with _kept_lock:
+        tick = _shared.get(db.get_bind().engine)
+        entry = tick.ledgers.get((customer.id, as_of, cut)) if tick and tick.now == now else None
+    if (
+        entry is None
+        or version is None
+        or entry.version != version
+        or entry.created_at != customer.created_at
+        or entry.policy is not policy
+    ):
+        return None
+    return replace(entry.ledger, customer=customer)  # this session's customer, not the other's
+
+
+def _stage(
+    db: Session,
+    policy: Policy,
+    now: datetime,
+    versions: Mapping[int, int],
+    ledgers: Iterable[Ledger],
+) -> None:
+    """Share `ledgers` (derived after `versions` was read) when this transaction commits."""
+    engine = db.get_bind().engine
+    staged = db.info.setdefault(STAGED, [])
+    for ledger in ledgers:
+        customer = ledger.customer
+        version = versions.get(customer.id)
+        if version is not None:
+            entry = _Shared(version, customer.created_at, policy, ledger)
+            staged.append((engine, now, (customer.id, ledger.as_of, ledger.since), entry))
+
+
+def share_unchanged(db: Session, policy: Policy, now: datetime, ledgers: Iterable[Ledger]) -> None:
+    """Share `ledgers`, derived in this transaction, again after its own writes that change
+    nothing a ledger reads but bump the version (`block_expired` recording forfeits, one
+    column of the block rows): the next rule of the tick then finds them. Only for customers
+    this transaction has locked since before their ledgers were derived (no one else wrote
+    meanwhile); call it right after those writes, so any later one makes them unreachable."""
+    locked = db.info.get(LOCKED_CUSTOMERS, set())
+    mine = [ledger for ledger in ledgers if ledger.customer.id in locked]
+    if mine:
+        versions = Customers.balance_versions(db, (ledger.customer.id for ledger in mine))
+        _stage(db, policy, now, versions, mine)
+
+
+@event.listens_for(Session, "after_commit")
+def _share_staged(session: Session) -> None:
+    staged = session.info.pop(STAGED, None)
+    if not staged:
+        return
+    with _kept_lock:
+        for engine, now, key, entry in staged:
+            tick = _shared.get(engine)
+            if tick is None or tick.now != now:
+                tick = _shared[engine] = _Tick(now)
+            if len(tick.ledgers) >= KEEP_AT_MOST:
+                tick.ledgers.clear()
+            tick.ledgers[key] = entry
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_staged(session: Session, _previous: Any) -> None:
+    # Any rollback, a savepoint's too: what was derived may have read writes now undone.
+    session.info.pop(STAGED, None)

@@ -23,16 +23,22 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-WEEKS = 8  # the trailing window of the burn rate
+from bot.billing.blocks import TRAILING_WEEKS
+
+WEEKS = TRAILING_WEEKS  # the trailing window of the burn rate
 HUNDREDTH = Decimal("0.01")
 
 
 def hours(minutes: Fraction | int) -> Decimal:
     """Minutes as hours, rounded half up to the hundredth (once, here)."""
-    value = Fraction(minutes) / 60
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
-        HUNDREDTH, rounding=ROUND_HALF_UP
-    )
+    # minutes / 60 as one Decimal division: correctly rounded, like the reduced fraction's
+    # (the same rational), without a Fraction built and reduced on the way (issue 11: a
+    # sweep's forecasts call this thousands of times).
+    if isinstance(minutes, int):
+        numerator, denominator = minutes, 60
+    else:
+        numerator, denominator = minutes.numerator, minutes.denominator * 60
+    return (Decimal(numerator) / Decimal(denominator)).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
 
 
 def week_start(day: date) -> date:

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.billing.blocks import BlockStatus
+from bot.billing.blocks import BlockStatus, trailing_weeks_start
 from bot.billing.ledger import Ledger, ledger_for, ledgers_for
 from bot.calls.calls import call_limits, month_rows
 from bot.calls.fair_use import Status
@@ -54,8 +54,8 @@ def blocks_forecasts(
     """`blocks_forecast` for a sweep's batch of customers, by id: their ledgers in a few
     reads for the whole batch (`ledgers_for`), not a ledger's reads a customer."""
     today = provider_today(policy, now)
-    window = week_start(today) - timedelta(weeks=WEEKS)
-    ledgers = ledgers_for(db, policy, customers, now, since=window)
+    # The block rules' window too (`trailing_weeks_start`): the tick's three share ledgers.
+    ledgers = ledgers_for(db, policy, customers, now, since=trailing_weeks_start(today))
     return {
         customer_id: _forecast(policy, ledger, today) for customer_id, ledger in ledgers.items()
     }

@@ -260,3 +260,19 @@ def test_recent_months_steady_the_expected_count_early_in_the_month():
         earlier_months=[40, 40],
     )
     assert (outlook.expected, outlook.budget) == (37, 3)
+
+
+@given(
+    st.one_of(
+        st.integers(-(10**9), 10**9),
+        st.fractions(min_value=-(10**9), max_value=10**9, max_denominator=10**6),
+    )
+)
+def test_hours_is_the_reduced_fractions_division(minutes):
+    """`hours` divides by 60 in one Decimal division (issue 11: thousands of calls a sweep):
+    the same correctly rounded quotient as the reduced fraction's, digit for digit."""
+    value = Fraction(minutes) / 60
+    reference = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        Decimal("0.01"), rounding="ROUND_HALF_UP"
+    )
+    assert str(hours(minutes)) == str(reference)
