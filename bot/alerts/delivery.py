@@ -178,7 +178,7 @@ class _Outcome:
     error: DeliveryError | None = None
     # After a failure: nothing this alert's attempts sent can be in the channel.
     settled: bool = False
-    sent: float | None = None  # time.monotonic() as the post was sent, if it was
+    answered: float | None = None  # time.monotonic() as a post's call ended, if one was sent
 
 
 def deliver_due(
@@ -497,7 +497,7 @@ def _attempt(messenger: Messenger, held: _Lease) -> _Outcome:
     """One delivery: edit the posted message; or adopt the one an earlier unknown post
     left in the channel; or post. Never inside a transaction."""
     found, stage, unread = held.posted, "find", False
-    sent: float | None = None
+    posting = False
     try:
         if found is None and held.unknown_since is not None:
             found, unread = _find(messenger, held)
@@ -505,22 +505,24 @@ def _attempt(messenger: Messenger, held: _Lease) -> _Outcome:
         if found is not None:
             messenger.update(*found, held.text, held.blocks)
             return _Outcome("updated" if held.posted else "adopted", found)
-        stage, sent = "post", time.monotonic()
+        stage, posting = "post", True
         posted = messenger.post(held.target, held.text, held.blocks, held.thread_ts, held.key)
-        return _Outcome("posted", posted, sent=sent)
+        return _Outcome("posted", posted, answered=time.monotonic())
     except DeliveryError as error:
         # Settled: the post was refused outright after any earlier unknown post was looked
         # for and not found, so nothing of this alert's is in the channel. History that
         # could not be read proves nothing: the earlier post is looked for next time.
         settled = stage == "post" and not error.unknown and not unread
-        return _Outcome("failed", found, error, settled=settled, sent=sent)
+        answered = time.monotonic() if posting else None
+        return _Outcome("failed", found, error, settled=settled, answered=answered)
     except Exception as error:  # noqa: BLE001 - a messenger's own failure is an unknown outcome
         # Not Slack's refusal but the messenger's (an answer it could not read, its own
         # bug): the call may have been done, so it is recorded, retried and looked for
         # like a timeout, not left to stop the sweep with the lease held and no reason shown.
         log.exception("alert %s: the messenger failed while delivering (%s)", held.key, stage)
         unknown = DeliveryError(f"{stage}: {error!r}", unknown=True)
-        return _Outcome("failed", found, unknown, sent=sent)
+        answered = time.monotonic() if posting else None
+        return _Outcome("failed", found, unknown, answered=answered)
 
 
 def _find(messenger: Messenger, held: _Lease) -> tuple[tuple[str, str] | None, bool]:
@@ -599,14 +601,14 @@ def _record(
         if held.marked_started:
             alert.post_started_at = None
     # Each channel a post was sent to (or may have been) waits its interval from when the
-    # batch's last post was sent, not from the lease: a batch's later posts went after it
-    # began.
+    # batch's last post was answered, not from the lease: a batch's later posts went after
+    # it began.
     # Channels whose slot the batch took for an alert left untried are free again as they
     # would have been without the hold for the post in flight.
     reserved = pacing.reserved_until(leases[0].slot_at, IN_FLIGHT)
     sent = {held.target for held, _ in outcomes if held.posted is None}
     if sent:
-        pacing.posted_in(db, sent, _last_sent(outcomes, pace) or at or pace.now(db), reserved)
+        pacing.posted_in(db, sent, _last_answered(outcomes, pace) or at or pace.now(db), reserved)
     unsent = {held.target for held in untried if held.posted is None} - sent
     if unsent:
         pacing.posted_in(db, unsent, leases[0].slot_at, reserved)
@@ -617,19 +619,21 @@ def _record(
     return kept
 
 
-def _last_sent(outcomes: list[tuple[_Lease, _Outcome]], pace: Pace) -> datetime | None:
-    """When the last of these posts was sent, on the database's clock (its lease's time
-    plus the seconds from the lease to the send, a little late rather than early), if any
-    was. A channel's next post waits its interval from then: Slack counts posts as they
-    arrive, not as their answers are recorded, which under load came ~0.2 s later for
-    every post (the chaos run's channels posted every 1.2 s, not 1). None on a pace's own
-    clock (a test's, moved on only by waiting: its now is when they were sent)."""
+def _last_answered(outcomes: list[tuple[_Lease, _Outcome]], pace: Pace) -> datetime | None:
+    """When the last of these posts' calls ended, on the database's clock (its lease's
+    time plus the seconds from the lease to the answer, a little late rather than early),
+    if any post was sent. A channel's next post waits its interval from then: after the
+    post reached Slack, not from when the answer was recorded, which under load came ~0.2 s
+    later for every post (the chaos run's channels posted every 1.2 s, not 1). Not from
+    when it was sent either: a request can take a while to arrive on a busy host, and the
+    next one then arrived too soon (tests/test_clocks_race.py). None on a pace's own clock
+    (a test's, moved on only by waiting: its now is when they were answered)."""
     if pace.clock is not None:
         return None
     times = [
-        held.slot_at + timedelta(seconds=max(outcome.sent - held.leased, 0.0))
+        held.slot_at + timedelta(seconds=max(outcome.answered - held.leased, 0.0))
         for held, outcome in outcomes
-        if outcome.sent is not None
+        if outcome.answered is not None
     ]
     return max(times, default=None)
 
