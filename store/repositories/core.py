@@ -442,7 +442,11 @@ class Alerts(Repository[Alert]):
         clock) that nobody holds a live lease on (by the database's clock `wall`), locked;
         `where` narrows them further (Slack's limits: store.repositories.pacing.open_alerts);
         alerts of the kinds in `first` come before the others, in `first`'s order (every
-        alert of its first kind before any of its second), oldest first within each.
+        alert of its first kind before any of its second), oldest first within each: by
+        when it first failed if it is being retried (else a breach whose post Slack
+        refused once waited, after its back-off, behind every breach raised meanwhile in a
+        channel Slack's one post a second had queued: 20 s in the chaos run), else by
+        when it fell due.
 
         On Postgres the rows are locked with SKIP LOCKED so two clocks never take the same
         one; SQLite serialises the leasing transactions (BEGIN IMMEDIATE).
@@ -461,7 +465,7 @@ class Alerts(Repository[Alert]):
                     if first
                     else []
                 ),
-                Alert.next_attempt_at,
+                func.coalesce(Alert.failing_since, Alert.next_attempt_at),
                 Alert.id,
             )
             .limit(count)

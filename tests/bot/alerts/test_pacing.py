@@ -311,6 +311,34 @@ def test_in_a_queued_channel_breaches_go_before_older_escalations_and_warnings(
     ]  # fmt: skip
 
 
+def test_a_breach_slack_refused_once_goes_before_the_breaches_raised_while_it_backed_off(
+    database, standin, clock, paced
+):
+    """Issue 12: a breach whose post failed waited out its back-off and then, ordered by
+    when it was due again, queued behind every breach raised meanwhile in its channel (20 s
+    in the chaos run). Oldest first means by when it first failed."""
+    started = clock.now()
+    policy = replace(load_policy(), alert_channel=BUSY)
+    with database.session() as db:
+        raise_alert(
+            db, policy, key="breach:1", kind="sla_breach", customer=None, text="breach:1",
+            now=started,
+        )  # fmt: skip
+    standin.fail_next("chat.postMessage", status=500)
+    report = deliver_due(database, messenger(standin), clock.now(), pace=paced)
+    assert report.failed == 1
+    clock.advance(timedelta(seconds=1))
+    with database.session() as db:
+        raise_alert(
+            db, policy, key="breach:2", kind="sla_breach", customer=None, text="breach:2",
+            now=clock.now(),
+        )  # fmt: skip
+    clock.advance(timedelta(seconds=5))  # past breach:1's back-off
+    report = deliver_due(database, messenger(standin), clock.now(), pace=paced)
+    assert report.posted == 2 and report.failed == 0
+    assert posted_keys(standin, BUSY) == ["breach:1", "breach:2"]
+
+
 class HeldPost:
     """A messenger whose first post waits until the test lets it go."""
 
