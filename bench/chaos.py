@@ -37,12 +37,16 @@ tickets breach during both phases.
 It prints the counts (commands sent, acked, recorded; alerts expected, posted, doubled,
 missing; kills), then issue 12's goals: each clock handover (killing the leading clock to
 the follower's `leading` line) within 2 sweep intervals; breach-to-post latency
-(handlers/local/latency.py) p99 within a sweep interval + 2 s for the breaches of the
-fault-free phase, within 3 sweep intervals for those of the faulty one. It exits 1 on any
+(handlers/local/latency.py, to the call that put the breach in the channel) p99 within a
+sweep interval + 2 s for the breaches of the fault-free phase, within 3 sweep intervals for
+those of the faulty one. It exits 1 on any
 loss, double or difference (`result: ... FAIL`) or any goal missed or not shown
 (`goals: MISSED ...`, naming the goal).
 
-    python -m bench.chaos [--minutes 3] [--kill-every 7] [--fail-share 0.2] [--seed 1]
+    python -m bench.chaos [--minutes 3] [--kill-every 7] [--fail-share 0.2] [--seed 1] [--tail N]
+
+`--tail N` prints the N slowest breaches of the faults' phase with their channel's calls
+(seconds after the breach, the fault each drew) and the kills meanwhile.
 
 Handovers: each clock logs `hourglass clock: leading (pid N)` when it becomes the leader
 (issue 12 item 2); the time from killing the leader to the next such line is a handover.
