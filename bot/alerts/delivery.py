@@ -308,14 +308,18 @@ def _deliver_at_once(
                     for each in turn.held:
                         pending[pool.submit(_attempt, messenger, each)] = each
                     continue  # lease more while threads and slots are free
-                if turn.ready is None or turn.ready - start > pace.linger or waits >= MAX_WAITS:
-                    left = 0  # nothing more for this flush: the calls in flight are finished
-                elif not pending:
+                if pending:
+                    # Whether to wait on is decided once nothing is in flight: a channel's
+                    # slot held for a post in flight (IN_FLIGHT) is cut when it is recorded,
+                    # so a `ready` read now may be seconds later than it will be.
+                    if turn.ready is not None:
+                        timeout = max((turn.ready - turn.at).total_seconds(), 0.0)
+                elif turn.ready is None or turn.ready - start > pace.linger or waits >= MAX_WAITS:
+                    break  # nothing more for this flush
+                else:
                     pace.wait(turn.ready - turn.at)
                     waits += 1
                     continue
-                else:
-                    timeout = max((turn.ready - turn.at).total_seconds(), 0.0)
             if not pending:
                 break
             done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)

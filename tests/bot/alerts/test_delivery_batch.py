@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.alerts.delivery import BATCH, DeliveryError, deliver_due
 from bot.alerts.outbox import raise_alert
-from bot.alerts.pacing import POST_INTERVAL, virtual
+from bot.alerts.pacing import POST_INTERVAL, Pace, virtual
 from bot.policy.loader import load_policy
 from store.models import Alert
 from tests.bot.alerts.test_delivery import CrashAfterPost, Killed, messenger
@@ -262,3 +262,23 @@ def test_a_hung_post_holds_no_other_channel_while_it_hangs(database, standin, cl
     # A second apart (Slack's one post a second per channel), counted from when the first
     # was sent, a little late rather than early: never sooner.
     assert second - first >= POST_INTERVAL * 0.9
+
+
+def test_a_flush_with_workers_waits_for_a_channel_its_own_post_holds(database, standin, clock):
+    """A flush with workers whose linger is shorter than a slot held for a post in flight
+    (IN_FLIGHT) still posts the channel's next alert: whether to wait on is decided once its
+    own post is recorded and the hold cut to a second. It ended with the second alert left,
+    and a one-shot `hourglass sweep` then never posted it
+    (tests/test_insights_clocks_race.py, now and then)."""
+    busy = channels(1)[0]
+    with database.session() as db:
+        for key in ("b:1", "b:2"):
+            policy = replace(load_policy(), alert_channel=busy)
+            raise_alert(
+                db, policy, key=key, kind="block_expiring", customer=None, text=key,
+                now=clock.now(),
+            )  # fmt: skip
+    pace = Pace(linger=POST_INTERVAL * 2)
+    report = deliver_due(database, messenger(standin), clock.now(), pace=pace, workers=4)
+    assert report.posted == 2
+    assert [m.metadata["event_payload"]["key"] for m in standin.messages(busy)] == ["b:1", "b:2"]
